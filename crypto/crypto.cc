@@ -1,0 +1,230 @@
+#include "crypto/crypto.h"
+
+#include <sodium.h>
+
+namespace duet::crypto {
+namespace {
+
+const unsigned char* U(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+}  // namespace
+
+bool Init() { return sodium_init() >= 0; }
+
+template <std::size_t N>
+bool Secret<N>::Assign(std::string_view bytes) {
+  if (bytes.size() != N) {
+    Wipe();
+    return false;
+  }
+  std::copy(bytes.begin(), bytes.end(), bytes_.begin());
+  return true;
+}
+
+template <std::size_t N>
+bool Secret<N>::operator==(const Secret& other) const {
+  return sodium_memcmp(bytes_.data(), other.bytes_.data(), N) == 0;
+}
+
+template <std::size_t N>
+void Secret<N>::Wipe() {
+  sodium_memzero(bytes_.data(), N);
+}
+
+template class Secret<kKeyBytes>;
+template class Secret<kSignSecretBytes>;
+
+std::string RandomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
+SymmetricKey RandomKey() {
+  SymmetricKey key;
+  randombytes_buf(key.data(), key.size());
+  return key;
+}
+
+SigningKeyPair SigningKeyPair::Generate() {
+  SigningKeyPair keys;
+  keys.public_key.assign(crypto_sign_PUBLICKEYBYTES, '\0');
+  crypto_sign_keypair(U(keys.public_key), keys.secret_key.data());
+  return keys;
+}
+
+SigningKeyPair SigningKeyPair::FromSecret(const Secret<kSignSecretBytes>& secret) {
+  SigningKeyPair keys;
+  keys.secret_key = secret;
+  keys.public_key.assign(crypto_sign_PUBLICKEYBYTES, '\0');
+  crypto_sign_ed25519_sk_to_pk(U(keys.public_key), keys.secret_key.data());
+  return keys;
+}
+
+std::string Sign(const SigningKeyPair& keys, std::string_view message) {
+  std::string signature(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(U(signature), nullptr, U(message), message.size(),
+                       keys.secret_key.data());
+  return signature;
+}
+
+bool Verify(std::string_view public_key, std::string_view message, std::string_view signature) {
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES)
+    return false;
+  return crypto_sign_verify_detached(U(signature), U(message), message.size(), U(public_key)) ==
+         0;
+}
+
+KxKeyPair KxKeyPair::Generate() {
+  KxKeyPair keys;
+  keys.public_key.assign(crypto_kx_PUBLICKEYBYTES, '\0');
+  crypto_kx_keypair(U(keys.public_key), keys.secret_key.data());
+  return keys;
+}
+
+std::optional<KxKeyPair> KxKeyPair::FromSecret(const Secret<kKeyBytes>& secret) {
+  KxKeyPair keys;
+  keys.secret_key = secret;
+  keys.public_key.assign(crypto_kx_PUBLICKEYBYTES, '\0');
+  if (crypto_scalarmult_base(U(keys.public_key), keys.secret_key.data()) != 0) return std::nullopt;
+  return keys;
+}
+
+std::optional<SessionKeys> KxServer(const KxKeyPair& self, std::string_view client_public_key) {
+  if (client_public_key.size() != crypto_kx_PUBLICKEYBYTES) return std::nullopt;
+  SessionKeys keys;
+  if (crypto_kx_server_session_keys(keys.rx.data(), keys.tx.data(), U(self.public_key),
+                                    self.secret_key.data(), U(client_public_key)) != 0)
+    return std::nullopt;
+  return keys;
+}
+
+std::optional<SessionKeys> KxClient(const KxKeyPair& self, std::string_view server_public_key) {
+  if (server_public_key.size() != crypto_kx_PUBLICKEYBYTES) return std::nullopt;
+  SessionKeys keys;
+  if (crypto_kx_client_session_keys(keys.rx.data(), keys.tx.data(), U(self.public_key),
+                                    self.secret_key.data(), U(server_public_key)) != 0)
+    return std::nullopt;
+  return keys;
+}
+
+std::string AeadSeal(const SymmetricKey& key, std::string_view nonce,
+                     std::string_view associated_data, std::string_view plaintext) {
+  if (nonce.size() != kNonceBytes) return {};
+  std::string out(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out), &written, U(plaintext), plaintext.size(),
+                                             U(associated_data), associated_data.size(),
+                                             nullptr, U(nonce), key.data());
+  out.resize(written);
+  return out;
+}
+
+std::optional<std::string> AeadOpen(const SymmetricKey& key, std::string_view nonce,
+                                    std::string_view associated_data,
+                                    std::string_view ciphertext) {
+  if (nonce.size() != kNonceBytes || ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    return std::nullopt;
+  std::string out(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(U(out), &written, nullptr, U(ciphertext),
+                                                 ciphertext.size(), U(associated_data),
+                                                 associated_data.size(), U(nonce),
+                                                 key.data()) != 0)
+    return std::nullopt;
+  out.resize(written);
+  return out;
+}
+
+std::string AeadSealWithNonce(const SymmetricKey& key, std::string_view associated_data,
+                              std::string_view plaintext) {
+  std::string nonce = RandomBytes(kNonceBytes);
+  return nonce + AeadSeal(key, nonce, associated_data, plaintext);
+}
+
+std::optional<std::string> AeadOpenWithNonce(const SymmetricKey& key,
+                                             std::string_view associated_data,
+                                             std::string_view sealed) {
+  if (sealed.size() < kNonceBytes) return std::nullopt;
+  return AeadOpen(key, sealed.substr(0, kNonceBytes), associated_data,
+                  sealed.substr(kNonceBytes));
+}
+
+std::string Hash(std::size_t out_bytes, std::string_view message, std::string_view key) {
+  if (out_bytes < crypto_generichash_BYTES_MIN || out_bytes > crypto_generichash_BYTES_MAX)
+    return {};
+  if (!key.empty() &&
+      (key.size() < crypto_generichash_KEYBYTES_MIN || key.size() > crypto_generichash_KEYBYTES_MAX))
+    return {};
+  std::string out(out_bytes, '\0');
+  crypto_generichash(U(out), out_bytes, U(message), message.size(),
+                     key.empty() ? nullptr : U(key), key.size());
+  return out;
+}
+
+std::string DeriveSubkey(const SymmetricKey& key, std::uint64_t id, const char (&context)[9],
+                         std::size_t out_bytes) {
+  if (out_bytes < crypto_kdf_BYTES_MIN || out_bytes > crypto_kdf_BYTES_MAX) return {};
+  std::string out(out_bytes, '\0');
+  crypto_kdf_derive_from_key(U(out), out_bytes, id, context, key.data());
+  return out;
+}
+
+std::string Pad(std::string_view data, std::size_t block) {
+  std::string out(data);
+  out.resize(data.size() + block);
+  std::size_t padded = 0;
+  if (sodium_pad(&padded, U(out), data.size(), block, out.size()) != 0) return {};
+  out.resize(padded);
+  return out;
+}
+
+std::optional<std::string> Unpad(std::string_view padded, std::size_t block) {
+  std::size_t unpadded = 0;
+  if (padded.empty() || sodium_unpad(&unpadded, U(padded), padded.size(), block) != 0)
+    return std::nullopt;
+  return std::string(padded.substr(0, unpadded));
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), U(bytes), bytes.size(), kVariant);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  std::string out(text.size() * 3 / 4 + 3, '\0');
+  std::size_t written = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(U(out), out.size(), text.data(), text.size(), nullptr, &written, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size())
+    return std::nullopt;
+  out.resize(written);
+  // Reject non-canonical encodings (stray low bits in the last character).
+  if (Base64UrlEncode(out) != text) return std::nullopt;
+  return out;
+}
+
+std::string Hex(std::string_view bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), U(bytes), bytes.size());
+  out.pop_back();
+  return out;
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void WipeString(std::string& s) {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
+}  // namespace duet::crypto

@@ -1,0 +1,162 @@
+#include "storage/database.h"
+
+namespace duet::storage {
+
+Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+  other.stmt_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::BindBlob(int index, std::string_view value) {
+  // A zero-length blob must still be a blob, not NULL.
+  sqlite3_bind_blob(stmt_, index, value.empty() ? "" : value.data(),
+                    static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindText(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  const ErrorKind kind = (rc == SQLITE_CONSTRAINT) ? ErrorKind::kAlreadyExists : ErrorKind::kIo;
+  return MakeError(kind, std::string("database: ") + sqlite3_errmsg(db_));
+}
+
+Status Statement::Run() {
+  for (;;) {
+    auto row = Step();
+    if (!row.ok()) {
+      Reset();
+      return row.error();
+    }
+    if (!row.value()) break;
+  }
+  Reset();
+  return Status::Ok();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::ColumnBlob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) return {};
+  return std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOptions options) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create) flags |= SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = "cannot open database " + path + ": " +
+                          (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    sqlite3_close(raw);
+    return MakeError(ErrorKind::kIo, message);
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 0);
+  DUET_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  DUET_RETURN_IF_ERROR(db->Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                         : "PRAGMA synchronous=NORMAL"));
+  DUET_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+Error Database::LastError(std::string_view what) const {
+  return MakeError(ErrorKind::kIo,
+                   std::string("database: ") + std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+Status Database::Exec(std::string_view sql) {
+  std::string owned(sql);
+  char* message = nullptr;
+  if (sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message != nullptr ? message : "unknown error";
+    sqlite3_free(message);
+    return MakeError(ErrorKind::kIo, "database: " + text);
+  }
+  return Status::Ok();
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK)
+    return LastError("prepare");
+  return Statement(db_, stmt);
+}
+
+std::int64_t Database::SchemaVersion() {
+  auto stmt = Prepare("PRAGMA user_version");
+  if (!stmt.ok()) return -1;
+  auto row = stmt->Step();
+  return (row.ok() && row.value()) ? stmt->ColumnInt(0) : -1;
+}
+
+Status Database::Migrate(const std::vector<std::string_view>& migrations) {
+  const std::int64_t current = SchemaVersion();
+  if (current < 0) return LastError("read schema version");
+  if (current > static_cast<std::int64_t>(migrations.size()))
+    return MakeError(ErrorKind::kIo, "database schema version " + std::to_string(current) +
+                                         " is newer than this program knows (" +
+                                         std::to_string(migrations.size()) +
+                                         "); upgrade duet");
+  for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) {
+    Transaction txn(*this);
+    DUET_RETURN_IF_ERROR(txn.Begin());
+    DUET_RETURN_IF_ERROR(Exec(migrations[i]));
+    DUET_RETURN_IF_ERROR(Exec("PRAGMA user_version=" + std::to_string(i + 1)));
+    DUET_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+Transaction::~Transaction() {
+  if (open_) db_.Exec("ROLLBACK");
+}
+
+Status Transaction::Begin() {
+  DUET_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  open_ = true;
+  return Status::Ok();
+}
+
+Status Transaction::Commit() {
+  DUET_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  open_ = false;
+  return Status::Ok();
+}
+
+}  // namespace duet::storage

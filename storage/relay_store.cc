@@ -1,0 +1,189 @@
+#include "storage/relay_store.h"
+
+#include <ctime>
+
+namespace duet::storage {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE couples (
+  couple_id BLOB PRIMARY KEY,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE devices (
+  device_key BLOB PRIMARY KEY,
+  couple_id BLOB NOT NULL REFERENCES couples(couple_id)
+) WITHOUT ROWID;
+CREATE TABLE invites (
+  invite_id BLOB PRIMARY KEY,
+  couple_id BLOB NOT NULL,
+  creator_key BLOB NOT NULL,
+  sealed_offer BLOB NOT NULL,
+  expires_at INTEGER NOT NULL,
+  answerer_key BLOB,
+  sealed_answer BLOB
+) WITHOUT ROWID;
+CREATE TABLE records (
+  id INTEGER PRIMARY KEY,
+  couple_id BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  record_id BLOB NOT NULL,
+  author_key BLOB NOT NULL,
+  envelope BLOB NOT NULL
+);
+CREATE UNIQUE INDEX records_by_couple_seq ON records(couple_id, seq);
+CREATE UNIQUE INDEX records_by_couple_record ON records(couple_id, record_id);
+)sql";
+
+}  // namespace
+
+Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
+                                                     bool synchronous_full) {
+  auto db = Database::Open(path, OpenOptions{.create = true, .synchronous_full = synchronous_full});
+  if (!db.ok()) return db.error();
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
+  return std::unique_ptr<RelayStore>(new RelayStore(std::move(db).value()));
+}
+
+Status RelayStore::Begin() {
+  txn_.emplace(*db_);
+  auto status = txn_->Begin();
+  if (!status.ok()) txn_.reset();
+  return status;
+}
+
+Status RelayStore::Commit() {
+  if (!txn_) return MakeError(ErrorKind::kInternal, "commit without a transaction");
+  auto status = txn_->Commit();
+  txn_.reset();  // rolls back if the commit failed
+  return status;
+}
+
+void RelayStore::Rollback() { txn_.reset(); }
+
+Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string& device_key) {
+  auto stmt = db_->Prepare("SELECT couple_id FROM devices WHERE device_key = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, device_key);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->ColumnBlob(0));
+}
+
+Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
+  auto stmt = db_->Prepare("SELECT coalesce(max(seq), 0) FROM records WHERE couple_id = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, couple_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<std::uint64_t>(stmt->ColumnInt(0));
+}
+
+Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {
+  auto stmt = db_->Prepare(
+      "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
+      "sealed_answer FROM invites WHERE invite_id = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, invite_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<InviteRow>();
+  InviteRow invite;
+  invite.invite_id = invite_id;
+  invite.couple_id = stmt->ColumnBlob(0);
+  invite.creator_key = stmt->ColumnBlob(1);
+  invite.sealed_offer = stmt->ColumnBlob(2);
+  invite.expires_at = stmt->ColumnInt(3);
+  invite.answered = stmt->ColumnInt(4) != 0;
+  invite.sealed_answer = stmt->ColumnBlob(5);
+  return std::optional<InviteRow>(std::move(invite));
+}
+
+Status RelayStore::CreateInvite(const InviteRow& invite) {
+  auto stmt = db_->Prepare(
+      "INSERT INTO invites (invite_id, couple_id, creator_key, sealed_offer, expires_at) "
+      "VALUES (?, ?, ?, ?, ?)");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, invite.invite_id)
+      .BindBlob(2, invite.couple_id)
+      .BindBlob(3, invite.creator_key)
+      .BindBlob(4, invite.sealed_offer)
+      .Bind(5, invite.expires_at);
+  return stmt->Run();
+}
+
+Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
+                                const std::string& sealed_answer) {
+  auto invite = FindInvite(invite_id);
+  if (!invite.ok()) return invite.error();
+  if (!invite.value() || invite.value()->answered)
+    return MakeError(ErrorKind::kNotFound, "invite is not open");
+  const InviteRow& row = *invite.value();
+  auto update = db_->Prepare(
+      "UPDATE invites SET answerer_key = ?, sealed_answer = ? WHERE invite_id = ?");
+  if (!update.ok()) return update.error();
+  update->BindBlob(1, answerer_key).BindBlob(2, sealed_answer).BindBlob(3, invite_id);
+  DUET_RETURN_IF_ERROR(update->Run());
+  auto couple = db_->Prepare("INSERT INTO couples (couple_id, created_at) VALUES (?, ?)");
+  if (!couple.ok()) return couple.error();
+  couple->BindBlob(1, row.couple_id).Bind(2, static_cast<std::int64_t>(std::time(nullptr)));
+  DUET_RETURN_IF_ERROR(couple->Run());
+  auto device = db_->Prepare("INSERT INTO devices (device_key, couple_id) VALUES (?, ?)");
+  if (!device.ok()) return device.error();
+  device->BindBlob(1, row.creator_key).BindBlob(2, row.couple_id);
+  DUET_RETURN_IF_ERROR(device->Run());
+  device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id);
+  return device->Run();
+}
+
+Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
+                                         const std::string& record_id,
+                                         const std::string& author_key,
+                                         const std::string& envelope, bool* appended) {
+  *appended = false;
+  auto existing =
+      db_->Prepare("SELECT seq FROM records WHERE couple_id = ? AND record_id = ?");
+  if (!existing.ok()) return existing.error();
+  existing->BindBlob(1, couple_id).BindBlob(2, record_id);
+  auto found = existing->Step();
+  if (!found.ok()) return found.error();
+  if (found.value()) return static_cast<std::uint64_t>(existing->ColumnInt(0));
+
+  auto latest = LatestSeq(couple_id);
+  if (!latest.ok()) return latest.error();
+  const std::uint64_t seq = latest.value() + 1;
+  auto insert = db_->Prepare(
+      "INSERT INTO records (couple_id, seq, record_id, author_key, envelope) "
+      "VALUES (?, ?, ?, ?, ?)");
+  if (!insert.ok()) return insert.error();
+  insert->BindBlob(1, couple_id)
+      .Bind(2, static_cast<std::int64_t>(seq))
+      .BindBlob(3, record_id)
+      .BindBlob(4, author_key)
+      .BindBlob(5, envelope);
+  DUET_RETURN_IF_ERROR(insert->Run());
+  *appended = true;
+  return seq;
+}
+
+Result<std::vector<LogEntry>> RelayStore::ReadAfter(const std::string& couple_id,
+                                                    std::uint64_t after_seq,
+                                                    std::uint32_t limit) {
+  auto stmt = db_->Prepare(
+      "SELECT seq, envelope FROM records WHERE couple_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, couple_id)
+      .Bind(2, static_cast<std::int64_t>(after_seq))
+      .Bind(3, static_cast<std::int64_t>(limit));
+  std::vector<LogEntry> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) break;
+    out.push_back(LogEntry{static_cast<std::uint64_t>(stmt->ColumnInt(0)), stmt->ColumnBlob(1)});
+  }
+  return out;
+}
+
+}  // namespace duet::storage

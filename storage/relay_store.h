@@ -1,0 +1,69 @@
+// The relay's mailbox: devices, couples, invites and each couple's record log.
+//
+// It stores envelopes as opaque bytes: nothing here can read a record. The
+// records table is an append-ordered log (rowid order) with unique indexes on
+// (couple, seq) and (couple, record_id): appends stay sequential on disk and a
+// retried push finds its record instead of storing it twice. Callers group
+// many writes into one Begin()/Commit() (group commit). Used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "storage/database.h"
+
+namespace duet::storage {
+
+struct InviteRow {
+  std::string invite_id;
+  std::string couple_id;
+  std::string creator_key;
+  std::string sealed_offer;
+  std::int64_t expires_at = 0;
+  bool answered = false;
+  std::string sealed_answer;
+};
+
+struct LogEntry {
+  std::uint64_t seq = 0;
+  std::string envelope;  // serialized duet.v1.RecordEnvelope
+};
+
+class RelayStore {
+ public:
+  static Result<std::unique_ptr<RelayStore>> Open(const std::string& path, bool synchronous_full);
+
+  Status Begin();
+  Status Commit();
+  void Rollback();
+
+  // The couple a device belongs to, or nullopt when it is not paired.
+  Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key);
+  Result<std::uint64_t> LatestSeq(const std::string& couple_id);
+
+  Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id);
+  Status CreateInvite(const InviteRow& invite);
+  // Marks the invite answered and registers creator and answerer as its couple.
+  Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
+                      const std::string& sealed_answer);
+
+  // Appends a record, or finds it when (couple, record_id) is already there.
+  // Returns its sequence number; `appended` says whether it is new.
+  Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
+                               const std::string& author_key, const std::string& envelope,
+                               bool* appended);
+  // Records with seq > after_seq in order, at most `limit`.
+  Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
+                                          std::uint32_t limit);
+
+ private:
+  explicit RelayStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<Database> db_;
+  std::optional<Transaction> txn_;
+};
+
+}  // namespace duet::storage

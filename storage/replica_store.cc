@@ -1,0 +1,192 @@
+#include "storage/replica_store.h"
+
+#include <ctime>
+
+namespace duet::storage {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE records (
+  id INTEGER PRIMARY KEY,
+  record_id BLOB NOT NULL UNIQUE,
+  author_key BLOB NOT NULL,
+  envelope BLOB NOT NULL,
+  shared INTEGER NOT NULL,
+  relay_seq INTEGER
+);
+CREATE TABLE outbox (
+  record_id BLOB PRIMARY KEY REFERENCES records(record_id),
+  queued_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE rejected (
+  id INTEGER PRIMARY KEY,
+  relay_seq INTEGER NOT NULL,
+  record_id BLOB NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql";
+
+constexpr char kCursorKey[] = "sync.cursor";
+
+ReplicaRecord ReadRecord(const Statement& stmt) {
+  ReplicaRecord record;
+  record.record_id = stmt.ColumnBlob(0);
+  record.author_key = stmt.ColumnBlob(1);
+  record.envelope = stmt.ColumnBlob(2);
+  record.shared = stmt.ColumnInt(3) != 0;
+  if (!stmt.ColumnIsNull(4)) record.relay_seq = static_cast<std::uint64_t>(stmt.ColumnInt(4));
+  return record;
+}
+
+Result<std::vector<ReplicaRecord>> ReadRecords(Database& db, std::string_view sql) {
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  std::vector<ReplicaRecord> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) break;
+    out.push_back(ReadRecord(stmt.value()));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path, bool create) {
+  auto db = Database::Open(path, OpenOptions{.create = create, .synchronous_full = true});
+  if (!db.ok()) return db.error();
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
+  return std::unique_ptr<ReplicaStore>(new ReplicaStore(std::move(db).value()));
+}
+
+Result<std::optional<std::string>> ReplicaStore::GetMeta(const std::string& key) {
+  auto stmt = db_->Prepare("SELECT value FROM meta WHERE key = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindText(1, key);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->ColumnBlob(0));
+}
+
+Status ReplicaStore::SetMetaUnlocked(const std::string& key, const std::string& value) {
+  auto stmt = db_->Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindText(1, key).BindBlob(2, value);
+  return stmt->Run();
+}
+
+Status ReplicaStore::SetMeta(const std::string& key, const std::string& value) {
+  return SetMetaUnlocked(key, value);
+}
+
+Status ReplicaStore::DeleteMeta(const std::string& key) {
+  auto stmt = db_->Prepare("DELETE FROM meta WHERE key = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindText(1, key);
+  return stmt->Run();
+}
+
+Status ReplicaStore::AddLocal(const ReplicaRecord& record) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  auto insert = db_->Prepare(
+      "INSERT INTO records (record_id, author_key, envelope, shared) VALUES (?, ?, ?, ?)");
+  if (!insert.ok()) return insert.error();
+  insert->BindBlob(1, record.record_id)
+      .BindBlob(2, record.author_key)
+      .BindBlob(3, record.envelope)
+      .Bind(4, record.shared ? 1 : 0);
+  DUET_RETURN_IF_ERROR(insert->Run());
+  if (record.shared) {
+    auto queue = db_->Prepare("INSERT INTO outbox (record_id, queued_at) VALUES (?, ?)");
+    if (!queue.ok()) return queue.error();
+    queue->BindBlob(1, record.record_id).Bind(2, static_cast<std::int64_t>(std::time(nullptr)));
+    DUET_RETURN_IF_ERROR(queue->Run());
+  }
+  return txn.Commit();
+}
+
+Result<std::vector<ReplicaRecord>> ReplicaStore::Outbox() {
+  return ReadRecords(*db_,
+                     "SELECT r.record_id, r.author_key, r.envelope, r.shared, r.relay_seq "
+                     "FROM outbox o JOIN records r ON r.record_id = o.record_id ORDER BY r.id");
+}
+
+Status ReplicaStore::MarkPushed(const std::string& record_id, std::uint64_t seq) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  auto update = db_->Prepare("UPDATE records SET relay_seq = ? WHERE record_id = ?");
+  if (!update.ok()) return update.error();
+  update->Bind(1, static_cast<std::int64_t>(seq)).BindBlob(2, record_id);
+  DUET_RETURN_IF_ERROR(update->Run());
+  auto remove = db_->Prepare("DELETE FROM outbox WHERE record_id = ?");
+  if (!remove.ok()) return remove.error();
+  remove->BindBlob(1, record_id);
+  DUET_RETURN_IF_ERROR(remove->Run());
+  return txn.Commit();
+}
+
+Status ReplicaStore::ApplyPulled(const std::vector<PulledRecord>& accepted,
+                                 const std::vector<RejectedRecord>& rejected,
+                                 std::uint64_t new_cursor) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  // A record this device pushed comes back in the pull: keep the copy it has
+  // and just learn its sequence number.
+  auto insert = db_->Prepare(
+      "INSERT INTO records (record_id, author_key, envelope, shared, relay_seq) "
+      "VALUES (?, ?, ?, 1, ?) ON CONFLICT(record_id) DO UPDATE SET relay_seq = excluded.relay_seq");
+  if (!insert.ok()) return insert.error();
+  for (const auto& record : accepted) {
+    insert->BindBlob(1, record.record_id)
+        .BindBlob(2, record.author_key)
+        .BindBlob(3, record.envelope)
+        .Bind(4, static_cast<std::int64_t>(record.seq));
+    DUET_RETURN_IF_ERROR(insert->Run());
+  }
+  auto refuse = db_->Prepare("INSERT INTO rejected (relay_seq, record_id, reason) VALUES (?, ?, ?)");
+  if (!refuse.ok()) return refuse.error();
+  for (const auto& record : rejected) {
+    refuse->Bind(1, static_cast<std::int64_t>(record.seq))
+        .BindBlob(2, record.record_id)
+        .BindText(3, record.reason);
+    DUET_RETURN_IF_ERROR(refuse->Run());
+  }
+  DUET_RETURN_IF_ERROR(SetMetaUnlocked(kCursorKey, std::to_string(new_cursor)));
+  return txn.Commit();
+}
+
+Result<std::uint64_t> ReplicaStore::Cursor() {
+  auto value = GetMeta(kCursorKey);
+  if (!value.ok()) return value.error();
+  if (!value.value()) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(std::stoull(*value.value()));
+}
+
+Result<std::vector<ReplicaRecord>> ReplicaStore::AllRecords() {
+  return ReadRecords(*db_,
+                     "SELECT record_id, author_key, envelope, shared, relay_seq FROM records "
+                     "ORDER BY id");
+}
+
+Result<std::vector<RejectedRecord>> ReplicaStore::Rejected() {
+  auto stmt = db_->Prepare("SELECT relay_seq, record_id, reason FROM rejected ORDER BY id");
+  if (!stmt.ok()) return stmt.error();
+  std::vector<RejectedRecord> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) break;
+    out.push_back(RejectedRecord{static_cast<std::uint64_t>(stmt->ColumnInt(0)),
+                                 stmt->ColumnBlob(1), stmt->ColumnBlob(2)});
+  }
+  return out;
+}
+
+}  // namespace duet::storage

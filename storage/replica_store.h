@@ -1,0 +1,74 @@
+// A client's local replica: its settings (meta), every record it holds as a
+// sealed envelope, the outbox of records not yet acknowledged by the relay,
+// the sync cursor, and the records it refused.
+//
+// Records are kept sealed (shared ones under the couple key, private ones
+// under the device's local key), so this file holds no plaintext note. Every
+// change that touches more than one table is one transaction, so a crash
+// never leaves a record without its outbox entry or a cursor past what was
+// stored. Used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "storage/database.h"
+
+namespace duet::storage {
+
+struct ReplicaRecord {
+  std::string record_id;
+  std::string author_key;
+  std::string envelope;          // serialized duet.v1.RecordEnvelope
+  bool shared = false;           // false: kept on this device only
+  std::optional<std::uint64_t> relay_seq;
+};
+
+struct PulledRecord {
+  std::uint64_t seq = 0;
+  std::string record_id;
+  std::string author_key;
+  std::string envelope;
+};
+
+struct RejectedRecord {
+  std::uint64_t seq = 0;
+  std::string record_id;
+  std::string reason;
+};
+
+class ReplicaStore {
+ public:
+  // Opens an existing replica, or creates one when `create` is true.
+  static Result<std::unique_ptr<ReplicaStore>> Open(const std::string& path, bool create);
+
+  Result<std::optional<std::string>> GetMeta(const std::string& key);
+  Status SetMeta(const std::string& key, const std::string& value);
+  Status DeleteMeta(const std::string& key);
+
+  // Stores a record this device wrote; a shared one is also queued for push.
+  Status AddLocal(const ReplicaRecord& record);
+  // Shared records not yet acknowledged, oldest first.
+  Result<std::vector<ReplicaRecord>> Outbox();
+  Status MarkPushed(const std::string& record_id, std::uint64_t seq);
+
+  // Stores what a pull verified, notes what it refused, and moves the cursor,
+  // all in one transaction.
+  Status ApplyPulled(const std::vector<PulledRecord>& accepted,
+                     const std::vector<RejectedRecord>& rejected, std::uint64_t new_cursor);
+  Result<std::uint64_t> Cursor();
+
+  Result<std::vector<ReplicaRecord>> AllRecords();  // in insertion order
+  Result<std::vector<RejectedRecord>> Rejected();
+
+ private:
+  explicit ReplicaStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Status SetMetaUnlocked(const std::string& key, const std::string& value);
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace duet::storage

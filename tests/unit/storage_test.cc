@@ -1,0 +1,196 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "storage/database.h"
+#include "storage/relay_store.h"
+#include "storage/replica_store.h"
+
+namespace duet::storage {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "duet-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+TEST(Database, MigrationsApplyOnceAndInOrder) {
+  TempDir dir;
+  std::vector<std::string_view> v1 = {"CREATE TABLE a (x INTEGER)"};
+  std::vector<std::string_view> v2 = {"CREATE TABLE a (x INTEGER)", "ALTER TABLE a ADD COLUMN y"};
+  {
+    auto db = Database::Open(dir.File("m.db"), {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db.value()->Migrate(v1).ok());
+    EXPECT_EQ(db.value()->SchemaVersion(), 1);
+    ASSERT_TRUE(db.value()->Migrate(v1).ok()) << "re-running is a no-op";
+  }
+  auto db = Database::Open(dir.File("m.db"), {});
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db.value()->Migrate(v2).ok());
+  EXPECT_EQ(db.value()->SchemaVersion(), 2);
+  ASSERT_TRUE(db.value()->Exec("INSERT INTO a (x, y) VALUES (1, 2)").ok());
+  // A program that knows fewer migrations than the file has refuses it.
+  Status older = db.value()->Migrate(v1);
+  ASSERT_FALSE(older.ok());
+  EXPECT_NE(older.message().find("newer"), std::string::npos);
+}
+
+TEST(Database, FailedMigrationLeavesThePreviousVersion) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("m.db"), {});
+  ASSERT_TRUE(db.ok());
+  std::vector<std::string_view> broken = {"CREATE TABLE a (x)", "CREATE TABLE b (y); SELEC oops"};
+  EXPECT_FALSE(db.value()->Migrate(broken).ok());
+  EXPECT_EQ(db.value()->SchemaVersion(), 1);
+  EXPECT_FALSE(db.value()->Exec("SELECT * FROM b").ok()) << "half of migration 2 was kept";
+}
+
+TEST(Database, TransactionRollsBackUnlessCommitted) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("t.db"), {});
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db.value()->Exec("CREATE TABLE a (x INTEGER)").ok());
+  {
+    Transaction txn(*db.value());
+    ASSERT_TRUE(txn.Begin().ok());
+    ASSERT_TRUE(db.value()->Exec("INSERT INTO a VALUES (1)").ok());
+  }
+  auto count = db.value()->Prepare("SELECT count(*) FROM a");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(count->Step().value());
+  EXPECT_EQ(count->ColumnInt(0), 0);
+}
+
+TEST(Database, OpenWithoutCreateFailsOnMissingFile) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("missing.db"), OpenOptions{.create = false});
+  EXPECT_FALSE(db.ok());
+}
+
+InviteRow MakeInvite(const std::string& id, const std::string& couple, const std::string& creator) {
+  InviteRow invite;
+  invite.invite_id = id;
+  invite.couple_id = couple;
+  invite.creator_key = creator;
+  invite.sealed_offer = "offer";
+  invite.expires_at = 4102444800;
+  return invite;
+}
+
+TEST(RelayStore, AnsweringAnInvitePairsBothDevices) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "couple", "alice")).ok());
+  EXPECT_FALSE(s.CreateInvite(MakeInvite("inv", "couple", "alice")).ok());
+  EXPECT_FALSE(s.CoupleOfDevice("alice").value().has_value());
+  ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
+  EXPECT_EQ(*s.CoupleOfDevice("alice").value(), "couple");
+  EXPECT_EQ(*s.CoupleOfDevice("bob").value(), "couple");
+  auto invite = s.FindInvite("inv").value();
+  ASSERT_TRUE(invite.has_value());
+  EXPECT_TRUE(invite->answered);
+  EXPECT_EQ(invite->sealed_answer, "answer");
+  EXPECT_FALSE(s.AnswerInvite("inv", "carol", "again").ok()) << "an invite answers once";
+}
+
+TEST(RelayStore, AppendOrdersPerCoupleAndIsIdempotent) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  EXPECT_EQ(s.Append("c1", "r1", "a", "e1", &appended).value(), 1u);
+  EXPECT_TRUE(appended);
+  EXPECT_EQ(s.Append("c2", "r1", "a", "x1", &appended).value(), 1u) << "each couple has its own order";
+  EXPECT_EQ(s.Append("c1", "r2", "a", "e2", &appended).value(), 2u);
+  EXPECT_EQ(s.Append("c1", "r1", "a", "e1", &appended).value(), 1u);
+  EXPECT_FALSE(appended);
+  ASSERT_TRUE(s.Commit().ok());
+  auto entries = s.ReadAfter("c1", 0, 10).value();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].envelope, "e1");
+  EXPECT_EQ(entries[1].seq, 2u);
+  EXPECT_EQ(s.ReadAfter("c1", 1, 10).value().size(), 1u);
+  EXPECT_EQ(s.ReadAfter("c1", 0, 1).value().size(), 1u);
+  EXPECT_EQ(s.LatestSeq("c1").value(), 2u);
+}
+
+TEST(RelayStore, RolledBackBatchLeavesNothing) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "a", "e1", &appended).ok());
+  s.Rollback();
+  EXPECT_EQ(s.LatestSeq("c1").value(), 0u);
+}
+
+TEST(ReplicaStore, LocalSharedRecordIsQueuedUntilPushed) {
+  TempDir dir;
+  auto store = ReplicaStore::Open(dir.File("c.db"), true);
+  ASSERT_TRUE(store.ok());
+  ReplicaStore& s = *store.value();
+  ASSERT_TRUE(s.AddLocal({"r1", "me", "env1", true, std::nullopt}).ok());
+  ASSERT_TRUE(s.AddLocal({"r2", "me", "env2", false, std::nullopt}).ok());
+  auto outbox = s.Outbox().value();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].record_id, "r1");
+  ASSERT_TRUE(s.MarkPushed("r1", 5).ok());
+  EXPECT_TRUE(s.Outbox().value().empty());
+  auto all = s.AllRecords().value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].relay_seq, 5u);
+  EXPECT_FALSE(all[1].shared);
+  EXPECT_FALSE(s.AddLocal({"r1", "me", "dup", true, std::nullopt}).ok());
+  EXPECT_EQ(s.AllRecords().value().size(), 2u);
+}
+
+TEST(ReplicaStore, ApplyPulledStoresMovesCursorAndKeepsOwnCopy) {
+  TempDir dir;
+  auto store = ReplicaStore::Open(dir.File("c.db"), true);
+  ASSERT_TRUE(store.ok());
+  ReplicaStore& s = *store.value();
+  ASSERT_TRUE(s.AddLocal({"mine", "me", "my-env", true, std::nullopt}).ok());
+  ASSERT_TRUE(s.ApplyPulled({{1, "mine", "me", "my-env"}, {2, "theirs", "partner", "their-env"}},
+                            {{3, "bad", "signature"}}, 3)
+                  .ok());
+  EXPECT_EQ(s.Cursor().value(), 3u);
+  auto all = s.AllRecords().value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].relay_seq, 1u);
+  EXPECT_EQ(all[1].author_key, "partner");
+  auto rejected = s.Rejected().value();
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].reason, "signature");
+}
+
+TEST(ReplicaStore, MetaRoundTripsAndSurvivesReopen) {
+  TempDir dir;
+  {
+    auto store = ReplicaStore::Open(dir.File("c.db"), true);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store.value()->SetMeta("name", std::string("a\0b", 3)).ok());
+  }
+  auto store = ReplicaStore::Open(dir.File("c.db"), false);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*store.value()->GetMeta("name").value(), std::string("a\0b", 3));
+  EXPECT_FALSE(store.value()->GetMeta("other").value().has_value());
+}
+
+}  // namespace
+}  // namespace duet::storage
