@@ -61,6 +61,13 @@ Status RelayStore::Commit() {
 
 void RelayStore::Rollback() { txn_.reset(); }
 
+Status RelayStore::Savepoint() { return db_->Exec("SAVEPOINT job"); }
+
+void RelayStore::EndSavepoint(bool keep) {
+  if (!keep) db_->Exec("ROLLBACK TO job");
+  db_->Exec("RELEASE job");
+}
+
 Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string& device_key) {
   auto stmt = db_->Prepare("SELECT couple_id FROM devices WHERE device_key = ?");
   if (!stmt.ok()) return stmt.error();

@@ -40,6 +40,10 @@ class RelayStore {
   Status Begin();
   Status Commit();
   void Rollback();
+  // A nested unit inside the open transaction: EndSavepoint(false) undoes
+  // everything since Savepoint() and leaves the rest of the batch intact.
+  Status Savepoint();
+  void EndSavepoint(bool keep);
 
   // The couple a device belongs to, or nullopt when it is not paired.
   Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key);

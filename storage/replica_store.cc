@@ -1,5 +1,6 @@
 #include "storage/replica_store.h"
 
+#include <charconv>
 #include <ctime>
 
 namespace duet::storage {
@@ -85,6 +86,13 @@ Status ReplicaStore::SetMeta(const std::string& key, const std::string& value) {
   return SetMetaUnlocked(key, value);
 }
 
+Status ReplicaStore::SetMetas(const std::vector<std::pair<std::string, std::string>>& entries) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  for (const auto& [key, value] : entries) DUET_RETURN_IF_ERROR(SetMetaUnlocked(key, value));
+  return txn.Commit();
+}
+
 Status ReplicaStore::DeleteMeta(const std::string& key) {
   auto stmt = db_->Prepare("DELETE FROM meta WHERE key = ?");
   if (!stmt.ok()) return stmt.error();
@@ -166,7 +174,12 @@ Result<std::uint64_t> ReplicaStore::Cursor() {
   auto value = GetMeta(kCursorKey);
   if (!value.ok()) return value.error();
   if (!value.value()) return std::uint64_t{0};
-  return static_cast<std::uint64_t>(std::stoull(*value.value()));
+  std::uint64_t cursor = 0;
+  const std::string& text = *value.value();
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return MakeError(ErrorKind::kIo, "local database is damaged: bad sync cursor");
+  return cursor;
 }
 
 Result<std::vector<ReplicaRecord>> ReplicaStore::AllRecords() {

@@ -48,6 +48,8 @@ class ReplicaStore {
 
   Result<std::optional<std::string>> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
+  // Several settings in one transaction: all of them or none.
+  Status SetMetas(const std::vector<std::pair<std::string, std::string>>& entries);
   Status DeleteMeta(const std::string& key);
 
   // Stores a record this device wrote; a shared one is also queued for push.

@@ -1,0 +1,64 @@
+// duet checkin --mood 1-5 [--energy 1-5] [--need listen|support|space|advice]
+//              [--note TEXT] [--private]
+#include "client/cli/cli.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+namespace {
+
+constexpr std::size_t kMaxNoteBytes = 2000;
+
+struct CheckinOptions {
+  int mood = 0;
+  int energy = 0;
+  std::string need;
+  std::string note;
+  bool keep_private = false;
+};
+
+int RunCheckin(const Cli& cli, const CheckinOptions& options) {
+  if (options.note.size() > kMaxNoteBytes)
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "--note is " + std::to_string(options.note.size()) +
+                              " bytes; keep it under 2000 (start small)"));
+  model::v1::RecordBody body;
+  auto* checkin = body.mutable_checkin();
+  checkin->set_mood(static_cast<std::uint32_t>(options.mood));
+  checkin->set_energy(static_cast<std::uint32_t>(options.energy));
+  if (!options.need.empty()) checkin->set_need(*model::ParseNeed(options.need));
+  checkin->set_note(options.note);
+
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  const bool shared = !options.keep_private;
+  auto id = d.AddRecord(body, shared);
+  if (!id.ok()) return Fail(id.error());
+  if (cli.json) {
+    PrintJson({{"id", crypto::Hex(id.value())}, {"shared", shared}});
+  } else if (!shared) {
+    std::printf("check-in saved, just for you (it never leaves this device)\n");
+  } else {
+    std::printf("check-in saved, shared with %s\n", d.partner()->name.c_str());
+  }
+  if (!shared) return 0;
+  return SyncAfterChange(d);
+}
+
+}  // namespace
+
+void SetupCheckin(CLI::App& root, Cli& cli) {
+  auto options = std::make_shared<CheckinOptions>();
+  auto* sub = root.add_subcommand("checkin", "note how you are: mood, energy, what you need");
+  sub->add_option("--mood", options->mood, "1 (low) to 5 (great)")
+      ->required()
+      ->check(CLI::Range(1, 5));
+  sub->add_option("--energy", options->energy, "1 (drained) to 5 (full)")->check(CLI::Range(1, 5));
+  sub->add_option("--need", options->need, "what would help now")
+      ->check(CLI::IsMember({"listen", "support", "space", "advice"}));
+  sub->add_option("--note", options->note, "a few words, if you like");
+  sub->add_flag("--private", options->keep_private, "keep it on this device only");
+  sub->callback([&cli, options] { cli.run = [&cli, options] { return RunCheckin(cli, *options); }; });
+}
+
+}  // namespace duet::client::cli

@@ -1,0 +1,73 @@
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+#include "client/cli/cli.h"
+
+namespace duet::client::cli {
+
+int ExitCodeFor(const Error& error) {
+  return error.kind == ErrorKind::kVerification ? 1 : 2;
+}
+
+int Fail(const Error& error) {
+  std::fprintf(stderr, "duet: %s\n", error.message.c_str());
+  return ExitCodeFor(error);
+}
+
+void Warn(const std::string& message) { std::fprintf(stderr, "duet: warning: %s\n", message.c_str()); }
+
+void PrintJson(const nlohmann::json& value) {
+  // Replace rather than throw on invalid UTF-8: a partner's note is data.
+  std::printf("%s\n", value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli) {
+  auto home = ResolveHome(cli.home);
+  if (!home.ok()) return home.error();
+  return Device::Open(home.value());
+}
+
+int SyncAfterChange(Device& device) {
+  auto report = Sync(device, std::chrono::milliseconds(3000));
+  if (!report.ok()) {
+    if (report.error().kind == ErrorKind::kNetwork) {
+      std::printf("relay unreachable (%s); queued, the next `duet sync` sends it\n",
+                  report.error().message.c_str());
+      return 0;
+    }
+    std::printf("saved and queued, but the sync failed\n");
+    return Fail(report.error());
+  }
+  for (const auto& warning : report->warnings) Warn(warning);
+  if (report->not_paired || report->waiting_for_partner) return 0;
+  std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
+  return 0;
+}
+
+std::string FormatLocalTime(std::int64_t unix_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &local);
+  return text;
+}
+
+std::optional<std::int64_t> ParseDuration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value <= 0) return std::nullopt;
+  const std::string unit(end, text.data() + text.size());
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  else if (unit == "m") scale = 60;
+  else if (unit == "h") scale = 3600;
+  else if (unit == "d") scale = 86400;
+  else return std::nullopt;
+  if (value > (std::int64_t{1} << 40) / scale) return std::nullopt;
+  return value * scale;
+}
+
+}  // namespace duet::client::cli

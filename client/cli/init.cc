@@ -1,0 +1,64 @@
+// duet init --name NAME --relay HOST:PORT [--relay-key KEY]
+#include "client/cli/cli.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+namespace {
+
+struct InitOptions {
+  std::string name;
+  std::string relay;
+  std::string relay_key;
+};
+
+std::string NameProblem(const std::string& name) {
+  if (name.empty() || name.size() > 64) return "must be 1 to 64 characters";
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return "must not contain control characters";
+  return {};
+}
+
+int RunInit(const Cli& cli, const InitOptions& options) {
+  if (auto problem = NameProblem(options.name); !problem.empty())
+    return Fail(MakeError(ErrorKind::kInvalidInput, "--name '" + options.name + "' " + problem));
+  auto relay = net::ParseEndpoint(options.relay);
+  if (!relay.ok()) return Fail(relay.error());
+  std::optional<std::string> relay_key;
+  if (!options.relay_key.empty()) {
+    auto decoded = crypto::Base64UrlDecode(options.relay_key);
+    if (!decoded || decoded->size() != 32)
+      return Fail(MakeError(ErrorKind::kInvalidInput,
+                            "--relay-key '" + options.relay_key +
+                                "' is not a relay key (43 characters, as duetd prints it)"));
+    relay_key = *decoded;
+  }
+  auto home = ResolveHome(cli.home);
+  if (!home.ok()) return Fail(home.error());
+  auto device = Device::Create(home.value(), options.name, relay.value(), relay_key);
+  if (!device.ok()) return Fail(device.error());
+  if (cli.json) {
+    PrintJson({{"name", options.name},
+               {"relay", relay->ToString()},
+               {"home", home->data_dir},
+               {"device_key", crypto::Base64UrlEncode(device.value()->my_key())}});
+  } else {
+    std::printf("duet is set up for %s (relay %s, files in %s)\n", options.name.c_str(),
+                relay->ToString().c_str(), home->data_dir.c_str());
+    std::printf("next: `duet invite` to invite your partner, or `duet join CODE` with theirs\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupInit(CLI::App& root, Cli& cli) {
+  auto options = std::make_shared<InitOptions>();
+  auto* sub = root.add_subcommand("init", "set up this device: its keys and local database");
+  sub->add_option("--name", options->name, "how your partner will see you")->required();
+  sub->add_option("--relay", options->relay, "the relay to sync through, HOST:PORT")->required();
+  sub->add_option("--relay-key", options->relay_key,
+                  "the relay's key as duetd prints it (otherwise trusted on first contact)");
+  sub->callback([&cli, options] { cli.run = [&cli, options] { return RunInit(cli, *options); }; });
+}
+
+}  // namespace duet::client::cli

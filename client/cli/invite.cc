@@ -1,0 +1,41 @@
+// duet invite [--expires 24h]
+#include "client/cli/cli.h"
+
+namespace duet::client::cli {
+namespace {
+
+constexpr std::int64_t kMinExpiry = 60;
+constexpr std::int64_t kMaxExpiry = 7 * 86400;
+
+int RunInvite(const Cli& cli, const std::string& expires) {
+  auto seconds = ParseDuration(expires);
+  if (!seconds || *seconds < kMinExpiry || *seconds > kMaxExpiry)
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "--expires '" + expires + "' must be a duration from 1m to 7d, e.g. 2h"));
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  auto invite = CreateInvite(*device.value(), static_cast<std::uint32_t>(*seconds));
+  if (!invite.ok()) return Fail(invite.error());
+  if (cli.json) {
+    PrintJson({{"code", invite->code}, {"expires_at", invite->expires_at}});
+  } else {
+    std::printf("%s\n", invite->code.c_str());
+    std::fprintf(stderr,
+                 "give this code to your partner for `duet join`; it works once, until %s; "
+                 "then run `duet sync`\n",
+                 FormatLocalTime(invite->expires_at * 1000).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void SetupInvite(CLI::App& root, Cli& cli) {
+  auto expires = std::make_shared<std::string>("24h");
+  auto* sub = root.add_subcommand("invite", "print a one-time code your partner joins with");
+  sub->add_option("--expires", *expires, "how long the code stays valid (1m to 7d)")
+      ->capture_default_str();
+  sub->callback([&cli, expires] { cli.run = [&cli, expires] { return RunInvite(cli, *expires); }; });
+}
+
+}  // namespace duet::client::cli

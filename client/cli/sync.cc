@@ -1,0 +1,54 @@
+// duet sync
+#include "client/cli/cli.h"
+
+namespace duet::client::cli {
+namespace {
+
+int RunSync(const Cli& cli) {
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  auto report = Sync(d);
+  if (!report.ok()) {
+    auto queued = d.store().Outbox();
+    std::string tail;
+    if (queued.ok() && !queued->empty())
+      tail = "; " + std::to_string(queued->size()) + " change(s) stay queued";
+    return Fail(MakeError(report.error().kind, report.error().message + tail));
+  }
+  for (const auto& warning : report->warnings) Warn(warning);
+  std::optional<std::string> safety;
+  if (report->paired_with && d.partner())
+    safety = SafetyNumber(d.my_key(), d.partner()->sign_key);
+  if (cli.json) {
+    PrintJson({{"sent", report->pushed},
+               {"received", report->pulled},
+               {"refused", report->refused},
+               {"paired_with", report->paired_with ? nlohmann::json(*report->paired_with)
+                                                   : nlohmann::json()},
+               {"waiting_for_partner", report->waiting_for_partner}});
+  } else {
+    if (report->paired_with) {
+      std::printf("paired with %s\n", report->paired_with->c_str());
+      std::printf("safety number: %s\n", safety->c_str());
+      std::printf("compare it with %s in person: it must be the same on both devices\n",
+                  report->paired_with->c_str());
+    }
+    if (report->waiting_for_partner)
+      std::printf("your invite is open; waiting for your partner to join\n");
+    else if (report->not_paired)
+      std::printf("not paired yet; run `duet invite`, or `duet join CODE` with your partner's code\n");
+    else
+      std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
+  }
+  return report->refused == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void SetupSync(CLI::App& root, Cli& cli) {
+  auto* sub = root.add_subcommand("sync", "send what is queued and fetch what is new");
+  sub->callback([&cli] { cli.run = [&cli] { return RunSync(cli); }; });
+}
+
+}  // namespace duet::client::cli

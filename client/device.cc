@@ -1,0 +1,246 @@
+#include "client/device.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "client/sealing.h"
+
+namespace duet::client {
+namespace {
+
+// Private records are sealed under the local key with this couple id, so they
+// can never be mistaken for (or pushed as) a record of the couple.
+const std::string kLocalCoupleId(16, '\0');
+
+constexpr char kName[] = "device.name";
+constexpr char kRelay[] = "relay.address";
+constexpr char kRelayKey[] = "relay.key";
+constexpr char kCoupleId[] = "couple.id";
+constexpr char kPartnerName[] = "partner.name";
+constexpr char kPartnerSignKey[] = "partner.sign_key";
+constexpr char kPartnerKxKey[] = "partner.kx_key";
+constexpr char kChainSeq[] = "chain.seq";
+constexpr char kChainHead[] = "chain.head";
+
+Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return MakeError(ErrorKind::kIo, "cannot create " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+void RemoveDatabase(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<HomePaths> ResolveHome(const std::string& home_flag) {
+  HomePaths paths;
+  std::string home = home_flag;
+  if (home.empty()) {
+    if (const char* env = std::getenv("DUET_HOME"); env != nullptr && *env != '\0') home = env;
+  }
+  if (!home.empty()) {
+    paths.key_dir = paths.data_dir = home;
+  } else {
+    const char* user_home = std::getenv("HOME");
+    const char* config = std::getenv("XDG_CONFIG_HOME");
+    const char* data = std::getenv("XDG_DATA_HOME");
+    if ((config == nullptr || *config == '\0' || data == nullptr || *data == '\0') &&
+        (user_home == nullptr || *user_home == '\0'))
+      return MakeError(ErrorKind::kInvalidInput,
+                       "cannot tell where to keep duet's files: set --home DIR or DUET_HOME");
+    paths.key_dir = (config != nullptr && *config != '\0') ? std::string(config) + "/duet"
+                                                           : std::string(user_home) + "/.config/duet";
+    paths.data_dir = (data != nullptr && *data != '\0') ? std::string(data) + "/duet"
+                                                        : std::string(user_home) + "/.local/share/duet";
+  }
+  paths.key_file = paths.key_dir + "/keys";
+  paths.database = paths.data_dir + "/duet.db";
+  return paths;
+}
+
+Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std::string& name,
+                                               const net::Endpoint& relay,
+                                               const std::optional<std::string>& relay_key) {
+  if (::access(home.key_file.c_str(), F_OK) == 0 || ::access(home.database.c_str(), F_OK) == 0)
+    return MakeError(ErrorKind::kAlreadyExists,
+                     "duet is already set up here (" + home.key_file +
+                         "); use another --home, or remove that folder to start over");
+  DUET_RETURN_IF_ERROR(MakeDirs(home.key_dir));
+  DUET_RETURN_IF_ERROR(MakeDirs(home.data_dir));
+
+  auto store = storage::ReplicaStore::Open(home.database, /*create=*/true);
+  if (!store.ok()) {
+    RemoveDatabase(home.database);
+    return store.error();
+  }
+  std::vector<std::pair<std::string, std::string>> meta = {{kName, name},
+                                                            {kRelay, relay.ToString()}};
+  if (relay_key) meta.emplace_back(kRelayKey, *relay_key);
+  DeviceKeys keys = DeviceKeys::Generate();
+  Status status = store.value()->SetMetas(meta);
+  if (status.ok()) status = SaveKeys(home.key_file, keys, /*exclusive=*/true);
+  if (!status.ok()) {
+    store.value().reset();
+    RemoveDatabase(home.database);
+    return status.error();
+  }
+  return std::unique_ptr<Device>(new Device(home, std::move(keys), std::move(store).value()));
+}
+
+Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home) {
+  auto keys = LoadKeys(home.key_file);
+  if (!keys.ok()) return keys.error();
+  if (::access(home.database.c_str(), F_OK) != 0)
+    return MakeError(ErrorKind::kNotFound, "the local database " + home.database +
+                                               " is missing; restore it or run duet init in a new --home");
+  auto store = storage::ReplicaStore::Open(home.database, /*create=*/false);
+  if (!store.ok()) return store.error();
+  return std::unique_ptr<Device>(
+      new Device(home, std::move(keys).value(), std::move(store).value()));
+}
+
+std::optional<std::string> Device::Meta(const std::string& key) {
+  auto value = store_->GetMeta(key);
+  if (!value.ok()) return std::nullopt;
+  return value.value();
+}
+
+std::string Device::name() { return Meta(kName).value_or(""); }
+
+net::Endpoint Device::relay() {
+  auto parsed = net::ParseEndpoint(Meta(kRelay).value_or(""));
+  return parsed.ok() ? parsed.value() : net::Endpoint{};
+}
+
+std::optional<std::string> Device::pinned_relay_key() { return Meta(kRelayKey); }
+
+Status Device::PinRelay(const net::Endpoint& relay, const std::string& relay_key) {
+  return store_->SetMetas({{kRelay, relay.ToString()}, {kRelayKey, relay_key}});
+}
+
+std::optional<std::string> Device::couple_id() { return Meta(kCoupleId); }
+
+std::optional<Partner> Device::partner() {
+  auto name = Meta(kPartnerName);
+  auto sign_key = Meta(kPartnerSignKey);
+  auto kx_key = Meta(kPartnerKxKey);
+  if (!name || !sign_key || !kx_key) return std::nullopt;
+  return Partner{*name, *sign_key, *kx_key};
+}
+
+Status Device::SetPendingInvite(const crypto::SymmetricKey& secret) {
+  keys_.invite_secret = secret;
+  return SaveKeys(home_.key_file, keys_, /*exclusive=*/false);
+}
+
+Status Device::ClearPendingInvite() {
+  keys_.invite_secret.reset();
+  return SaveKeys(home_.key_file, keys_, /*exclusive=*/false);
+}
+
+Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
+                               const std::string& couple_id, const Partner& partner) {
+  // The key file first: a crash between the two leaves a key and no partner,
+  // which a second join or sync completes, never a partner without a key.
+  DeviceKeys updated = keys_;
+  updated.couple_key = couple_key;
+  updated.invite_secret.reset();
+  DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
+  keys_ = std::move(updated);
+  return store_->SetMetas({{kCoupleId, couple_id},
+                           {kPartnerName, partner.name},
+                           {kPartnerSignKey, partner.sign_key},
+                           {kPartnerKxKey, partner.kx_key}});
+}
+
+Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
+  body.set_schema(1);
+  body.set_created_at_ms(NowMs());
+  std::optional<std::string> couple = couple_id();
+  if (shared && (!couple || !keys_.couple_key))
+    return MakeError(ErrorKind::kInvalidInput,
+                     "not paired yet, so nothing can be shared; pair first (duet invite / duet "
+                     "join) or use --private");
+  std::vector<std::pair<std::string, std::string>> chain;
+  if (shared) {
+    // Each shared record names the author's previous one (docs/protocol.md §4).
+    std::uint64_t seq = 0;
+    if (auto text = Meta(kChainSeq)) seq = std::strtoull(text->c_str(), nullptr, 10);
+    body.set_author_seq(seq + 1);
+    body.set_prev_hash(Meta(kChainHead).value_or(""));
+  }
+  v1::RecordEnvelope envelope =
+      shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple)
+             : SealRecord(body, keys_.local_key, keys_.identity, kLocalCoupleId);
+  storage::ReplicaRecord record;
+  record.record_id = envelope.record_id();
+  record.author_key = envelope.author_key();
+  record.envelope = envelope.SerializeAsString();
+  record.shared = shared;
+  DUET_RETURN_IF_ERROR(store_->AddLocal(record));
+  if (shared) {
+    DUET_RETURN_IF_ERROR(store_->SetMetas(
+        {{kChainSeq, std::to_string(body.author_seq())}, {kChainHead, EnvelopeHash(envelope)}}));
+  }
+  return record.record_id;
+}
+
+std::vector<std::string> Device::CoupleAuthors() {
+  std::vector<std::string> authors = {keys_.identity.public_key};
+  if (auto p = partner()) authors.push_back(p->sign_key);
+  return authors;
+}
+
+Result<model::v1::RecordBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {
+  auto couple = couple_id();
+  if (!couple || !keys_.couple_key)
+    return MakeError(ErrorKind::kInvalidInput, "not paired yet");
+  return OpenRecord(envelope, *keys_.couple_key, *couple, CoupleAuthors());
+}
+
+Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
+  *unreadable = 0;
+  auto rows = store_->AllRecords();
+  if (!rows.ok()) return rows.error();
+  const std::vector<std::string> self = {keys_.identity.public_key};
+  std::vector<model::OpenedRecord> out;
+  for (const auto& row : rows.value()) {
+    v1::RecordEnvelope envelope;
+    if (!envelope.ParseFromString(row.envelope)) {
+      ++*unreadable;
+      continue;
+    }
+    auto body = row.shared ? VerifyIncoming(envelope)
+                           : OpenRecord(envelope, keys_.local_key, kLocalCoupleId, self);
+    if (!body.ok()) {
+      ++*unreadable;
+      continue;
+    }
+    model::OpenedRecord opened;
+    opened.record_id = row.record_id;
+    opened.author_key = row.author_key;
+    opened.shared = row.shared;
+    opened.relay_seq = row.relay_seq;
+    opened.body = std::move(body).value();
+    out.push_back(std::move(opened));
+  }
+  return out;
+}
+
+}  // namespace duet::client

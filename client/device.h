@@ -1,0 +1,85 @@
+// Device: this installation of duet, opened from its home. It owns the key
+// file (keyfile.h) and the local replica (storage/replica_store.h), and is the
+// one place that turns a record body into a sealed, stored record and back.
+//
+// Home: --home DIR (or DUET_HOME) holds both files; otherwise the keys go to
+// $XDG_CONFIG_HOME/duet and the replica to $XDG_DATA_HOME/duet. A Device is
+// used by one thread. Methods return errors as values.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "client/keyfile.h"
+#include "client/model/fold.h"
+#include "client/pairing.h"
+#include "net/net.h"
+#include "storage/replica_store.h"
+
+namespace duet::client {
+
+struct HomePaths {
+  std::string key_dir;
+  std::string data_dir;
+  std::string key_file;
+  std::string database;
+};
+Result<HomePaths> ResolveHome(const std::string& home_flag);
+
+struct Partner {
+  std::string name;
+  std::string sign_key;
+  std::string kx_key;
+};
+
+class Device {
+ public:
+  static Result<std::unique_ptr<Device>> Create(const HomePaths& home, const std::string& name,
+                                                const net::Endpoint& relay,
+                                                const std::optional<std::string>& relay_key);
+  static Result<std::unique_ptr<Device>> Open(const HomePaths& home);
+
+  const DeviceKeys& keys() const { return keys_; }
+  storage::ReplicaStore& store() { return *store_; }
+  const std::string& my_key() const { return keys_.identity.public_key; }
+
+  std::string name();
+  net::Endpoint relay();
+  std::optional<std::string> pinned_relay_key();
+  Status PinRelay(const net::Endpoint& relay, const std::string& relay_key);
+  std::optional<std::string> couple_id();
+  std::optional<Partner> partner();
+  bool paired() { return couple_id().has_value() && keys_.couple_key.has_value(); }
+
+  // Remembers an invite this device created, until the partner answers it.
+  Status SetPendingInvite(const crypto::SymmetricKey& secret);
+  Status ClearPendingInvite();
+  const std::optional<crypto::SymmetricKey>& pending_invite() const { return keys_.invite_secret; }
+  // Stores the couple key and the partner; the device is paired from then on.
+  Status CompletePairing(const crypto::SymmetricKey& couple_key, const std::string& couple_id,
+                         const Partner& partner);
+
+  // Seals and stores a new record. A shared record is sealed under the couple
+  // key and queued for the relay; a private one under the local key, never sent.
+  Result<std::string> AddRecord(model::v1::RecordBody body, bool shared);
+  // Every record held, opened; records that no longer verify are skipped and
+  // counted in `*unreadable`.
+  Result<std::vector<model::OpenedRecord>> OpenRecords(int* unreadable);
+  // Checks a record that came from the relay; the error says why it is refused.
+  Result<model::v1::RecordBody> VerifyIncoming(const v1::RecordEnvelope& envelope);
+
+ private:
+  Device(HomePaths home, DeviceKeys keys, std::unique_ptr<storage::ReplicaStore> store)
+      : home_(std::move(home)), keys_(std::move(keys)), store_(std::move(store)) {}
+  std::optional<std::string> Meta(const std::string& key);
+  std::vector<std::string> CoupleAuthors();
+
+  HomePaths home_;
+  DeviceKeys keys_;
+  std::unique_ptr<storage::ReplicaStore> store_;
+};
+
+}  // namespace duet::client

@@ -1,0 +1,63 @@
+#include "client/relay_session.h"
+
+#include "crypto/crypto.h"
+
+namespace duet::client {
+
+std::string RelayKeyText(const std::string& key) { return crypto::Base64UrlEncode(key); }
+
+Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
+                                                         const net::Endpoint& relay,
+                                                         const std::string& expected_relay_key,
+                                                         std::chrono::milliseconds timeout) {
+  auto client = net::FramedClient::Connect(relay, timeout);
+  if (!client.ok()) return client.error();
+  std::unique_ptr<RelaySession> session(new RelaySession(std::move(client).value(), timeout));
+
+  v1::Frame hello;
+  hello.mutable_client_hello()->set_min_version(net::kProtocolVersion);
+  hello.mutable_client_hello()->set_max_version(net::kProtocolVersion);
+  hello.mutable_client_hello()->set_agent("duet/0.1");
+  auto reply = session->Call(std::move(hello));
+  if (!reply.ok()) return reply.error();
+  if (!reply->has_server_hello() || reply->server_hello().relay_key().size() != 32 ||
+      reply->server_hello().challenge().size() != 32)
+    return MakeError(ErrorKind::kProtocol, "the relay at " + relay.ToString() +
+                                               " did not answer like a duet relay");
+  const auto& server_hello = reply->server_hello();
+  // The pinned key is checked before the device says who it is.
+  if (!expected_relay_key.empty() &&
+      !crypto::ConstantTimeEqual(expected_relay_key, server_hello.relay_key()))
+    return MakeError(ErrorKind::kVerification,
+                     "relay " + relay.ToString() + " presented key " +
+                         RelayKeyText(server_hello.relay_key()) + " but this device trusts " +
+                         RelayKeyText(expected_relay_key) +
+                         "; not sending anything (if the relay was really re-keyed, re-pair)");
+  session->relay_key_ = server_hello.relay_key();
+
+  v1::Frame auth;
+  auth.mutable_authenticate()->set_device_key(device.keys().identity.public_key);
+  auth.mutable_authenticate()->set_signature(crypto::Sign(
+      device.keys().identity, net::AuthTranscript(server_hello.challenge(),
+                                                  server_hello.relay_key(),
+                                                  device.keys().identity.public_key)));
+  auto ok = session->Call(std::move(auth));
+  if (!ok.ok()) return ok.error();
+  if (!ok->has_auth_ok())
+    return MakeError(ErrorKind::kProtocol, "the relay did not confirm authentication");
+  session->couple_id_ = ok->auth_ok().couple_id();
+  session->latest_seq_ = ok->auth_ok().latest_seq();
+  return session;
+}
+
+Result<v1::Frame> RelaySession::Call(v1::Frame request, RelayRefusal* refusal) {
+  auto reply = client_->Call(std::move(request), timeout_);
+  if (!reply.ok()) return reply;
+  if (reply->has_error()) {
+    if (refusal != nullptr) refusal->code = reply->error().code();
+    return MakeError(ErrorKind::kRefused, "relay refused: " + net::DescribeError(reply->error()));
+  }
+  return reply;
+}
+
+}  // namespace duet::client

@@ -1,0 +1,53 @@
+// RelaySession: an authenticated connection from this device to its relay
+// (docs/protocol.md §3). Open() says hello, checks the relay's key against
+// the pinned one before anything else is sent (and pins it on first use
+// when none is pinned), then signs the challenge with the device key.
+// Call() turns the relay's Error frames into Error values. One thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "client/device.h"
+#include "net/net.h"
+
+namespace duet::client {
+
+struct RelayRefusal {
+  v1::ErrorCode code = v1::ERROR_CODE_UNSPECIFIED;
+};
+
+class RelaySession {
+ public:
+  static Result<std::unique_ptr<RelaySession>> Open(Device& device, const net::Endpoint& relay,
+                                                    const std::string& expected_relay_key,
+                                                    std::chrono::milliseconds timeout);
+
+  // Sends a request and returns the relay's answer. An Error frame becomes an
+  // Error of kind kRefused; `*refusal` (if given) receives its code.
+  Result<v1::Frame> Call(v1::Frame request, RelayRefusal* refusal = nullptr);
+  // Records the relay sent on its own while we waited.
+  std::deque<v1::Frame> TakeDelivered() { return client_->TakeUnsolicited(); }
+
+  const std::string& relay_key() const { return relay_key_; }
+  const std::string& couple_id() const { return couple_id_; }
+  std::uint64_t latest_seq() const { return latest_seq_; }
+
+ private:
+  RelaySession(std::unique_ptr<net::FramedClient> client, std::chrono::milliseconds timeout)
+      : client_(std::move(client)), timeout_(timeout) {}
+  std::unique_ptr<net::FramedClient> client_;
+  std::chrono::milliseconds timeout_;
+  std::string relay_key_;
+  std::string couple_id_;
+  std::uint64_t latest_seq_ = 0;
+};
+
+// A relay key's fingerprint for people: the key in URL-safe base64.
+std::string RelayKeyText(const std::string& key);
+
+}  // namespace duet::client

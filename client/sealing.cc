@@ -1,0 +1,56 @@
+#include "client/sealing.h"
+
+#include <algorithm>
+
+#include "proto/envelope.h"
+
+namespace duet::client {
+
+v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::SymmetricKey& key,
+                              const crypto::SigningKeyPair& author, const std::string& couple_id) {
+  v1::RecordEnvelope envelope;
+  envelope.set_couple_id(couple_id);
+  envelope.set_record_id(crypto::RandomBytes(proto::kIdBytes));
+  envelope.set_author_key(author.public_key);
+  envelope.set_nonce(crypto::RandomBytes(crypto::kNonceBytes));
+  std::string plain = body.SerializeAsString();
+  std::string padded = crypto::Pad(plain, kPaddingBlock);
+  envelope.set_ciphertext(crypto::AeadSeal(key, envelope.nonce(),
+                                           proto::EnvelopeAssociatedData(envelope), padded));
+  crypto::WipeString(plain);
+  crypto::WipeString(padded);
+  envelope.set_signature(crypto::Sign(author, proto::EnvelopeSignedBytes(envelope)));
+  return envelope;
+}
+
+Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
+                                         const crypto::SymmetricKey& key,
+                                         const std::string& couple_id,
+                                         const std::vector<std::string>& trusted_authors) {
+  const std::string shape = proto::EnvelopeShapeError(envelope);
+  if (!shape.empty()) return MakeError(ErrorKind::kVerification, "malformed record: " + shape);
+  if (envelope.couple_id() != couple_id)
+    return MakeError(ErrorKind::kVerification, "record belongs to another couple");
+  if (std::find(trusted_authors.begin(), trusted_authors.end(), envelope.author_key()) ==
+      trusted_authors.end())
+    return MakeError(ErrorKind::kVerification, "record is signed by a device that is not paired");
+  if (!crypto::Verify(envelope.author_key(), proto::EnvelopeSignedBytes(envelope),
+                      envelope.signature()))
+    return MakeError(ErrorKind::kVerification, "record signature does not verify");
+  auto padded = crypto::AeadOpen(key, envelope.nonce(), proto::EnvelopeAssociatedData(envelope),
+                                 envelope.ciphertext());
+  if (!padded) return MakeError(ErrorKind::kVerification, "record ciphertext does not decrypt");
+  auto plain = crypto::Unpad(*padded, kPaddingBlock);
+  crypto::WipeString(*padded);
+  model::v1::RecordBody body;
+  if (!plain || !body.ParseFromString(*plain) || body.schema() != 1)
+    return MakeError(ErrorKind::kVerification, "record body is not readable by this version");
+  crypto::WipeString(*plain);
+  return body;
+}
+
+std::string EnvelopeHash(const v1::RecordEnvelope& envelope) {
+  return crypto::Hash(32, envelope.SerializeAsString());
+}
+
+}  // namespace duet::client

@@ -1,0 +1,36 @@
+// End-to-end sealing of records (docs/protocol.md §4).
+//
+// SealRecord pads the body to a 256-byte bucket, encrypts it with
+// XChaCha20-Poly1305 under the given key (random nonce; the envelope's
+// visible fields as associated data) and signs the envelope with the author's
+// Ed25519 key. OpenRecord checks, cheapest first: exact field lengths, the
+// couple, that the author is one the caller trusts, the signature, then the
+// AEAD; only a record that passes all of them is parsed. Pure apart from the
+// random nonce and record id.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "crypto/crypto.h"
+#include "duet/v1/wire.pb.h"
+#include "model/record.pb.h"
+
+namespace duet::client {
+
+inline constexpr std::size_t kPaddingBlock = 256;
+
+v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::SymmetricKey& key,
+                              const crypto::SigningKeyPair& author, const std::string& couple_id);
+
+Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
+                                         const crypto::SymmetricKey& key,
+                                         const std::string& couple_id,
+                                         const std::vector<std::string>& trusted_authors);
+
+// BLAKE2b-256 of the serialized envelope: what the author's next record
+// names as its predecessor.
+std::string EnvelopeHash(const v1::RecordEnvelope& envelope);
+
+}  // namespace duet::client

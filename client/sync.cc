@@ -1,0 +1,257 @@
+#include "client/sync.h"
+
+#include <chrono>
+#include <set>
+
+#include "client/relay_session.h"
+#include "client/sealing.h"
+#include "proto/envelope.h"
+#include "proto/frame_codec.h"
+
+namespace duet::client {
+namespace {
+
+constexpr std::size_t kPushBytesBudget = proto::kMaxFrameBytes / 2;
+
+std::string PinnedKeyOrEmpty(Device& device) { return device.pinned_relay_key().value_or(""); }
+
+// Opens a session to the device's relay and pins the relay's key on first use.
+Result<std::unique_ptr<RelaySession>> OpenHome(Device& device, std::chrono::milliseconds timeout) {
+  const net::Endpoint relay = device.relay();
+  const std::string pinned = PinnedKeyOrEmpty(device);
+  auto session = RelaySession::Open(device, relay, pinned, timeout);
+  if (!session.ok()) return session;
+  if (pinned.empty()) DUET_RETURN_IF_ERROR(device.PinRelay(relay, session.value()->relay_key()));
+  return session;
+}
+
+model::v1::PairingIdentity MyIdentity(Device& device) {
+  model::v1::PairingIdentity identity;
+  identity.set_name(device.name());
+  identity.set_sign_key(device.keys().identity.public_key);
+  identity.set_kx_key(device.keys().exchange.public_key);
+  return identity;
+}
+
+Status FinishPairing(Device& device, const crypto::SymmetricKey& secret,
+                     const model::v1::PairingIdentity& partner, PairingRole role) {
+  if (partner.sign_key() == device.my_key())
+    return MakeError(ErrorKind::kInvalidInput, "this invite is your own; give it to your partner");
+  auto couple_key = DeriveCoupleKey(secret, device.keys().exchange, partner.kx_key(), role);
+  if (!couple_key.ok()) return couple_key.error();
+  return device.CompletePairing(couple_key.value(), DeriveInviteKeys(secret).couple_id,
+                                Partner{partner.name(), partner.sign_key(), partner.kx_key()});
+}
+
+// Asks the relay whether the partner answered this device's invite.
+Status CheckPendingInvite(Device& device, RelaySession& session, SyncReport& report) {
+  const crypto::SymmetricKey secret = *device.pending_invite();
+  const InviteKeys keys = DeriveInviteKeys(secret);
+  v1::Frame request;
+  request.mutable_check_invite()->set_invite_id(keys.invite_id);
+  RelayRefusal refusal;
+  auto reply = session.Call(std::move(request), &refusal);
+  if (!reply.ok()) {
+    if (refusal.code == v1::ERROR_CODE_INVITE_EXPIRED || refusal.code == v1::ERROR_CODE_INVITE_NOT_FOUND) {
+      DUET_RETURN_IF_ERROR(device.ClearPendingInvite());
+      report.warnings.push_back(
+          "your invite expired before your partner used it; make a new one with: duet invite");
+      return Status::Ok();
+    }
+    return reply.error();
+  }
+  if (!reply->has_invite_state())
+    return MakeError(ErrorKind::kProtocol, "relay answered CheckInvite with something else");
+  if (!reply->invite_state().answered()) {
+    report.waiting_for_partner = true;
+    return Status::Ok();
+  }
+  auto partner = OpenIdentity(keys, PairingRole::kJoiner, reply->invite_state().sealed_answer());
+  if (!partner.ok()) return partner.error();
+  DUET_RETURN_IF_ERROR(FinishPairing(device, secret, partner.value(), PairingRole::kCreator));
+  report.paired_with = partner->name();
+  return Status::Ok();
+}
+
+Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
+  auto outbox = device.store().Outbox();
+  if (!outbox.ok()) return outbox.error();
+  const auto& records = outbox.value();
+  std::size_t next = 0;
+  while (next < records.size()) {
+    v1::Frame request;
+    std::vector<const storage::ReplicaRecord*> sent;
+    std::size_t bytes = 0;
+    while (next < records.size() && sent.size() < static_cast<std::size_t>(proto::kMaxRecordsPerPush) &&
+           (sent.empty() || bytes + records[next].envelope.size() < kPushBytesBudget)) {
+      if (!request.mutable_push()->add_records()->ParseFromString(records[next].envelope))
+        return MakeError(ErrorKind::kIo, "a queued record in the local database is damaged");
+      bytes += records[next].envelope.size();
+      sent.push_back(&records[next++]);
+    }
+    auto reply = session.Call(std::move(request));
+    if (!reply.ok()) return reply.error();
+    if (!reply->has_push_ack() || reply->push_ack().seqs_size() != static_cast<int>(sent.size()))
+      return MakeError(ErrorKind::kProtocol, "relay acknowledged a different number of records");
+    for (std::size_t i = 0; i < sent.size(); ++i)
+      DUET_RETURN_IF_ERROR(device.store().MarkPushed(sent[i]->record_id, reply->push_ack().seqs(i)));
+    report.pushed += sent.size();
+  }
+  return Status::Ok();
+}
+
+Status PullNew(Device& device, RelaySession& session, SyncReport& report) {
+  auto held = device.store().AllRecords();
+  if (!held.ok()) return held.error();
+  std::set<std::string> known;
+  for (const auto& record : held.value()) known.insert(record.record_id);
+  for (;;) {
+    auto cursor = device.store().Cursor();
+    if (!cursor.ok()) return cursor.error();
+    v1::Frame request;
+    request.mutable_pull()->set_after_seq(cursor.value());
+    request.mutable_pull()->set_limit(proto::kMaxPullLimit);
+    auto reply = session.Call(std::move(request));
+    if (!reply.ok()) return reply.error();
+    if (!reply->has_record_batch())
+      return MakeError(ErrorKind::kProtocol, "relay answered Pull with something else");
+    const auto& batch = reply->record_batch();
+    std::vector<storage::PulledRecord> accepted;
+    std::vector<storage::RejectedRecord> rejected;
+    std::uint64_t last = cursor.value();
+    for (const auto& stored : batch.records()) {
+      if (stored.seq() <= last)
+        return MakeError(ErrorKind::kProtocol, "relay sent records out of order");
+      last = stored.seq();
+      const auto& envelope = stored.envelope();
+      auto body = device.VerifyIncoming(envelope);
+      if (!body.ok()) {
+        rejected.push_back({stored.seq(), envelope.record_id(), body.error().message});
+        ++report.refused;
+        report.warnings.push_back("refused record #" + std::to_string(stored.seq()) +
+                                  " from the relay: " + body.error().message +
+                                  " (altered or forged; the other records synced)");
+        continue;
+      }
+      if (envelope.author_key() != device.my_key() && !known.count(envelope.record_id()))
+        ++report.pulled;
+      known.insert(envelope.record_id());
+      accepted.push_back(
+          {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
+    }
+    if (last != cursor.value())
+      DUET_RETURN_IF_ERROR(device.store().ApplyPulled(accepted, rejected, last));
+    if (!batch.more() || batch.records_size() == 0) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
+  SyncReport report;
+  if (!device.paired() && !device.pending_invite()) {
+    report.not_paired = true;
+    return report;
+  }
+  auto session = OpenHome(device, timeout);
+  if (!session.ok()) return session.error();
+  if (!device.paired()) {
+    DUET_RETURN_IF_ERROR(CheckPendingInvite(device, *session.value(), report));
+    if (!device.paired()) {
+      report.not_paired = !report.waiting_for_partner;
+      return report;
+    }
+  }
+  DUET_RETURN_IF_ERROR(PushOutbox(device, *session.value(), report));
+  DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report));
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  DUET_RETURN_IF_ERROR(device.store().SetMeta("sync.last", std::to_string(now)));
+  return report;
+}
+
+Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds,
+                                   std::chrono::milliseconds timeout) {
+  if (device.paired())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this device is already paired with " + device.partner()->name);
+  auto session = OpenHome(device, timeout);
+  if (!session.ok()) return session.error();
+  const crypto::SymmetricKey secret = crypto::RandomKey();
+  const InviteKeys keys = DeriveInviteKeys(secret);
+  v1::Frame request;
+  auto* create = request.mutable_create_invite();
+  create->set_invite_id(keys.invite_id);
+  create->set_couple_id(keys.couple_id);
+  create->set_sealed_offer(SealIdentity(keys, PairingRole::kCreator, MyIdentity(device)));
+  create->set_ttl_seconds(ttl_seconds);
+  auto reply = session.value()->Call(std::move(request));
+  if (!reply.ok()) return reply.error();
+  if (!reply->has_invite_created())
+    return MakeError(ErrorKind::kProtocol, "relay answered CreateInvite with something else");
+  DUET_RETURN_IF_ERROR(device.SetPendingInvite(secret));
+  InviteCode code{secret, session.value()->relay_key(), device.relay().ToString()};
+  return CreatedInvite{FormatInviteCode(code), reply->invite_created().expires_at()};
+}
+
+Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
+                                std::chrono::milliseconds timeout) {
+  auto code = ParseInviteCode(code_text);
+  if (!code.ok()) return code.error();
+  auto relay = net::ParseEndpoint(code->relay_address);
+  if (!relay.ok())
+    return MakeError(ErrorKind::kInvalidInput, "malformed invite code: its relay address is not valid");
+  if (device.paired())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this device is already paired with " + device.partner()->name);
+  auto session = RelaySession::Open(device, relay.value(), code->relay_key, timeout);
+  if (!session.ok()) return session.error();
+  const InviteKeys keys = DeriveInviteKeys(code->secret);
+
+  v1::Frame fetch;
+  fetch.mutable_fetch_invite()->set_invite_id(keys.invite_id);
+  RelayRefusal refusal;
+  auto offer = session.value()->Call(std::move(fetch), &refusal);
+  if (!offer.ok()) {
+    switch (refusal.code) {
+      case v1::ERROR_CODE_INVITE_NOT_FOUND:
+        return MakeError(ErrorKind::kNotFound,
+                         "the relay at " + relay->ToString() +
+                             " does not know this invite code; check it, or ask your partner for a new one");
+      case v1::ERROR_CODE_INVITE_USED:
+        return MakeError(ErrorKind::kRefused,
+                         "this invite code was used already; ask your partner for a new one");
+      case v1::ERROR_CODE_INVITE_EXPIRED:
+        return MakeError(ErrorKind::kRefused,
+                         "this invite code has expired; ask your partner for a new one");
+      default:
+        return offer.error();
+    }
+  }
+  if (!offer->has_invite_offer())
+    return MakeError(ErrorKind::kProtocol, "relay answered FetchInvite with something else");
+  auto partner = OpenIdentity(keys, PairingRole::kCreator, offer->invite_offer().sealed_offer());
+  if (!partner.ok()) return partner.error();
+  if (partner->sign_key() == device.my_key())
+    return MakeError(ErrorKind::kInvalidInput, "this invite is your own; give it to your partner");
+
+  v1::Frame answer;
+  answer.mutable_answer_invite()->set_invite_id(keys.invite_id);
+  answer.mutable_answer_invite()->set_sealed_answer(
+      SealIdentity(keys, PairingRole::kJoiner, MyIdentity(device)));
+  auto paired = session.value()->Call(std::move(answer), &refusal);
+  if (!paired.ok()) {
+    if (refusal.code == v1::ERROR_CODE_INVITE_USED)
+      return MakeError(ErrorKind::kRefused,
+                       "this invite code was used already; ask your partner for a new one");
+    return paired.error();
+  }
+  if (!paired->has_paired() || paired->paired().couple_id() != keys.couple_id)
+    return MakeError(ErrorKind::kProtocol, "relay confirmed pairing for another couple");
+  DUET_RETURN_IF_ERROR(FinishPairing(device, code->secret, partner.value(), PairingRole::kJoiner));
+  DUET_RETURN_IF_ERROR(device.PinRelay(relay.value(), code->relay_key));
+  return JoinedCouple{partner->name(), SafetyNumber(device.my_key(), partner->sign_key())};
+}
+
+}  // namespace duet::client

@@ -1,0 +1,65 @@
+#include "daemon/group_commit.h"
+
+#include <asio/post.hpp>
+
+namespace duet::daemon {
+
+GroupCommit::GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network)
+    : store_(std::move(store)), network_(network), thread_([this] { Loop(); }) {}
+
+GroupCommit::~GroupCommit() { Stop(); }
+
+void GroupCommit::Submit(Work work, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Job{std::move(work), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void GroupCommit::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void GroupCommit::Loop() {
+  for (;;) {
+    std::deque<Job> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      batch.swap(queue_);
+    }
+    RunBatch(batch);
+  }
+}
+
+void GroupCommit::RunBatch(std::deque<Job>& batch) {
+  std::vector<Status> outcomes;
+  outcomes.reserve(batch.size());
+  Status commit = store_->Begin();
+  if (commit.ok()) {
+    for (auto& job : batch) {
+      // A savepoint per job: a job that fails halfway leaves nothing behind.
+      Status begun = store_->Savepoint();
+      Status outcome = begun.ok() ? job.work(*store_) : begun;
+      if (begun.ok()) store_->EndSavepoint(outcome.ok());
+      outcomes.push_back(std::move(outcome));
+    }
+    commit = store_->Commit();
+  }
+  ++batches_;
+  jobs_ += batch.size();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Status result = !commit.ok() ? Status(MakeError(ErrorKind::kIo, "relay could not commit"))
+                                 : outcomes[i];
+    asio::post(network_, [done = std::move(batch[i].done), result] { done(result); });
+  }
+}
+
+}  // namespace duet::daemon

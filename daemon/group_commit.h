@@ -1,0 +1,64 @@
+// GroupCommit: the one thread that owns the relay's SQLite store.
+//
+// Sessions submit jobs from the network thread. The store thread takes every
+// job queued at that moment, runs them in one transaction (each inside its own
+// SAVEPOINT, so a job that fails leaves no partial writes and does not spoil
+// the others), commits once (one fsync for the whole batch), and only then
+// posts each job's completion back to the network thread. So a push is
+// acknowledged only after it is durable, and many concurrent pushes share one
+// commit. If the commit fails, every job in the batch completes with the error.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <asio/io_context.hpp>
+
+#include "base/result.h"
+#include "storage/relay_store.h"
+
+namespace duet::daemon {
+
+class GroupCommit {
+ public:
+  // Runs on the store thread inside the batch transaction.
+  using Work = std::function<Status(storage::RelayStore&)>;
+  // Runs on the network thread after the batch committed (or failed).
+  using Done = std::function<void(const Status&)>;
+
+  GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network);
+  ~GroupCommit();
+
+  void Submit(Work work, Done done);
+  // Finishes every job already submitted, then stops the thread.
+  void Stop();
+
+  std::uint64_t batches() const { return batches_; }
+  std::uint64_t jobs() const { return jobs_; }
+
+ private:
+  struct Job {
+    Work work;
+    Done done;
+  };
+  void Loop();
+  void RunBatch(std::deque<Job>& batch);
+
+  std::unique_ptr<storage::RelayStore> store_;
+  asio::io_context& network_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> queue_;  // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> jobs_{0};
+  std::thread thread_;
+};
+
+}  // namespace duet::daemon

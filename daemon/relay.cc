@@ -1,0 +1,116 @@
+#include "daemon/relay.h"
+
+#include <csignal>
+#include <cstdio>
+
+#include <asio.hpp>
+
+#include "daemon/group_commit.h"
+#include "daemon/relay_key.h"
+#include "daemon/session.h"
+#include "daemon/session_registry.h"
+
+namespace duet::daemon {
+
+struct Relay::Impl {
+  RelayOptions options;
+  asio::io_context io{1};
+  asio::ip::tcp::acceptor acceptor{io};
+  asio::signal_set signals{io};
+  crypto::KxKeyPair key;
+  std::unique_ptr<GroupCommit> store;
+  SessionRegistry registry;
+  std::unique_ptr<RelayContext> context;
+  bool stopped = false;
+
+  void Accept() {
+    acceptor.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
+      if (stopped) return;
+      if (!ec) {
+        if (registry.open_sessions() >= options.max_connections) {
+          asio::error_code ignored;
+          socket.close(ignored);  // over the limit: refuse rather than queue
+        } else {
+          auto session = std::make_shared<Session>(std::move(socket), *context);
+          registry.Add(session);
+          session->Start();
+        }
+      }
+      Accept();
+    });
+  }
+
+  void Shutdown() {
+    if (stopped) return;
+    stopped = true;
+    asio::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    for (const auto& session : registry.All()) session->Close();
+  }
+};
+
+Relay::Relay(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Relay::~Relay() {
+  if (impl_->store) impl_->store->Stop();
+}
+
+Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
+  if (!crypto::Init()) return MakeError(ErrorKind::kInternal, "libsodium could not start");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  auto key = LoadOrCreateRelayKey(options.key_path);
+  if (!key.ok()) return key.error();
+  impl->key = std::move(key).value();
+  auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full);
+  if (!store.ok()) return store.error();
+
+  asio::error_code ec;
+  auto address = asio::ip::make_address(options.listen.host, ec);
+  if (ec)
+    return MakeError(ErrorKind::kInvalidInput,
+                     "--listen needs an IP address, not '" + options.listen.host + "'");
+  asio::ip::tcp::endpoint endpoint(address, options.listen.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return MakeError(ErrorKind::kNetwork,
+                     "cannot listen on " + options.listen.ToString() + ": " + ec.message());
+
+  impl->store = std::make_unique<GroupCommit>(std::move(store).value(), impl->io);
+  impl->context = std::make_unique<RelayContext>(RelayContext{
+      impl->io, *impl->store, impl->registry, impl->key.public_key, options.handshake_timeout,
+      options.idle_timeout});
+  return std::unique_ptr<Relay>(new Relay(std::move(impl)));
+}
+
+net::Endpoint Relay::listening() const {
+  auto endpoint = impl_->acceptor.local_endpoint();
+  return net::Endpoint{endpoint.address().to_string(), endpoint.port()};
+}
+
+std::string Relay::public_key() const { return impl_->key.public_key; }
+
+void Relay::Run() {
+  if (impl_->options.handle_signals) {
+    impl_->signals.add(SIGINT);
+    impl_->signals.add(SIGTERM);
+    impl_->signals.async_wait([this](asio::error_code ec, int) {
+      if (!ec) impl_->Shutdown();
+    });
+  }
+  impl_->Accept();
+  impl_->io.run();
+  // Sessions are closed; finish what the store has, so nothing acknowledged
+  // or half-done is left behind.
+  impl_->store->Stop();
+}
+
+void Relay::Stop() {
+  asio::post(impl_->io, [this] { impl_->Shutdown(); });
+}
+
+}  // namespace duet::daemon

@@ -1,0 +1,135 @@
+#include <array>
+
+#include <asio.hpp>
+
+#include "net/net.h"
+#include "proto/frame_codec.h"
+
+namespace duet::net {
+
+struct FramedClient::Impl {
+  asio::io_context io;
+  asio::ip::tcp::socket socket{io};
+  proto::FrameDecoder decoder;
+  std::array<char, 16 * 1024> buffer{};
+  bool broken = false;
+
+  // Runs one asynchronous operation until it completes or `timeout` passes;
+  // a timed-out operation closes the socket, since its state is unknown.
+  template <typename Start>
+  asio::error_code RunWithDeadline(Start start, std::chrono::milliseconds timeout,
+                                   std::size_t* transferred = nullptr) {
+    asio::error_code result;
+    bool done = false;
+    start([&](asio::error_code ec, std::size_t n) {
+      result = ec;
+      done = true;
+      if (transferred != nullptr) *transferred = n;
+    });
+    io.restart();
+    io.run_for(timeout);
+    if (!done) {
+      asio::error_code ignored;
+      socket.close(ignored);
+      io.restart();
+      io.run();
+      broken = true;
+      return asio::error::timed_out;
+    }
+    if (result) broken = true;
+    return result;
+  }
+};
+
+FramedClient::FramedClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FramedClient::~FramedClient() = default;
+
+Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endpoint,
+                                                            std::chrono::milliseconds timeout) {
+  auto impl = std::make_unique<Impl>();
+  asio::ip::tcp::resolver resolver(impl->io);
+  asio::error_code ec;
+  auto results = resolver.resolve(endpoint.host, std::to_string(endpoint.port),
+                                  asio::ip::resolver_base::numeric_service, ec);
+  if (ec)
+    return MakeError(ErrorKind::kNetwork,
+                     "cannot resolve relay " + endpoint.ToString() + ": " + ec.message());
+  ec = impl->RunWithDeadline(
+      [&](auto handler) {
+        asio::async_connect(impl->socket, results,
+                            [handler](asio::error_code e, const asio::ip::tcp::endpoint&) mutable {
+                              handler(e, 0);
+                            });
+      },
+      timeout);
+  if (ec)
+    return MakeError(ErrorKind::kNetwork,
+                     "cannot reach relay " + endpoint.ToString() + ": " + ec.message());
+  impl->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  return std::unique_ptr<FramedClient>(new FramedClient(std::move(impl)));
+}
+
+Status FramedClient::Send(const v1::Frame& frame, std::chrono::milliseconds timeout) {
+  if (impl_->broken) return MakeError(ErrorKind::kNetwork, "connection to the relay was lost");
+  const std::string wire = proto::EncodeFrame(frame);
+  if (wire.empty()) return MakeError(ErrorKind::kInvalidInput, "message too large to send");
+  auto ec = impl_->RunWithDeadline(
+      [&](auto handler) { asio::async_write(impl_->socket, asio::buffer(wire), handler); },
+      timeout);
+  if (ec) return MakeError(ErrorKind::kNetwork, "lost the relay while sending: " + ec.message());
+  return Status::Ok();
+}
+
+Result<v1::Frame> FramedClient::Receive(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  v1::Frame frame;
+  std::string why;
+  for (;;) {
+    switch (impl_->decoder.Next(&frame, &why)) {
+      case proto::FrameDecoder::Outcome::kFrame:
+        return frame;
+      case proto::FrameDecoder::Outcome::kBad:
+        impl_->broken = true;
+        return MakeError(ErrorKind::kProtocol, "relay sent a bad frame: " + why);
+      case proto::FrameDecoder::Outcome::kNeedMore:
+        break;
+    }
+    if (impl_->broken) return MakeError(ErrorKind::kNetwork, "connection to the relay was lost");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0)
+      return MakeError(ErrorKind::kNetwork, "the relay did not answer in time");
+    std::size_t n = 0;
+    auto ec = impl_->RunWithDeadline(
+        [&](auto handler) { impl_->socket.async_read_some(asio::buffer(impl_->buffer), handler); },
+        left, &n);
+    if (ec == asio::error::eof)
+      return MakeError(ErrorKind::kNetwork, "the relay closed the connection");
+    if (ec == asio::error::timed_out)
+      return MakeError(ErrorKind::kNetwork, "the relay did not answer in time");
+    if (ec) return MakeError(ErrorKind::kNetwork, "lost the relay: " + ec.message());
+    impl_->decoder.Append(std::string_view(impl_->buffer.data(), n));
+  }
+}
+
+Result<v1::Frame> FramedClient::Call(v1::Frame request, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::uint64_t id = next_request_id_++;
+  request.set_request_id(id);
+  DUET_RETURN_IF_ERROR(Send(request, timeout));
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    auto frame = Receive(std::max(left, std::chrono::milliseconds(1)));
+    if (!frame.ok()) return frame;
+    if (frame->request_id() == id) return frame;
+    if (frame->request_id() == 0 && !frame->has_error()) {
+      unsolicited_.push_back(std::move(frame).value());
+      continue;
+    }
+    if (frame->has_error()) return frame;  // connection-level error (request_id 0)
+    return MakeError(ErrorKind::kProtocol, "relay answered a request that was not asked");
+  }
+}
+
+std::deque<v1::Frame> FramedClient::TakeUnsolicited() { return std::exchange(unsolicited_, {}); }
+
+}  // namespace duet::net

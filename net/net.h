@@ -1,0 +1,67 @@
+// net: the transport both sides share. Endpoint parsing, the authentication
+// transcript of docs/protocol.md §3, and FramedClient, a blocking framed
+// connection with a deadline on every operation (the CLI's side; the relay
+// drives its sockets asynchronously in daemon/).
+//
+// Every byte from the peer goes through proto::FrameDecoder, so a frame is
+// size-checked before anything is allocated for it. Errors are values: a
+// refused connection, a timeout or a bad frame is a Result holding an Error
+// of kind kNetwork or kProtocol. A FramedClient is used by one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "duet/v1/wire.pb.h"
+
+namespace duet::net {
+
+inline constexpr std::uint16_t kDefaultPort = 7707;
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = kDefaultPort;
+  std::string ToString() const;
+};
+
+// Parses "host:port", "host" (default port) or "[v6addr]:port". The error
+// names the bad input and says what is expected.
+Result<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero = false);
+
+// The exact bytes a device signs to authenticate (docs/protocol.md §3).
+std::string AuthTranscript(std::string_view challenge, std::string_view relay_key,
+                           std::string_view device_key);
+
+// A one-line description of an Error frame, e.g. "invite expired (INVITE_EXPIRED)".
+std::string DescribeError(const v1::Error& error);
+
+class FramedClient {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static Result<std::unique_ptr<FramedClient>> Connect(const Endpoint& endpoint,
+                                                       std::chrono::milliseconds timeout);
+  ~FramedClient();
+
+  Status Send(const v1::Frame& frame, std::chrono::milliseconds timeout);
+  // The next frame from the peer, whatever its request_id.
+  Result<v1::Frame> Receive(std::chrono::milliseconds timeout);
+  // Sends `request` with a fresh request_id and waits for the frame answering
+  // it; frames the relay sent on its own meanwhile are kept for TakeUnsolicited.
+  Result<v1::Frame> Call(v1::Frame request, std::chrono::milliseconds timeout);
+  std::deque<v1::Frame> TakeUnsolicited();
+
+ private:
+  struct Impl;
+  explicit FramedClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::uint64_t next_request_id_ = 1;
+  std::deque<v1::Frame> unsolicited_;
+};
+
+}  // namespace duet::net
