@@ -1,5 +1,6 @@
 // duet: the client. One table of commands, as wg has; each lives in cli/.
 #include <cstdio>
+#include <string>
 
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
@@ -12,6 +13,21 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupCheckin,  duet::client::cli::SetupCheckins,
     duet::client::cli::SetupSync,
 };
+
+// The first argument that is not a global option: what the user meant as
+// the command.
+std::string FirstWord(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--home") {
+      ++i;
+      continue;
+    }
+    if (arg.rfind("--home=", 0) == 0 || arg == "--json") continue;
+    return arg;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -34,9 +50,13 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     std::string message = e.what();
     if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
-    if (message.rfind("A subcommand is required", 0) == 0 || message.find("subcommand") != std::string::npos)
-      message = "no command given";
-    std::fprintf(stderr, "duet: %s\nhint: `duet --help` lists the commands\n", message.c_str());
+    if (app.get_subcommands().empty()) {
+      // No known command matched: name what was typed, if anything.
+      const std::string typed = argc > 1 ? FirstWord(argc, argv) : "";
+      message = typed.empty() ? "no command given" : "unknown command '" + typed + "'";
+    }
+    std::fprintf(stderr, "duet: %s; `duet --help` lists the commands and options\n",
+                 message.c_str());
     return 2;
   }
   return cli.run ? cli.run() : 2;

@@ -1,0 +1,297 @@
+// End to end: the real duetd and two real duet processes on loopback.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "duet/v1/wire.pb.h"
+#include "tests/integration/harness.h"
+
+namespace duet::testing {
+namespace {
+
+class CoupleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    relay_ = std::make_unique<RelayProcess>(dir_.File("relay.db"));
+    relay_->Start();
+  }
+
+  RunResult Duet(const std::string& who, std::vector<std::string> args) {
+    std::vector<std::string> argv = {DUET_PATH, "--home", dir_.File(who)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, dir_.path());
+  }
+
+  void Init(const std::string& who, const std::string& name) {
+    auto r = Duet(who, {"init", "--name", name, "--relay", relay_->address()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // Alice invites, Bob joins, Alice syncs; returns both safety numbers.
+  std::pair<std::string, std::string> Pair() {
+    Init("a", "Alice");
+    Init("b", "Bob");
+    auto invite = Duet("a", {"invite"});
+    EXPECT_EQ(invite.exit_code, 0) << invite.err;
+    code_ = invite.out.substr(0, invite.out.find('\n'));
+    auto join = Duet("b", {"--json", "join", code_});
+    EXPECT_EQ(join.exit_code, 0) << join.err;
+    auto sync = Duet("a", {"--json", "sync"});
+    EXPECT_EQ(sync.exit_code, 0) << sync.err;
+    EXPECT_EQ(nlohmann::json::parse(sync.out)["paired_with"], "Bob");
+    auto a = nlohmann::json::parse(Duet("a", {"--json", "partner"}).out);
+    auto b = nlohmann::json::parse(join.out);
+    EXPECT_EQ(a["name"], "Bob");
+    EXPECT_EQ(b["partner"], "Alice");
+    return {a["safety_number"], b["safety_number"]};
+  }
+
+  nlohmann::json Checkins(const std::string& who) {
+    auto r = Duet(who, {"--json", "checkins"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+
+  // The relay's whole database: main file and write-ahead log.
+  std::string RelayBytes() {
+    return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RelayProcess> relay_;
+  std::string code_;
+};
+
+TEST_F(CoupleTest, PairedPartnersSeeTheSameSafetyNumber) {
+  auto [alice_view, bob_view] = Pair();
+  EXPECT_EQ(alice_view, bob_view);
+  EXPECT_EQ(alice_view.size(), 8u * 5 + 7);
+}
+
+TEST_F(CoupleTest, CheckinReachesPartnerExactlyAsWritten) {
+  Pair();
+  auto r = Duet("a", {"checkin", "--mood", "4", "--energy", "2", "--need", "listen", "--note",
+                      "long day; glad you're here"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("synced: sent 1"), std::string::npos) << r.out;
+  auto s = Duet("b", {"sync"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto list = Checkins("b");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["author"], "Alice");
+  EXPECT_EQ(list[0]["mine"], false);
+  EXPECT_EQ(list[0]["mood"], 4);
+  EXPECT_EQ(list[0]["energy"], 2);
+  EXPECT_EQ(list[0]["need"], "listen");
+  EXPECT_EQ(list[0]["note"], "long day; glad you're here");
+  EXPECT_EQ(list[0]["time_ms"], Checkins("a")[0]["time_ms"]);
+}
+
+TEST_F(CoupleTest, PrivateCheckinNeverLeavesTheDevice) {
+  Pair();
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "2", "--note", "only-for-bob-7f3a", "--private"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "3", "--note", "shared-from-bob-91c2"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  auto alice = Checkins("a");
+  ASSERT_EQ(alice.size(), 1u);
+  EXPECT_EQ(alice[0]["note"], "shared-from-bob-91c2");
+  auto bob = Checkins("b");
+  ASSERT_EQ(bob.size(), 2u);
+  relay_->Stop();  // checkpoint-free: the WAL is read too
+  const std::string relay = RelayBytes();
+  EXPECT_EQ(relay.find("only-for-bob-7f3a"), std::string::npos);
+  EXPECT_EQ(relay.find("shared-from-bob-91c2"), std::string::npos)
+      << "the relay must hold ciphertext only";
+  // Neither does Bob's own database hold his private note in the clear.
+  const std::string bob_db = ReadFile(dir_.File("b/duet.db")) + ReadFile(dir_.File("b/duet.db-wal"));
+  EXPECT_EQ(bob_db.find("only-for-bob-7f3a"), std::string::npos);
+}
+
+TEST_F(CoupleTest, AlteredCiphertextIsRefusedWhileOtherRecordsSync) {
+  Pair();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "1", "--note", "first"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "5", "--note", "second"}).exit_code, 0);
+  {
+    // Flip one ciphertext byte of the first record, directly in the relay's store.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* read = nullptr;
+    sqlite3_prepare_v2(db, "SELECT id, envelope FROM records WHERE seq = 1", -1, &read, nullptr);
+    ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+    const sqlite3_int64 id = sqlite3_column_int64(read, 0);
+    std::string blob(static_cast<const char*>(sqlite3_column_blob(read, 1)),
+                     static_cast<std::size_t>(sqlite3_column_bytes(read, 1)));
+    sqlite3_finalize(read);
+    v1::RecordEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(blob));
+    std::string ciphertext = envelope.ciphertext();
+    ciphertext[ciphertext.size() / 2] ^= 0x20;
+    envelope.set_ciphertext(ciphertext);
+    blob = envelope.SerializeAsString();
+    sqlite3_stmt* write = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE records SET envelope = ? WHERE id = ?", -1, &write, nullptr);
+    sqlite3_bind_blob(write, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(write, 2, id);
+    ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
+    sqlite3_finalize(write);
+    sqlite3_close(db);
+  }
+  auto sync = Duet("b", {"sync"});
+  EXPECT_EQ(sync.exit_code, 1) << "a refused record is a failed verification";
+  EXPECT_NE(sync.err.find("refused record #1"), std::string::npos) << sync.err;
+  EXPECT_NE(sync.err.find("signature"), std::string::npos) << sync.err;
+  auto list = Checkins("b");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["note"], "second");
+  // The refusal is not repeated: the next sync is clean.
+  EXPECT_EQ(Duet("b", {"sync"}).exit_code, 0);
+}
+
+TEST_F(CoupleTest, CheckinMadeWhileRelayIsDownIsSentByTheNextSync) {
+  Pair();
+  relay_->Stop();
+  auto offline = Duet("a", {"checkin", "--mood", "3", "--note", "written offline"});
+  EXPECT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_NE(offline.out.find("queued"), std::string::npos) << offline.out;
+  EXPECT_EQ(LineCount(offline.out), 2) << offline.out;
+  auto failed = Duet("a", {"sync"});
+  EXPECT_EQ(failed.exit_code, 2);
+  EXPECT_NE(failed.err.find("1 change(s) stay queued"), std::string::npos) << failed.err;
+  relay_->Start();  // same port, same database
+  auto sync = Duet("a", {"sync"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_NE(sync.out.find("sent 1"), std::string::npos) << sync.out;
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  auto list = Checkins("b");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["note"], "written offline");
+}
+
+TEST_F(CoupleTest, InviteWorksOnce) {
+  Pair();
+  Init("c", "Carol");
+  auto again = Duet("c", {"join", code_});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("used already"), std::string::npos) << again.err;
+  EXPECT_EQ(LineCount(again.err), 1);
+}
+
+TEST_F(CoupleTest, RelayWithAnotherKeyIsRefused) {
+  Init("a", "Alice");
+  auto sync_before = Duet("a", {"invite"});
+  ASSERT_EQ(sync_before.exit_code, 0) << sync_before.err;  // pins the relay key
+  // Same address, a new relay key: another relay (or someone in the middle).
+  relay_->Stop();
+  std::filesystem::remove(dir_.File("relay.db.key"));
+  relay_->Start();
+  auto invite = Duet("a", {"invite"});
+  EXPECT_EQ(invite.exit_code, 1);
+  EXPECT_NE(invite.err.find(relay_->key()), std::string::npos) << invite.err;
+  EXPECT_NE(invite.err.find("trusts"), std::string::npos) << invite.err;
+}
+
+// Bad input: one line on stderr that names the problem, a non-zero exit, and
+// nothing half-written.
+class BadInputTest : public CoupleTest {};
+
+TEST_F(BadInputTest, UnknownCommandAndBadFlag) {
+  auto unknown = Duet("a", {"frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown command 'frobnicate'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(LineCount(unknown.err), 1);
+  auto flag = Duet("a", {"checkins", "--loud"});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_NE(flag.err.find("--loud"), std::string::npos) << flag.err;
+  EXPECT_EQ(LineCount(flag.err), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("a"))) << "a failed command wrote a home";
+}
+
+TEST_F(BadInputTest, MoodOutOfRangeWritesNothing) {
+  Pair();
+  auto r = Duet("a", {"checkin", "--mood", "9"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--mood"), std::string::npos) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1);
+  EXPECT_EQ(Checkins("a").size(), 0u);
+  auto need = Duet("a", {"checkin", "--mood", "3", "--need", "hugs"});
+  EXPECT_EQ(need.exit_code, 2);
+  EXPECT_NE(need.err.find("hugs"), std::string::npos) << need.err;
+  EXPECT_EQ(Checkins("a").size(), 0u);
+}
+
+TEST_F(BadInputTest, MalformedAndUnknownInviteCodes) {
+  Init("b", "Bob");
+  for (const std::string& code : {std::string("hello"), std::string("duet1-!!!"),
+                                  std::string("duet1-AAAA")}) {
+    auto r = Duet("b", {"join", code});
+    EXPECT_EQ(r.exit_code, 2) << code;
+    EXPECT_NE(r.err.find("malformed invite code"), std::string::npos) << r.err;
+    EXPECT_EQ(LineCount(r.err), 1) << r.err;
+  }
+  Init("a", "Alice");
+  auto invite = Duet("a", {"invite"});
+  std::string code = invite.out.substr(0, invite.out.find('\n'));
+  std::string typo = code;
+  typo[10] = typo[10] == 'A' ? 'B' : 'A';
+  auto r = Duet("b", {"join", typo});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
+  // A well-formed code for an invite the relay never saw: made by a home
+  // whose invite was created, then that relay forgot it (new database).
+  relay_->Stop();
+  std::filesystem::remove(dir_.File("relay.db"));
+  std::filesystem::remove(dir_.File("relay.db-wal"));
+  std::filesystem::remove(dir_.File("relay.db-shm"));
+  relay_->Start();
+  auto unknown = Duet("b", {"join", code});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("does not know this invite code"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Duet("b", {"--json", "partner"}).exit_code, 2) << "Bob is not paired";
+}
+
+TEST_F(BadInputTest, UnreachableRelay) {
+  auto r = Duet("a", {"init", "--name", "Alice", "--relay", "127.0.0.1:1"});
+  ASSERT_EQ(r.exit_code, 0) << "init works offline";
+  auto invite = Duet("a", {"invite"});
+  EXPECT_EQ(invite.exit_code, 2);
+  EXPECT_NE(invite.err.find("cannot reach relay 127.0.0.1:1"), std::string::npos) << invite.err;
+  EXPECT_EQ(LineCount(invite.err), 1);
+  auto bad = Duet("b", {"init", "--name", "Bob", "--relay", "127.0.0.1:99999"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("127.0.0.1:99999"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("b/keys")));
+}
+
+TEST_F(BadInputTest, SecondInitLeavesTheFirstUntouched) {
+  Init("a", "Alice");
+  const std::string keys = ReadFile(dir_.File("a/keys"));
+  auto again = Duet("a", {"init", "--name", "Mallory", "--relay", relay_->address()});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("already set up"), std::string::npos) << again.err;
+  EXPECT_EQ(LineCount(again.err), 1);
+  EXPECT_EQ(ReadFile(dir_.File("a/keys")), keys);
+  auto init_json = Duet("a", {"--json", "checkins"});
+  EXPECT_EQ(init_json.exit_code, 0);
+}
+
+TEST_F(BadInputTest, CommandsBeforeInitSayHowToStart) {
+  auto r = Duet("a", {"checkins"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("duet init"), std::string::npos) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1);
+}
+
+TEST_F(BadInputTest, KeyFileReadableByOthersIsRefused) {
+  Init("a", "Alice");
+  std::filesystem::permissions(dir_.File("a/keys"), std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  auto r = Duet("a", {"checkins"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace duet::testing

@@ -1,0 +1,148 @@
+// Test harness for the integration tests: real duetd and duet processes on
+// loopback, each duet with its own home. Waits on events (a line on a pipe,
+// a process exit), never on sleeps.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/temp_dir.h"
+
+extern char** environ;
+
+namespace duet::testing {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a program to completion with stdout and stderr captured in files.
+inline RunResult RunProgram(const std::vector<std::string>& argv, const std::string& scratch,
+                     const std::vector<std::string>& extra_env = {}) {
+  static int counter = 0;
+  const std::string out_path = scratch + "/out." + std::to_string(++counter);
+  const std::string err_path = scratch + "/err." + std::to_string(counter);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    if (entry.rfind("DUET_", 0) == 0) continue;  // tests say what they mean
+    env_storage.push_back(entry);
+  }
+  for (const auto& e : extra_env) env_storage.push_back(e);
+  std::vector<char*> env;
+  for (auto& e : env_storage) env.push_back(e.data());
+  env.push_back(nullptr);
+  pid_t pid = 0;
+  RunResult result;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data()) != 0)
+    throw std::runtime_error("cannot start " + argv[0]);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+// A duetd process. Start() waits for its "listening" line.
+class RelayProcess {
+ public:
+  RelayProcess(std::string db_path, std::string listen = "127.0.0.1:0")
+      : db_path_(std::move(db_path)), listen_(std::move(listen)) {}
+  ~RelayProcess() { Stop(); }
+
+  void Start() {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    posix_spawn_file_actions_addopen(&actions, 2, (db_path_ + ".log").c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    std::vector<std::string> argv = {DUETD_PATH, "--listen", listen_, "--db", db_path_};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, DUETD_PATH, &actions, nullptr, args.data(), environ) != 0)
+      throw std::runtime_error("cannot start duetd");
+    posix_spawn_file_actions_destroy(&actions);
+    close(pipe_fds[1]);
+    std::string line;
+    char c = 0;
+    pollfd pfd{pipe_fds[0], POLLIN, 0};
+    while (line.find('\n') == std::string::npos) {
+      if (poll(&pfd, 1, 10000) <= 0) throw std::runtime_error("duetd did not start");
+      if (read(pipe_fds[0], &c, 1) != 1) throw std::runtime_error("duetd exited at start");
+      line.push_back(c);
+    }
+    close(pipe_fds[0]);
+    first_line_ = line;
+    // "duetd listening on HOST:PORT relay-key KEY"
+    std::istringstream words(line);
+    std::string w1, w2, w3, address, w5, key;
+    words >> w1 >> w2 >> w3 >> address >> w5 >> key;
+    address_ = address;
+    key_ = key;
+    listen_ = address;  // a restart comes back on the same port
+  }
+
+  // SIGTERM, then waits; returns the exit code.
+  int Stop() {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_code_;
+  }
+
+  const std::string& address() const { return address_; }
+  const std::string& key() const { return key_; }
+  const std::string& first_line() const { return first_line_; }
+  std::uint16_t port() const {
+    return static_cast<std::uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1)));
+  }
+
+ private:
+  std::string db_path_;
+  std::string listen_;
+  pid_t pid_ = 0;
+  int exit_code_ = -1;
+  std::string address_;
+  std::string key_;
+  std::string first_line_;
+};
+
+// Lines in a text, for "exactly one line" checks.
+inline int LineCount(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
+}  // namespace duet::testing

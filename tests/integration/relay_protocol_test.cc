@@ -1,0 +1,250 @@
+// The relay against hostile or broken clients, over real sockets: every
+// byte from the network is untrusted, and one bad client never stops the
+// relay from serving the others.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+
+#include "crypto/crypto.h"
+#include "net/net.h"
+#include "proto/envelope.h"
+#include "tests/integration/harness.h"
+
+namespace duet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RelayProtocolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::Init());
+    relay_ = std::make_unique<RelayProcess>(dir_.File("relay.db"));
+    relay_->Start();
+    endpoint_ = net::ParseEndpoint(relay_->address()).value();
+  }
+
+  std::unique_ptr<net::FramedClient> Connect() {
+    auto client = net::FramedClient::Connect(endpoint_, 5s);
+    EXPECT_TRUE(client.ok());
+    return std::move(client).value();
+  }
+
+  // Hello + Authenticate with a fresh device key; returns the connection.
+  std::unique_ptr<net::FramedClient> Authenticated(const crypto::SigningKeyPair& device) {
+    auto client = Connect();
+    v1::Frame hello;
+    hello.mutable_client_hello()->set_min_version(1);
+    hello.mutable_client_hello()->set_max_version(1);
+    auto server = client->Call(hello, 5s);
+    EXPECT_TRUE(server.ok() && server->has_server_hello());
+    v1::Frame auth;
+    auth.mutable_authenticate()->set_device_key(device.public_key);
+    auth.mutable_authenticate()->set_signature(crypto::Sign(
+        device, net::AuthTranscript(server->server_hello().challenge(),
+                                    server->server_hello().relay_key(), device.public_key)));
+    auto ok = client->Call(auth, 5s);
+    EXPECT_TRUE(ok.ok() && ok->has_auth_ok());
+    return client;
+  }
+
+  // A healthy client still gets served.
+  void ExpectRelayServes() {
+    auto device = crypto::SigningKeyPair::Generate();
+    auto client = Authenticated(device);
+    v1::Frame ping;
+    ping.mutable_ping();
+    auto pong = client->Call(ping, 5s);
+    ASSERT_TRUE(pong.ok()) << pong.error().message;
+    EXPECT_TRUE(pong->has_pong());
+  }
+
+  // Sends raw bytes and returns what the relay answers until it closes.
+  std::string RawExchange(const std::string& bytes) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), relay_->port()});
+    asio::write(socket, asio::buffer(bytes));
+    std::string received;
+    std::array<char, 4096> buffer{};
+    asio::error_code ec;
+    for (;;) {
+      std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+      if (ec) break;
+      received.append(buffer.data(), n);
+    }
+    return received;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RelayProcess> relay_;
+  net::Endpoint endpoint_;
+};
+
+TEST_F(RelayProtocolTest, StartsWithAddressAndKeyAndStopsCleanly) {
+  EXPECT_EQ(relay_->first_line().rfind("duetd listening on 127.0.0.1:", 0), 0u);
+  EXPECT_EQ(crypto::Base64UrlDecode(relay_->key())->size(), 32u);
+  EXPECT_EQ(relay_->Stop(), 0);
+}
+
+TEST_F(RelayProtocolTest, OversizedFrameIsRefusedAndTheRelayKeepsServing) {
+  const std::string header = {'\x7f', '\xff', '\xff', '\xff'};
+  std::string answer = RawExchange(header);
+  EXPECT_NE(answer.find("outside"), std::string::npos) << "an Error frame explains the close";
+  ExpectRelayServes();
+}
+
+TEST_F(RelayProtocolTest, GarbageIsRefusedAndTheRelayKeepsServing) {
+  RawExchange(std::string("\x00\x00\x00\x05hello", 9));
+  RawExchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ExpectRelayServes();
+}
+
+TEST_F(RelayProtocolTest, RequestBeforeAuthenticationClosesTheConnection) {
+  auto client = Connect();
+  v1::Frame pull;
+  pull.mutable_pull()->set_limit(10);
+  auto reply = client->Call(pull, 5s);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_error());
+  EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_NOT_AUTHENTICATED);
+  EXPECT_FALSE(client->Receive(5s).ok()) << "the relay closed the connection";
+}
+
+TEST_F(RelayProtocolTest, UnsupportedVersionIsRefused) {
+  auto client = Connect();
+  v1::Frame hello;
+  hello.mutable_client_hello()->set_min_version(2);
+  hello.mutable_client_hello()->set_max_version(9);
+  auto reply = client->Call(hello, 5s);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_error());
+  EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_UNSUPPORTED_VERSION);
+}
+
+TEST_F(RelayProtocolTest, SignatureOverAnotherChallengeIsRefused) {
+  auto device = crypto::SigningKeyPair::Generate();
+  auto client = Connect();
+  v1::Frame hello;
+  hello.mutable_client_hello()->set_min_version(1);
+  hello.mutable_client_hello()->set_max_version(1);
+  auto server = client->Call(hello, 5s);
+  ASSERT_TRUE(server.ok());
+  v1::Frame auth;
+  auth.mutable_authenticate()->set_device_key(device.public_key);
+  auth.mutable_authenticate()->set_signature(crypto::Sign(
+      device, net::AuthTranscript(std::string(32, 'x'), server->server_hello().relay_key(),
+                                  device.public_key)));
+  auto reply = client->Call(auth, 5s);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_error());
+  EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_AUTH_FAILED);
+  ExpectRelayServes();
+}
+
+TEST_F(RelayProtocolTest, UnpairedDeviceCannotPushOrPull) {
+  auto device = crypto::SigningKeyPair::Generate();
+  auto client = Authenticated(device);
+  v1::Frame pull;
+  pull.mutable_pull()->set_limit(10);
+  auto reply = client->Call(pull, 5s);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_error());
+  EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_NOT_PAIRED);
+}
+
+// Pairs two raw devices through the relay and returns their connections.
+struct RawCouple {
+  crypto::SigningKeyPair a = crypto::SigningKeyPair::Generate();
+  crypto::SigningKeyPair b = crypto::SigningKeyPair::Generate();
+  std::string couple_id = crypto::RandomBytes(16);
+  std::unique_ptr<net::FramedClient> ca, cb;
+};
+
+v1::RecordEnvelope SignedEnvelope(const crypto::SigningKeyPair& author, const std::string& couple) {
+  v1::RecordEnvelope envelope;
+  envelope.set_couple_id(couple);
+  envelope.set_record_id(crypto::RandomBytes(16));
+  envelope.set_author_key(author.public_key);
+  envelope.set_nonce(crypto::RandomBytes(24));
+  envelope.set_ciphertext(crypto::RandomBytes(256 + 16));
+  envelope.set_signature(crypto::Sign(author, proto::EnvelopeSignedBytes(envelope)));
+  return envelope;
+}
+
+TEST_F(RelayProtocolTest, RelayOrdersPushesDeliversThemAndServesOnlyTheCouple) {
+  RawCouple couple;
+  couple.ca = Authenticated(couple.a);
+  const std::string invite_id = crypto::RandomBytes(16);
+  v1::Frame create;
+  create.mutable_create_invite()->set_invite_id(invite_id);
+  create.mutable_create_invite()->set_couple_id(couple.couple_id);
+  create.mutable_create_invite()->set_sealed_offer("offer");
+  create.mutable_create_invite()->set_ttl_seconds(3600);
+  ASSERT_TRUE(couple.ca->Call(create, 5s)->has_invite_created());
+  couple.cb = Authenticated(couple.b);
+  v1::Frame answer;
+  answer.mutable_answer_invite()->set_invite_id(invite_id);
+  answer.mutable_answer_invite()->set_sealed_answer("answer");
+  auto paired = couple.cb->Call(answer, 5s);
+  ASSERT_TRUE(paired->has_paired()) << paired->DebugString();
+  v1::Frame check;
+  check.mutable_check_invite()->set_invite_id(invite_id);
+  auto state = couple.ca->Call(check, 5s);
+  ASSERT_TRUE(state->has_invite_state());
+  EXPECT_EQ(state->invite_state().sealed_answer(), "answer");
+
+  // A pushes two records; the relay numbers them and delivers them to B at once.
+  v1::Frame push;
+  *push.mutable_push()->add_records() = SignedEnvelope(couple.a, couple.couple_id);
+  *push.mutable_push()->add_records() = SignedEnvelope(couple.a, couple.couple_id);
+  auto ack = couple.ca->Call(push, 5s);
+  ASSERT_TRUE(ack->has_push_ack());
+  ASSERT_EQ(ack->push_ack().seqs_size(), 2);
+  EXPECT_EQ(ack->push_ack().seqs(0), 1u);
+  EXPECT_EQ(ack->push_ack().seqs(1), 2u);
+  for (std::uint64_t seq : {1u, 2u}) {
+    auto delivered = couple.cb->Receive(5s);
+    ASSERT_TRUE(delivered.ok());
+    EXPECT_EQ(delivered->request_id(), 0u);
+    ASSERT_EQ(delivered->record_batch().records_size(), 1);
+    EXPECT_EQ(delivered->record_batch().records(0).seq(), seq);
+  }
+  // A retried push is idempotent: same sequence numbers, nothing new stored.
+  auto retry = couple.ca->Call(push, 5s);
+  EXPECT_EQ(retry->push_ack().seqs(1), 2u);
+
+  // Pull pages with `more`.
+  v1::Frame pull;
+  pull.mutable_pull()->set_after_seq(0);
+  pull.mutable_pull()->set_limit(1);
+  auto page = couple.cb->Call(pull, 5s);
+  ASSERT_TRUE(page->has_record_batch());
+  EXPECT_EQ(page->record_batch().records_size(), 1);
+  EXPECT_TRUE(page->record_batch().more());
+
+  // A record B did not sign, or for another couple, is refused whole.
+  v1::Frame forged;
+  *forged.mutable_push()->add_records() = SignedEnvelope(couple.a, couple.couple_id);
+  auto refused = couple.cb->Call(forged, 5s);
+  ASSERT_TRUE(refused->has_error());
+  EXPECT_EQ(refused->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  v1::Frame other;
+  *other.mutable_push()->add_records() = SignedEnvelope(couple.b, crypto::RandomBytes(16));
+  EXPECT_TRUE(couple.cb->Call(other, 5s)->has_error());
+
+  // A stranger sees nothing of this couple.
+  auto stranger = Authenticated(crypto::SigningKeyPair::Generate());
+  auto nothing = stranger->Call(pull, 5s);
+  ASSERT_TRUE(nothing->has_error());
+  EXPECT_EQ(nothing->error().code(), v1::ERROR_CODE_NOT_PAIRED);
+  // And the invite cannot be reused by the stranger.
+  v1::Frame reuse;
+  reuse.mutable_fetch_invite()->set_invite_id(invite_id);
+  auto used = stranger->Call(reuse, 5s);
+  ASSERT_TRUE(used->has_error());
+  EXPECT_EQ(used->error().code(), v1::ERROR_CODE_INVITE_USED);
+}
+
+}  // namespace
+}  // namespace duet::testing

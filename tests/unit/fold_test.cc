@@ -1,0 +1,60 @@
+#include "client/model/fold.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace duet::model {
+namespace {
+
+OpenedRecord Checkin(const std::string& id, const std::string& author, std::int64_t at, int mood) {
+  OpenedRecord record;
+  record.record_id = id;
+  record.author_key = author;
+  record.shared = true;
+  record.body.set_schema(1);
+  record.body.set_created_at_ms(at);
+  record.body.mutable_checkin()->set_mood(static_cast<std::uint32_t>(mood));
+  return record;
+}
+
+TEST(Fold, OrderDoesNotDependOnArrival) {
+  std::vector<OpenedRecord> records = {Checkin("r3", "me", 300, 3), Checkin("r1", "you", 100, 1),
+                                       Checkin("r2", "me", 200, 2), Checkin("r0", "you", 200, 5)};
+  auto a = Fold(records, "me");
+  std::reverse(records.begin(), records.end());
+  auto b = Fold(records, "me");
+  ASSERT_EQ(a.checkins.size(), 4u);
+  for (std::size_t i = 0; i < a.checkins.size(); ++i)
+    EXPECT_EQ(a.checkins[i].record_id, b.checkins[i].record_id);
+  EXPECT_EQ(a.checkins[0].record_id, "r1");
+  EXPECT_EQ(a.checkins[1].record_id, "r0") << "same time: record id breaks the tie";
+  EXPECT_EQ(a.checkins[3].record_id, "r3");
+}
+
+TEST(Fold, MarksWhoseCheckinItIsAndCountsDuplicatesOnce) {
+  auto state = Fold({Checkin("r1", "me", 1, 4), Checkin("r1", "me", 1, 4), Checkin("r2", "you", 2, 2)},
+                    "me");
+  ASSERT_EQ(state.checkins.size(), 2u);
+  EXPECT_TRUE(state.checkins[0].mine);
+  EXPECT_FALSE(state.checkins[1].mine);
+  EXPECT_EQ(state.checkins[1].mood, 2u);
+}
+
+TEST(Fold, SyncedFollowsTheRelaySequence) {
+  auto queued = Checkin("r1", "me", 1, 4);
+  auto acked = Checkin("r2", "me", 2, 4);
+  acked.relay_seq = 7;
+  auto state = Fold({queued, acked}, "me");
+  EXPECT_FALSE(state.checkins[0].synced);
+  EXPECT_TRUE(state.checkins[1].synced);
+}
+
+TEST(Fold, NeedNamesRoundTrip) {
+  for (auto need : {v1::NEED_LISTEN, v1::NEED_SUPPORT, v1::NEED_SPACE, v1::NEED_ADVICE})
+    EXPECT_EQ(ParseNeed(NeedName(need)), need);
+  EXPECT_FALSE(ParseNeed("hugs").has_value());
+}
+
+}  // namespace
+}  // namespace duet::model

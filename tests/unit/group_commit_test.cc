@@ -1,0 +1,83 @@
+#include "daemon/group_commit.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/executor_work_guard.hpp>
+
+#include "tests/temp_dir.h"
+
+namespace duet::daemon {
+namespace {
+
+TEST(GroupCommit, ManyJobsShareCommitsAndAllComplete) {
+  testing::TempDir dir;
+  auto store = storage::RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  asio::io_context io;
+  // Keeps run_one() waiting for the store thread's completions.
+  auto guard = asio::make_work_guard(io);
+  GroupCommit commit(std::move(store).value(), io);
+  constexpr int kJobs = 500;
+  int completed = 0;
+  std::vector<std::uint64_t> seqs(kJobs);
+  for (int i = 0; i < kJobs; ++i) {
+    commit.Submit(
+        [i, &seqs](storage::RelayStore& s) -> Status {
+          bool appended = false;
+          auto seq = s.Append("couple", "record" + std::to_string(i), "a", "e", &appended);
+          if (!seq.ok()) return seq.error();
+          seqs[i] = seq.value();
+          return Status::Ok();
+        },
+        [&completed](const Status& status) {
+          EXPECT_TRUE(status.ok());
+          ++completed;
+        });
+  }
+  while (completed < kJobs) io.run_one();
+  EXPECT_LT(commit.batches(), static_cast<std::uint64_t>(kJobs)) << "no batching happened";
+  EXPECT_EQ(commit.jobs(), static_cast<std::uint64_t>(kJobs));
+  // Submission order is commit order.
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(seqs[i], static_cast<std::uint64_t>(i + 1));
+}
+
+TEST(GroupCommit, AFailedJobLeavesNothingAndSparesItsBatch) {
+  testing::TempDir dir;
+  auto store = storage::RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  asio::io_context io;
+  // Keeps run_one() waiting for the store thread's completions.
+  auto guard = asio::make_work_guard(io);
+  GroupCommit commit(std::move(store).value(), io);
+  std::vector<bool> outcomes;
+  auto append = [](const std::string& id, bool then_fail) {
+    return [id, then_fail](storage::RelayStore& s) -> Status {
+      bool appended = false;
+      auto seq = s.Append("couple", id, "a", "e", &appended);
+      if (!seq.ok()) return seq.error();
+      if (then_fail) return MakeError(ErrorKind::kInvalidInput, "rejected after writing");
+      return Status::Ok();
+    };
+  };
+  auto record = [&outcomes](const Status& s) { outcomes.push_back(s.ok()); };
+  commit.Submit(append("a", false), record);
+  commit.Submit(append("b", true), record);
+  commit.Submit(append("c", false), record);
+  while (outcomes.size() < 3) io.run_one();
+  EXPECT_EQ(outcomes, (std::vector<bool>{true, false, true}));
+  std::vector<storage::LogEntry> entries;
+  commit.Submit(
+      [&entries](storage::RelayStore& s) -> Status {
+        auto read = s.ReadAfter("couple", 0, 10);
+        if (!read.ok()) return read.error();
+        entries = read.value();
+        return Status::Ok();
+      },
+      record);
+  while (outcomes.size() < 4) io.run_one();
+  ASSERT_EQ(entries.size(), 2u) << "the failed job's write was undone";
+  EXPECT_EQ(entries[1].seq, 2u);
+}
+
+}  // namespace
+}  // namespace duet::daemon

@@ -1,0 +1,103 @@
+#include "client/sealing.h"
+
+#include <gtest/gtest.h>
+
+#include "proto/envelope.h"
+
+namespace duet::client {
+namespace {
+
+class SealingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_TRUE(crypto::Init()); }
+  void SetUp() override {
+    key_ = crypto::RandomKey();
+    alice_ = crypto::SigningKeyPair::Generate();
+    bob_ = crypto::SigningKeyPair::Generate();
+    couple_ = crypto::RandomBytes(16);
+    body_.set_schema(1);
+    body_.set_created_at_ms(1700000000000);
+    body_.mutable_checkin()->set_mood(4);
+    body_.mutable_checkin()->set_note("tender");
+  }
+  Result<model::v1::RecordBody> Open(const v1::RecordEnvelope& e) {
+    return OpenRecord(e, key_, couple_, {alice_.public_key, bob_.public_key});
+  }
+
+  crypto::SymmetricKey key_;
+  crypto::SigningKeyPair alice_, bob_;
+  std::string couple_;
+  model::v1::RecordBody body_;
+};
+
+TEST_F(SealingTest, RoundTrip) {
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  auto opened = Open(envelope);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->checkin().note(), "tender");
+  EXPECT_EQ(envelope.ciphertext().find("tender"), std::string::npos);
+}
+
+TEST_F(SealingTest, CiphertextLengthIsPaddedToABucket) {
+  auto small = SealRecord(body_, key_, alice_, couple_);
+  body_.mutable_checkin()->set_note(std::string(150, 'x'));
+  auto larger = SealRecord(body_, key_, alice_, couple_);
+  EXPECT_EQ(small.ciphertext().size(), larger.ciphertext().size());
+  EXPECT_EQ(small.ciphertext().size(), kPaddingBlock + crypto::kMacBytes);
+}
+
+TEST_F(SealingTest, TamperedCiphertextIsRejected) {
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  std::string c = envelope.ciphertext();
+  c[3] ^= 1;
+  envelope.set_ciphertext(c);
+  EXPECT_FALSE(Open(envelope).ok());
+}
+
+TEST_F(SealingTest, ResignedTamperingStillFailsTheAead) {
+  // Someone holding Alice's signing key but not the couple key.
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  std::string c = envelope.ciphertext();
+  c[3] ^= 1;
+  envelope.set_ciphertext(c);
+  envelope.set_signature(crypto::Sign(alice_, proto::EnvelopeSignedBytes(envelope)));
+  auto opened = Open(envelope);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find("decrypt"), std::string::npos);
+}
+
+TEST_F(SealingTest, WrongKeyIsRejected) {
+  auto envelope = SealRecord(body_, crypto::RandomKey(), alice_, couple_);
+  EXPECT_FALSE(Open(envelope).ok());
+}
+
+TEST_F(SealingTest, UntrustedSignerIsRejected) {
+  auto mallory = crypto::SigningKeyPair::Generate();
+  auto envelope = SealRecord(body_, key_, mallory, couple_);
+  auto opened = Open(envelope);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find("not paired"), std::string::npos);
+}
+
+TEST_F(SealingTest, AuthorSwapIsRejected) {
+  // Bob claims Alice's record: the signature no longer matches its author.
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  envelope.set_author_key(bob_.public_key);
+  EXPECT_FALSE(Open(envelope).ok());
+}
+
+TEST_F(SealingTest, RecordOfAnotherCoupleIsRejected) {
+  auto envelope = SealRecord(body_, key_, alice_, crypto::RandomBytes(16));
+  EXPECT_FALSE(Open(envelope).ok());
+}
+
+TEST_F(SealingTest, MalformedFieldsAreRejectedBeforeCrypto) {
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  envelope.set_nonce("short");
+  auto opened = Open(envelope);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find("nonce"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::client
