@@ -46,20 +46,40 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
 }
 
 Status RelayStore::Begin() {
+  ResetStatements();
   txn_.emplace(*db_);
   auto status = txn_->Begin();
   if (!status.ok()) txn_.reset();
   return status;
 }
 
+void RelayStore::ResetStatements() {
+  for (auto& [sql, statement] : statements_) statement->Reset();
+}
+
 Status RelayStore::Commit() {
+  ResetStatements();
   if (!txn_) return MakeError(ErrorKind::kInternal, "commit without a transaction");
   auto status = txn_->Commit();
   txn_.reset();  // rolls back if the commit failed
   return status;
 }
 
-void RelayStore::Rollback() { txn_.reset(); }
+void RelayStore::Rollback() {
+  ResetStatements();
+  txn_.reset();
+}
+
+Result<Statement*> RelayStore::Cached(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    auto prepared = db_->Prepare(sql);
+    if (!prepared.ok()) return prepared.error();
+    it = statements_.emplace(sql, std::make_unique<Statement>(std::move(prepared).value())).first;
+  }
+  it->second->Reset();
+  return it->second.get();
+}
 
 Status RelayStore::Savepoint() { return db_->Exec("SAVEPOINT job"); }
 
@@ -69,8 +89,9 @@ void RelayStore::EndSavepoint(bool keep) {
 }
 
 Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string& device_key) {
-  auto stmt = db_->Prepare("SELECT couple_id FROM devices WHERE device_key = ?");
-  if (!stmt.ok()) return stmt.error();
+  auto stmt_or = Cached("SELECT couple_id FROM devices WHERE device_key = ?");
+  if (!stmt_or.ok()) return stmt_or.error();
+  Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, device_key);
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
@@ -79,8 +100,9 @@ Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string&
 }
 
 Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
-  auto stmt = db_->Prepare("SELECT coalesce(max(seq), 0) FROM records WHERE couple_id = ?");
-  if (!stmt.ok()) return stmt.error();
+  auto stmt_or = Cached("SELECT coalesce(max(seq), 0) FROM records WHERE couple_id = ?");
+  if (!stmt_or.ok()) return stmt_or.error();
+  Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, couple_id);
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
@@ -88,10 +110,11 @@ Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
 }
 
 Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {
-  auto stmt = db_->Prepare(
+  auto stmt_or = Cached(
       "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
       "sealed_answer FROM invites WHERE invite_id = ?");
-  if (!stmt.ok()) return stmt.error();
+  if (!stmt_or.ok()) return stmt_or.error();
+  Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, invite_id);
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
@@ -149,9 +172,9 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
                                          const std::string& author_key,
                                          const std::string& envelope, bool* appended) {
   *appended = false;
-  auto existing =
-      db_->Prepare("SELECT seq FROM records WHERE couple_id = ? AND record_id = ?");
-  if (!existing.ok()) return existing.error();
+  auto existing_or = Cached("SELECT seq FROM records WHERE couple_id = ? AND record_id = ?");
+  if (!existing_or.ok()) return existing_or.error();
+  Statement* existing = existing_or.value();
   existing->BindBlob(1, couple_id).BindBlob(2, record_id);
   auto found = existing->Step();
   if (!found.ok()) return found.error();
@@ -160,10 +183,11 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
   auto latest = LatestSeq(couple_id);
   if (!latest.ok()) return latest.error();
   const std::uint64_t seq = latest.value() + 1;
-  auto insert = db_->Prepare(
+  auto insert_or = Cached(
       "INSERT INTO records (couple_id, seq, record_id, author_key, envelope) "
       "VALUES (?, ?, ?, ?, ?)");
-  if (!insert.ok()) return insert.error();
+  if (!insert_or.ok()) return insert_or.error();
+  Statement* insert = insert_or.value();
   insert->BindBlob(1, couple_id)
       .Bind(2, static_cast<std::int64_t>(seq))
       .BindBlob(3, record_id)
@@ -177,9 +201,10 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
 Result<std::vector<LogEntry>> RelayStore::ReadAfter(const std::string& couple_id,
                                                     std::uint64_t after_seq,
                                                     std::uint32_t limit) {
-  auto stmt = db_->Prepare(
+  auto stmt_or = Cached(
       "SELECT seq, envelope FROM records WHERE couple_id = ? AND seq > ? ORDER BY seq LIMIT ?");
-  if (!stmt.ok()) return stmt.error();
+  if (!stmt_or.ok()) return stmt_or.error();
+  Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, couple_id)
       .Bind(2, static_cast<std::int64_t>(after_seq))
       .Bind(3, static_cast<std::int64_t>(limit));

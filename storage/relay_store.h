@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -66,7 +67,12 @@ class RelayStore {
 
  private:
   explicit RelayStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  // Prepared once, reused: preparing costs more than a whole indexed insert.
+  Result<Statement*> Cached(const char* sql);
+  // A statement that stepped to a row still holds its read; end them all.
+  void ResetStatements();
   std::unique_ptr<Database> db_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
   std::optional<Transaction> txn_;
 };
 
