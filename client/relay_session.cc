@@ -10,7 +10,8 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
                                                          const net::Endpoint& relay,
                                                          const std::string& expected_relay_key,
                                                          std::chrono::milliseconds timeout) {
-  auto client = net::FramedClient::Connect(relay, timeout);
+  // The channel checks the pinned key before anything else is sent.
+  auto client = net::FramedClient::Connect(relay, timeout, expected_relay_key);
   if (!client.ok()) return client.error();
   std::unique_ptr<RelaySession> session(new RelaySession(std::move(client).value(), timeout));
 
@@ -25,14 +26,9 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
     return MakeError(ErrorKind::kProtocol, "the relay at " + relay.ToString() +
                                                " did not answer like a duet relay");
   const auto& server_hello = reply->server_hello();
-  // The pinned key is checked before the device says who it is.
-  if (!expected_relay_key.empty() &&
-      !crypto::ConstantTimeEqual(expected_relay_key, server_hello.relay_key()))
-    return MakeError(ErrorKind::kVerification,
-                     "relay " + relay.ToString() + " presented key " +
-                         RelayKeyText(server_hello.relay_key()) + " but this device trusts " +
-                         RelayKeyText(expected_relay_key) +
-                         "; not sending anything (if the relay was really re-keyed, re-pair)");
+  if (!crypto::ConstantTimeEqual(server_hello.relay_key(), session->client_->relay_key()))
+    return MakeError(ErrorKind::kProtocol,
+                     "the relay at " + relay.ToString() + " named a key other than its channel's");
   session->relay_key_ = server_hello.relay_key();
 
   v1::Frame auth;

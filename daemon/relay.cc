@@ -46,7 +46,7 @@ struct Relay::Impl {
     asio::error_code ignored;
     acceptor.close(ignored);
     signals.cancel(ignored);
-    for (const auto& session : registry.All()) session->Close();
+    for (const auto& session : registry.All()) session->Finish();
   }
 };
 
@@ -80,9 +80,15 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
     return MakeError(ErrorKind::kNetwork,
                      "cannot listen on " + options.listen.ToString() + ": " + ec.message());
 
+  // Catch the signals before anyone can learn the address: a SIGTERM sent
+  // right after the "listening" line must still stop the relay cleanly.
+  if (options.handle_signals) {
+    impl->signals.add(SIGINT);
+    impl->signals.add(SIGTERM);
+  }
   impl->store = std::make_unique<GroupCommit>(std::move(store).value(), impl->io);
   impl->context = std::make_unique<RelayContext>(RelayContext{
-      impl->io, *impl->store, impl->registry, impl->key.public_key, options.handshake_timeout,
+      impl->key, impl->io, *impl->store, impl->registry, options.handshake_timeout,
       options.idle_timeout});
   return std::unique_ptr<Relay>(new Relay(std::move(impl)));
 }
@@ -96,8 +102,6 @@ std::string Relay::public_key() const { return impl_->key.public_key; }
 
 void Relay::Run() {
   if (impl_->options.handle_signals) {
-    impl_->signals.add(SIGINT);
-    impl_->signals.add(SIGTERM);
     impl_->signals.async_wait([this](asio::error_code ec, int) {
       if (!ec) impl_->Shutdown();
     });

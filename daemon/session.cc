@@ -56,20 +56,80 @@ void Session::ReadMore() {
       self->Close();
       return;
     }
-    self->decoder_.Append(std::string_view(self->read_buffer_.data(), n));
+    const std::string_view bytes(self->read_buffer_.data(), n);
+    if (self->phase_ == Phase::kChannelHello || self->phase_ == Phase::kChannelHeader) {
+      // Never more than the handshake's 61 bytes plus one read are held here.
+      self->handshake_bytes_.append(bytes);
+    } else {
+      self->decoder_.Append(bytes);
+    }
     if (self->phase_ == Phase::kReady) self->ArmTimer(self->context_.idle_timeout);
     self->ProcessFrames();
   });
 }
 
+bool Session::AdvanceHandshake() {
+  if (phase_ == Phase::kChannelHello) {
+    if (handshake_bytes_.size() < crypto::kClientHelloBytes) return false;
+    const std::string_view hello(handshake_bytes_.data(), crypto::kClientHelloBytes);
+    // Size, magic and version are checked before any public-key operation;
+    // a stranger gets no answer at all.
+    if (!crypto::IsClientHello(hello)) {
+      Close();
+      return false;
+    }
+    auto answer = crypto::RespondToHello(context_.relay_keys, hello, &sender_);
+    if (!answer) {
+      Close();
+      return false;
+    }
+    client_to_relay_ = answer->keys.client_to_relay;
+    handshake_bytes_.erase(0, crypto::kClientHelloBytes);
+    phase_ = Phase::kChannelHeader;
+    queued_bytes_ += answer->server_hello.size();
+    write_queue_.push_back(std::move(answer->server_hello));
+    if (!writing_) WriteNext();
+  }
+  if (phase_ == Phase::kChannelHeader) {
+    if (handshake_bytes_.size() < crypto::kStreamHeaderBytes) return false;
+    const bool started = receiver_.Start(
+        client_to_relay_, std::string_view(handshake_bytes_.data(), crypto::kStreamHeaderBytes));
+    client_to_relay_.Wipe();
+    if (!started) {
+      Close();
+      return false;
+    }
+    decoder_.Append(std::string_view(handshake_bytes_).substr(crypto::kStreamHeaderBytes));
+    handshake_bytes_.clear();
+    handshake_bytes_.shrink_to_fit();
+    phase_ = Phase::kHello;
+  }
+  return true;
+}
+
 void Session::ProcessFrames() {
+  if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) {
+    if (!AdvanceHandshake()) {
+      ReadMore();
+      return;
+    }
+  }
   while (!busy_ && phase_ != Phase::kClosed && !close_after_write_) {
-    v1::Frame frame;
+    std::string payload;
     std::string why;
-    switch (decoder_.Next(&frame, &why)) {
-      case proto::FrameDecoder::Outcome::kFrame:
+    switch (decoder_.NextPayload(&payload, &why)) {
+      case proto::FrameDecoder::Outcome::kFrame: {
+        bool final = false;
+        auto plain = receiver_.Open(payload, &final);
+        // Altered, dropped, replayed or reordered in transit: nothing it
+        // carried is trusted, and the stream cannot be resynchronized.
+        if (!plain) return Close();
+        if (final) return Finish();
+        v1::Frame frame;
+        if (!proto::ParseFrame(*plain, &frame, &why)) return Fail(0, v1::ERROR_CODE_BAD_FRAME, why);
         Handle(frame);
         continue;
+      }
       case proto::FrameDecoder::Outcome::kBad:
         Fail(0, v1::ERROR_CODE_BAD_FRAME, why);
         return;
@@ -83,6 +143,9 @@ void Session::ProcessFrames() {
 void Session::Handle(const v1::Frame& frame) {
   const std::uint64_t id = frame.request_id();
   switch (phase_) {
+    case Phase::kChannelHello:
+    case Phase::kChannelHeader:
+      return;  // frames flow only once the channel is up
     case Phase::kHello:
       if (!frame.has_client_hello())
         return Fail(id, v1::ERROR_CODE_NOT_AUTHENTICATED, "send ClientHello first");
@@ -129,7 +192,7 @@ void Session::HandleHello(const v1::Frame& frame) {
   v1::Frame reply;
   auto* server_hello = reply.mutable_server_hello();
   server_hello->set_version(net::kProtocolVersion);
-  server_hello->set_relay_key(context_.relay_key);
+  server_hello->set_relay_key(context_.relay_keys.public_key);
   server_hello->set_challenge(challenge_);
   phase_ = Phase::kAuthenticate;
   Reply(frame.request_id(), std::move(reply));
@@ -142,7 +205,7 @@ void Session::HandleAuthenticate(const v1::Frame& frame) {
   if (auth.device_key().size() != proto::kKeyBytes ||
       auth.signature().size() != proto::kSignatureBytes ||
       !crypto::Verify(auth.device_key(),
-                      net::AuthTranscript(challenge_, context_.relay_key, auth.device_key()),
+                      net::AuthTranscript(challenge_, context_.relay_keys.public_key, auth.device_key()),
                       auth.signature()))
     return Fail(id, v1::ERROR_CODE_AUTH_FAILED, "device signature did not verify");
   device_key_ = auth.device_key();
@@ -437,16 +500,28 @@ void Session::ReplyError(std::uint64_t id, v1::ErrorCode code, const std::string
   Reply(id, std::move(frame));
 }
 
+void Session::Finish() {
+  if (phase_ == Phase::kClosed || close_after_write_) return;
+  if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) return Close();
+  const std::string final = sender_.Seal({}, /*final=*/true);
+  queued_bytes_ += final.size() + proto::kFrameHeaderBytes;
+  write_queue_.push_back(proto::LengthPrefixed(final));
+  close_after_write_ = true;
+  if (!writing_) WriteNext();
+}
+
 void Session::Fail(std::uint64_t id, v1::ErrorCode code, const std::string& message) {
   ReplyError(id, code, message);
-  close_after_write_ = true;
-  if (!writing_) Close();
+  Finish();
 }
 
 void Session::Send(v1::Frame frame) {
   if (phase_ == Phase::kClosed) return;
-  std::string wire = proto::EncodeFrame(frame);
-  if (wire.empty()) return;  // cannot happen for frames built within the limits
+  if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) return;
+  std::string plain = proto::SerializeFrame(frame);
+  if (plain.empty()) return;  // cannot happen for frames built within the limits
+  std::string wire = proto::LengthPrefixed(sender_.Seal(plain));
+  crypto::WipeString(plain);
   queued_bytes_ += wire.size();
   if (queued_bytes_ > kMaxQueuedBytes) return Close();
   write_queue_.push_back(std::move(wire));

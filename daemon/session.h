@@ -13,6 +13,7 @@
 
 #include <asio.hpp>
 
+#include "crypto/channel.h"
 #include "daemon/group_commit.h"
 #include "daemon/session_registry.h"
 #include "duet/v1/wire.pb.h"
@@ -21,10 +22,10 @@
 namespace duet::daemon {
 
 struct RelayContext {
+  const crypto::KxKeyPair& relay_keys;  // the static key the channel proves
   asio::io_context& io;
   GroupCommit& store;
   SessionRegistry& registry;
-  std::string relay_key;  // public, 32 bytes
   std::chrono::seconds handshake_timeout;
   std::chrono::seconds idle_timeout;
 };
@@ -36,13 +37,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // Queues a frame the relay sends on its own (request_id 0).
   void Deliver(const v1::Frame& frame);
   void Close();
+  // Ends the stream in order (TAG_FINAL), then closes once it is written.
+  void Finish();
   const std::string& device_key() const { return device_key_; }
 
  private:
-  enum class Phase { kHello, kAuthenticate, kReady, kClosed };
+  enum class Phase { kChannelHello, kChannelHeader, kHello, kAuthenticate, kReady, kClosed };
 
   void ReadMore();
   void ProcessFrames();
+  // Walks the channel handshake on raw bytes; false while more are needed.
+  bool AdvanceHandshake();
   void Handle(const v1::Frame& frame);
   void HandleHello(const v1::Frame& frame);
   void HandleAuthenticate(const v1::Frame& frame);
@@ -67,7 +72,11 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::ip::tcp::socket socket_;
   RelayContext& context_;
   asio::steady_timer timer_;
-  proto::FrameDecoder decoder_;
+  proto::FrameDecoder decoder_{proto::kChannelOverheadBytes, proto::kMaxSealedFrameBytes};
+  std::string handshake_bytes_;  // raw bytes before the channel is up
+  crypto::StreamSender sender_;
+  crypto::StreamReceiver receiver_;
+  crypto::SymmetricKey client_to_relay_;
   std::array<char, 16 * 1024> read_buffer_{};
   std::deque<std::string> write_queue_;
   std::size_t queued_bytes_ = 0;
@@ -75,7 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool busy_ = false;  // a request waits on the store
   bool close_after_write_ = false;
-  Phase phase_ = Phase::kHello;
+  Phase phase_ = Phase::kChannelHello;
   std::string challenge_;
   std::string device_key_;
   std::string couple_id_;

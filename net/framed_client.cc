@@ -3,6 +3,7 @@
 #include <asio.hpp>
 
 #include "net/net.h"
+#include "crypto/channel.h"
 #include "proto/frame_codec.h"
 
 namespace duet::net {
@@ -10,8 +11,11 @@ namespace duet::net {
 struct FramedClient::Impl {
   asio::io_context io;
   asio::ip::tcp::socket socket{io};
-  proto::FrameDecoder decoder;
+  proto::FrameDecoder decoder{proto::kChannelOverheadBytes, proto::kMaxSealedFrameBytes};
   std::array<char, 16 * 1024> buffer{};
+  crypto::StreamSender sender;
+  crypto::StreamReceiver receiver;
+  std::string relay_key;
   bool broken = false;
 
   // Runs one asynchronous operation until it completes or `timeout` passes;
@@ -42,10 +46,19 @@ struct FramedClient::Impl {
 };
 
 FramedClient::FramedClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-FramedClient::~FramedClient() = default;
+FramedClient::~FramedClient() {
+  if (impl_->broken) return;
+  const std::string final = proto::LengthPrefixed(impl_->sender.Seal({}, /*final=*/true));
+  impl_->RunWithDeadline(
+      [&](auto handler) { asio::async_write(impl_->socket, asio::buffer(final), handler); },
+      std::chrono::milliseconds(200));
+}
+
+const std::string& FramedClient::relay_key() const { return impl_->relay_key; }
 
 Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endpoint,
-                                                            std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout,
+                                                            const std::string& pinned_relay_key) {
   auto impl = std::make_unique<Impl>();
   asio::ip::tcp::resolver resolver(impl->io);
   asio::error_code ec;
@@ -66,13 +79,40 @@ Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endp
     return MakeError(ErrorKind::kNetwork,
                      "cannot reach relay " + endpoint.ToString() + ": " + ec.message());
   impl->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+
+  // The channel handshake (docs/protocol.md §1.1).
+  crypto::ClientHandshake handshake;
+  const std::string hello = handshake.Hello();
+  ec = impl->RunWithDeadline(
+      [&](auto handler) { asio::async_write(impl->socket, asio::buffer(hello), handler); },
+      timeout);
+  std::string server_hello(crypto::kServerHelloBytes, '\0');
+  if (!ec)
+    ec = impl->RunWithDeadline(
+        [&](auto handler) { asio::async_read(impl->socket, asio::buffer(server_hello), handler); },
+        timeout);
+  if (ec)
+    return MakeError(ErrorKind::kNetwork, "relay " + endpoint.ToString() +
+                                              " did not complete the handshake: " + ec.message());
+  auto header = handshake.Finish(server_hello, pinned_relay_key, &impl->relay_key, &impl->sender,
+                                 &impl->receiver);
+  if (!header.ok()) {
+    impl->broken = true;
+    return MakeError(header.error().kind, "relay " + endpoint.ToString() + " " + header.error().message);
+  }
+  ec = impl->RunWithDeadline(
+      [&](auto handler) { asio::async_write(impl->socket, asio::buffer(header.value()), handler); },
+      timeout);
+  if (ec) return MakeError(ErrorKind::kNetwork, "lost relay " + endpoint.ToString() + ": " + ec.message());
   return std::unique_ptr<FramedClient>(new FramedClient(std::move(impl)));
 }
 
 Status FramedClient::Send(const v1::Frame& frame, std::chrono::milliseconds timeout) {
   if (impl_->broken) return MakeError(ErrorKind::kNetwork, "connection to the relay was lost");
-  const std::string wire = proto::EncodeFrame(frame);
-  if (wire.empty()) return MakeError(ErrorKind::kInvalidInput, "message too large to send");
+  std::string plain = proto::SerializeFrame(frame);
+  if (plain.empty()) return MakeError(ErrorKind::kInvalidInput, "message too large to send");
+  const std::string wire = proto::LengthPrefixed(impl_->sender.Seal(plain));
+  crypto::WipeString(plain);
   auto ec = impl_->RunWithDeadline(
       [&](auto handler) { asio::async_write(impl_->socket, asio::buffer(wire), handler); },
       timeout);
@@ -83,11 +123,31 @@ Status FramedClient::Send(const v1::Frame& frame, std::chrono::milliseconds time
 Result<v1::Frame> FramedClient::Receive(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   v1::Frame frame;
+  std::string payload;
   std::string why;
   for (;;) {
-    switch (impl_->decoder.Next(&frame, &why)) {
-      case proto::FrameDecoder::Outcome::kFrame:
+    switch (impl_->decoder.NextPayload(&payload, &why)) {
+      case proto::FrameDecoder::Outcome::kFrame: {
+        bool final = false;
+        auto plain = impl_->receiver.Open(payload, &final);
+        if (!plain) {
+          impl_->broken = true;
+          return MakeError(ErrorKind::kProtocol,
+                           "a frame from the relay did not decrypt (altered, dropped or replayed "
+                           "in transit); connection closed");
+        }
+        if (final) {
+          impl_->broken = true;
+          return MakeError(ErrorKind::kNetwork, "the relay closed the connection");
+        }
+        const bool parsed = proto::ParseFrame(*plain, &frame, &why);
+        crypto::WipeString(*plain);
+        if (!parsed) {
+          impl_->broken = true;
+          return MakeError(ErrorKind::kProtocol, "relay sent a bad frame: " + why);
+        }
         return frame;
+      }
       case proto::FrameDecoder::Outcome::kBad:
         impl_->broken = true;
         return MakeError(ErrorKind::kProtocol, "relay sent a bad frame: " + why);
@@ -103,7 +163,8 @@ Result<v1::Frame> FramedClient::Receive(std::chrono::milliseconds timeout) {
         [&](auto handler) { impl_->socket.async_read_some(asio::buffer(impl_->buffer), handler); },
         left, &n);
     if (ec == asio::error::eof)
-      return MakeError(ErrorKind::kNetwork, "the relay closed the connection");
+      return MakeError(ErrorKind::kNetwork,
+                       "the relay closed the connection without ending the stream");
     if (ec == asio::error::timed_out)
       return MakeError(ErrorKind::kNetwork, "the relay did not answer in time");
     if (ec) return MakeError(ErrorKind::kNetwork, "lost the relay: " + ec.message());

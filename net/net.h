@@ -1,7 +1,9 @@
 // net: the transport both sides share. Endpoint parsing, the authentication
-// transcript of docs/protocol.md §3, and FramedClient, a blocking framed
-// connection with a deadline on every operation (the CLI's side; the relay
-// drives its sockets asynchronously in daemon/).
+// transcript of docs/protocol.md §3, and FramedClient, the client's end of
+// the encrypted channel (§1): it runs the handshake, refuses a relay whose
+// key is not the pinned one before sending anything else, and then seals and
+// opens every frame, with a deadline on every operation (the relay drives its
+// sockets asynchronously in daemon/).
 //
 // Every byte from the peer goes through proto::FrameDecoder, so a frame is
 // size-checked before anything is allocated for it. Errors are values: a
@@ -44,9 +46,15 @@ std::string DescribeError(const v1::Error& error);
 class FramedClient {
  public:
   using Clock = std::chrono::steady_clock;
+  // Connects and runs the channel handshake. `pinned_relay_key` empty: any
+  // relay key is accepted (first contact); relay_key() then tells which.
   static Result<std::unique_ptr<FramedClient>> Connect(const Endpoint& endpoint,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout,
+                                                       const std::string& pinned_relay_key = {});
+  // Ends the stream in order (TAG_FINAL) when the connection is still sound.
   ~FramedClient();
+
+  const std::string& relay_key() const;
 
   Status Send(const v1::Frame& frame, std::chrono::milliseconds timeout);
   // The next frame from the peer, whatever its request_id.

@@ -11,16 +11,41 @@ std::uint32_t ReadBigEndian32(const char* p) {
 
 }  // namespace
 
-std::string EncodeFrame(const v1::Frame& frame) {
+std::string SerializeFrame(const v1::Frame& frame) {
+  if (frame.body_case() == v1::Frame::BODY_NOT_SET) return {};
   const std::size_t size = frame.ByteSizeLong();
   if (size == 0 || size > kMaxFrameBytes) return {};
-  std::string out(kFrameHeaderBytes + size, '\0');
-  out[0] = static_cast<char>((size >> 24) & 0xff);
-  out[1] = static_cast<char>((size >> 16) & 0xff);
-  out[2] = static_cast<char>((size >> 8) & 0xff);
-  out[3] = static_cast<char>(size & 0xff);
-  if (!frame.SerializeToArray(out.data() + kFrameHeaderBytes, static_cast<int>(size))) return {};
+  return frame.SerializeAsString();
+}
+
+bool ParseFrame(std::string_view bytes, v1::Frame* frame, std::string* why) {
+  frame->Clear();
+  if (bytes.size() > kMaxFrameBytes || !frame->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    *why = "frame payload is not a valid duet.v1.Frame";
+    return false;
+  }
+  if (frame->body_case() == v1::Frame::BODY_NOT_SET) {
+    *why = "frame has no body";
+    return false;
+  }
+  return true;
+}
+
+std::string LengthPrefixed(std::string_view payload) {
+  const std::size_t size = payload.size();
+  std::string out;
+  out.reserve(kFrameHeaderBytes + size);
+  out.push_back(static_cast<char>((size >> 24) & 0xff));
+  out.push_back(static_cast<char>((size >> 16) & 0xff));
+  out.push_back(static_cast<char>((size >> 8) & 0xff));
+  out.push_back(static_cast<char>(size & 0xff));
+  out.append(payload);
   return out;
+}
+
+std::string EncodeFrame(const v1::Frame& frame) {
+  const std::string payload = SerializeFrame(frame);
+  return payload.empty() ? std::string() : LengthPrefixed(payload);
 }
 
 void FrameDecoder::Append(std::string_view bytes) {
@@ -36,31 +61,38 @@ void FrameDecoder::Append(std::string_view bytes) {
   buffer_.append(bytes);
 }
 
-FrameDecoder::Outcome FrameDecoder::Next(v1::Frame* frame, std::string* why) {
+std::string FrameDecoder::TakeBuffered() {
+  std::string rest = buffer_.substr(consumed_);
+  buffer_.clear();
+  consumed_ = 0;
+  return rest;
+}
+
+FrameDecoder::Outcome FrameDecoder::NextPayload(std::string* payload, std::string* why) {
   if (bad_) {
     *why = "connection already failed";
     return Outcome::kBad;
   }
   if (buffered() < kFrameHeaderBytes) return Outcome::kNeedMore;
   const std::uint32_t length = ReadBigEndian32(buffer_.data() + consumed_);
-  if (length == 0 || length > kMaxFrameBytes) {
+  if (length < min_payload_ || length > max_payload_) {
     bad_ = true;
-    *why = "frame length " + std::to_string(length) + " is outside 1.." +
-           std::to_string(kMaxFrameBytes);
+    *why = "frame length " + std::to_string(length) + " is outside " +
+           std::to_string(min_payload_) + ".." + std::to_string(max_payload_);
     return Outcome::kBad;
   }
   if (buffered() < kFrameHeaderBytes + length) return Outcome::kNeedMore;
-  const char* payload = buffer_.data() + consumed_ + kFrameHeaderBytes;
+  payload->assign(buffer_.data() + consumed_ + kFrameHeaderBytes, length);
   consumed_ += kFrameHeaderBytes + length;
-  frame->Clear();
-  if (!frame->ParseFromArray(payload, static_cast<int>(length))) {
+  return Outcome::kFrame;
+}
+
+FrameDecoder::Outcome FrameDecoder::Next(v1::Frame* frame, std::string* why) {
+  std::string payload;
+  const Outcome outcome = NextPayload(&payload, why);
+  if (outcome != Outcome::kFrame) return outcome;
+  if (!ParseFrame(payload, frame, why)) {
     bad_ = true;
-    *why = "frame payload is not a valid duet.v1.Frame";
-    return Outcome::kBad;
-  }
-  if (frame->body_case() == v1::Frame::BODY_NOT_SET) {
-    bad_ = true;
-    *why = "frame has no body";
     return Outcome::kBad;
   }
   return Outcome::kFrame;

@@ -36,6 +36,12 @@ int SyncAfterChange(Device& device) {
                   report.error().message.c_str());
       return 0;
     }
+    if (report.error().kind == ErrorKind::kProtocol) {
+      // A connection broken in transit changed nothing on either side.
+      std::printf("sync interrupted (%s); queued, the next `duet sync` sends it\n",
+                  report.error().message.c_str());
+      return 0;
+    }
     std::printf("saved and queued, but the sync failed\n");
     return Fail(report.error());
   }

@@ -6,6 +6,7 @@
 
 #include "duet/v1/wire.pb.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/tamper_proxy.h"
 
 namespace duet::testing {
 namespace {
@@ -191,6 +192,71 @@ TEST_F(CoupleTest, RelayWithAnotherKeyIsRefused) {
   EXPECT_EQ(invite.exit_code, 1);
   EXPECT_NE(invite.err.find(relay_->key()), std::string::npos) << invite.err;
   EXPECT_NE(invite.err.find("trusts"), std::string::npos) << invite.err;
+}
+
+// A man in the middle that flips or replays bytes: the connection ends, no
+// state changes on either side, and the next sync carries on.
+class TamperTest : public CoupleTest {
+ protected:
+  void PairThroughProxy() {
+    proxy_ = std::make_unique<TamperProxy>(relay_->port());
+    for (auto [who, name] : {std::pair{"a", "Alice"}, std::pair{"b", "Bob"}}) {
+      auto r = Duet(who, {"init", "--name", name, "--relay", proxy_->address(), "--relay-key",
+                          relay_->key()});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    auto invite = Duet("a", {"invite"});
+    ASSERT_EQ(invite.exit_code, 0) << invite.err;
+    ASSERT_EQ(Duet("b", {"join", invite.out.substr(0, invite.out.find('\n'))}).exit_code, 0);
+    ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  }
+
+  void ExpectTamperingRefusedThenRecovered(TamperProxy::Tamper tamper) {
+    PairThroughProxy();
+    proxy_->set_tamper(std::move(tamper));
+    auto checkin = Duet("a", {"checkin", "--mood", "3", "--note", "through a hostile network"});
+    EXPECT_EQ(checkin.exit_code, 0) << checkin.err;
+    EXPECT_NE(checkin.out.find("queued"), std::string::npos) << checkin.out;
+    auto sync = Duet("a", {"sync"});
+    EXPECT_EQ(sync.exit_code, 2);
+    EXPECT_NE(sync.err.find("1 change(s) stay queued"), std::string::npos) << sync.err;
+    proxy_->set_tamper(nullptr);
+    auto recovered = Duet("a", {"sync"});
+    ASSERT_EQ(recovered.exit_code, 0) << recovered.err;
+    EXPECT_NE(recovered.out.find("sent 1"), std::string::npos) << recovered.out;
+    ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+    auto list = Checkins("b");
+    ASSERT_EQ(list.size(), 1u) << "delivered exactly once";
+    EXPECT_EQ(list[0]["note"], "through a hostile network");
+  }
+
+  std::unique_ptr<TamperProxy> proxy_;
+};
+
+TEST_F(TamperTest, ByteFlippedTowardTheClient) {
+  ExpectTamperingRefusedThenRecovered(
+      [](TamperProxy::Direction d, std::size_t offset, std::string& chunk) {
+        // Past the 93-byte handshake answer: inside the first sealed frame.
+        if (d == TamperProxy::Direction::kToClient && offset + chunk.size() > 100 && offset <= 100)
+          chunk[100 - offset] ^= 0x01;
+      });
+}
+
+TEST_F(TamperTest, ByteFlippedTowardTheRelay) {
+  ExpectTamperingRefusedThenRecovered(
+      [](TamperProxy::Direction d, std::size_t offset, std::string& chunk) {
+        if (d == TamperProxy::Direction::kToRelay && offset + chunk.size() > 70 && offset <= 70)
+          chunk[70 - offset] ^= 0x80;
+      });
+}
+
+TEST_F(TamperTest, FrameReplayedTowardTheRelay) {
+  ExpectTamperingRefusedThenRecovered(
+      [](TamperProxy::Direction d, std::size_t offset, std::string& chunk) {
+        // The first sealed frame (after 37 + 24 handshake bytes), sent twice.
+        if (d == TamperProxy::Direction::kToRelay && offset <= 61 && offset + chunk.size() > 61)
+          chunk += chunk.substr(61 - offset);
+      });
 }
 
 // Bad input: one line on stderr that names the problem, a non-zero exit, and

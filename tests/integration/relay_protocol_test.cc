@@ -7,7 +7,9 @@
 
 #include "crypto/crypto.h"
 #include "net/net.h"
+#include "crypto/channel.h"
 #include "proto/envelope.h"
+#include "proto/frame_codec.h"
 #include "tests/integration/harness.h"
 
 namespace duet::testing {
@@ -59,12 +61,17 @@ class RelayProtocolTest : public ::testing::Test {
     EXPECT_TRUE(pong->has_pong());
   }
 
-  // Sends raw bytes and returns what the relay answers until it closes.
+  // Sends raw bytes on a fresh connection; returns what the relay sent back
+  // before closing.
   std::string RawExchange(const std::string& bytes) {
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), relay_->port()});
     asio::write(socket, asio::buffer(bytes));
+    return ReadUntilClosed(socket);
+  }
+
+  static std::string ReadUntilClosed(asio::ip::tcp::socket& socket) {
     std::string received;
     std::array<char, 4096> buffer{};
     asio::error_code ec;
@@ -74,6 +81,60 @@ class RelayProtocolTest : public ::testing::Test {
       received.append(buffer.data(), n);
     }
     return received;
+  }
+
+  // A channel driven by hand, to send what a well-behaved client never would.
+  struct RawChannel {
+    asio::io_context io;
+    asio::ip::tcp::socket socket{io};
+    crypto::StreamSender sender;
+    crypto::StreamReceiver receiver;
+
+    explicit RawChannel(std::uint16_t port) {
+      socket.connect({asio::ip::make_address("127.0.0.1"), port});
+      crypto::ClientHandshake handshake;
+      asio::write(socket, asio::buffer(handshake.Hello()));
+      std::string server_hello(crypto::kServerHelloBytes, '\0');
+      asio::read(socket, asio::buffer(server_hello));
+      std::string key;
+      auto header = handshake.Finish(server_hello, "", &key, &sender, &receiver);
+      EXPECT_TRUE(header.ok());
+      asio::write(socket, asio::buffer(header.value()));
+    }
+    std::string Sealed(const v1::Frame& frame) {
+      return proto::LengthPrefixed(sender.Seal(proto::SerializeFrame(frame)));
+    }
+    void SendRaw(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
+    // Frames the relay sent before it closed, and whether it ended in order.
+    std::vector<v1::Frame> FramesUntilClosed(bool* ended_in_order) {
+      proto::FrameDecoder decoder(proto::kChannelOverheadBytes, proto::kMaxSealedFrameBytes);
+      decoder.Append(ReadUntilClosed(socket));
+      std::vector<v1::Frame> frames;
+      *ended_in_order = false;
+      std::string payload, why;
+      while (decoder.NextPayload(&payload, &why) == proto::FrameDecoder::Outcome::kFrame) {
+        bool final = false;
+        auto plain = receiver.Open(payload, &final);
+        EXPECT_TRUE(plain.has_value());
+        if (!plain) break;
+        if (final) {
+          *ended_in_order = true;
+          break;
+        }
+        v1::Frame frame;
+        EXPECT_TRUE(proto::ParseFrame(*plain, &frame, &why));
+        frames.push_back(frame);
+      }
+      return frames;
+    }
+  };
+
+  static v1::Frame Hello() {
+    v1::Frame hello;
+    hello.set_request_id(1);
+    hello.mutable_client_hello()->set_min_version(1);
+    hello.mutable_client_hello()->set_max_version(1);
+    return hello;
   }
 
   TempDir dir_;
@@ -88,16 +149,69 @@ TEST_F(RelayProtocolTest, StartsWithAddressAndKeyAndStopsCleanly) {
 }
 
 TEST_F(RelayProtocolTest, OversizedFrameIsRefusedAndTheRelayKeepsServing) {
-  const std::string header = {'\x7f', '\xff', '\xff', '\xff'};
-  std::string answer = RawExchange(header);
-  EXPECT_NE(answer.find("outside"), std::string::npos) << "an Error frame explains the close";
+  RawChannel channel(relay_->port());
+  channel.SendRaw(std::string{'\x7f', '\xff', '\xff', '\xff'});
+  bool in_order = false;
+  auto frames = channel.FramesUntilClosed(&in_order);
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_TRUE(frames[0].has_error());
+  EXPECT_EQ(frames[0].error().code(), v1::ERROR_CODE_BAD_FRAME);
+  EXPECT_NE(frames[0].error().message().find("outside"), std::string::npos);
+  EXPECT_TRUE(in_order);
   ExpectRelayServes();
 }
 
-TEST_F(RelayProtocolTest, GarbageIsRefusedAndTheRelayKeepsServing) {
-  RawExchange(std::string("\x00\x00\x00\x05hello", 9));
-  RawExchange("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+TEST_F(RelayProtocolTest, StrangerBytesGetNoAnswerAndTheRelayKeepsServing) {
+  // Wrong magic: dropped before any public-key operation, with no answer.
+  EXPECT_EQ(RawExchange("GET / HTTP/1.1\r\nHost: relay.example\r\n\r\n"), "");
+  std::string wrong_version = "DUET";
+  wrong_version.push_back('\x02');
+  wrong_version.append(32, 'k');
+  EXPECT_EQ(RawExchange(wrong_version), "");
   ExpectRelayServes();
+}
+
+TEST_F(RelayProtocolTest, FlippedByteInTransitEndsTheConnection) {
+  RawChannel channel(relay_->port());
+  std::string sealed = channel.Sealed(Hello());
+  sealed[sealed.size() - 5] ^= 0x01;
+  channel.SendRaw(sealed);
+  bool in_order = true;
+  EXPECT_TRUE(channel.FramesUntilClosed(&in_order).empty()) << "nothing is answered";
+  EXPECT_FALSE(in_order);
+  ExpectRelayServes();
+}
+
+TEST_F(RelayProtocolTest, ReplayedFrameEndsTheConnection) {
+  RawChannel channel(relay_->port());
+  const std::string sealed = channel.Sealed(Hello());
+  channel.SendRaw(sealed + sealed);
+  bool in_order = true;
+  auto frames = channel.FramesUntilClosed(&in_order);
+  ASSERT_EQ(frames.size(), 1u) << "the first copy is answered, the replay ends the stream";
+  EXPECT_TRUE(frames[0].has_server_hello());
+  EXPECT_FALSE(in_order);
+}
+
+TEST_F(RelayProtocolTest, DroppedFrameEndsTheConnection) {
+  RawChannel channel(relay_->port());
+  channel.Sealed(Hello());  // sealed, then lost on the way
+  v1::Frame second = Hello();
+  second.set_request_id(2);
+  channel.SendRaw(channel.Sealed(second));
+  bool in_order = true;
+  EXPECT_TRUE(channel.FramesUntilClosed(&in_order).empty());
+}
+
+TEST_F(RelayProtocolTest, ClientRefusesARelayWithAnotherKeyBeforeSendingAnything) {
+  const std::string other = crypto::RandomBytes(32);
+  auto client = net::FramedClient::Connect(endpoint_, 5s, other);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.error().kind, ErrorKind::kVerification);
+  EXPECT_NE(client.error().message.find(relay_->key()), std::string::npos);
+  EXPECT_NE(client.error().message.find(crypto::Base64UrlEncode(other)), std::string::npos);
+  auto pinned = net::FramedClient::Connect(endpoint_, 5s, *crypto::Base64UrlDecode(relay_->key()));
+  EXPECT_TRUE(pinned.ok());
 }
 
 TEST_F(RelayProtocolTest, RequestBeforeAuthenticationClosesTheConnection) {
