@@ -1,10 +1,12 @@
-// duet partner
+// duet partner [verify]
 #include "client/cli/cli.h"
 
 namespace duet::client::cli {
 namespace {
 
-int RunPartner(const Cli& cli) {
+constexpr char kVerifiedKey[] = "partner.verified_safety_number";
+
+int RunPartner(const Cli& cli, bool verify) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
@@ -19,13 +21,26 @@ int RunPartner(const Cli& cli) {
                           "partner's code"));
   }
   const std::string safety = SafetyNumber(d.my_key(), partner->sign_key);
+  if (verify) {
+    if (Status saved = d.store().SetMeta(kVerifiedKey, safety); !saved.ok())
+      return Fail(saved.error());
+  }
+  // Verification is of these exact keys: a number recorded for other keys
+  // does not count.
+  auto recorded = d.store().GetMeta(kVerifiedKey);
+  const bool verified = recorded.ok() && recorded.value() && *recorded.value() == safety;
   if (cli.json) {
-    PrintJson({{"name", partner->name}, {"safety_number", safety}, {"verified", false}});
+    PrintJson({{"name", partner->name}, {"safety_number", safety}, {"verified", verified}});
     return 0;
   }
+  if (verify) std::printf("recorded: you and %s compared the safety number in person\n", partner->name.c_str());
   std::printf("partner: %s\n", partner->name.c_str());
   std::printf("safety number: %s\n", safety.c_str());
-  std::printf("not verified yet: compare it with %s in person\n", partner->name.c_str());
+  if (verified)
+    std::printf("verified: you compared it in person\n");
+  else
+    std::printf("not verified yet: compare it with %s in person, then run `duet partner verify`\n",
+                partner->name.c_str());
   return 0;
 }
 
@@ -33,7 +48,13 @@ int RunPartner(const Cli& cli) {
 
 void SetupPartner(CLI::App& root, Cli& cli) {
   auto* sub = root.add_subcommand("partner", "show your partner and the safety number");
-  sub->callback([&cli] { cli.run = [&cli] { return RunPartner(cli); }; });
+  auto* verify = sub->add_subcommand(
+      "verify", "record that the two of you compared the safety number in person");
+  sub->require_subcommand(0, 1);
+  sub->callback([&cli, verify] {
+    const bool verifying = verify->parsed();
+    cli.run = [&cli, verifying] { return RunPartner(cli, verifying); };
+  });
 }
 
 }  // namespace duet::client::cli

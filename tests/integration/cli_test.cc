@@ -70,6 +70,19 @@ TEST_F(CoupleTest, PairedPartnersSeeTheSameSafetyNumber) {
   EXPECT_EQ(alice_view.size(), 8u * 5 + 7);
 }
 
+TEST_F(CoupleTest, SafetyNumberIsUnverifiedUntilComparedInPerson) {
+  Pair();
+  EXPECT_EQ(nlohmann::json::parse(Duet("a", {"--json", "partner"}).out)["verified"], false);
+  auto plain = Duet("a", {"partner"});
+  EXPECT_NE(plain.out.find("not verified yet"), std::string::npos) << plain.out;
+  auto verify = Duet("a", {"partner", "verify"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find("verified: you compared it in person"), std::string::npos) << verify.out;
+  EXPECT_EQ(nlohmann::json::parse(Duet("a", {"--json", "partner"}).out)["verified"], true);
+  EXPECT_EQ(nlohmann::json::parse(Duet("b", {"--json", "partner"}).out)["verified"], false)
+      << "each partner records their own comparison";
+}
+
 TEST_F(CoupleTest, CheckinReachesPartnerExactlyAsWritten) {
   Pair();
   auto r = Duet("a", {"checkin", "--mood", "4", "--energy", "2", "--need", "listen", "--note",
