@@ -20,6 +20,7 @@ struct Relay::Impl {
   crypto::KxKeyPair key;
   std::unique_ptr<GroupCommit> store;
   SessionRegistry registry;
+  std::unique_ptr<RateLimiter> invite_lookups;
   std::unique_ptr<RelayContext> context;
   bool stopped = false;
 
@@ -27,9 +28,13 @@ struct Relay::Impl {
     acceptor.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
       if (stopped) return;
       if (!ec) {
-        if (registry.open_sessions() >= options.max_connections) {
+        asio::error_code peer_error;
+        const auto peer = socket.remote_endpoint(peer_error);
+        if (peer_error || registry.open_sessions() >= options.max_connections ||
+            registry.Unauthenticated(peer.address().to_string()) >=
+                options.max_unauthenticated_per_address) {
           asio::error_code ignored;
-          socket.close(ignored);  // over the limit: refuse rather than queue
+          socket.close(ignored);  // over a limit: refuse rather than queue
         } else {
           auto session = std::make_shared<Session>(std::move(socket), *context);
           registry.Add(session);
@@ -87,9 +92,11 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
     impl->signals.add(SIGTERM);
   }
   impl->store = std::make_unique<GroupCommit>(std::move(store).value(), impl->io);
+  impl->invite_lookups =
+      std::make_unique<RateLimiter>(options.invite_lookup_burst, options.invite_lookup_interval);
   impl->context = std::make_unique<RelayContext>(RelayContext{
       impl->key, impl->io, *impl->store, impl->registry, options.handshake_timeout,
-      options.idle_timeout});
+      options.idle_timeout, *impl->invite_lookups});
   return std::unique_ptr<Relay>(new Relay(std::move(impl)));
 }
 

@@ -27,6 +27,10 @@ struct RelayOptions {
   std::size_t max_connections = 1024;
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{300};
+  std::size_t max_unauthenticated_per_address = 16;
+  // Invite lookups per source address: a burst, then one per interval.
+  double invite_lookup_burst = 10;
+  std::chrono::milliseconds invite_lookup_interval{6000};
   bool handle_signals = true;      // SIGINT/SIGTERM stop Run()
 };
 

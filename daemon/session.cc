@@ -20,7 +20,20 @@ std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, RelayContext& context)
-    : socket_(std::move(socket)), context_(context), timer_(context.io) {}
+    : socket_(std::move(socket)), context_(context), timer_(context.io) {
+  asio::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) peer_address_ = remote.address().to_string();
+}
+
+Session::~Session() = default;
+
+bool Session::AllowInviteLookup(std::uint64_t id) {
+  if (context_.invite_lookups.Allow(peer_address_, RateLimiter::Clock::now())) return true;
+  ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
+             "too many invite lookups from this address; wait a minute and try again");
+  return false;
+}
 
 void Session::Start() {
   asio::error_code ignored;
@@ -305,6 +318,7 @@ void Session::HandleFetchInvite(std::uint64_t id, const v1::FetchInvite& request
     return ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
   if (request.invite_id().size() != proto::kIdBytes)
     return ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "invite_id must be 16 bytes");
+  if (!AllowInviteLookup(id)) return;
   auto invite = std::make_shared<std::optional<storage::InviteRow>>();
   WithStore(
       [invite_id = request.invite_id(), invite](storage::RelayStore& store) -> Status {
@@ -330,6 +344,7 @@ void Session::HandleAnswerInvite(std::uint64_t id, const v1::AnswerInvite& reque
   if (request.invite_id().size() != proto::kIdBytes || request.sealed_answer().empty() ||
       request.sealed_answer().size() > proto::kMaxSealedInviteBytes)
     return ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "malformed answer");
+  if (!AllowInviteLookup(id)) return;
   auto problem = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
   auto couple = std::make_shared<std::string>();
   WithStore(
@@ -362,6 +377,7 @@ void Session::HandleAnswerInvite(std::uint64_t id, const v1::AnswerInvite& reque
 void Session::HandleCheckInvite(std::uint64_t id, const v1::CheckInvite& request) {
   if (request.invite_id().size() != proto::kIdBytes)
     return ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "invite_id must be 16 bytes");
+  if (!AllowInviteLookup(id)) return;
   auto invite = std::make_shared<std::optional<storage::InviteRow>>();
   WithStore(
       [invite_id = request.invite_id(), invite](storage::RelayStore& store) -> Status {

@@ -15,6 +15,7 @@
 
 #include "crypto/channel.h"
 #include "daemon/group_commit.h"
+#include "daemon/rate_limit.h"
 #include "daemon/session_registry.h"
 #include "duet/v1/wire.pb.h"
 #include "proto/frame_codec.h"
@@ -28,11 +29,13 @@ struct RelayContext {
   SessionRegistry& registry;
   std::chrono::seconds handshake_timeout;
   std::chrono::seconds idle_timeout;
+  RateLimiter& invite_lookups;  // per source address
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(asio::ip::tcp::socket socket, RelayContext& context);
+  ~Session();
   void Start();
   // Queues a frame the relay sends on its own (request_id 0).
   void Deliver(const v1::Frame& frame);
@@ -40,6 +43,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Ends the stream in order (TAG_FINAL), then closes once it is written.
   void Finish();
   const std::string& device_key() const { return device_key_; }
+  const std::string& peer_address() const { return peer_address_; }
+  bool authenticated() const { return phase_ == Phase::kReady; }
 
  private:
   enum class Phase { kChannelHello, kChannelHeader, kHello, kAuthenticate, kReady, kClosed };
@@ -68,6 +73,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void WriteNext();
   void ArmTimer(std::chrono::seconds timeout);
   void JoinCouple(const std::string& couple_id);
+  // False (and the error sent) when this address looked up too many invites.
+  bool AllowInviteLookup(std::uint64_t id);
 
   asio::ip::tcp::socket socket_;
   RelayContext& context_;
@@ -88,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string challenge_;
   std::string device_key_;
   std::string couple_id_;
+  std::string peer_address_;
 };
 
 }  // namespace duet::daemon

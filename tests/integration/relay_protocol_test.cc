@@ -267,6 +267,49 @@ TEST_F(RelayProtocolTest, UnpairedDeviceCannotPushOrPull) {
   EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_NOT_PAIRED);
 }
 
+TEST_F(RelayProtocolTest, GuessingInviteIdsIsRateLimitedPerAddress) {
+  auto guesser = Authenticated(crypto::SigningKeyPair::Generate());
+  int not_found = 0, limited = 0;
+  for (int i = 0; i < 15; ++i) {
+    v1::Frame fetch;
+    fetch.mutable_fetch_invite()->set_invite_id(crypto::RandomBytes(16));
+    auto reply = guesser->Call(fetch, 5s);
+    ASSERT_TRUE(reply.ok() && reply->has_error());
+    if (reply->error().code() == v1::ERROR_CODE_INVITE_NOT_FOUND) ++not_found;
+    if (reply->error().code() == v1::ERROR_CODE_RATE_LIMITED) ++limited;
+  }
+  EXPECT_EQ(not_found, 10) << "the burst";
+  EXPECT_EQ(limited, 5);
+  // A new connection from the same address does not reset the count.
+  auto again = Authenticated(crypto::SigningKeyPair::Generate());
+  v1::Frame fetch;
+  fetch.mutable_fetch_invite()->set_invite_id(crypto::RandomBytes(16));
+  EXPECT_EQ(again->Call(fetch, 5s)->error().code(), v1::ERROR_CODE_RATE_LIMITED);
+}
+
+TEST_F(RelayProtocolTest, UnauthenticatedConnectionsPerAddressAreCapped) {
+  asio::io_context io;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> idle;
+  for (int i = 0; i < 16; ++i) {
+    idle.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    idle.back()->connect({asio::ip::make_address("127.0.0.1"), relay_->port()});
+  }
+  // The 17th is closed at once, before any byte is read from it.
+  asio::ip::tcp::socket extra(io);
+  extra.connect({asio::ip::make_address("127.0.0.1"), relay_->port()});
+  EXPECT_EQ(ReadUntilClosed(extra), "");
+  // Another address is still served while this one is capped.
+  asio::ip::tcp::socket other(io);
+  other.open(asio::ip::tcp::v4());
+  other.bind({asio::ip::make_address("127.0.0.2"), 0});
+  other.connect({asio::ip::make_address("127.0.0.1"), relay_->port()});
+  asio::write(other, asio::buffer(crypto::ClientHandshake().Hello()));
+  std::string server_hello(crypto::kServerHelloBytes, '\0');
+  asio::error_code ec;
+  asio::read(other, asio::buffer(server_hello), ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
 // Pairs two raw devices through the relay and returns their connections.
 struct RawCouple {
   crypto::SigningKeyPair a = crypto::SigningKeyPair::Generate();
