@@ -193,6 +193,27 @@ TEST_F(CoupleTest, InviteWorksOnce) {
   EXPECT_EQ(LineCount(again.err), 1);
 }
 
+TEST_F(CoupleTest, InviteExpires) {
+  Init("a", "Alice");
+  Init("b", "Bob");
+  auto invite = Duet("a", {"invite", "--expires", "2h"});
+  ASSERT_EQ(invite.exit_code, 0) << invite.err;
+  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  relay_->Stop();
+  relay_->set_env(ClockAhead("+3h"));  // the relay's clock moves past the expiry
+  relay_->Start();
+  auto join = Duet("b", {"join", code});
+  EXPECT_EQ(join.exit_code, 2);
+  EXPECT_NE(join.err.find("expired"), std::string::npos) << join.err;
+  EXPECT_EQ(LineCount(join.err), 1);
+  // The creator learns it on the next sync, and can make a new one.
+  auto sync = Duet("a", {"sync"});
+  EXPECT_NE(sync.err.find("expired"), std::string::npos) << sync.err;
+  auto again = Duet("a", {"invite"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_EQ(Duet("b", {"join", again.out.substr(0, again.out.find('\n'))}).exit_code, 0);
+}
+
 TEST_F(CoupleTest, RelayWithAnotherKeyIsRefused) {
   Init("a", "Alice");
   auto sync_before = Duet("a", {"invite"});
@@ -370,6 +391,15 @@ TEST_F(BadInputTest, KeyFileReadableByOthersIsRefused) {
   auto r = Duet("a", {"checkins"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputTest, BadInviteExpiry) {
+  Init("a", "Alice");
+  for (const char* bad : {"0", "10s", "8d", "two hours", "2x"}) {
+    auto r = Duet("a", {"invite", "--expires", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--expires"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ class RelayProcess {
       : db_path_(std::move(db_path)), listen_(std::move(listen)) {}
   ~RelayProcess() { Stop(); }
 
+  // Runs the relay with extra environment from now on (e.g. libfaketime's).
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+
   void Start() {
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
@@ -87,7 +90,13 @@ class RelayProcess {
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
-    if (posix_spawn(&pid_, DUETD_PATH, &actions, nullptr, args.data(), environ) != 0)
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) env_storage.push_back(*e);
+    env_storage.insert(env_storage.end(), env_.begin(), env_.end());
+    std::vector<char*> env;
+    for (auto& e : env_storage) env.push_back(e.data());
+    env.push_back(nullptr);
+    if (posix_spawn(&pid_, DUETD_PATH, &actions, nullptr, args.data(), env.data()) != 0)
       throw std::runtime_error("cannot start duetd");
     posix_spawn_file_actions_destroy(&actions);
     close(pipe_fds[1]);
@@ -136,7 +145,15 @@ class RelayProcess {
   std::string address_;
   std::string key_;
   std::string first_line_;
+  std::vector<std::string> env_;
 };
+
+// Environment that makes a process's wall clock run `offset` ahead (e.g.
+// "+25h"), with Debian's libfaketime; monotonic clocks stay true so timers work.
+inline std::vector<std::string> ClockAhead(const std::string& offset) {
+  return {"LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+          "FAKETIME=" + offset, "DONT_FAKE_MONOTONIC=1"};
+}
 
 // Lines in a text, for "exactly one line" checks.
 inline int LineCount(const std::string& text) {
