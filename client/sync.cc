@@ -162,6 +162,20 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
       return report;
     }
   }
+  // A relay whose log ends before what this device already pulled was rolled
+  // back or replaced. Pushing now would give new records numbers that clash
+  // with ones already seen, so nothing moves until it is sorted out.
+  auto cursor = device.store().Cursor();
+  if (!cursor.ok()) return cursor.error();
+  if (session.value()->latest_seq() < cursor.value()) {
+    report.relay_rolled_back = true;
+    report.warnings.push_back(
+        "the relay's log ends at #" + std::to_string(session.value()->latest_seq()) +
+        " but this device already saw #" + std::to_string(cursor.value()) +
+        ": the relay was rolled back or replaced; everything held here is kept and nothing "
+        "is sent until its operator restores it");
+    return report;
+  }
   DUET_RETURN_IF_ERROR(PushOutbox(device, *session.value(), report));
   DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(

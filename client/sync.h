@@ -29,6 +29,7 @@ struct SyncReport {
   std::optional<std::string> paired_with;  // this sync completed pairing
   bool waiting_for_partner = false;        // an invite is still open
   bool not_paired = false;
+  bool relay_rolled_back = false;  // the relay's log is behind what we saw
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 

@@ -46,6 +46,7 @@ int SyncAfterChange(Device& device) {
     return Fail(report.error());
   }
   for (const auto& warning : report->warnings) Warn(warning);
+  if (report->relay_rolled_back) return 1;
   if (report->not_paired || report->waiting_for_partner) return 0;
   std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
   return 0;

@@ -26,7 +26,8 @@ int RunSync(const Cli& cli) {
                {"refused", report->refused},
                {"paired_with", report->paired_with ? nlohmann::json(*report->paired_with)
                                                    : nlohmann::json()},
-               {"waiting_for_partner", report->waiting_for_partner}});
+               {"waiting_for_partner", report->waiting_for_partner},
+               {"relay_rolled_back", report->relay_rolled_back}});
   } else {
     if (report->paired_with) {
       std::printf("paired with %s\n", report->paired_with->c_str());
@@ -34,14 +35,16 @@ int RunSync(const Cli& cli) {
       std::printf("compare it with %s in person: it must be the same on both devices\n",
                   report->paired_with->c_str());
     }
-    if (report->waiting_for_partner)
+    if (report->relay_rolled_back)
+      std::printf("not synced: the relay is behind this device\n");
+    else if (report->waiting_for_partner)
       std::printf("your invite is open; waiting for your partner to join\n");
     else if (report->not_paired)
       std::printf("not paired yet; run `duet invite`, or `duet join CODE` with your partner's code\n");
     else
       std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
   }
-  return report->refused == 0 ? 0 : 1;
+  return report->refused == 0 && !report->relay_rolled_back ? 0 : 1;
 }
 
 }  // namespace

@@ -184,6 +184,28 @@ TEST_F(CoupleTest, CheckinMadeWhileRelayIsDownIsSentByTheNextSync) {
   EXPECT_EQ(list[0]["note"], "written offline");
 }
 
+TEST_F(CoupleTest, RelayRolledBackToAnOlderStateIsDetectedAndNothingIsLost) {
+  Pair();
+  relay_->Stop();  // a clean stop checkpoints the WAL into relay.db
+  std::filesystem::copy_file(dir_.File("relay.db"), dir_.File("snapshot.db"));
+  relay_->Start();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "before the rollback"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Checkins("b").size(), 1u);
+  relay_->Stop();
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(dir_.File(std::string("relay.db") + suffix));
+  std::filesystem::copy_file(dir_.File("snapshot.db"), dir_.File("relay.db"),
+                             std::filesystem::copy_options::overwrite_existing);
+  relay_->Start();
+  auto sync = Duet("b", {"sync"});
+  EXPECT_EQ(sync.exit_code, 1);
+  EXPECT_NE(sync.err.find("rolled back"), std::string::npos) << sync.err;
+  EXPECT_EQ(LineCount(sync.err), 1);
+  auto list = Checkins("b");
+  ASSERT_EQ(list.size(), 1u) << "what was held is kept";
+  EXPECT_EQ(list[0]["note"], "before the rollback");
+}
+
 TEST_F(CoupleTest, InviteWorksOnce) {
   Pair();
   Init("c", "Carol");
