@@ -76,7 +76,8 @@ Result<HomePaths> ResolveHome(const std::string& home_flag) {
 
 Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std::string& name,
                                                const net::Endpoint& relay,
-                                               const std::optional<std::string>& relay_key) {
+                                               const std::optional<std::string>& relay_key,
+                                               const std::optional<std::string>& passphrase) {
   if (::access(home.key_file.c_str(), F_OK) == 0 || ::access(home.database.c_str(), F_OK) == 0)
     return MakeError(ErrorKind::kAlreadyExists,
                      "duet is already set up here (" + home.key_file +
@@ -89,11 +90,20 @@ Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std:
     RemoveDatabase(home.database);
     return store.error();
   }
+  // Sealed records, but names and keys too: for this user only. SQLite gives
+  // the WAL and shm files the database's mode.
+  ::chmod(home.database.c_str(), 0600);
   std::vector<std::pair<std::string, std::string>> meta = {{kName, name},
                                                             {kRelay, relay.ToString()}};
   if (relay_key) meta.emplace_back(kRelayKey, *relay_key);
   DeviceKeys keys = DeviceKeys::Generate();
-  Status status = store.value()->SetMetas(meta);
+  Status status = Status::Ok();
+  if (passphrase) {
+    keys.lock = crypto::DerivePassphraseKey(*passphrase);
+    if (!keys.lock)
+      status = MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
+  }
+  if (status.ok()) status = store.value()->SetMetas(meta);
   if (status.ok()) status = SaveKeys(home.key_file, keys, /*exclusive=*/true);
   if (!status.ok()) {
     store.value().reset();
@@ -103,8 +113,9 @@ Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std:
   return std::unique_ptr<Device>(new Device(home, std::move(keys), std::move(store).value()));
 }
 
-Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home) {
-  auto keys = LoadKeys(home.key_file);
+Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
+                                             const PassphraseSource& passphrase) {
+  auto keys = LoadKeys(home.key_file, passphrase);
   if (!keys.ok()) return keys.error();
   if (::access(home.database.c_str(), F_OK) != 0)
     return MakeError(ErrorKind::kNotFound, "the local database " + home.database +
@@ -113,6 +124,19 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home) {
   if (!store.ok()) return store.error();
   return std::unique_ptr<Device>(
       new Device(home, std::move(keys).value(), std::move(store).value()));
+}
+
+Status Device::Lock(const std::string& passphrase) {
+  if (keys_.lock)
+    return MakeError(ErrorKind::kInvalidInput, "the key file is locked already");
+  auto lock = crypto::DerivePassphraseKey(passphrase);
+  if (!lock)
+    return MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
+  DeviceKeys updated = keys_;
+  updated.lock = std::move(lock);
+  DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
+  keys_ = std::move(updated);
+  return Status::Ok();
 }
 
 std::optional<std::string> Device::Meta(const std::string& key) {

@@ -37,10 +37,17 @@ struct Partner {
 
 class Device {
  public:
+  // `passphrase`: when set, the key file is sealed with it (argon2id).
   static Result<std::unique_ptr<Device>> Create(const HomePaths& home, const std::string& name,
                                                 const net::Endpoint& relay,
-                                                const std::optional<std::string>& relay_key);
-  static Result<std::unique_ptr<Device>> Open(const HomePaths& home);
+                                                const std::optional<std::string>& relay_key,
+                                                const std::optional<std::string>& passphrase = {});
+  static Result<std::unique_ptr<Device>> Open(const HomePaths& home,
+                                              const PassphraseSource& passphrase = {});
+
+  bool locked() const { return keys_.lock.has_value(); }
+  // Seals the key file with a passphrase from now on.
+  Status Lock(const std::string& passphrase);
 
   const DeviceKeys& keys() const { return keys_; }
   storage::ReplicaStore& store() { return *store_; }

@@ -11,8 +11,10 @@ namespace duet::client {
 namespace {
 
 constexpr char kMagic[] = "DUETKEY1";
+constexpr char kLockedMagic[] = "DUETLCK1";
 constexpr std::size_t kMagicBytes = 8;
 constexpr std::size_t kFileBytes = kMagicBytes + 1 + 64 + 32 + 32 + 32 + 32;
+constexpr std::size_t kLockedFileBytes = kMagicBytes + 8 + 8 + 16 + 24 + 16 + kFileBytes;
 constexpr unsigned char kHasCoupleKey = 1;
 constexpr unsigned char kHasInviteSecret = 2;
 
@@ -21,6 +23,16 @@ struct WipedBuffer {
   std::string bytes;
   ~WipedBuffer() { crypto::WipeString(bytes); }
 };
+
+void PutBigEndian64(std::string& out, std::uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+std::uint64_t GetBigEndian64(std::string_view in) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
+  return value;
+}
 
 }  // namespace
 
@@ -32,7 +44,7 @@ DeviceKeys DeviceKeys::Generate() {
   return keys;
 }
 
-Result<DeviceKeys> LoadKeys(const std::string& path) {
+Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase_source) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
@@ -47,7 +59,7 @@ Result<DeviceKeys> LoadKeys(const std::string& path) {
                      "key file " + path + " is readable by other users; run: chmod 600 " + path);
   }
   WipedBuffer buffer;
-  buffer.bytes.assign(kFileBytes + 1, '\0');
+  buffer.bytes.assign(kLockedFileBytes + 1, '\0');
   ssize_t total = 0;
   for (;;) {
     ssize_t n = ::read(fd, buffer.bytes.data() + total, buffer.bytes.size() - total);
@@ -56,7 +68,27 @@ Result<DeviceKeys> LoadKeys(const std::string& path) {
     if (static_cast<std::size_t>(total) == buffer.bytes.size()) break;
   }
   ::close(fd);
-  const std::string_view data(buffer.bytes.data(), static_cast<std::size_t>(total));
+  std::string_view data(buffer.bytes.data(), static_cast<std::size_t>(total));
+  std::optional<crypto::PassphraseKey> lock;
+  WipedBuffer opened;
+  if (data.size() == kLockedFileBytes && data.substr(0, kMagicBytes) == kLockedMagic) {
+    std::optional<std::string> passphrase = passphrase_source ? passphrase_source() : std::nullopt;
+    if (!passphrase)
+      return MakeError(ErrorKind::kInvalidInput,
+                       "the key file " + path +
+                           " is locked with a passphrase; set DUET_PASSPHRASE or run duet in a "
+                           "terminal to be asked");
+    lock = crypto::DerivePassphraseKey(*passphrase, data.substr(24, 16),
+                                       GetBigEndian64(data.substr(8)),
+                                       GetBigEndian64(data.substr(16)));
+    crypto::WipeString(*passphrase);
+    if (!lock) return MakeError(ErrorKind::kInvalidInput, "key file " + path + " is damaged");
+    auto plain = crypto::SecretboxOpen(lock->key, data.substr(40));
+    if (!plain)
+      return MakeError(ErrorKind::kVerification, "wrong passphrase for the key file " + path);
+    opened.bytes = std::move(*plain);
+    data = opened.bytes;
+  }
   if (data.size() != kFileBytes || data.substr(0, kMagicBytes) != kMagic)
     return MakeError(ErrorKind::kInvalidInput, "key file " + path + " is damaged or not a duet key file");
   const auto flags = static_cast<unsigned char>(data[kMagicBytes]);
@@ -80,6 +112,7 @@ Result<DeviceKeys> LoadKeys(const std::string& path) {
   auto invite = take(32);
   if (flags & kHasCoupleKey) keys.couple_key.emplace().Assign(couple);
   if (flags & kHasInviteSecret) keys.invite_secret.emplace().Assign(invite);
+  keys.lock = std::move(lock);
   return keys;
 }
 
@@ -98,6 +131,15 @@ Status SaveKeys(const std::string& path, const DeviceKeys& keys, bool exclusive)
   const std::string zeros(32, '\0');
   out.append(keys.couple_key ? keys.couple_key->view() : std::string_view(zeros));
   out.append(keys.invite_secret ? keys.invite_secret->view() : std::string_view(zeros));
+  if (keys.lock) {
+    std::string locked(kLockedMagic, kMagicBytes);
+    PutBigEndian64(locked, keys.lock->opslimit);
+    PutBigEndian64(locked, keys.lock->memlimit);
+    locked.append(keys.lock->salt);
+    locked.append(crypto::SecretboxSeal(keys.lock->key, out));
+    crypto::WipeString(out);
+    out = std::move(locked);
+  }
 
   if (exclusive && ::access(path.c_str(), F_OK) == 0)
     return MakeError(ErrorKind::kAlreadyExists, "key file " + path + " exists already");

@@ -11,7 +11,7 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupInit,     duet::client::cli::SetupInvite,
     duet::client::cli::SetupJoin,     duet::client::cli::SetupPartner,
     duet::client::cli::SetupCheckin,  duet::client::cli::SetupCheckins,
-    duet::client::cli::SetupSync,
+    duet::client::cli::SetupSync,     duet::client::cli::SetupLock,
 };
 
 // The first argument that is not a global option: what the user meant as

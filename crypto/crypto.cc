@@ -218,6 +218,47 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
+std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase) {
+  return DerivePassphraseKey(passphrase, RandomBytes(crypto_pwhash_SALTBYTES),
+                             crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE);
+}
+
+std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
+                                                 std::string_view salt, std::uint64_t opslimit,
+                                                 std::uint64_t memlimit) {
+  if (salt.size() != crypto_pwhash_SALTBYTES || opslimit < crypto_pwhash_OPSLIMIT_MIN ||
+      opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE || memlimit < crypto_pwhash_MEMLIMIT_MIN ||
+      memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE)
+    return std::nullopt;
+  PassphraseKey out;
+  out.salt = std::string(salt);
+  out.opslimit = opslimit;
+  out.memlimit = memlimit;
+  if (crypto_pwhash(out.key.data(), out.key.size(), passphrase.data(), passphrase.size(), U(salt),
+                    opslimit, static_cast<std::size_t>(memlimit),
+                    crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return std::nullopt;
+  return out;
+}
+
+std::string SecretboxSeal(const SymmetricKey& key, std::string_view plaintext) {
+  std::string out = RandomBytes(crypto_secretbox_NONCEBYTES);
+  out.resize(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
+  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(out.data()) + crypto_secretbox_NONCEBYTES,
+                        U(plaintext), plaintext.size(), U(out), key.data());
+  return out;
+}
+
+std::optional<std::string> SecretboxOpen(const SymmetricKey& key, std::string_view sealed) {
+  if (sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return std::nullopt;
+  const std::string_view box = sealed.substr(crypto_secretbox_NONCEBYTES);
+  std::string out(box.size() - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()), U(box), box.size(),
+                                 U(sealed), key.data()) != 0)
+    return std::nullopt;
+  return out;
+}
+
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }

@@ -115,6 +115,25 @@ std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 std::string Hex(std::string_view bytes);
 
+// A key derived from a passphrase with argon2id (crypto_pwhash, moderate
+// limits), and the parameters needed to derive it again.
+struct PassphraseKey {
+  SymmetricKey key;
+  std::string salt;  // 16 bytes
+  std::uint64_t opslimit = 0;
+  std::uint64_t memlimit = 0;
+};
+// Fresh salt, moderate limits. nullopt if memory for argon2id is lacking.
+std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase);
+// Derives again with stored parameters; refuses limits beyond what this
+// program would ever set (a crafted file must not make us allocate 64 GiB).
+std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
+                                                 std::string_view salt, std::uint64_t opslimit,
+                                                 std::uint64_t memlimit);
+// crypto_secretbox (XSalsa20-Poly1305) with a random nonce prepended.
+std::string SecretboxSeal(const SymmetricKey& key, std::string_view plaintext);
+std::optional<std::string> SecretboxOpen(const SymmetricKey& key, std::string_view sealed);
+
 // Constant-time equality of two byte strings of the same length.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 

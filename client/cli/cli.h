@@ -33,6 +33,7 @@ void SetupPartner(CLI::App& root, Cli& cli);
 void SetupCheckin(CLI::App& root, Cli& cli);
 void SetupCheckins(CLI::App& root, Cli& cli);
 void SetupSync(CLI::App& root, Cli& cli);
+void SetupLock(CLI::App& root, Cli& cli);
 
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);
@@ -41,6 +42,12 @@ void Warn(const std::string& message);
 void PrintJson(const nlohmann::json& value);
 
 Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli);
+
+// The passphrase from DUET_PASSPHRASE, or asked on the terminal without echo
+// (twice when `confirm`); nullopt when neither is possible.
+std::optional<std::string> ReadPassphrase(bool confirm);
+// A new passphrase for init --passphrase or lock, or the error to print.
+Result<std::string> NewPassphrase();
 
 // After a change: tries to sync at once, and says in one line what happened.
 // Returns the exit code (0 when the change is safely queued).

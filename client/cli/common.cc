@@ -25,7 +25,7 @@ void PrintJson(const nlohmann::json& value) {
 Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli) {
   auto home = ResolveHome(cli.home);
   if (!home.ok()) return home.error();
-  return Device::Open(home.value());
+  return Device::Open(home.value(), [] { return ReadPassphrase(/*confirm=*/false); });
 }
 
 int SyncAfterChange(Device& device) {

@@ -9,6 +9,7 @@ struct InitOptions {
   std::string name;
   std::string relay;
   std::string relay_key;
+  bool passphrase = false;
 };
 
 std::string NameProblem(const std::string& name) {
@@ -32,9 +33,16 @@ int RunInit(const Cli& cli, const InitOptions& options) {
                                 "' is not a relay key (43 characters, as duetd prints it)"));
     relay_key = *decoded;
   }
+  std::optional<std::string> passphrase;
+  if (options.passphrase) {
+    auto given = NewPassphrase();
+    if (!given.ok()) return Fail(given.error());
+    passphrase = std::move(given).value();
+  }
   auto home = ResolveHome(cli.home);
   if (!home.ok()) return Fail(home.error());
-  auto device = Device::Create(home.value(), options.name, relay.value(), relay_key);
+  auto device = Device::Create(home.value(), options.name, relay.value(), relay_key, passphrase);
+  if (passphrase) crypto::WipeString(*passphrase);
   if (!device.ok()) return Fail(device.error());
   if (cli.json) {
     PrintJson({{"name", options.name},
@@ -58,6 +66,8 @@ void SetupInit(CLI::App& root, Cli& cli) {
   sub->add_option("--relay", options->relay, "the relay to sync through, HOST:PORT")->required();
   sub->add_option("--relay-key", options->relay_key,
                   "the relay's key as duetd prints it (otherwise trusted on first contact)");
+  sub->add_flag("--passphrase", options->passphrase,
+                "seal the key file with a passphrase (asked, or from DUET_PASSPHRASE)");
   sub->callback([&cli, options] { cli.run = [&cli, options] { return RunInit(cli, *options); }; });
 }
 

@@ -18,10 +18,11 @@ class CoupleTest : public ::testing::Test {
     relay_->Start();
   }
 
-  RunResult Duet(const std::string& who, std::vector<std::string> args) {
+  RunResult Duet(const std::string& who, std::vector<std::string> args,
+                 const std::vector<std::string>& env = {}) {
     std::vector<std::string> argv = {DUET_PATH, "--home", dir_.File(who)};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunProgram(argv, dir_.path());
+    return RunProgram(argv, dir_.path(), env);
   }
 
   void Init(const std::string& who, const std::string& name) {
@@ -204,6 +205,26 @@ TEST_F(CoupleTest, RelayRolledBackToAnOlderStateIsDetectedAndNothingIsLost) {
   auto list = Checkins("b");
   ASSERT_EQ(list.size(), 1u) << "what was held is kept";
   EXPECT_EQ(list[0]["note"], "before the rollback");
+}
+
+TEST_F(CoupleTest, CopiedHomeWithALockedKeyFileRevealsNothing) {
+  Pair();
+  const std::vector<std::string> pass = {"DUET_PASSPHRASE=tea at four"};
+  ASSERT_EQ(Duet("a", {"lock"}, pass).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "2", "--note", "kept-9d1e", "--private"}, pass).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "shared-5c7a"}, pass).exit_code, 0);
+  std::filesystem::copy(dir_.File("a"), dir_.File("thief"), std::filesystem::copy_options::recursive);
+  auto no_pass = Duet("thief", {"checkins"});
+  EXPECT_EQ(no_pass.exit_code, 2);
+  EXPECT_NE(no_pass.err.find("locked"), std::string::npos) << no_pass.err;
+  auto guess = Duet("thief", {"checkins"}, {"DUET_PASSPHRASE=password"});
+  EXPECT_EQ(guess.exit_code, 1);
+  EXPECT_NE(guess.err.find("wrong passphrase"), std::string::npos) << guess.err;
+  const std::string files = ReadFile(dir_.File("thief/duet.db")) + ReadFile(dir_.File("thief/duet.db-wal")) +
+                            ReadFile(dir_.File("thief/keys"));
+  EXPECT_EQ(files.find("kept-9d1e"), std::string::npos);
+  EXPECT_EQ(files.find("shared-5c7a"), std::string::npos);
+  EXPECT_EQ(Duet("thief", {"--json", "checkins"}, pass).exit_code, 0) << "the owner still can";
 }
 
 TEST_F(CoupleTest, InviteWorksOnce) {

@@ -71,5 +71,44 @@ TEST_F(KeyFileTest, RefusesDamagedOrForeignFiles) {
   EXPECT_NE(missing.error().message.find("duet init"), std::string::npos);
 }
 
+TEST_F(KeyFileTest, LockedFileOpensOnlyWithItsPassphrase) {
+  const std::string path = dir_.File("keys");
+  DeviceKeys keys = DeviceKeys::Generate();
+  keys.lock = crypto::DerivePassphraseKey("correct horse");
+  ASSERT_TRUE(keys.lock.has_value());
+  ASSERT_TRUE(SaveKeys(path, keys, true).ok());
+  const std::string bytes = testing::ReadFile(path);
+  EXPECT_EQ(bytes.size(), 281u);
+  EXPECT_EQ(bytes.substr(0, 8), "DUETLCK1");
+  EXPECT_EQ(bytes.find(keys.local_key.view()), std::string::npos) << "no key in the clear";
+
+  auto none = LoadKeys(path);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("DUET_PASSPHRASE"), std::string::npos);
+  auto wrong = LoadKeys(path, [] { return std::optional<std::string>("wrong"); });
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().kind, ErrorKind::kVerification);
+  auto right = LoadKeys(path, [] { return std::optional<std::string>("correct horse"); });
+  ASSERT_TRUE(right.ok()) << right.error().message;
+  EXPECT_EQ(right->identity.public_key, keys.identity.public_key);
+  ASSERT_TRUE(right->lock.has_value()) << "saving again keeps it locked";
+}
+
+TEST_F(KeyFileTest, LockedFileWithAbsurdLimitsIsRefusedBeforeDeriving) {
+  const std::string path = dir_.File("keys");
+  DeviceKeys keys = DeviceKeys::Generate();
+  keys.lock = crypto::DerivePassphraseKey("pw");
+  ASSERT_TRUE(SaveKeys(path, keys, true).ok());
+  std::string bytes = testing::ReadFile(path);
+  bytes.replace(16, 8, std::string("\x7f\xff\xff\xff\xff\xff\xff\xff", 8));  // memlimit
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  auto loaded = LoadKeys(path, [] { return std::optional<std::string>("pw"); });
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message.find("damaged"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace duet::client
