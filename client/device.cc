@@ -27,6 +27,8 @@ constexpr char kPartnerSignKey[] = "partner.sign_key";
 constexpr char kPartnerKxKey[] = "partner.kx_key";
 constexpr char kChainSeq[] = "chain.seq";
 constexpr char kChainHead[] = "chain.head";
+constexpr char kPartnerHeadSeq[] = "partner.head_seq";
+constexpr char kPartnerHeadHash[] = "partner.head_hash";
 
 Status MakeDirs(const std::string& dir) {
   std::error_code ec;
@@ -208,6 +210,8 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
     if (auto text = Meta(kChainSeq)) seq = std::strtoull(text->c_str(), nullptr, 10);
     body.set_author_seq(seq + 1);
     body.set_prev_hash(Meta(kChainHead).value_or(""));
+    if (auto text = Meta(kPartnerHeadSeq)) body.set_partner_seq(std::strtoull(text->c_str(), nullptr, 10));
+    body.set_partner_hash(Meta(kPartnerHeadHash).value_or(""));
   }
   v1::RecordEnvelope envelope =
       shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple)
@@ -229,6 +233,24 @@ std::vector<std::string> Device::CoupleAuthors() {
   std::vector<std::string> authors = {keys_.identity.public_key};
   if (auto p = partner()) authors.push_back(p->sign_key);
   return authors;
+}
+
+Result<model::ChainReport> Device::CheckChains() {
+  int unreadable = 0;
+  auto records = OpenRecords(&unreadable);
+  if (!records.ok()) return records.error();
+  std::vector<model::ChainEntry> entries;
+  for (const auto& r : records.value()) {
+    if (!r.shared) continue;
+    entries.push_back({r.author_key, r.record_id, r.body.author_seq(), r.body.prev_hash(),
+                       r.envelope_hash, r.relay_seq, r.body.partner_seq()});
+  }
+  const auto p = partner();
+  auto report = model::CheckChains(entries, my_key(), p ? p->sign_key : "", "your",
+                                   p ? p->name : "your partner");
+  DUET_RETURN_IF_ERROR(store_->SetMetas({{kPartnerHeadSeq, std::to_string(report.partner_head.seq)},
+                                         {kPartnerHeadHash, report.partner_head.hash}}));
+  return report;
 }
 
 Result<model::v1::RecordBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {
@@ -261,6 +283,7 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     opened.author_key = row.author_key;
     opened.shared = row.shared;
     opened.relay_seq = row.relay_seq;
+    opened.envelope_hash = EnvelopeHash(envelope);
     opened.body = std::move(body).value();
     out.push_back(std::move(opened));
   }

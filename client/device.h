@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "client/keyfile.h"
+#include "client/model/chain.h"
 #include "client/model/fold.h"
 #include "client/pairing.h"
 #include "net/net.h"
@@ -75,6 +76,9 @@ class Device {
   // Every record held, opened; records that no longer verify are skipped and
   // counted in `*unreadable`.
   Result<std::vector<model::OpenedRecord>> OpenRecords(int* unreadable);
+  // Checks both authors' chains over every shared record held, and remembers
+  // the partner's head for the next record this device writes.
+  Result<model::ChainReport> CheckChains();
   // Checks a record that came from the relay; the error says why it is refused.
   Result<model::v1::RecordBody> VerifyIncoming(const v1::RecordEnvelope& envelope);
 

@@ -145,6 +145,25 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report) {
   }
 }
 
+// Says each chain finding once, when it first appears; `duet status` keeps
+// showing every finding that still holds.
+Status ReportChainFindings(Device& device, SyncReport& report) {
+  auto chains = device.CheckChains();
+  if (!chains.ok()) return chains.error();
+  auto said = device.store().GetMeta("chain.reported");
+  if (!said.ok()) return said.error();
+  const std::string before = said.value().value_or("");
+  std::string now;
+  for (const auto& finding : chains->findings) {
+    now += finding + "\n";
+    if (before.find(finding + "\n") == std::string::npos) {
+      report.warnings.push_back(finding);
+      ++report.new_chain_findings;
+    }
+  }
+  return device.store().SetMeta("chain.reported", now);
+}
+
 }  // namespace
 
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
@@ -178,6 +197,7 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   }
   DUET_RETURN_IF_ERROR(PushOutbox(device, *session.value(), report));
   DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report));
+  DUET_RETURN_IF_ERROR(ReportChainFindings(device, report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();

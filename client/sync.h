@@ -30,6 +30,7 @@ struct SyncReport {
   bool waiting_for_partner = false;        // an invite is still open
   bool not_paired = false;
   bool relay_rolled_back = false;  // the relay's log is behind what we saw
+  std::size_t new_chain_findings = 0;  // dropped, reordered or forked records
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 

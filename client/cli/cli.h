@@ -34,6 +34,7 @@ void SetupCheckin(CLI::App& root, Cli& cli);
 void SetupCheckins(CLI::App& root, Cli& cli);
 void SetupSync(CLI::App& root, Cli& cli);
 void SetupLock(CLI::App& root, Cli& cli);
+void SetupStatus(CLI::App& root, Cli& cli);
 
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);

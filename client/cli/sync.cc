@@ -44,7 +44,7 @@ int RunSync(const Cli& cli) {
     else
       std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
   }
-  return report->refused == 0 && !report->relay_rolled_back ? 0 : 1;
+  return report->refused == 0 && !report->relay_rolled_back && report->new_chain_findings == 0 ? 0 : 1;
 }
 
 }  // namespace

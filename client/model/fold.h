@@ -20,6 +20,7 @@ struct OpenedRecord {
   std::string author_key;
   bool shared = false;
   std::optional<std::uint64_t> relay_seq;  // nullopt until the relay acknowledged it
+  std::string envelope_hash;               // what the author's next record names
   v1::RecordBody body;
 };
 

@@ -55,6 +55,18 @@ class CoupleTest : public ::testing::Test {
     return nlohmann::json::parse(r.out);
   }
 
+  // Runs SQL against the relay's store behind its back, as an operator could.
+  void RelaySql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
   // The relay's whole database: main file and write-ahead log.
   std::string RelayBytes() {
     return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));
@@ -225,6 +237,63 @@ TEST_F(CoupleTest, CopiedHomeWithALockedKeyFileRevealsNothing) {
   EXPECT_EQ(files.find("kept-9d1e"), std::string::npos);
   EXPECT_EQ(files.find("shared-5c7a"), std::string::npos);
   EXPECT_EQ(Duet("thief", {"--json", "checkins"}, pass).exit_code, 0) << "the owner still can";
+}
+
+TEST_F(CoupleTest, RecordDeletedOnTheRelayIsReportedAndTheRestApplies) {
+  Pair();
+  for (const char* note : {"one", "two", "three"})
+    ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", note}).exit_code, 0);
+  RelaySql("DELETE FROM records WHERE seq = 2");
+  auto sync = Duet("b", {"sync"});
+  EXPECT_EQ(sync.exit_code, 1);
+  EXPECT_NE(sync.err.find("Alice's record #2 missing"), std::string::npos) << sync.err;
+  EXPECT_EQ(LineCount(sync.err), 1) << sync.err;
+  auto list = Checkins("b");
+  ASSERT_EQ(list.size(), 2u) << "the later record still applies";
+  EXPECT_EQ(list[1]["note"], "three");
+  EXPECT_EQ(Duet("b", {"sync"}).exit_code, 0) << "said once";
+  auto status = nlohmann::json::parse(Duet("b", {"--json", "status"}).out);
+  ASSERT_EQ(status["findings"].size(), 1u) << "but status keeps showing it";
+
+  // Bob writes; his record says he saw only Alice's #1, so Alice learns that
+  // the relay kept her #2 from him.
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "4", "--note", "reply"}).exit_code, 0);
+  auto alice = Duet("a", {"sync"});
+  EXPECT_EQ(alice.exit_code, 1);
+  EXPECT_NE(alice.err.find("Bob has not received 2 of your records"), std::string::npos) << alice.err;
+  EXPECT_NE(alice.err.find("withholding"), std::string::npos) << alice.err;
+}
+
+TEST_F(CoupleTest, RecordsSwappedOnTheRelayAreReportedAsReordered) {
+  Pair();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "1", "--note", "first"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "2", "--note", "second"}).exit_code, 0);
+  RelaySql(
+      "CREATE TEMP TABLE old AS SELECT seq, envelope FROM records WHERE seq IN (1, 2);"
+      "UPDATE records SET envelope = (SELECT envelope FROM old WHERE old.seq = 3 - records.seq) "
+      "WHERE seq IN (1, 2);");
+  auto sync = Duet("b", {"sync"});
+  EXPECT_EQ(sync.exit_code, 1);
+  EXPECT_NE(sync.err.find("the relay reordered records"), std::string::npos) << sync.err;
+  EXPECT_EQ(Checkins("b").size(), 2u) << "nothing lost";
+  auto status = Duet("b", {"status"});
+  EXPECT_NE(status.out.find("log: Alice's #1"), std::string::npos) << status.out;
+}
+
+TEST_F(CoupleTest, StatusOfAHealthyCouple) {
+  Pair();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "3"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "4"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  for (const char* who : {"a", "b"}) {
+    auto status = nlohmann::json::parse(Duet(who, {"--json", "status"}).out);
+    EXPECT_TRUE(status["findings"].empty()) << status.dump();
+    EXPECT_EQ(status["queued"], 0);
+    EXPECT_FALSE(status["last_sync"].is_null());
+  }
+  EXPECT_NE(Duet("a", {"status"}).out.find("log: both chains complete and in order"),
+            std::string::npos);
 }
 
 TEST_F(CoupleTest, InviteWorksOnce) {

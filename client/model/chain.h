@@ -1,0 +1,46 @@
+// Checking each author's chain of records (docs/protocol.md §4): every shared
+// record carries its author's sequence number, the hash of the author's
+// previous record and the author's view of the partner's head. From the
+// records held, CheckChains finds what a relay that drops, reorders or forks
+// records leaves behind, and what a partner who never saw my records shows.
+//
+// Pure: values in, values out; the same records give the same findings in
+// the same order. Detection never blocks: findings are reported, records are
+// still applied.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace duet::model {
+
+struct ChainEntry {
+  std::string author_key;
+  std::string record_id;
+  std::uint64_t author_seq = 0;
+  std::string prev_hash;
+  std::string hash;                        // of this record's envelope
+  std::optional<std::uint64_t> relay_seq;  // nullopt: not yet acknowledged
+  std::uint64_t partner_seq = 0;           // the author's view of the other's head
+};
+
+struct ChainHead {
+  std::uint64_t seq = 0;  // highest seq with every record before it held
+  std::string hash;
+};
+
+struct ChainReport {
+  std::vector<std::string> findings;  // one line each, naming the records
+  ChainHead my_head;
+  ChainHead partner_head;
+};
+
+// Findings name my records with `my_label` ("your") and the partner's with
+// their name ("Bob's").
+ChainReport CheckChains(const std::vector<ChainEntry>& entries, const std::string& my_key,
+                        const std::string& partner_key, const std::string& my_label,
+                        const std::string& partner_name);
+
+}  // namespace duet::model
