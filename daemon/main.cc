@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   std::string db_path;
   std::string key_path;
   std::string sync_mode = "full";
+  int handshake_timeout = 10;
+  int idle_timeout = 300;
   app.add_option("--listen", listen, "address to listen on, HOST:PORT (port 0 picks a free one)")
       ->capture_default_str();
   app.add_option("--db", db_path, "SQLite file holding the couples' sealed records")->required();
@@ -22,11 +24,19 @@ int main(int argc, char** argv) {
                  "the last commits on power loss")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
+  app.add_option("--handshake-timeout", handshake_timeout,
+                 "seconds a new connection has to finish the handshake and authenticate")
+      ->check(CLI::Range(1, 600))
+      ->capture_default_str();
+  app.add_option("--idle-timeout", idle_timeout,
+                 "seconds an authenticated connection may stay silent (clients ping)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "duetd: %s\nhint: duetd --help lists the options\n", e.what());
+    std::fprintf(stderr, "duetd: %s; `duetd --help` lists the options\n", e.what());
     return 2;
   }
 
@@ -40,6 +50,8 @@ int main(int argc, char** argv) {
   options.db_path = db_path;
   options.key_path = key_path.empty() ? db_path + ".key" : key_path;
   options.synchronous_full = sync_mode == "full";
+  options.handshake_timeout = std::chrono::seconds(handshake_timeout);
+  options.idle_timeout = std::chrono::seconds(idle_timeout);
   auto relay = duet::daemon::Relay::Create(options);
   if (!relay.ok()) {
     std::fprintf(stderr, "duetd: %s\n", relay.error().message.c_str());

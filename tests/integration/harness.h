@@ -70,8 +70,9 @@ inline RunResult RunProgram(const std::vector<std::string>& argv, const std::str
 // A duetd process. Start() waits for its "listening" line.
 class RelayProcess {
  public:
-  RelayProcess(std::string db_path, std::string listen = "127.0.0.1:0")
-      : db_path_(std::move(db_path)), listen_(std::move(listen)) {}
+  RelayProcess(std::string db_path, std::string listen = "127.0.0.1:0",
+               std::vector<std::string> extra_args = {})
+      : db_path_(std::move(db_path)), listen_(std::move(listen)), extra_args_(std::move(extra_args)) {}
   ~RelayProcess() { Stop(); }
 
   // Runs the relay with extra environment from now on (e.g. libfaketime's).
@@ -87,6 +88,7 @@ class RelayProcess {
     posix_spawn_file_actions_addopen(&actions, 2, (db_path_ + ".log").c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
     std::vector<std::string> argv = {DUETD_PATH, "--listen", listen_, "--db", db_path_};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -146,6 +148,7 @@ class RelayProcess {
   std::string key_;
   std::string first_line_;
   std::vector<std::string> env_;
+  std::vector<std::string> extra_args_;
 };
 
 // Environment that makes a process's wall clock run `offset` ahead (e.g.

@@ -310,6 +310,41 @@ TEST_F(RelayProtocolTest, UnauthenticatedConnectionsPerAddressAreCapped) {
   EXPECT_FALSE(ec) << ec.message();
 }
 
+TEST(RelayTimeouts, SilentConnectionsAreClosed) {
+  TempDir dir;
+  RelayProcess relay(dir.File("relay.db"), "127.0.0.1:0",
+                     {"--handshake-timeout", "1", "--idle-timeout", "1"});
+  relay.Start();
+  asio::io_context io;
+  // Connected, then silent: closed by the handshake timeout.
+  asio::ip::tcp::socket silent(io);
+  silent.connect({asio::ip::make_address("127.0.0.1"), relay.port()});
+  std::array<char, 16> buffer{};
+  asio::error_code ec;
+  silent.read_some(asio::buffer(buffer), ec);  // returns when the relay closes
+  EXPECT_EQ(ec, asio::error::eof);
+  // Authenticated, then silent: closed by the idle timeout, in order.
+  ASSERT_TRUE(crypto::Init());
+  auto client = net::FramedClient::Connect(net::ParseEndpoint(relay.address()).value(), 5s);
+  ASSERT_TRUE(client.ok());
+  v1::Frame hello;
+  hello.mutable_client_hello()->set_min_version(1);
+  hello.mutable_client_hello()->set_max_version(1);
+  auto server = client.value()->Call(hello, 5s);
+  ASSERT_TRUE(server.ok() && server->has_server_hello());
+  auto device = crypto::SigningKeyPair::Generate();
+  v1::Frame auth;
+  auth.mutable_authenticate()->set_device_key(device.public_key);
+  auth.mutable_authenticate()->set_signature(crypto::Sign(
+      device, net::AuthTranscript(server->server_hello().challenge(),
+                                  server->server_hello().relay_key(), device.public_key)));
+  auto ok = client.value()->Call(auth, 5s);
+  ASSERT_TRUE(ok.ok() && ok->has_auth_ok());
+  auto frame = client.value()->Receive(10s);
+  ASSERT_FALSE(frame.ok());
+  EXPECT_NE(frame.error().message.find("closed"), std::string::npos) << frame.error().message;
+}
+
 // Pairs two raw devices through the relay and returns their connections.
 struct RawCouple {
   crypto::SigningKeyPair a = crypto::SigningKeyPair::Generate();
