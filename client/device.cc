@@ -212,6 +212,9 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
     body.set_prev_hash(Meta(kChainHead).value_or(""));
     if (auto text = Meta(kPartnerHeadSeq)) body.set_partner_seq(std::strtoull(text->c_str(), nullptr, 10));
     body.set_partner_hash(Meta(kPartnerHeadHash).value_or(""));
+    auto cursor = store_->Cursor();
+    if (!cursor.ok()) return cursor.error();
+    body.set_relay_cursor(cursor.value());
   }
   v1::RecordEnvelope envelope =
       shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple)
@@ -243,7 +246,7 @@ Result<model::ChainReport> Device::CheckChains() {
   for (const auto& r : records.value()) {
     if (!r.shared) continue;
     entries.push_back({r.author_key, r.record_id, r.body.author_seq(), r.body.prev_hash(),
-                       r.envelope_hash, r.relay_seq, r.body.partner_seq()});
+                       r.envelope_hash, r.relay_seq, r.body.partner_seq(), r.body.relay_cursor()});
   }
   const auto p = partner();
   auto report = model::CheckChains(entries, my_key(), p ? p->sign_key : "", "your",

@@ -60,5 +60,10 @@ int main(int argc, char** argv) {
                  message.c_str());
     return 2;
   }
-  return cli.run ? cli.run() : 2;
+  const int code = cli.run ? cli.run() : 2;
+  if (duet::crypto::MemoryLockFailed())
+    std::fprintf(stderr,
+                 "duet: warning: memory for keys could not be locked (see ulimit -l); keys may "
+                 "reach swap\n");
+  return code;
 }

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <atomic>
+
 namespace duet::crypto {
 namespace {
 
@@ -13,6 +15,20 @@ unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.dat
 }  // namespace
 
 bool Init() { return sodium_init() >= 0; }
+
+namespace {
+std::atomic<bool> memory_lock_failed{false};
+}  // namespace
+
+bool MemoryLockFailed() { return memory_lock_failed.load(); }
+
+void LockMemory(void* data, std::size_t size) {
+  if (sodium_mlock(data, size) != 0) memory_lock_failed = true;
+}
+
+void UnlockMemory(void* data, std::size_t size) {
+  sodium_munlock(data, size);  // zeroes the bytes even when unlocking fails
+}
 
 template <std::size_t N>
 bool Secret<N>::Assign(std::string_view bytes) {

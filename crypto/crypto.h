@@ -27,17 +27,27 @@ inline constexpr std::size_t kKeyBytes = 32;         // symmetric keys
 inline constexpr std::size_t kNonceBytes = 24;       // XChaCha20-Poly1305
 inline constexpr std::size_t kMacBytes = 16;
 
-// A fixed-size secret that is wiped when it goes away.
+// True once locking a secret's memory failed (RLIMIT_MEMLOCK, no
+// permission): secrets still work, but may be swapped to disk. Callers warn.
+bool MemoryLockFailed();
+void LockMemory(void* data, std::size_t size);
+void UnlockMemory(void* data, std::size_t size);  // wipes, then unlocks
+
+// A fixed-size secret that is wiped when it goes away, and kept out of swap
+// where the system allows (best effort: mlock is per page).
 template <std::size_t N>
 class Secret {
  public:
-  Secret() { bytes_.fill(0); }
-  Secret(const Secret& other) : bytes_(other.bytes_) {}
+  Secret() {
+    bytes_.fill(0);
+    LockMemory(bytes_.data(), N);
+  }
+  Secret(const Secret& other) : bytes_(other.bytes_) { LockMemory(bytes_.data(), N); }
   Secret& operator=(const Secret& other) {
     bytes_ = other.bytes_;
     return *this;
   }
-  ~Secret() { Wipe(); }
+  ~Secret() { UnlockMemory(bytes_.data(), N); }
 
   unsigned char* data() { return bytes_.data(); }
   const unsigned char* data() const { return bytes_.data(); }

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
               relay.value()->listening().ToString().c_str(),
               duet::crypto::Base64UrlEncode(relay.value()->public_key()).c_str());
   std::fflush(stdout);
+  if (duet::crypto::MemoryLockFailed())
+    std::fprintf(stderr, "duetd: warning: the relay key's memory could not be locked (see ulimit -l)\n");
   relay.value()->Run();
   std::fprintf(stderr, "duetd: stopped\n");
   return 0;

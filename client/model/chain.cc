@@ -80,23 +80,22 @@ ChainReport CheckChains(const std::vector<ChainEntry>& entries, const std::strin
   report.my_head = CheckOne(mine, my_label, report.findings);
   report.partner_head = CheckOne(theirs, partner_name + "'s", report.findings);
 
-  // Withholding: a partner record written after the relay acknowledged my
-  // record #k, whose view of my head is still below k, never saw #k.
-  std::optional<std::uint64_t> latest_view;
-  std::uint64_t latest_relay_seq = 0;
+  // Withholding: the partner's latest record says it had pulled the log up
+  // to relay_cursor, yet its view of my chain stops before records of mine
+  // the relay had numbered within that range. A partner who wrote offline
+  // has a lower cursor, so is not suspected.
+  const ChainEntry* latest = nullptr;
   for (const ChainEntry* e : theirs)
-    if (e->relay_seq && *e->relay_seq >= latest_relay_seq) {
-      latest_relay_seq = *e->relay_seq;
-      latest_view = e->partner_seq;
-    }
-  if (latest_view) {
+    if (e->relay_seq && (latest == nullptr || *e->relay_seq > *latest->relay_seq)) latest = e;
+  if (latest != nullptr) {
     std::uint64_t unseen = 0;
     for (const ChainEntry* e : mine)
-      if (e->relay_seq && *e->relay_seq < latest_relay_seq && e->author_seq > *latest_view) ++unseen;
+      if (e->relay_seq && *e->relay_seq <= latest->relay_cursor && e->author_seq > latest->partner_seq)
+        ++unseen;
     if (unseen > 0)
       report.findings.push_back(partner_name + " has not received " + std::to_string(unseen) +
-                                " of " + my_label + " records that the relay acknowledged before " +
-                                partner_name + "'s latest one: the relay may be withholding records");
+                                " of " + my_label + " records that the relay had given them a place in " +
+                                "its log: the relay may be withholding records");
   }
   return report;
 }

@@ -24,6 +24,7 @@ struct ChainEntry {
   std::string hash;                        // of this record's envelope
   std::optional<std::uint64_t> relay_seq;  // nullopt: not yet acknowledged
   std::uint64_t partner_seq = 0;           // the author's view of the other's head
+  std::uint64_t relay_cursor = 0;          // what the author had pulled when writing
 };
 
 struct ChainHead {

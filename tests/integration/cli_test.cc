@@ -255,8 +255,8 @@ TEST_F(CoupleTest, RecordDeletedOnTheRelayIsReportedAndTheRestApplies) {
   auto status = nlohmann::json::parse(Duet("b", {"--json", "status"}).out);
   ASSERT_EQ(status["findings"].size(), 1u) << "but status keeps showing it";
 
-  // Bob writes; his record says he saw only Alice's #1, so Alice learns that
-  // the relay kept her #2 from him.
+  // Bob writes; his record says he pulled the whole log yet saw only Alice's
+  // #1, so Alice learns that the relay kept records from him.
   ASSERT_EQ(Duet("b", {"checkin", "--mood", "4", "--note", "reply"}).exit_code, 0);
   auto alice = Duet("a", {"sync"});
   EXPECT_EQ(alice.exit_code, 1);

@@ -90,6 +90,7 @@ TEST(ChainCheck, PartnerBehindOnMyAcknowledgedRecordsSuggestsWithholding) {
   auto mine = Chain("me", 3, 1);          // relay #1..#3
   auto theirs = Chain("you", 1, 4);       // relay #4, written after mine
   theirs[0].partner_seq = 1;              // but saw only my #1
+  theirs[0].relay_cursor = 3;             // though it had pulled up to #3
   mine.insert(mine.end(), theirs.begin(), theirs.end());
   auto report = Check(mine);
   ASSERT_EQ(report.findings.size(), 1u);
@@ -99,9 +100,10 @@ TEST(ChainCheck, PartnerBehindOnMyAcknowledgedRecordsSuggestsWithholding) {
   EXPECT_TRUE(Check(mine).findings.empty());
 }
 
-TEST(ChainCheck, UnacknowledgedRecordsAreNotCountedAsWithheld) {
-  auto mine = Chain("me", 2, 5);  // acknowledged after the partner's record
-  auto theirs = Chain("you", 1, 1);
+TEST(ChainCheck, APartnerWhoWroteBeforePullingIsNotSuspected) {
+  auto mine = Chain("me", 2, 1);
+  auto theirs = Chain("you", 1, 3);  // reached the relay after mine...
+  theirs[0].relay_cursor = 0;        // ...but was written before pulling them
   mine.insert(mine.end(), theirs.begin(), theirs.end());
   EXPECT_TRUE(Check(mine).findings.empty());
 }
