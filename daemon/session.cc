@@ -313,29 +313,36 @@ std::string InviteProblemText(v1::ErrorCode code) {
 
 }  // namespace
 
-void Session::HandleFetchInvite(std::uint64_t id, const v1::FetchInvite& request) {
-  if (!couple_id_.empty())
-    return ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
-  if (request.invite_id().size() != proto::kIdBytes)
+void Session::WithInvite(std::uint64_t id, const std::string& invite_id,
+                         std::function<void(const std::optional<storage::InviteRow>&)> then) {
+  if (invite_id.size() != proto::kIdBytes)
     return ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "invite_id must be 16 bytes");
   if (!AllowInviteLookup(id)) return;
   auto invite = std::make_shared<std::optional<storage::InviteRow>>();
   WithStore(
-      [invite_id = request.invite_id(), invite](storage::RelayStore& store) -> Status {
+      [invite_id, invite](storage::RelayStore& store) -> Status {
         auto found = store.FindInvite(invite_id);
         if (!found.ok()) return found.error();
         *invite = std::move(found).value();
         return Status::Ok();
       },
-      [this, id, invite](const Status& status) {
+      [this, id, invite, then = std::move(then)](const Status& status) {
         if (!status.ok()) return ReplyError(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
-        const v1::ErrorCode problem = InviteProblem(*invite);
-        if (problem != v1::ERROR_CODE_UNSPECIFIED)
-          return ReplyError(id, problem, InviteProblemText(problem));
-        v1::Frame reply;
-        reply.mutable_invite_offer()->set_sealed_offer((*invite)->sealed_offer);
-        Reply(id, std::move(reply));
+        then(*invite);
       });
+}
+
+void Session::HandleFetchInvite(std::uint64_t id, const v1::FetchInvite& request) {
+  if (!couple_id_.empty())
+    return ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
+  WithInvite(id, request.invite_id(), [this, id](const std::optional<storage::InviteRow>& invite) {
+    const v1::ErrorCode problem = InviteProblem(invite);
+    if (problem != v1::ERROR_CODE_UNSPECIFIED)
+      return ReplyError(id, problem, InviteProblemText(problem));
+    v1::Frame reply;
+    reply.mutable_invite_offer()->set_sealed_offer(invite->sealed_offer);
+    Reply(id, std::move(reply));
+  });
 }
 
 void Session::HandleAnswerInvite(std::uint64_t id, const v1::AnswerInvite& request) {
@@ -375,33 +382,21 @@ void Session::HandleAnswerInvite(std::uint64_t id, const v1::AnswerInvite& reque
 }
 
 void Session::HandleCheckInvite(std::uint64_t id, const v1::CheckInvite& request) {
-  if (request.invite_id().size() != proto::kIdBytes)
-    return ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "invite_id must be 16 bytes");
-  if (!AllowInviteLookup(id)) return;
-  auto invite = std::make_shared<std::optional<storage::InviteRow>>();
-  WithStore(
-      [invite_id = request.invite_id(), invite](storage::RelayStore& store) -> Status {
-        auto found = store.FindInvite(invite_id);
-        if (!found.ok()) return found.error();
-        *invite = std::move(found).value();
-        return Status::Ok();
-      },
-      [this, id, invite](const Status& status) {
-        if (!status.ok()) return ReplyError(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
-        // Only the creator may learn the answer; to anyone else it does not exist.
-        if (!*invite || (*invite)->creator_key != device_key_)
-          return ReplyError(id, v1::ERROR_CODE_INVITE_NOT_FOUND, "no such invite on this relay");
-        v1::Frame reply;
-        auto* state = reply.mutable_invite_state();
-        state->set_answered((*invite)->answered);
-        if ((*invite)->answered) {
-          state->set_sealed_answer((*invite)->sealed_answer);
-          if (couple_id_.empty()) JoinCouple((*invite)->couple_id);
-        } else if ((*invite)->expires_at <= Now()) {
-          return ReplyError(id, v1::ERROR_CODE_INVITE_EXPIRED, "this invite has expired");
-        }
-        Reply(id, std::move(reply));
-      });
+  WithInvite(id, request.invite_id(), [this, id](const std::optional<storage::InviteRow>& invite) {
+    // Only the creator may learn the answer; to anyone else it does not exist.
+    if (!invite || invite->creator_key != device_key_)
+      return ReplyError(id, v1::ERROR_CODE_INVITE_NOT_FOUND, "no such invite on this relay");
+    v1::Frame reply;
+    auto* state = reply.mutable_invite_state();
+    state->set_answered(invite->answered);
+    if (invite->answered) {
+      state->set_sealed_answer(invite->sealed_answer);
+      if (couple_id_.empty()) JoinCouple(invite->couple_id);
+    } else if (invite->expires_at <= Now()) {
+      return ReplyError(id, v1::ERROR_CODE_INVITE_EXPIRED, "this invite has expired");
+    }
+    Reply(id, std::move(reply));
+  });
 }
 
 void Session::HandlePush(std::uint64_t id, const v1::Push& request) {

@@ -63,6 +63,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void HandlePush(std::uint64_t id, const v1::Push& request);
   void HandlePull(std::uint64_t id, const v1::Pull& request);
 
+  // Checks an invite id, applies the lookup rate limit, loads the invite
+  // and hands it to `then` on the network thread.
+  void WithInvite(std::uint64_t id, const std::string& invite_id,
+                  std::function<void(const std::optional<storage::InviteRow>&)> then);
   // Runs `work` in the next group commit; `done` runs here after the commit.
   void WithStore(GroupCommit::Work work, std::function<void(const Status&)> done);
   void Send(v1::Frame frame);

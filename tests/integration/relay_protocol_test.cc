@@ -17,6 +17,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Walks hello and authentication on a connected channel.
+void SayHelloAndAuthenticate(net::FramedClient& client, const crypto::SigningKeyPair& device) {
+  v1::Frame hello;
+  hello.mutable_client_hello()->set_min_version(1);
+  hello.mutable_client_hello()->set_max_version(1);
+  auto server = client.Call(hello, 5s);
+  ASSERT_TRUE(server.ok() && server->has_server_hello());
+  v1::Frame auth;
+  auth.mutable_authenticate()->set_device_key(device.public_key);
+  auth.mutable_authenticate()->set_signature(crypto::Sign(
+      device, net::AuthTranscript(server->server_hello().challenge(),
+                                  server->server_hello().relay_key(), device.public_key)));
+  auto ok = client.Call(auth, 5s);
+  ASSERT_TRUE(ok.ok() && ok->has_auth_ok());
+}
+
 class RelayProtocolTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,18 +51,7 @@ class RelayProtocolTest : public ::testing::Test {
   // Hello + Authenticate with a fresh device key; returns the connection.
   std::unique_ptr<net::FramedClient> Authenticated(const crypto::SigningKeyPair& device) {
     auto client = Connect();
-    v1::Frame hello;
-    hello.mutable_client_hello()->set_min_version(1);
-    hello.mutable_client_hello()->set_max_version(1);
-    auto server = client->Call(hello, 5s);
-    EXPECT_TRUE(server.ok() && server->has_server_hello());
-    v1::Frame auth;
-    auth.mutable_authenticate()->set_device_key(device.public_key);
-    auth.mutable_authenticate()->set_signature(crypto::Sign(
-        device, net::AuthTranscript(server->server_hello().challenge(),
-                                    server->server_hello().relay_key(), device.public_key)));
-    auto ok = client->Call(auth, 5s);
-    EXPECT_TRUE(ok.ok() && ok->has_auth_ok());
+    SayHelloAndAuthenticate(*client, device);
     return client;
   }
 
@@ -327,19 +332,7 @@ TEST(RelayTimeouts, SilentConnectionsAreClosed) {
   ASSERT_TRUE(crypto::Init());
   auto client = net::FramedClient::Connect(net::ParseEndpoint(relay.address()).value(), 5s);
   ASSERT_TRUE(client.ok());
-  v1::Frame hello;
-  hello.mutable_client_hello()->set_min_version(1);
-  hello.mutable_client_hello()->set_max_version(1);
-  auto server = client.value()->Call(hello, 5s);
-  ASSERT_TRUE(server.ok() && server->has_server_hello());
-  auto device = crypto::SigningKeyPair::Generate();
-  v1::Frame auth;
-  auth.mutable_authenticate()->set_device_key(device.public_key);
-  auth.mutable_authenticate()->set_signature(crypto::Sign(
-      device, net::AuthTranscript(server->server_hello().challenge(),
-                                  server->server_hello().relay_key(), device.public_key)));
-  auto ok = client.value()->Call(auth, 5s);
-  ASSERT_TRUE(ok.ok() && ok->has_auth_ok());
+  SayHelloAndAuthenticate(*client.value(), crypto::SigningKeyPair::Generate());
   auto frame = client.value()->Receive(10s);
   ASSERT_FALSE(frame.ok());
   EXPECT_NE(frame.error().message.find("closed"), std::string::npos) << frame.error().message;
