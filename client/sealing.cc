@@ -50,7 +50,7 @@ Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
 }
 
 std::string EnvelopeHash(const v1::RecordEnvelope& envelope) {
-  return crypto::Hash(32, envelope.SerializeAsString());
+  return crypto::Hash(32, proto::EnvelopeSignedBytes(envelope) + envelope.signature());
 }
 
 }  // namespace duet::client

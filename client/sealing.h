@@ -29,8 +29,9 @@ Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
                                          const std::string& couple_id,
                                          const std::vector<std::string>& trusted_authors);
 
-// BLAKE2b-256 of the serialized envelope: what the author's next record
-// names as its predecessor.
+// BLAKE2b-256 over the signed bytes and the signature: what the author's
+// next record names as its predecessor. Computed from the fields, not from
+// a serialization the relay could re-encode.
 std::string EnvelopeHash(const v1::RecordEnvelope& envelope);
 
 }  // namespace duet::client

@@ -137,7 +137,7 @@ void Session::ProcessFrames() {
         // Altered, dropped, replayed or reordered in transit: nothing it
         // carried is trusted, and the stream cannot be resynchronized.
         if (!plain) return Close();
-        if (final) return Finish();
+        if (final) return plain->empty() ? Finish() : Close();
         v1::Frame frame;
         if (!proto::ParseFrame(*plain, &frame, &why)) return Fail(0, v1::ERROR_CODE_BAD_FRAME, why);
         Handle(frame);
@@ -198,6 +198,8 @@ void Session::Handle(const v1::Frame& frame) {
 
 void Session::HandleHello(const v1::Frame& frame) {
   const auto& hello = frame.client_hello();
+  if (hello.agent().size() > 64)
+    return Fail(frame.request_id(), v1::ERROR_CODE_BAD_FRAME, "agent is longer than 64 bytes");
   if (hello.min_version() > net::kProtocolVersion || hello.max_version() < net::kProtocolVersion)
     return Fail(frame.request_id(), v1::ERROR_CODE_UNSUPPORTED_VERSION,
                 "this relay speaks protocol version 1 only");
@@ -461,7 +463,7 @@ void Session::HandlePull(std::uint64_t id, const v1::Pull& request) {
       [couple = couple_id_, after = request.after_seq(), limit = request.limit(),
        entries](storage::RelayStore& store) -> Status {
         // One more than asked, to know whether more remain.
-        auto read = store.ReadAfter(couple, after, limit + 1);
+        auto read = store.ReadAfter(couple, after, limit + 1, kMaxReplyBytes);
         if (!read.ok()) return read.error();
         *entries = std::move(read).value();
         return Status::Ok();
@@ -515,6 +517,7 @@ void Session::Finish() {
   if (phase_ == Phase::kClosed || close_after_write_) return;
   if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) return Close();
   const std::string final = sender_.Seal({}, /*final=*/true);
+  final_sent_ = true;
   queued_bytes_ += final.size() + proto::kFrameHeaderBytes;
   write_queue_.push_back(proto::LengthPrefixed(final));
   close_after_write_ = true;
@@ -528,9 +531,18 @@ void Session::Fail(std::uint64_t id, v1::ErrorCode code, const std::string& mess
 
 void Session::Send(v1::Frame frame) {
   if (phase_ == Phase::kClosed) return;
-  if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) return;
+  // Nothing may follow TAG_FINAL, and nothing precedes the channel.
+  if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader || final_sent_) return;
   std::string plain = proto::SerializeFrame(frame);
-  if (plain.empty()) return;  // cannot happen for frames built within the limits
+  if (plain.empty()) {
+    // Envelopes are bounded so every answer fits a frame; if one still does
+    // not, say so rather than leave the client waiting.
+    v1::Frame error;
+    error.set_request_id(frame.request_id());
+    error.mutable_error()->set_code(v1::ERROR_CODE_INTERNAL);
+    error.mutable_error()->set_message("answer too large for one frame");
+    plain = proto::SerializeFrame(error);
+  }
   std::string wire = proto::LengthPrefixed(sender_.Seal(plain));
   crypto::WipeString(plain);
   queued_bytes_ += wire.size();

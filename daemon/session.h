@@ -95,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool busy_ = false;  // a request waits on the store
   bool close_after_write_ = false;
+  bool final_sent_ = false;
   Phase phase_ = Phase::kChannelHello;
   std::string challenge_;
   std::string device_key_;

@@ -1,5 +1,7 @@
 #include "proto/envelope.h"
 
+#include <google/protobuf/unknown_field_set.h>
+
 namespace duet::proto {
 
 std::string EnvelopeAssociatedData(const v1::RecordEnvelope& envelope) {
@@ -23,6 +25,8 @@ std::string EnvelopeShapeError(const v1::RecordEnvelope& envelope) {
   if (envelope.ciphertext().size() < kMinCiphertextBytes ||
       envelope.ciphertext().size() > kMaxCiphertextBytes)
     return "ciphertext must be 17 to 65536 bytes";
+  if (!envelope.GetReflection()->GetUnknownFields(envelope).empty())
+    return "envelope has fields this version does not know";
   return {};
 }
 

@@ -23,7 +23,9 @@ inline constexpr std::uint32_t kMaxPullLimit = 500;
 
 std::string EnvelopeAssociatedData(const v1::RecordEnvelope& envelope);
 std::string EnvelopeSignedBytes(const v1::RecordEnvelope& envelope);
-// Empty when every field has its exact length; otherwise what is wrong.
+// Empty when every field has its exact length and there is nothing else
+// (no unknown fields: a relay must not be able to pad or tag a stored
+// record); otherwise what is wrong.
 std::string EnvelopeShapeError(const v1::RecordEnvelope& envelope);
 
 }  // namespace duet::proto

@@ -200,7 +200,8 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
 
 Result<std::vector<LogEntry>> RelayStore::ReadAfter(const std::string& couple_id,
                                                     std::uint64_t after_seq,
-                                                    std::uint32_t limit) {
+                                                    std::uint32_t limit,
+                                                    std::size_t max_bytes) {
   auto stmt_or = Cached(
       "SELECT seq, envelope FROM records WHERE couple_id = ? AND seq > ? ORDER BY seq LIMIT ?");
   if (!stmt_or.ok()) return stmt_or.error();
@@ -209,11 +210,14 @@ Result<std::vector<LogEntry>> RelayStore::ReadAfter(const std::string& couple_id
       .Bind(2, static_cast<std::int64_t>(after_seq))
       .Bind(3, static_cast<std::int64_t>(limit));
   std::vector<LogEntry> out;
+  std::size_t bytes = 0;
   for (;;) {
     auto row = stmt->Step();
     if (!row.ok()) return row.error();
     if (!row.value()) break;
     out.push_back(LogEntry{static_cast<std::uint64_t>(stmt->ColumnInt(0)), stmt->ColumnBlob(1)});
+    if (bytes >= max_bytes) break;  // this one only says that more remain
+    bytes += out.back().envelope.size();
   }
   return out;
 }

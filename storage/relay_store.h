@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,9 +62,12 @@ class RelayStore {
   Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
                                const std::string& author_key, const std::string& envelope,
                                bool* appended);
-  // Records with seq > after_seq in order, at most `limit`.
+  // Records with seq > after_seq in order: at most `limit`, and no more once
+  // `max_bytes` of envelopes are read, plus one more when there is one (so
+  // the caller knows more remain without loading them all).
   Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
-                                          std::uint32_t limit);
+                                          std::uint32_t limit,
+                                          std::size_t max_bytes = SIZE_MAX);
 
  private:
   explicit RelayStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}

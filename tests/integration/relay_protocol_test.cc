@@ -10,6 +10,8 @@
 #include "crypto/channel.h"
 #include "proto/envelope.h"
 #include "proto/frame_codec.h"
+
+#include <google/protobuf/unknown_field_set.h>
 #include "tests/integration/harness.h"
 
 namespace duet::testing {
@@ -417,6 +419,16 @@ TEST_F(RelayProtocolTest, RelayOrdersPushesDeliversThemAndServesOnlyTheCouple) {
   v1::Frame other;
   *other.mutable_push()->add_records() = SignedEnvelope(couple.b, crypto::RandomBytes(16));
   EXPECT_TRUE(couple.cb->Call(other, 5s)->has_error());
+  // Padding a record with unknown fields (to blow up what the relay stores
+  // and sends back) is refused.
+  v1::Frame padded;
+  auto* record = padded.mutable_push()->add_records();
+  *record = SignedEnvelope(couple.b, couple.couple_id);
+  record->GetReflection()->MutableUnknownFields(record)->AddLengthDelimited(
+      99, std::string(900 * 1024, 'p'));
+  auto refused_padding = couple.cb->Call(padded, 5s);
+  ASSERT_TRUE(refused_padding->has_error());
+  EXPECT_EQ(refused_padding->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
 
   // A stranger sees nothing of this couple.
   auto stranger = Authenticated(crypto::SigningKeyPair::Generate());

@@ -4,6 +4,8 @@
 
 #include "proto/envelope.h"
 
+#include <google/protobuf/unknown_field_set.h>
+
 namespace duet::client {
 namespace {
 
@@ -89,6 +91,16 @@ TEST_F(SealingTest, AuthorSwapIsRejected) {
 TEST_F(SealingTest, RecordOfAnotherCoupleIsRejected) {
   auto envelope = SealRecord(body_, key_, alice_, crypto::RandomBytes(16));
   EXPECT_FALSE(Open(envelope).ok());
+}
+
+TEST_F(SealingTest, UnknownFieldsAreRejectedAndDoNotChangeTheChainHash) {
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  const std::string hash = EnvelopeHash(envelope);
+  envelope.GetReflection()->MutableUnknownFields(&envelope)->AddLengthDelimited(99, std::string(1000, 'p'));
+  EXPECT_EQ(EnvelopeHash(envelope), hash) << "the hash covers the fields, not a re-encoding";
+  auto opened = Open(envelope);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find("fields"), std::string::npos);
 }
 
 TEST_F(SealingTest, MalformedFieldsAreRejectedBeforeCrypto) {
