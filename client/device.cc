@@ -29,6 +29,9 @@ constexpr char kChainSeq[] = "chain.seq";
 constexpr char kChainHead[] = "chain.head";
 constexpr char kPartnerHeadSeq[] = "partner.head_seq";
 constexpr char kPartnerHeadHash[] = "partner.head_hash";
+// The cursor when the partner's head was last computed: the two go together
+// into the next record, so an interrupted sync cannot make them disagree.
+constexpr char kPartnerHeadCursor[] = "partner.head_cursor";
 
 Status MakeDirs(const std::string& dir) {
   std::error_code ec;
@@ -182,17 +185,19 @@ Status Device::ClearPendingInvite() {
 
 Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
                                const std::string& couple_id, const Partner& partner) {
-  // The key file first: a crash between the two leaves a key and no partner,
-  // which a second join or sync completes, never a partner without a key.
+  // The partner first, the key (and dropping the invite secret) last: a crash
+  // between the two leaves a device that is not paired yet and still holds
+  // the invite secret, so the next sync completes the same pairing again.
+  DUET_RETURN_IF_ERROR(store_->SetMetas({{kCoupleId, couple_id},
+                                         {kPartnerName, partner.name},
+                                         {kPartnerSignKey, partner.sign_key},
+                                         {kPartnerKxKey, partner.kx_key}}));
   DeviceKeys updated = keys_;
   updated.couple_key = couple_key;
   updated.invite_secret.reset();
   DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
   keys_ = std::move(updated);
-  return store_->SetMetas({{kCoupleId, couple_id},
-                           {kPartnerName, partner.name},
-                           {kPartnerSignKey, partner.sign_key},
-                           {kPartnerKxKey, partner.kx_key}});
+  return Status::Ok();
 }
 
 Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
@@ -203,33 +208,38 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
     return MakeError(ErrorKind::kInvalidInput,
                      "not paired yet, so nothing can be shared; pair first (duet invite / duet "
                      "join) or use --private");
-  std::vector<std::pair<std::string, std::string>> chain;
-  if (shared) {
-    // Each shared record names the author's previous one (docs/protocol.md §4).
-    std::uint64_t seq = 0;
-    if (auto text = Meta(kChainSeq)) seq = std::strtoull(text->c_str(), nullptr, 10);
-    body.set_author_seq(seq + 1);
-    body.set_prev_hash(Meta(kChainHead).value_or(""));
-    if (auto text = Meta(kPartnerHeadSeq)) body.set_partner_seq(std::strtoull(text->c_str(), nullptr, 10));
-    body.set_partner_hash(Meta(kPartnerHeadHash).value_or(""));
-    auto cursor = store_->Cursor();
-    if (!cursor.ok()) return cursor.error();
-    body.set_relay_cursor(cursor.value());
-  }
-  v1::RecordEnvelope envelope =
-      shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple)
-             : SealRecord(body, keys_.local_key, keys_.identity, kLocalCoupleId);
-  storage::ReplicaRecord record;
-  record.record_id = envelope.record_id();
-  record.author_key = envelope.author_key();
-  record.envelope = envelope.SerializeAsString();
-  record.shared = shared;
-  DUET_RETURN_IF_ERROR(store_->AddLocal(record));
-  if (shared) {
-    DUET_RETURN_IF_ERROR(store_->SetMetas(
-        {{kChainSeq, std::to_string(body.author_seq())}, {kChainHead, EnvelopeHash(envelope)}}));
-  }
-  return record.record_id;
+  std::string record_id;
+  // Read the chain, seal and store in one transaction: a crash or a second
+  // duet running at the same time can never give two records one number.
+  Status stored = store_->InTransaction([&]() -> Status {
+    if (shared) {
+      // Each shared record names the author's previous one, and what the
+      // author had of the partner's (docs/protocol.md §4).
+      std::uint64_t seq = 0;
+      if (auto text = Meta(kChainSeq)) seq = std::strtoull(text->c_str(), nullptr, 10);
+      body.set_author_seq(seq + 1);
+      body.set_prev_hash(Meta(kChainHead).value_or(""));
+      if (auto text = Meta(kPartnerHeadSeq)) body.set_partner_seq(std::strtoull(text->c_str(), nullptr, 10));
+      body.set_partner_hash(Meta(kPartnerHeadHash).value_or(""));
+      if (auto text = Meta(kPartnerHeadCursor))
+        body.set_relay_cursor(std::strtoull(text->c_str(), nullptr, 10));
+    }
+    v1::RecordEnvelope envelope =
+        shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple)
+               : SealRecord(body, keys_.local_key, keys_.identity, kLocalCoupleId);
+    storage::ReplicaRecord record;
+    record.record_id = envelope.record_id();
+    record.author_key = envelope.author_key();
+    record.envelope = envelope.SerializeAsString();
+    record.shared = shared;
+    DUET_RETURN_IF_ERROR(store_->AddLocal(record));
+    record_id = record.record_id;
+    if (!shared) return Status::Ok();
+    return store_->SetMetas(
+        {{kChainSeq, std::to_string(body.author_seq())}, {kChainHead, EnvelopeHash(envelope)}});
+  });
+  if (!stored.ok()) return stored.error();
+  return record_id;
 }
 
 std::vector<std::string> Device::CoupleAuthors() {
@@ -251,8 +261,11 @@ Result<model::ChainReport> Device::CheckChains() {
   const auto p = partner();
   auto report = model::CheckChains(entries, my_key(), p ? p->sign_key : "", "your",
                                    p ? p->name : "your partner");
+  auto cursor = store_->Cursor();
+  if (!cursor.ok()) return cursor.error();
   DUET_RETURN_IF_ERROR(store_->SetMetas({{kPartnerHeadSeq, std::to_string(report.partner_head.seq)},
-                                         {kPartnerHeadHash, report.partner_head.hash}}));
+                                         {kPartnerHeadHash, report.partner_head.hash},
+                                         {kPartnerHeadCursor, std::to_string(cursor.value())}}));
   return report;
 }
 

@@ -186,11 +186,16 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   // with ones already seen, so nothing moves until it is sorted out.
   auto cursor = device.store().Cursor();
   if (!cursor.ok()) return cursor.error();
-  if (session.value()->latest_seq() < cursor.value()) {
+  // What this device knows the relay had: what it pulled, and the numbers
+  // the relay gave its own pushes.
+  auto highest = device.store().HighestRelaySeq();
+  if (!highest.ok()) return highest.error();
+  const std::uint64_t seen = std::max(cursor.value(), highest.value());
+  if (session.value()->latest_seq() < seen) {
     report.relay_rolled_back = true;
     report.warnings.push_back(
         "the relay's log ends at #" + std::to_string(session.value()->latest_seq()) +
-        " but this device already saw #" + std::to_string(cursor.value()) +
+        " but this device already saw #" + std::to_string(seen) +
         ": the relay was rolled back or replaced; everything held here is kept and nothing "
         "is sent until its operator restores it");
     return report;
@@ -205,11 +210,16 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   return report;
 }
 
-Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds,
+Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bool replace,
                                    std::chrono::milliseconds timeout) {
   if (device.paired())
     return MakeError(ErrorKind::kInvalidInput,
                      "this device is already paired with " + device.partner()->name);
+  if (device.pending_invite() && !replace)
+    return MakeError(ErrorKind::kInvalidInput,
+                     "an invite of yours is still open: give your partner that code and run "
+                     "`duet sync` once they joined, or `duet invite --replace` for a new code "
+                     "(the old one then cannot complete)");
   auto session = OpenHome(device, timeout);
   if (!session.ok()) return session.error();
   const crypto::SymmetricKey secret = crypto::RandomKey();

@@ -38,7 +38,9 @@ struct CreatedInvite {
   std::string code;
   std::int64_t expires_at = 0;
 };
-Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds,
+// Refuses while another invite of this device is open unless `replace`:
+// a partner who joins with the old code could otherwise never be completed.
+Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bool replace,
                                    std::chrono::milliseconds timeout = kDefaultTimeout);
 
 struct JoinedCouple {

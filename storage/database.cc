@@ -144,17 +144,24 @@ Status Database::Migrate(const std::vector<std::string_view>& migrations) {
 }
 
 Transaction::~Transaction() {
-  if (open_) db_.Exec("ROLLBACK");
+  if (!open_) return;
+  if (nested_) {
+    db_.Exec("ROLLBACK TO nested");
+    db_.Exec("RELEASE nested");
+  } else {
+    db_.Exec("ROLLBACK");
+  }
 }
 
 Status Transaction::Begin() {
-  DUET_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  nested_ = db_.InTransaction();
+  DUET_RETURN_IF_ERROR(db_.Exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE"));
   open_ = true;
   return Status::Ok();
 }
 
 Status Transaction::Commit() {
-  DUET_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  DUET_RETURN_IF_ERROR(db_.Exec(nested_ ? "RELEASE nested" : "COMMIT"));
   open_ = false;
   return Status::Ok();
 }

@@ -69,6 +69,7 @@ class Database {
   // Brings the schema to migrations.size(), applying those not yet applied.
   Status Migrate(const std::vector<std::string_view>& migrations);
   std::int64_t SchemaVersion();
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
@@ -77,6 +78,8 @@ class Database {
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.
+// Inside another transaction it becomes a savepoint, so a unit of work can
+// be composed into a larger one and still be all-or-nothing.
 class Transaction {
  public:
   explicit Transaction(Database& db) : db_(db) {}
@@ -87,6 +90,7 @@ class Transaction {
  private:
   Database& db_;
   bool open_ = false;
+  bool nested_ = false;
 };
 
 }  // namespace duet::storage

@@ -188,6 +188,21 @@ Result<std::vector<ReplicaRecord>> ReplicaStore::AllRecords() {
                      "ORDER BY id");
 }
 
+Result<std::uint64_t> ReplicaStore::HighestRelaySeq() {
+  auto stmt = db_->Prepare("SELECT coalesce(max(relay_seq), 0) FROM records");
+  if (!stmt.ok()) return stmt.error();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<std::uint64_t>(stmt->ColumnInt(0));
+}
+
+Status ReplicaStore::InTransaction(const std::function<Status()>& body) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  DUET_RETURN_IF_ERROR(body());
+  return txn.Commit();
+}
+
 Result<std::vector<RejectedRecord>> ReplicaStore::Rejected() {
   auto stmt = db_->Prepare("SELECT relay_seq, record_id, reason FROM rejected ORDER BY id");
   if (!stmt.ok()) return stmt.error();

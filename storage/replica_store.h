@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,11 @@ class ReplicaStore {
   Result<std::uint64_t> Cursor();
 
   Result<std::vector<ReplicaRecord>> AllRecords();  // in insertion order
+  // Highest relay sequence number of any record held (0 when none).
+  Result<std::uint64_t> HighestRelaySeq();
+  // Runs `body` in one transaction: its reads see one state, its writes land
+  // together or not at all (and two processes cannot interleave).
+  Status InTransaction(const std::function<Status()>& body);
   Result<std::vector<RejectedRecord>> Rejected();
 
  private:

@@ -7,14 +7,14 @@ namespace {
 constexpr std::int64_t kMinExpiry = 60;
 constexpr std::int64_t kMaxExpiry = 7 * 86400;
 
-int RunInvite(const Cli& cli, const std::string& expires) {
+int RunInvite(const Cli& cli, const std::string& expires, bool replace) {
   auto seconds = ParseDuration(expires);
   if (!seconds || *seconds < kMinExpiry || *seconds > kMaxExpiry)
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           "--expires '" + expires + "' must be a duration from 1m to 7d, e.g. 2h"));
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
-  auto invite = CreateInvite(*device.value(), static_cast<std::uint32_t>(*seconds));
+  auto invite = CreateInvite(*device.value(), static_cast<std::uint32_t>(*seconds), replace);
   if (!invite.ok()) return Fail(invite.error());
   if (cli.json) {
     PrintJson({{"code", invite->code}, {"expires_at", invite->expires_at}});
@@ -32,10 +32,14 @@ int RunInvite(const Cli& cli, const std::string& expires) {
 
 void SetupInvite(CLI::App& root, Cli& cli) {
   auto expires = std::make_shared<std::string>("24h");
+  auto replace = std::make_shared<bool>(false);
   auto* sub = root.add_subcommand("invite", "print a one-time code your partner joins with");
   sub->add_option("--expires", *expires, "how long the code stays valid (1m to 7d)")
       ->capture_default_str();
-  sub->callback([&cli, expires] { cli.run = [&cli, expires] { return RunInvite(cli, *expires); }; });
+  sub->add_flag("--replace", *replace, "make a new code even though one is still open");
+  sub->callback([&cli, expires, replace] {
+    cli.run = [&cli, expires, replace] { return RunInvite(cli, *expires, *replace); };
+  });
 }
 
 }  // namespace duet::client::cli

@@ -45,7 +45,8 @@ ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::strin
       findings.push_back(who + " #" + std::to_string(seq) + " (" + ShortId(records[0]->record_id) +
                          ") does not follow #" + std::to_string(seq - 1) + " (" +
                          ShortId(previous->second[0]->record_id) + "): a forked log");
-    if (seq == expected && head.seq + 1 == seq && records.size() == 1) {
+    if (seq == expected && head.seq + 1 == seq && records.size() == 1 &&
+        records[0]->prev_hash == head.hash) {
       head.seq = seq;
       head.hash = records[0]->hash;
     }

@@ -321,9 +321,23 @@ TEST_F(CoupleTest, InviteExpires) {
   // The creator learns it on the next sync, and can make a new one.
   auto sync = Duet("a", {"sync"});
   EXPECT_NE(sync.err.find("expired"), std::string::npos) << sync.err;
-  auto again = Duet("a", {"invite"});
+  auto again = Duet("a", {"invite"});  // the expired one was cleared by sync
   ASSERT_EQ(again.exit_code, 0) << again.err;
   ASSERT_EQ(Duet("b", {"join", again.out.substr(0, again.out.find('\n'))}).exit_code, 0);
+}
+
+TEST_F(CoupleTest, ASecondInviteNeedsReplace) {
+  Init("a", "Alice");
+  Init("b", "Bob");
+  ASSERT_EQ(Duet("a", {"invite"}).exit_code, 0);
+  auto again = Duet("a", {"invite"});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("--replace"), std::string::npos) << again.err;
+  auto replaced = Duet("a", {"invite", "--replace"});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  ASSERT_EQ(Duet("b", {"join", replaced.out.substr(0, replaced.out.find('\n'))}).exit_code, 0);
+  auto sync = Duet("a", {"sync"});
+  EXPECT_NE(sync.out.find("paired with Bob"), std::string::npos) << sync.out;
 }
 
 TEST_F(CoupleTest, RelayWithAnotherKeyIsRefused) {
@@ -334,7 +348,7 @@ TEST_F(CoupleTest, RelayWithAnotherKeyIsRefused) {
   relay_->Stop();
   std::filesystem::remove(dir_.File("relay.db.key"));
   relay_->Start();
-  auto invite = Duet("a", {"invite"});
+  auto invite = Duet("a", {"invite", "--replace"});
   EXPECT_EQ(invite.exit_code, 1);
   EXPECT_NE(invite.err.find(relay_->key()), std::string::npos) << invite.err;
   EXPECT_NE(invite.err.find("trusts"), std::string::npos) << invite.err;

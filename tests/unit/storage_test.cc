@@ -71,6 +71,32 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(count->ColumnInt(0), 0);
 }
 
+TEST(Database, NestedTransactionIsASavepoint) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("t.db"), {});
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db.value()->Exec("CREATE TABLE a (x INTEGER)").ok());
+  Transaction outer(*db.value());
+  ASSERT_TRUE(outer.Begin().ok());
+  ASSERT_TRUE(db.value()->Exec("INSERT INTO a VALUES (1)").ok());
+  {
+    Transaction inner(*db.value());
+    ASSERT_TRUE(inner.Begin().ok());
+    ASSERT_TRUE(db.value()->Exec("INSERT INTO a VALUES (2)").ok());
+  }  // inner rolled back alone
+  {
+    Transaction inner(*db.value());
+    ASSERT_TRUE(inner.Begin().ok());
+    ASSERT_TRUE(db.value()->Exec("INSERT INTO a VALUES (3)").ok());
+    ASSERT_TRUE(inner.Commit().ok());
+  }
+  ASSERT_TRUE(outer.Commit().ok());
+  auto sum = db.value()->Prepare("SELECT sum(x) FROM a");
+  ASSERT_TRUE(sum.ok());
+  ASSERT_TRUE(sum->Step().value());
+  EXPECT_EQ(sum->ColumnInt(0), 4);
+}
+
 TEST(Database, OpenWithoutCreateFailsOnMissingFile) {
   TempDir dir;
   auto db = Database::Open(dir.File("missing.db"), OpenOptions{.create = false});
