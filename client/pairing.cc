@@ -93,7 +93,9 @@ Result<model::v1::PairingIdentity> OpenIdentity(const InviteKeys& keys, PairingR
   auto plain = crypto::AeadOpenWithNonce(keys.seal_key, IdentityAd(keys, author), sealed);
   model::v1::PairingIdentity identity;
   if (!plain || !identity.ParseFromString(*plain) || identity.sign_key().size() != 32 ||
-      identity.kx_key().size() != 32 || identity.name().empty() || identity.name().size() > 64)
+      identity.kx_key().size() != 32 || identity.name().empty() || identity.name().size() > 64 ||
+      std::any_of(identity.name().begin(), identity.name().end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
     return MakeError(ErrorKind::kVerification,
                      "the partner's pairing message did not verify; ask for a new invite code");
   return identity;

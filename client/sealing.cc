@@ -43,9 +43,9 @@ Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
   auto plain = crypto::Unpad(*padded, kPaddingBlock);
   crypto::WipeString(*padded);
   model::v1::RecordBody body;
-  if (!plain || !body.ParseFromString(*plain) || body.schema() != 1)
-    return MakeError(ErrorKind::kVerification, "record body is not readable by this version");
-  crypto::WipeString(*plain);
+  const bool parsed = plain && body.ParseFromString(*plain) && body.schema() == 1;
+  if (plain) crypto::WipeString(*plain);
+  if (!parsed) return MakeError(ErrorKind::kVerification, "record body is not readable by this version");
   return body;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace duet::crypto {
@@ -26,9 +27,6 @@ void LockMemory(void* data, std::size_t size) {
   if (sodium_mlock(data, size) != 0) memory_lock_failed = true;
 }
 
-void UnlockMemory(void* data, std::size_t size) {
-  sodium_munlock(data, size);  // zeroes the bytes even when unlocking fails
-}
 
 template <std::size_t N>
 bool Secret<N>::Assign(std::string_view bytes) {
@@ -190,8 +188,9 @@ std::string DeriveSubkey(const SymmetricKey& key, std::uint64_t id, const char (
 }
 
 std::string Pad(std::string_view data, std::size_t block) {
-  std::string out(data);
-  out.resize(data.size() + block);
+  // Sized once: growing a copy would free an unwiped buffer of plaintext.
+  std::string out(data.size() + block, '\0');
+  std::copy(data.begin(), data.end(), out.begin());
   std::size_t padded = 0;
   if (sodium_pad(&padded, U(out), data.size(), block, out.size()) != 0) return {};
   out.resize(padded);

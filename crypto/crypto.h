@@ -31,10 +31,10 @@ inline constexpr std::size_t kMacBytes = 16;
 // permission): secrets still work, but may be swapped to disk. Callers warn.
 bool MemoryLockFailed();
 void LockMemory(void* data, std::size_t size);
-void UnlockMemory(void* data, std::size_t size);  // wipes, then unlocks
 
 // A fixed-size secret that is wiped when it goes away, and kept out of swap
-// where the system allows (best effort: mlock is per page).
+// where the system allows. Locking is per page and not counted, so a secret
+// never unlocks its page when it goes away: another key may live there.
 template <std::size_t N>
 class Secret {
  public:
@@ -47,7 +47,7 @@ class Secret {
     bytes_ = other.bytes_;
     return *this;
   }
-  ~Secret() { UnlockMemory(bytes_.data(), N); }
+  ~Secret() { Wipe(); }
 
   unsigned char* data() { return bytes_.data(); }
   const unsigned char* data() const { return bytes_.data(); }

@@ -17,6 +17,7 @@ struct Relay::Impl {
   asio::io_context io{1};
   asio::ip::tcp::acceptor acceptor{io};
   asio::signal_set signals{io};
+  asio::steady_timer accept_backoff{io};
   crypto::KxKeyPair key;
   std::unique_ptr<GroupCommit> store;
   SessionRegistry registry;
@@ -27,19 +28,27 @@ struct Relay::Impl {
   void Accept() {
     acceptor.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
       if (stopped) return;
-      if (!ec) {
-        asio::error_code peer_error;
-        const auto peer = socket.remote_endpoint(peer_error);
-        if (peer_error || registry.open_sessions() >= options.max_connections ||
-            registry.Unauthenticated(peer.address().to_string()) >=
-                options.max_unauthenticated_per_address) {
-          asio::error_code ignored;
-          socket.close(ignored);  // over a limit: refuse rather than queue
-        } else {
-          auto session = std::make_shared<Session>(std::move(socket), *context);
-          registry.Add(session);
-          session->Start();
-        }
+      if (ec) {
+        // Out of file descriptors (or similar): retrying at once would spin;
+        // wait a little so closing connections can free some.
+        accept_backoff.expires_after(std::chrono::milliseconds(100));
+        accept_backoff.async_wait([this](asio::error_code e) {
+          if (!e && !stopped) Accept();
+        });
+        return;
+      }
+      asio::error_code peer_error;
+      const auto peer = socket.remote_endpoint(peer_error);
+      const std::string address = peer_error ? std::string() : peer.address().to_string();
+      if (peer_error || registry.open_sessions() >= options.max_connections ||
+          registry.FromAddress(address) >= options.max_connections_per_address ||
+          registry.Unauthenticated(address) >= options.max_unauthenticated_per_address) {
+        asio::error_code ignored;
+        socket.close(ignored);  // over a limit: refuse rather than queue
+      } else {
+        auto session = std::make_shared<Session>(std::move(socket), *context);
+        registry.Add(session);
+        session->Start();
       }
       Accept();
     });
@@ -50,6 +59,7 @@ struct Relay::Impl {
     stopped = true;
     asio::error_code ignored;
     acceptor.close(ignored);
+    accept_backoff.cancel();
     signals.cancel(ignored);
     for (const auto& session : registry.All()) session->Finish();
   }

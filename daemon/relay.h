@@ -28,6 +28,9 @@ struct RelayOptions {
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds idle_timeout{300};
   std::size_t max_unauthenticated_per_address = 16;
+  // All connections from one address, authenticated or not: one host cannot
+  // take every slot with throwaway device keys.
+  std::size_t max_connections_per_address = 64;
   // Invite lookups per source address: a burst, then one per interval.
   double invite_lookup_burst = 10;
   std::chrono::milliseconds invite_lookup_interval{6000};

@@ -13,4 +13,13 @@ std::size_t SessionRegistry::Unauthenticated(const std::string& address) const {
   return count;
 }
 
+std::size_t SessionRegistry::FromAddress(const std::string& address) const {
+  std::size_t count = 0;
+  for (const auto& w : all_) {
+    auto s = w.lock();
+    if (s && s->peer_address() == address) ++count;
+  }
+  return count;
+}
+
 }  // namespace duet::daemon

@@ -53,6 +53,7 @@ class SessionRegistry {
   // Connections per source address that have not authenticated yet: a
   // stranger cannot hold more than a few handshakes open.
   std::size_t Unauthenticated(const std::string& address) const;
+  std::size_t FromAddress(const std::string& address) const;
   std::size_t open_sessions() const {
     return static_cast<std::size_t>(
         std::count_if(all_.begin(), all_.end(), [](const auto& w) { return !w.expired(); }));

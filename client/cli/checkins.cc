@@ -15,6 +15,8 @@ int RunCheckins(const Cli& cli) {
   const model::CoupleState state = model::Fold(records.value(), d.my_key());
   const std::string me = d.name();
   const std::string partner = d.partner() ? d.partner()->name : "partner";
+  const std::string shown_me = ForTerminal(me);
+  const std::string shown_partner = ForTerminal(partner);
 
   if (cli.json) {
     nlohmann::json list = nlohmann::json::array();
@@ -38,14 +40,15 @@ int RunCheckins(const Cli& cli) {
     std::printf("no check-ins yet; start small: duet checkin --mood 3\n");
   } else {
     for (const auto& c : state.checkins) {
-      std::string line = FormatLocalTime(c.created_at_ms) + "  " + (c.mine ? me + " (you)" : partner);
+      std::string line =
+          FormatLocalTime(c.created_at_ms) + "  " + (c.mine ? shown_me + " (you)" : shown_partner);
       line += "  mood " + std::to_string(c.mood) + "/5";
       if (c.energy != 0) line += "  energy " + std::to_string(c.energy) + "/5";
       if (c.need != model::v1::NEED_UNSPECIFIED) line += "  needs: " + model::NeedName(c.need);
       if (!c.shared) line += "  [just for you]";
       else if (c.mine && !c.synced) line += "  [queued]";
       std::printf("%s\n", line.c_str());
-      if (!c.note.empty()) std::printf("    %s\n", c.note.c_str());
+      if (!c.note.empty()) std::printf("    %s\n", ForTerminal(c.note).c_str());
     }
   }
   if (unreadable > 0)

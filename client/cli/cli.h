@@ -55,6 +55,9 @@ Result<std::string> NewPassphrase();
 int SyncAfterChange(Device& device);
 
 std::string FormatLocalTime(std::int64_t unix_ms);
+// What a partner wrote, made safe for a terminal: control characters (which
+// could move the cursor or rewrite the screen) become '?'.
+std::string ForTerminal(std::string_view text);
 // "30m", "2h", "1d" (or plain seconds) to seconds; nullopt when malformed.
 std::optional<std::int64_t> ParseDuration(const std::string& text);
 

@@ -45,7 +45,7 @@ int SyncAfterChange(Device& device) {
     std::printf("saved and queued, but the sync failed\n");
     return Fail(report.error());
   }
-  for (const auto& warning : report->warnings) Warn(warning);
+  for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
   if (report->relay_rolled_back) return 1;
   if (report->not_paired || report->waiting_for_partner) return 0;
   std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
@@ -59,6 +59,25 @@ std::string FormatLocalTime(std::int64_t unix_ms) {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &local);
   return text;
+}
+
+std::string ForTerminal(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    // C1 controls are U+0080..U+009F, in UTF-8 0xC2 0x80..0x9F.
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      out.push_back('?');
+      ++i;
+    } else if (c < 0x20 || c == 0x7F) {
+      out.push_back('?');
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
 }
 
 std::optional<std::int64_t> ParseDuration(const std::string& text) {

@@ -15,10 +15,10 @@ int RunJoin(const Cli& cli, const std::string& code) {
                {"verified", false}});
     return 0;
   }
-  std::printf("paired with %s\n", joined->partner_name.c_str());
+  std::printf("paired with %s\n", ForTerminal(joined->partner_name).c_str());
   std::printf("safety number: %s\n", joined->safety_number.c_str());
   std::printf("compare it with %s in person: it must be the same on both devices\n",
-              joined->partner_name.c_str());
+              ForTerminal(joined->partner_name).c_str());
   return 0;
 }
 

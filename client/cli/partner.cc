@@ -33,14 +33,14 @@ int RunPartner(const Cli& cli, bool verify) {
     PrintJson({{"name", partner->name}, {"safety_number", safety}, {"verified", verified}});
     return 0;
   }
-  if (verify) std::printf("recorded: you and %s compared the safety number in person\n", partner->name.c_str());
-  std::printf("partner: %s\n", partner->name.c_str());
+  if (verify) std::printf("recorded: you and %s compared the safety number in person\n", ForTerminal(partner->name).c_str());
+  std::printf("partner: %s\n", ForTerminal(partner->name).c_str());
   std::printf("safety number: %s\n", safety.c_str());
   if (verified)
     std::printf("verified: you compared it in person\n");
   else
     std::printf("not verified yet: compare it with %s in person, then run `duet partner verify`\n",
-                partner->name.c_str());
+                ForTerminal(partner->name).c_str());
   return 0;
 }
 

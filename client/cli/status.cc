@@ -49,7 +49,7 @@ int RunStatus(const Cli& cli) {
     std::printf("%s\n", d.pending_invite() ? "not paired yet: your invite is open (`duet sync` once your partner joined)"
                                            : "not paired yet: `duet invite`, or `duet join CODE`");
   } else {
-    std::printf("partner: %s (safety number %s)\n", partner->name.c_str(),
+    std::printf("partner: %s (safety number %s)\n", ForTerminal(partner->name).c_str(),
                 verified ? "verified" : "not verified: compare it, then `duet partner verify`");
   }
   std::printf("last sync: %s\n", last_sync_s == 0 ? "never" : FormatLocalTime(last_sync_s * 1000).c_str());
@@ -58,7 +58,7 @@ int RunStatus(const Cli& cli) {
     std::printf("refused: %zu record(s) from the relay failed verification\n", refused->size());
   if (paired) {
     if (findings.empty()) std::printf("log: both chains complete and in order\n");
-    for (const auto& f : findings) std::printf("log: %s\n", f.c_str());
+    for (const auto& f : findings) std::printf("log: %s\n", ForTerminal(f).c_str());
   }
   return 0;
 }

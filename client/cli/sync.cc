@@ -16,7 +16,7 @@ int RunSync(const Cli& cli) {
       tail = "; " + std::to_string(queued->size()) + " change(s) stay queued";
     return Fail(MakeError(report.error().kind, report.error().message + tail));
   }
-  for (const auto& warning : report->warnings) Warn(warning);
+  for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
   std::optional<std::string> safety;
   if (report->paired_with && d.partner())
     safety = SafetyNumber(d.my_key(), d.partner()->sign_key);
@@ -30,10 +30,10 @@ int RunSync(const Cli& cli) {
                {"relay_rolled_back", report->relay_rolled_back}});
   } else {
     if (report->paired_with) {
-      std::printf("paired with %s\n", report->paired_with->c_str());
+      std::printf("paired with %s\n", ForTerminal(*report->paired_with).c_str());
       std::printf("safety number: %s\n", safety->c_str());
       std::printf("compare it with %s in person: it must be the same on both devices\n",
-                  report->paired_with->c_str());
+                  ForTerminal(*report->paired_with).c_str());
     }
     if (report->relay_rolled_back)
       std::printf("not synced: the relay is behind this device\n");

@@ -115,6 +115,16 @@ TEST_F(CoupleTest, CheckinReachesPartnerExactlyAsWritten) {
   EXPECT_EQ(list[0]["time_ms"], Checkins("a")[0]["time_ms"]);
 }
 
+TEST_F(CoupleTest, APartnersNoteCannotControlTheTerminal) {
+  Pair();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", "hi\x1b[2J\x1b]0;pwned\x07 there"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  auto shown = Duet("b", {"checkins"});
+  EXPECT_EQ(shown.out.find('\x1b'), std::string::npos) << "escape sequences are neutralized";
+  EXPECT_NE(shown.out.find("hi?[2J?]0;pwned? there"), std::string::npos) << shown.out;
+  EXPECT_EQ(Checkins("b")[0]["note"], "hi\x1b[2J\x1b]0;pwned\x07 there") << "JSON keeps the exact text";
+}
+
 TEST_F(CoupleTest, PrivateCheckinNeverLeavesTheDevice) {
   Pair();
   ASSERT_EQ(Duet("b", {"checkin", "--mood", "2", "--note", "only-for-bob-7f3a", "--private"}).exit_code, 0);

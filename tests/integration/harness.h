@@ -154,8 +154,14 @@ class RelayProcess {
 // Environment that makes a process's wall clock run `offset` ahead (e.g.
 // "+25h"), with Debian's libfaketime; monotonic clocks stay true so timers work.
 inline std::vector<std::string> ClockAhead(const std::string& offset) {
-  return {"LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-          "FAKETIME=" + offset, "DONT_FAKE_MONOTONIC=1"};
+  std::string library;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib", ec)) {
+    const auto candidate = entry.path() / "faketime" / "libfaketimeMT.so.1";
+    if (std::filesystem::exists(candidate, ec)) library = candidate.string();
+  }
+  if (library.empty()) throw std::runtime_error("libfaketime is missing: run ./scripts/deps");
+  return {"LD_PRELOAD=" + library, "FAKETIME=" + offset, "DONT_FAKE_MONOTONIC=1"};
 }
 
 // Lines in a text, for "exactly one line" checks.

@@ -84,11 +84,13 @@ TEST_F(ChannelTest, ARelayWithoutTheStaticSecretCannotReadTheStream) {
   std::string key;
   StreamSender sender;
   StreamReceiver receiver;
-  ASSERT_TRUE(client.Finish(forged, relay_static_.public_key, &key, &sender, &receiver).ok());
+  auto header = client.Finish(forged, relay_static_.public_key, &key, &sender, &receiver);
+  ASSERT_TRUE(header.ok());
+  // With the client's real stream header, the impostor's keys still differ
+  // from the client's: nothing the client sends opens.
   StreamReceiver impostor_receiver;
-  // Its keys differ from the client's: nothing the client sends opens.
   bool final = false;
-  ASSERT_TRUE(impostor_receiver.Start(impostor->keys.client_to_relay, std::string(24, '\0')));
+  ASSERT_TRUE(impostor_receiver.Start(impostor->keys.client_to_relay, header.value()));
   EXPECT_FALSE(impostor_receiver.Open(sender.Seal("secret"), &final).has_value());
   // And what it sends does not open at the client.
   EXPECT_FALSE(receiver.Open(impostor_sender.Seal("trust me"), &final).has_value());
