@@ -21,7 +21,8 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   hello.mutable_client_hello()->set_agent("duet/0.1");
   auto reply = session->Call(std::move(hello));
   if (!reply.ok()) return reply.error();
-  if (!reply->has_server_hello() || reply->server_hello().relay_key().size() != 32 ||
+  if (!reply->has_server_hello() || reply->server_hello().version() != net::kProtocolVersion ||
+      reply->server_hello().relay_key().size() != 32 ||
       reply->server_hello().challenge().size() != 32)
     return MakeError(ErrorKind::kProtocol, "the relay at " + relay.ToString() +
                                                " did not answer like a duet relay");
@@ -39,7 +40,8 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
                                                   device.keys().identity.public_key)));
   auto ok = session->Call(std::move(auth));
   if (!ok.ok()) return ok.error();
-  if (!ok->has_auth_ok())
+  if (!ok->has_auth_ok() ||
+      (!ok->auth_ok().couple_id().empty() && ok->auth_ok().couple_id().size() != 16))
     return MakeError(ErrorKind::kProtocol, "the relay did not confirm authentication");
   session->couple_id_ = ok->auth_ok().couple_id();
   session->latest_seq_ = ok->auth_ok().latest_seq();

@@ -12,6 +12,7 @@ namespace {
 // A client that stops reading must not make the relay buffer without bound.
 constexpr std::size_t kMaxQueuedBytes = 8u << 20;
 constexpr std::uint32_t kMinInviteTtl = 60;
+constexpr std::uint64_t kMaxOpenInvitesPerDevice = 5;
 constexpr std::size_t kMaxReplyBytes = proto::kMaxFrameBytes - 1024;
 constexpr std::uint32_t kMaxInviteTtl = 7 * 24 * 3600;
 
@@ -272,6 +273,16 @@ void Session::HandleCreateInvite(std::uint64_t id, const v1::CreateInvite& reque
   auto outcome = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
   WithStore(
       [invite, outcome](storage::RelayStore& store) -> Status {
+        // Expired, unanswered invites are kept a day (so a late join hears
+        // "expired", not "unknown"), then dropped: the table cannot grow
+        // without bound.
+        DUET_RETURN_IF_ERROR(store.PurgeExpiredInvites(Now() - 86400));
+        auto open = store.OpenInvites(invite.creator_key, Now());
+        if (!open.ok()) return open.error();
+        if (open.value() >= kMaxOpenInvitesPerDevice) {
+          *outcome = v1::ERROR_CODE_RATE_LIMITED;
+          return Status::Ok();
+        }
         auto existing = store.FindInvite(invite.invite_id);
         if (!existing.ok()) return existing.error();
         if (existing.value()) {
@@ -282,6 +293,8 @@ void Session::HandleCreateInvite(std::uint64_t id, const v1::CreateInvite& reque
       },
       [this, id, outcome, expires = invite.expires_at](const Status& status) {
         if (!status.ok()) return ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not store invite");
+        if (*outcome == v1::ERROR_CODE_RATE_LIMITED)
+          return ReplyError(id, *outcome, "this device has 5 open invites; use one or let them expire");
         if (*outcome != v1::ERROR_CODE_UNSPECIFIED)
           return ReplyError(id, *outcome, "an invite with that id exists");
         v1::Frame reply;

@@ -143,6 +143,24 @@ Status RelayStore::CreateInvite(const InviteRow& invite) {
   return stmt->Run();
 }
 
+Result<std::uint64_t> RelayStore::OpenInvites(const std::string& creator_key, std::int64_t now) {
+  auto stmt = db_->Prepare(
+      "SELECT count(*) FROM invites WHERE creator_key = ? AND answerer_key IS NULL AND "
+      "expires_at > ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, creator_key).Bind(2, now);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<std::uint64_t>(stmt->ColumnInt(0));
+}
+
+Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
+  auto stmt = db_->Prepare("DELETE FROM invites WHERE answerer_key IS NULL AND expires_at < ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, before);
+  return stmt->Run();
+}
+
 Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                                 const std::string& sealed_answer) {
   auto invite = FindInvite(invite_id);

@@ -53,6 +53,10 @@ class RelayStore {
 
   Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id);
   Status CreateInvite(const InviteRow& invite);
+  // Invites of this creator that are neither answered nor expired at `now`.
+  Result<std::uint64_t> OpenInvites(const std::string& creator_key, std::int64_t now);
+  // Drops invites nobody answered that expired before `before`.
+  Status PurgeExpiredInvites(std::int64_t before);
   // Marks the invite answered and registers creator and answerer as its couple.
   Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                       const std::string& sealed_answer);

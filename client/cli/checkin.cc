@@ -1,5 +1,7 @@
 // duet checkin --mood 1-5 [--energy 1-5] [--need listen|support|space|advice]
 //              [--note TEXT] [--private]
+#include <cstdio>
+
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
 
@@ -16,7 +18,24 @@ struct CheckinOptions {
   bool keep_private = false;
 };
 
-int RunCheckin(const Cli& cli, const CheckinOptions& options) {
+// `--note -` reads the note from standard input, so it never shows in the
+// process list or the shell's history.
+bool ReadNoteFromStdin(std::string* note) {
+  note->clear();
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
+    note->append(buffer, n);
+    if (note->size() > kMaxNoteBytes + 1) return false;
+  }
+  while (!note->empty() && (note->back() == '\n' || note->back() == '\r')) note->pop_back();
+  return true;
+}
+
+int RunCheckin(const Cli& cli, CheckinOptions options) {
+  if (options.note == "-" && !ReadNoteFromStdin(&options.note))
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "the note on standard input is over 2000 bytes; keep it shorter"));
   if (options.note.size() > kMaxNoteBytes)
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           "--note is " + std::to_string(options.note.size()) +
@@ -56,7 +75,8 @@ void SetupCheckin(CLI::App& root, Cli& cli) {
   sub->add_option("--energy", options->energy, "1 (drained) to 5 (full)")->check(CLI::Range(1, 5));
   sub->add_option("--need", options->need, "what would help now")
       ->check(CLI::IsMember({"listen", "support", "space", "advice"}));
-  sub->add_option("--note", options->note, "a few words, if you like");
+  sub->add_option("--note", options->note,
+                  "a few words, if you like (- reads them from standard input, out of sight of ps)");
   sub->add_flag("--private", options->keep_private, "keep it on this device only");
   sub->callback([&cli, options] { cli.run = [&cli, options] { return RunCheckin(cli, *options); }; });
 }

@@ -115,6 +115,18 @@ TEST_F(CoupleTest, CheckinReachesPartnerExactlyAsWritten) {
   EXPECT_EQ(list[0]["time_ms"], Checkins("a")[0]["time_ms"]);
 }
 
+TEST_F(CoupleTest, NoteFromStandardInput) {
+  Pair();
+  auto r = RunProgram({DUET_PATH, "--home", dir_.File("a"), "checkin", "--mood", "3", "--note", "-"},
+                      dir_.path(), {}, "typed where ps cannot see it\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Checkins("a")[0]["note"], "typed where ps cannot see it");
+  auto too_long = RunProgram({DUET_PATH, "--home", dir_.File("a"), "checkin", "--mood", "3", "--note", "-"},
+                             dir_.path(), {}, std::string(3000, 'x'));
+  EXPECT_EQ(too_long.exit_code, 2);
+  EXPECT_EQ(Checkins("a").size(), 1u);
+}
+
 TEST_F(CoupleTest, APartnersNoteCannotControlTheTerminal) {
   Pair();
   ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", "hi\x1b[2J\x1b]0;pwned\x07 there"}).exit_code, 0);

@@ -32,13 +32,19 @@ struct RunResult {
 
 // Runs a program to completion with stdout and stderr captured in files.
 inline RunResult RunProgram(const std::vector<std::string>& argv, const std::string& scratch,
-                     const std::vector<std::string>& extra_env = {}) {
+                            const std::vector<std::string>& extra_env = {},
+                            const std::string& input = {}) {
   static int counter = 0;
   const std::string out_path = scratch + "/out." + std::to_string(++counter);
   const std::string err_path = scratch + "/err." + std::to_string(counter);
+  const std::string in_path = scratch + "/in." + std::to_string(counter);
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << input;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<char*> args;

@@ -296,6 +296,25 @@ TEST_F(RelayProtocolTest, GuessingInviteIdsIsRateLimitedPerAddress) {
   EXPECT_EQ(again->Call(fetch, 5s)->error().code(), v1::ERROR_CODE_RATE_LIMITED);
 }
 
+TEST_F(RelayProtocolTest, OneDeviceCanHoldOnlyFiveOpenInvites) {
+  auto device = Authenticated(crypto::SigningKeyPair::Generate());
+  for (int i = 0; i < 6; ++i) {
+    v1::Frame create;
+    create.mutable_create_invite()->set_invite_id(crypto::RandomBytes(16));
+    create.mutable_create_invite()->set_couple_id(crypto::RandomBytes(16));
+    create.mutable_create_invite()->set_sealed_offer("offer");
+    create.mutable_create_invite()->set_ttl_seconds(3600);
+    auto reply = device->Call(create, 5s);
+    ASSERT_TRUE(reply.ok());
+    if (i < 5) {
+      EXPECT_TRUE(reply->has_invite_created()) << i;
+    } else {
+      ASSERT_TRUE(reply->has_error());
+      EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_RATE_LIMITED);
+    }
+  }
+}
+
 TEST_F(RelayProtocolTest, UnauthenticatedConnectionsPerAddressAreCapped) {
   asio::io_context io;
   std::vector<std::unique_ptr<asio::ip::tcp::socket>> idle;

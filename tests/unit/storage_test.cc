@@ -131,6 +131,21 @@ TEST(RelayStore, AnsweringAnInvitePairsBothDevices) {
   EXPECT_FALSE(s.AnswerInvite("inv", "carol", "again").ok()) << "an invite answers once";
 }
 
+TEST(RelayStore, OpenInvitesCountAndExpiredOnesArePurged) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  InviteRow old_invite = MakeInvite("old", "c1", "alice");
+  old_invite.expires_at = 1000;
+  ASSERT_TRUE(s.CreateInvite(old_invite).ok());
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("new", "c2", "alice")).ok());
+  EXPECT_EQ(s.OpenInvites("alice", 2000).value(), 1u) << "the expired one is not open";
+  ASSERT_TRUE(s.PurgeExpiredInvites(2000).ok());
+  EXPECT_FALSE(s.FindInvite("old").value().has_value());
+  EXPECT_TRUE(s.FindInvite("new").value().has_value());
+}
+
 TEST(RelayStore, AppendOrdersPerCoupleAndIsIdempotent) {
   TempDir dir;
   auto store = RelayStore::Open(dir.File("r.db"), true);
