@@ -29,6 +29,7 @@ constexpr char kChainSeq[] = "chain.seq";
 constexpr char kChainHead[] = "chain.head";
 constexpr char kPartnerHeadSeq[] = "partner.head_seq";
 constexpr char kPartnerHeadHash[] = "partner.head_hash";
+const std::string kArchivedKeyPrefix = "key.archived.";
 // The cursor when the partner's head was last computed: the two go together
 // into the next record, so an interrupted sync cannot make them disagree.
 constexpr char kPartnerHeadCursor[] = "partner.head_cursor";
@@ -269,11 +270,68 @@ Result<model::ChainReport> Device::CheckChains() {
   return report;
 }
 
+std::optional<crypto::SymmetricKey> Device::KeyFor(const std::string& key_id) {
+  if (keys_.couple_key && KeyId(*keys_.couple_key) == key_id) return keys_.couple_key;
+  auto sealed = Meta(kArchivedKeyPrefix + crypto::Hex(key_id));
+  if (!sealed) return std::nullopt;
+  auto plain = crypto::SecretboxOpen(keys_.local_key, *sealed);
+  if (!plain) return std::nullopt;
+  crypto::SymmetricKey key;
+  const bool ok = key.Assign(*plain);
+  crypto::WipeString(*plain);
+  if (!ok) return std::nullopt;
+  return key;
+}
+
+Status Device::SwitchCoupleKey(const crypto::SymmetricKey& key) {
+  // Archive first: a crash after it leaves the old key current and the new
+  // one unknown, which a re-applied Rekey record repairs; never the reverse.
+  if (keys_.couple_key)
+    DUET_RETURN_IF_ERROR(store_->SetMeta(kArchivedKeyPrefix + crypto::Hex(KeyId(*keys_.couple_key)),
+                                         crypto::SecretboxSeal(keys_.local_key, keys_.couple_key->view())));
+  DeviceKeys updated = keys_;
+  updated.couple_key = key;
+  DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
+  keys_ = std::move(updated);
+  return Status::Ok();
+}
+
+Result<std::string> Device::Rekey() {
+  auto p = partner();
+  if (!paired() || !p)
+    return MakeError(ErrorKind::kInvalidInput, "not paired yet; there is no couple key to renew");
+  const crypto::SymmetricKey fresh = crypto::RandomKey();
+  model::v1::RecordBody body;
+  body.mutable_rekey()->set_key_id(KeyId(fresh));
+  body.mutable_rekey()->set_sealed_key(crypto::SealToPublicKey(p->kx_key, fresh.view()));
+  auto id = AddRecord(body, /*shared=*/true);
+  if (!id.ok()) return id;
+  DUET_RETURN_IF_ERROR(SwitchCoupleKey(fresh));
+  return id;
+}
+
+Status Device::ApplyRekey(const model::v1::RecordBody& body, const std::string& author_key) {
+  if (!body.has_rekey() || author_key == my_key()) return Status::Ok();
+  if (KeyFor(body.rekey().key_id())) return Status::Ok();  // applied already
+  auto plain = crypto::OpenSealed(keys_.exchange, body.rekey().sealed_key());
+  crypto::SymmetricKey key;
+  const bool ok = plain && key.Assign(*plain);
+  if (plain) crypto::WipeString(*plain);
+  if (!ok || KeyId(key) != body.rekey().key_id())
+    return MakeError(ErrorKind::kVerification, "the partner's new couple key did not open");
+  return SwitchCoupleKey(key);
+}
+
 Result<model::v1::RecordBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {
   auto couple = couple_id();
   if (!couple || !keys_.couple_key)
     return MakeError(ErrorKind::kInvalidInput, "not paired yet");
-  return OpenRecord(envelope, *keys_.couple_key, *couple, CoupleAuthors());
+  auto key = KeyFor(envelope.key_id());
+  if (!key)
+    return MakeError(ErrorKind::kVerification,
+                     "record is sealed under key " + crypto::Hex(envelope.key_id()) +
+                         ", which this device does not have");
+  return OpenRecord(envelope, *key, *couple, CoupleAuthors());
 }
 
 Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {

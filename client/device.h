@@ -70,6 +70,14 @@ class Device {
   Status CompletePairing(const crypto::SymmetricKey& couple_key, const std::string& couple_id,
                          const Partner& partner);
 
+  // Starts a new couple-key epoch: a Rekey record (sealed under the current
+  // key) carries the new key sealed to the partner; this device uses the new
+  // key from now on and keeps the old one for older records.
+  Result<std::string> Rekey();
+  // Applies a partner's Rekey record: opens the key sent to this device and
+  // uses it from now on. Idempotent.
+  Status ApplyRekey(const model::v1::RecordBody& body, const std::string& author_key);
+
   // Seals and stores a new record. A shared record is sealed under the couple
   // key and queued for the relay; a private one under the local key, never sent.
   Result<std::string> AddRecord(model::v1::RecordBody body, bool shared);
@@ -87,6 +95,10 @@ class Device {
       : home_(std::move(home)), keys_(std::move(keys)), store_(std::move(store)) {}
   std::optional<std::string> Meta(const std::string& key);
   std::vector<std::string> CoupleAuthors();
+  // The couple key named by `key_id`: the current one or an archived one.
+  std::optional<crypto::SymmetricKey> KeyFor(const std::string& key_id);
+  // Archives the current couple key and makes `key` current.
+  Status SwitchCoupleKey(const crypto::SymmetricKey& key);
 
   HomePaths home_;
   DeviceKeys keys_;

@@ -12,7 +12,7 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupJoin,     duet::client::cli::SetupPartner,
     duet::client::cli::SetupCheckin,  duet::client::cli::SetupCheckins,
     duet::client::cli::SetupSync,     duet::client::cli::SetupLock,
-    duet::client::cli::SetupStatus,
+    duet::client::cli::SetupStatus,   duet::client::cli::SetupRekey,
 };
 
 // The first argument that is not a global option: what the user meant as

@@ -6,6 +6,10 @@
 
 namespace duet::client {
 
+std::string KeyId(const crypto::SymmetricKey& key) {
+  return crypto::Hash(16, "duet/v1/key-id", key.view()).substr(0, proto::kKeyIdBytes);
+}
+
 v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::SymmetricKey& key,
                               const crypto::SigningKeyPair& author, const std::string& couple_id) {
   v1::RecordEnvelope envelope;
@@ -13,6 +17,7 @@ v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::S
   envelope.set_record_id(crypto::RandomBytes(proto::kIdBytes));
   envelope.set_author_key(author.public_key);
   envelope.set_nonce(crypto::RandomBytes(crypto::kNonceBytes));
+  envelope.set_key_id(KeyId(key));
   std::string plain = body.SerializeAsString();
   std::string padded = crypto::Pad(plain, kPaddingBlock);
   envelope.set_ciphertext(crypto::AeadSeal(key, envelope.nonce(),
@@ -37,6 +42,10 @@ Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
   if (!crypto::Verify(envelope.author_key(), proto::EnvelopeSignedBytes(envelope),
                       envelope.signature()))
     return MakeError(ErrorKind::kVerification, "record signature does not verify");
+  if (envelope.key_id() != KeyId(key))
+    return MakeError(ErrorKind::kVerification,
+                     "record is sealed under key " + crypto::Hex(envelope.key_id()) +
+                         ", which this device does not have");
   auto padded = crypto::AeadOpen(key, envelope.nonce(), proto::EnvelopeAssociatedData(envelope),
                                  envelope.ciphertext());
   if (!padded) return MakeError(ErrorKind::kVerification, "record ciphertext does not decrypt");

@@ -21,6 +21,10 @@ namespace duet::client {
 
 inline constexpr std::size_t kPaddingBlock = 256;
 
+// The 8-byte id that names a symmetric key in envelopes: the first bytes of
+// BLAKE2b keyed with the key, so it reveals nothing of it.
+std::string KeyId(const crypto::SymmetricKey& key);
+
 v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::SymmetricKey& key,
                               const crypto::SigningKeyPair& author, const std::string& couple_id);
 

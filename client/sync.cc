@@ -135,6 +135,8 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report) {
       }
       if (envelope.author_key() != device.my_key() && !known.count(envelope.record_id()))
         ++report.pulled;
+      // A new key must be in place before the records sealed under it.
+      DUET_RETURN_IF_ERROR(device.ApplyRekey(body.value(), envelope.author_key()));
       known.insert(envelope.record_id());
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});

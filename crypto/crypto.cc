@@ -256,6 +256,23 @@ std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
   return out;
 }
 
+std::string SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext) {
+  if (recipient_public_key.size() != crypto_box_PUBLICKEYBYTES) return {};
+  std::string out(plaintext.size() + crypto_box_SEALBYTES, '\0');
+  crypto_box_seal(reinterpret_cast<unsigned char*>(out.data()), U(plaintext), plaintext.size(),
+                  U(recipient_public_key));
+  return out;
+}
+
+std::optional<std::string> OpenSealed(const KxKeyPair& recipient, std::string_view sealed) {
+  if (sealed.size() < crypto_box_SEALBYTES) return std::nullopt;
+  std::string out(sealed.size() - crypto_box_SEALBYTES, '\0');
+  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(out.data()), U(sealed), sealed.size(),
+                           U(recipient.public_key), recipient.secret_key.data()) != 0)
+    return std::nullopt;
+  return out;
+}
+
 std::string SecretboxSeal(const SymmetricKey& key, std::string_view plaintext) {
   std::string out = RandomBytes(crypto_secretbox_NONCEBYTES);
   out.resize(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());

@@ -140,6 +140,10 @@ std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase);
 std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
                                                  std::string_view salt, std::uint64_t opslimit,
                                                  std::uint64_t memlimit);
+// crypto_box_seal: anonymous sealing to an X25519 public key (a kx key).
+std::string SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext);
+std::optional<std::string> OpenSealed(const KxKeyPair& recipient, std::string_view sealed);
+
 // crypto_secretbox (XSalsa20-Poly1305) with a random nonce prepended.
 std::string SecretboxSeal(const SymmetricKey& key, std::string_view plaintext);
 std::optional<std::string> SecretboxOpen(const SymmetricKey& key, std::string_view sealed);

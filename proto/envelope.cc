@@ -7,6 +7,7 @@ namespace duet::proto {
 std::string EnvelopeAssociatedData(const v1::RecordEnvelope& envelope) {
   std::string out = "duet/v1/record";
   out.append(envelope.couple_id()).append(envelope.record_id()).append(envelope.author_key());
+  out.append(envelope.key_id());
   return out;
 }
 
@@ -22,6 +23,7 @@ std::string EnvelopeShapeError(const v1::RecordEnvelope& envelope) {
   if (envelope.author_key().size() != kKeyBytes) return "author_key must be 32 bytes";
   if (envelope.nonce().size() != kNonceBytes) return "nonce must be 24 bytes";
   if (envelope.signature().size() != kSignatureBytes) return "signature must be 64 bytes";
+  if (envelope.key_id().size() != kKeyIdBytes) return "key_id must be 8 bytes";
   if (envelope.ciphertext().size() < kMinCiphertextBytes ||
       envelope.ciphertext().size() > kMaxCiphertextBytes)
     return "ciphertext must be 17 to 65536 bytes";

@@ -15,6 +15,7 @@ inline constexpr std::size_t kIdBytes = 16;          // couple_id, record_id, in
 inline constexpr std::size_t kKeyBytes = 32;         // public keys
 inline constexpr std::size_t kNonceBytes = 24;
 inline constexpr std::size_t kSignatureBytes = 64;
+inline constexpr std::size_t kKeyIdBytes = 8;
 inline constexpr std::size_t kMinCiphertextBytes = 17;
 inline constexpr std::size_t kMaxCiphertextBytes = 64 * 1024;
 inline constexpr std::size_t kMaxSealedInviteBytes = 1024;

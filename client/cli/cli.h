@@ -35,6 +35,7 @@ void SetupCheckins(CLI::App& root, Cli& cli);
 void SetupSync(CLI::App& root, Cli& cli);
 void SetupLock(CLI::App& root, Cli& cli);
 void SetupStatus(CLI::App& root, Cli& cli);
+void SetupRekey(CLI::App& root, Cli& cli);
 
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);

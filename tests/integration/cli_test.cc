@@ -318,6 +318,43 @@ TEST_F(CoupleTest, StatusOfAHealthyCouple) {
             std::string::npos);
 }
 
+TEST_F(CoupleTest, RekeyStartsANewEpochAndOlderRecordsStayReadable) {
+  Pair();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "2", "--note", "old epoch"}).exit_code, 0);
+  auto rekey = Duet("a", {"rekey"});
+  ASSERT_EQ(rekey.exit_code, 0) << rekey.err;
+  EXPECT_NE(rekey.out.find("new couple key"), std::string::npos) << rekey.out;
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "new epoch from alice"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "5", "--note", "new epoch from bob"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  for (const char* who : {"a", "b"}) {
+    auto list = Checkins(who);
+    ASSERT_EQ(list.size(), 3u) << who;
+    EXPECT_EQ(list[0]["note"], "old epoch");
+    EXPECT_EQ(list[2]["note"], "new epoch from bob");
+    auto status = nlohmann::json::parse(Duet(who, {"--json", "status"}).out);
+    EXPECT_TRUE(status["findings"].empty()) << status.dump();
+  }
+  // On the relay: the first record and the last two name different keys.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  sqlite3_prepare_v2(db, "SELECT envelope FROM records ORDER BY seq", -1, &read, nullptr);
+  std::vector<std::string> key_ids;
+  while (sqlite3_step(read) == SQLITE_ROW) {
+    v1::RecordEnvelope envelope;
+    envelope.ParseFromArray(sqlite3_column_blob(read, 0), sqlite3_column_bytes(read, 0));
+    key_ids.push_back(envelope.key_id());
+  }
+  sqlite3_finalize(read);
+  sqlite3_close(db);
+  ASSERT_EQ(key_ids.size(), 4u);  // check-in, rekey, check-in, check-in
+  EXPECT_EQ(key_ids[0], key_ids[1]) << "the rekey record is sealed under the old key";
+  EXPECT_NE(key_ids[1], key_ids[2]);
+  EXPECT_EQ(key_ids[2], key_ids[3]) << "Bob uses the new key too";
+}
+
 TEST_F(CoupleTest, InviteWorksOnce) {
   Pair();
   Init("c", "Carol");

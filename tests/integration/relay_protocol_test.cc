@@ -377,6 +377,7 @@ v1::RecordEnvelope SignedEnvelope(const crypto::SigningKeyPair& author, const st
   envelope.set_record_id(crypto::RandomBytes(16));
   envelope.set_author_key(author.public_key);
   envelope.set_nonce(crypto::RandomBytes(24));
+  envelope.set_key_id(crypto::RandomBytes(8));
   envelope.set_ciphertext(crypto::RandomBytes(256 + 16));
   envelope.set_signature(crypto::Sign(author, proto::EnvelopeSignedBytes(envelope)));
   return envelope;
