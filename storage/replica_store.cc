@@ -146,10 +146,12 @@ Status ReplicaStore::ApplyPulled(const std::vector<PulledRecord>& accepted,
   Transaction txn(*db_);
   DUET_RETURN_IF_ERROR(txn.Begin());
   // A record this device pushed comes back in the pull: keep the copy it has
-  // and just learn its sequence number.
+  // and just learn its sequence number. A record held already (a replay, at
+  // another number) changes nothing.
   auto insert = db_->Prepare(
       "INSERT INTO records (record_id, author_key, envelope, shared, relay_seq) "
-      "VALUES (?, ?, ?, 1, ?) ON CONFLICT(record_id) DO UPDATE SET relay_seq = excluded.relay_seq");
+      "VALUES (?, ?, ?, 1, ?) ON CONFLICT(record_id) DO UPDATE SET relay_seq = "
+      "coalesce(records.relay_seq, excluded.relay_seq)");
   if (!insert.ok()) return insert.error();
   for (const auto& record : accepted) {
     insert->BindBlob(1, record.record_id)

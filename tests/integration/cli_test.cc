@@ -286,6 +286,22 @@ TEST_F(CoupleTest, RecordDeletedOnTheRelayIsReportedAndTheRestApplies) {
   EXPECT_NE(alice.err.find("withholding"), std::string::npos) << alice.err;
 }
 
+TEST_F(CoupleTest, RecordDuplicatedOnTheRelayHasNoEffect) {
+  Pair();
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", "once"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "twice?"}).exit_code, 0);
+  // An operator drops the uniqueness guard and replays Alice's first record.
+  RelaySql(
+      "DROP INDEX records_by_couple_record;"
+      "INSERT INTO records (couple_id, seq, record_id, author_key, envelope) "
+      "SELECT couple_id, 3, record_id, author_key, envelope FROM records WHERE seq = 1;");
+  auto sync = Duet("b", {"sync"});
+  EXPECT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_EQ(Checkins("b").size(), 2u);
+  auto status = nlohmann::json::parse(Duet("b", {"--json", "status"}).out);
+  EXPECT_TRUE(status["findings"].empty()) << status.dump();
+}
+
 TEST_F(CoupleTest, RecordsSwappedOnTheRelayAreReportedAsReordered) {
   Pair();
   ASSERT_EQ(Duet("a", {"checkin", "--mood", "1", "--note", "first"}).exit_code, 0);
