@@ -35,7 +35,7 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   v1::Frame auth;
   auth.mutable_authenticate()->set_device_key(device.keys().identity.public_key);
   auth.mutable_authenticate()->set_signature(crypto::Sign(
-      device.keys().identity, net::AuthTranscript(server_hello.challenge(),
+      device.keys().identity, net::AuthTranscript(session->client_->channel_hash(), server_hello.challenge(),
                                                   server_hello.relay_key(),
                                                   device.keys().identity.public_key)));
   auto ok = session->Call(std::move(auth));

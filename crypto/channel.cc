@@ -10,13 +10,18 @@ const unsigned char* U(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+std::string TranscriptHash(std::string_view client_hello, std::string_view relay_ephemeral,
+                           std::string_view relay_static) {
+  std::string transcript = "duet/v1/channel";
+  transcript.append(client_hello).append(relay_ephemeral).append(relay_static);
+  return Hash(32, transcript);
+}
+
 // okm = BLAKE2b-512(key = h, ee_rx || ee_tx || es_rx || es_tx), in the relay's roles.
 ChannelKeys DeriveKeys(std::string_view client_hello, std::string_view relay_ephemeral,
                        std::string_view relay_static, const SessionKeys& ee,
                        const SessionKeys& es) {
-  std::string transcript = "duet/v1/channel";
-  transcript.append(client_hello).append(relay_ephemeral).append(relay_static);
-  const std::string h = Hash(32, transcript);
+  const std::string h = TranscriptHash(client_hello, relay_ephemeral, relay_static);
   std::string material;
   material.append(ee.rx.view()).append(ee.tx.view()).append(es.rx.view()).append(es.tx.view());
   std::string okm = Hash(64, material, h);
@@ -105,6 +110,7 @@ Result<std::string> ClientHandshake::Finish(std::string_view server_hello,
   SessionKeys ee_relay{ee->tx, ee->rx};
   SessionKeys es_relay{es->tx, es->rx};
   ChannelKeys keys = DeriveKeys(Hello(), relay_ephemeral, relay_static, ee_relay, es_relay);
+  transcript_hash_ = TranscriptHash(Hello(), relay_ephemeral, relay_static);
   if (!receiver->Start(keys.relay_to_client, header))
     return MakeError(ErrorKind::kProtocol, "the relay sent an invalid stream header");
   return sender->Start(keys.client_to_relay);
@@ -120,6 +126,7 @@ std::optional<RelayHandshake> RespondToHello(const KxKeyPair& relay_static,
   if (!ee || !es) return std::nullopt;
   RelayHandshake out;
   out.keys = DeriveKeys(client_hello, ephemeral.public_key, relay_static.public_key, *ee, *es);
+  out.transcript_hash = TranscriptHash(client_hello, ephemeral.public_key, relay_static.public_key);
   out.server_hello = std::string(kMagic);
   out.server_hello.push_back(kChannelVersion);
   out.server_hello.append(ephemeral.public_key).append(relay_static.public_key);

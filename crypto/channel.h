@@ -75,9 +75,13 @@ class ClientHandshake {
   Result<std::string> Finish(std::string_view server_hello, const std::string& pinned,
                              std::string* relay_key, StreamSender* sender,
                              StreamReceiver* receiver);
+  // After Finish: the 32-byte transcript hash h, which the device signs to
+  // bind its identity to this very connection.
+  const std::string& transcript_hash() const { return transcript_hash_; }
 
  private:
   KxKeyPair ephemeral_;
+  std::string transcript_hash_;
 };
 
 // The relay's answer to message 1 (already checked with IsClientHello): it
@@ -86,6 +90,7 @@ class ClientHandshake {
 struct RelayHandshake {
   std::string server_hello;
   ChannelKeys keys;
+  std::string transcript_hash;  // h, as the client computes it
 };
 std::optional<RelayHandshake> RespondToHello(const KxKeyPair& relay_static,
                                              std::string_view client_hello, StreamSender* sender);

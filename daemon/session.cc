@@ -98,6 +98,7 @@ bool Session::AdvanceHandshake() {
       return false;
     }
     client_to_relay_ = answer->keys.client_to_relay;
+    channel_hash_ = answer->transcript_hash;
     handshake_bytes_.erase(0, crypto::kClientHelloBytes);
     phase_ = Phase::kChannelHeader;
     queued_bytes_ += answer->server_hello.size();
@@ -221,7 +222,8 @@ void Session::HandleAuthenticate(const v1::Frame& frame) {
   if (auth.device_key().size() != proto::kKeyBytes ||
       auth.signature().size() != proto::kSignatureBytes ||
       !crypto::Verify(auth.device_key(),
-                      net::AuthTranscript(challenge_, context_.relay_keys.public_key, auth.device_key()),
+                      net::AuthTranscript(channel_hash_, challenge_, context_.relay_keys.public_key,
+                                          auth.device_key()),
                       auth.signature()))
     return Fail(id, v1::ERROR_CODE_AUTH_FAILED, "device signature did not verify");
   device_key_ = auth.device_key();

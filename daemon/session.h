@@ -88,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   crypto::StreamSender sender_;
   crypto::StreamReceiver receiver_;
   crypto::SymmetricKey client_to_relay_;
+  std::string channel_hash_;
   std::array<char, 16 * 1024> read_buffer_{};
   std::deque<std::string> write_queue_;
   std::size_t queued_bytes_ = 0;

@@ -57,10 +57,10 @@ Result<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero) {
   return endpoint;
 }
 
-std::string AuthTranscript(std::string_view challenge, std::string_view relay_key,
-                           std::string_view device_key) {
+std::string AuthTranscript(std::string_view channel_hash, std::string_view challenge,
+                           std::string_view relay_key, std::string_view device_key) {
   std::string transcript = "duet/v1/auth";
-  transcript.append(challenge).append(relay_key).append(device_key);
+  transcript.append(channel_hash).append(challenge).append(relay_key).append(device_key);
   return transcript;
 }
 

@@ -16,6 +16,7 @@ struct FramedClient::Impl {
   crypto::StreamSender sender;
   crypto::StreamReceiver receiver;
   std::string relay_key;
+  std::string channel_hash;
   bool broken = false;
 
   // Runs one asynchronous operation until it completes or `timeout` passes;
@@ -55,6 +56,7 @@ FramedClient::~FramedClient() {
 }
 
 const std::string& FramedClient::relay_key() const { return impl_->relay_key; }
+const std::string& FramedClient::channel_hash() const { return impl_->channel_hash; }
 
 Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endpoint,
                                                             std::chrono::milliseconds timeout,
@@ -100,6 +102,7 @@ Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endp
     impl->broken = true;
     return MakeError(header.error().kind, "relay " + endpoint.ToString() + " " + header.error().message);
   }
+  impl->channel_hash = handshake.transcript_hash();
   ec = impl->RunWithDeadline(
       [&](auto handler) { asio::async_write(impl->socket, asio::buffer(header.value()), handler); },
       timeout);

@@ -36,9 +36,10 @@ struct Endpoint {
 // names the bad input and says what is expected.
 Result<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero = false);
 
-// The exact bytes a device signs to authenticate (docs/protocol.md §3).
-std::string AuthTranscript(std::string_view challenge, std::string_view relay_key,
-                           std::string_view device_key);
+// The exact bytes a device signs to authenticate (docs/protocol.md §3):
+// bound to the channel's handshake transcript and the relay's challenge.
+std::string AuthTranscript(std::string_view channel_hash, std::string_view challenge,
+                           std::string_view relay_key, std::string_view device_key);
 
 // A one-line description of an Error frame, e.g. "invite expired (INVITE_EXPIRED)".
 std::string DescribeError(const v1::Error& error);
@@ -55,6 +56,8 @@ class FramedClient {
   ~FramedClient();
 
   const std::string& relay_key() const;
+  // The channel handshake's transcript hash h (32 bytes).
+  const std::string& channel_hash() const;
 
   Status Send(const v1::Frame& frame, std::chrono::milliseconds timeout);
   // The next frame from the peer, whatever its request_id.

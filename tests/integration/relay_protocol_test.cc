@@ -29,7 +29,7 @@ void SayHelloAndAuthenticate(net::FramedClient& client, const crypto::SigningKey
   v1::Frame auth;
   auth.mutable_authenticate()->set_device_key(device.public_key);
   auth.mutable_authenticate()->set_signature(crypto::Sign(
-      device, net::AuthTranscript(server->server_hello().challenge(),
+      device, net::AuthTranscript(client.channel_hash(), server->server_hello().challenge(),
                                   server->server_hello().relay_key(), device.public_key)));
   auto ok = client.Call(auth, 5s);
   ASSERT_TRUE(ok.ok() && ok->has_auth_ok());
@@ -256,13 +256,30 @@ TEST_F(RelayProtocolTest, SignatureOverAnotherChallengeIsRefused) {
   v1::Frame auth;
   auth.mutable_authenticate()->set_device_key(device.public_key);
   auth.mutable_authenticate()->set_signature(crypto::Sign(
-      device, net::AuthTranscript(std::string(32, 'x'), server->server_hello().relay_key(),
+      device, net::AuthTranscript(client->channel_hash(), std::string(32, 'x'),
+                                  server->server_hello().relay_key(),
                                   device.public_key)));
   auto reply = client->Call(auth, 5s);
   ASSERT_TRUE(reply.ok());
   ASSERT_TRUE(reply->has_error());
   EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_AUTH_FAILED);
   ExpectRelayServes();
+}
+
+TEST_F(RelayProtocolTest, SignatureBoundToAnotherChannelIsRefused) {
+  auto device = crypto::SigningKeyPair::Generate();
+  auto client = Connect();
+  auto server = client->Call(Hello(), 5s);
+  ASSERT_TRUE(server.ok() && server->has_server_hello());
+  v1::Frame auth;
+  auth.mutable_authenticate()->set_device_key(device.public_key);
+  auth.mutable_authenticate()->set_signature(crypto::Sign(
+      device, net::AuthTranscript(std::string(32, 'x'), server->server_hello().challenge(),
+                                  server->server_hello().relay_key(), device.public_key)));
+  auto reply = client->Call(auth, 5s);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->has_error());
+  EXPECT_EQ(reply->error().code(), v1::ERROR_CODE_AUTH_FAILED);
 }
 
 TEST_F(RelayProtocolTest, UnpairedDeviceCannotPushOrPull) {

@@ -32,12 +32,14 @@ TEST(Endpoint, RejectsBadInputWithAHint) {
 }
 
 TEST(Endpoint, AuthTranscriptIsTheSpecifiedLayout) {
-  std::string t = AuthTranscript(std::string(32, 'c'), std::string(32, 'r'), std::string(32, 'd'));
-  ASSERT_EQ(t.size(), 108u);
+  std::string t = AuthTranscript(std::string(32, 'h'), std::string(32, 'c'), std::string(32, 'r'),
+                                 std::string(32, 'd'));
+  ASSERT_EQ(t.size(), 140u);
   EXPECT_EQ(t.substr(0, 12), "duet/v1/auth");
-  EXPECT_EQ(t.substr(12, 32), std::string(32, 'c'));
-  EXPECT_EQ(t.substr(44, 32), std::string(32, 'r'));
-  EXPECT_EQ(t.substr(76, 32), std::string(32, 'd'));
+  EXPECT_EQ(t.substr(12, 32), std::string(32, 'h'));
+  EXPECT_EQ(t.substr(44, 32), std::string(32, 'c'));
+  EXPECT_EQ(t.substr(76, 32), std::string(32, 'r'));
+  EXPECT_EQ(t.substr(108, 32), std::string(32, 'd'));
 }
 
 }  // namespace
