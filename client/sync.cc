@@ -100,16 +100,21 @@ Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
   return Status::Ok();
 }
 
-Status PullNew(Device& device, RelaySession& session, SyncReport& report) {
+// Pulls the log after the cursor. With `rescan`, reads the whole log again
+// instead, taking only records not held yet (a record the relay had lost
+// may be back) and leaving the cursor and the refusals as they were.
+Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool rescan = false) {
   auto held = device.store().AllRecords();
   if (!held.ok()) return held.error();
   std::set<std::string> known;
   for (const auto& record : held.value()) known.insert(record.record_id);
+  std::uint64_t after = 0;
   for (;;) {
     auto cursor = device.store().Cursor();
     if (!cursor.ok()) return cursor.error();
+    if (!rescan) after = cursor.value();
     v1::Frame request;
-    request.mutable_pull()->set_after_seq(cursor.value());
+    request.mutable_pull()->set_after_seq(after);
     request.mutable_pull()->set_limit(proto::kMaxPullLimit);
     auto reply = session.Call(std::move(request));
     if (!reply.ok()) return reply.error();
@@ -118,14 +123,16 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report) {
     const auto& batch = reply->record_batch();
     std::vector<storage::PulledRecord> accepted;
     std::vector<storage::RejectedRecord> rejected;
-    std::uint64_t last = cursor.value();
+    std::uint64_t last = after;
     for (const auto& stored : batch.records()) {
       if (stored.seq() <= last)
         return MakeError(ErrorKind::kProtocol, "relay sent records out of order");
       last = stored.seq();
       const auto& envelope = stored.envelope();
+      if (rescan && known.count(envelope.record_id())) continue;
       auto body = device.VerifyIncoming(envelope);
       if (!body.ok()) {
+        if (rescan) continue;  // refused already when it was first pulled
         rejected.push_back({stored.seq(), envelope.record_id(), body.error().message});
         ++report.refused;
         report.warnings.push_back("refused record #" + std::to_string(stored.seq()) +
@@ -141,8 +148,13 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report) {
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
     }
-    if (last != cursor.value())
+    if (rescan) {
+      if (!accepted.empty())
+        DUET_RETURN_IF_ERROR(device.store().ApplyPulled(accepted, {}, cursor.value()));
+      after = last;
+    } else if (last != cursor.value()) {
       DUET_RETURN_IF_ERROR(device.store().ApplyPulled(accepted, rejected, last));
+    }
     if (!batch.more() || batch.records_size() == 0) return Status::Ok();
   }
 }
@@ -204,6 +216,10 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   }
   DUET_RETURN_IF_ERROR(PushOutbox(device, *session.value(), report));
   DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report));
+  // A gap in a chain: fetch what is missing, in case the relay has it after all.
+  auto chains = device.CheckChains();
+  if (!chains.ok()) return chains.error();
+  if (chains->gaps > 0) DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report, /*rescan=*/true));
   DUET_RETURN_IF_ERROR(ReportChainFindings(device, report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())

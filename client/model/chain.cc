@@ -18,7 +18,7 @@ std::string ShortId(const std::string& record_id) {
 
 // Findings for one author's chain; returns its contiguous head.
 ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::string& who,
-                   std::vector<std::string>& findings) {
+                   std::vector<std::string>& findings, std::size_t& gaps) {
   std::map<std::uint64_t, std::vector<const ChainEntry*>> by_seq;
   for (const ChainEntry* e : chain) by_seq[e->author_seq].push_back(e);
   ChainHead head;
@@ -26,6 +26,7 @@ ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::strin
   for (const auto& [seq, records] : by_seq) {
     if (seq == 0) continue;  // private or unchained: not part of the log
     if (seq > expected) {
+      ++gaps;
       findings.push_back(who + " record" + (seq - expected > 1 ? "s #" : " #") +
                          std::to_string(expected) +
                          (seq - expected > 1 ? "-#" + std::to_string(seq - 1) : "") +
@@ -78,8 +79,8 @@ ChainReport CheckChains(const std::vector<ChainEntry>& entries, const std::strin
     else if (e.author_key == partner_key) theirs.push_back(&e);
   }
   ChainReport report;
-  report.my_head = CheckOne(mine, my_label, report.findings);
-  report.partner_head = CheckOne(theirs, partner_name + "'s", report.findings);
+  report.my_head = CheckOne(mine, my_label, report.findings, report.gaps);
+  report.partner_head = CheckOne(theirs, partner_name + "'s", report.findings, report.gaps);
 
   // Withholding: the partner's latest record says it had pulled the log up
   // to relay_cursor, yet its view of my chain stops before records of mine

@@ -34,6 +34,7 @@ struct ChainHead {
 
 struct ChainReport {
   std::vector<std::string> findings;  // one line each, naming the records
+  std::size_t gaps = 0;               // runs of missing records, either author
   ChainHead my_head;
   ChainHead partner_head;
 };

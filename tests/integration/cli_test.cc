@@ -286,6 +286,23 @@ TEST_F(CoupleTest, RecordDeletedOnTheRelayIsReportedAndTheRestApplies) {
   EXPECT_NE(alice.err.find("withholding"), std::string::npos) << alice.err;
 }
 
+TEST_F(CoupleTest, MissingRecordIsFetchedWhenTheRelayHasItAgain) {
+  Pair();
+  for (const char* note : {"one", "two", "three"})
+    ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", note}).exit_code, 0);
+  RelaySql("CREATE TABLE kept AS SELECT * FROM records WHERE seq = 2; DELETE FROM records WHERE seq = 2;");
+  EXPECT_EQ(Duet("b", {"sync"}).exit_code, 1);
+  ASSERT_EQ(Checkins("b").size(), 2u);
+  RelaySql("INSERT INTO records SELECT * FROM kept;");  // back, below Bob's cursor
+  auto sync = Duet("b", {"sync"});
+  EXPECT_EQ(sync.exit_code, 0) << sync.err;
+  auto list = Checkins("b");
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[1]["note"], "two");
+  auto status = nlohmann::json::parse(Duet("b", {"--json", "status"}).out);
+  EXPECT_TRUE(status["findings"].empty()) << "the gap closed: " << status.dump();
+}
+
 TEST_F(CoupleTest, RecordDuplicatedOnTheRelayHasNoEffect) {
   Pair();
   ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", "once"}).exit_code, 0);

@@ -46,6 +46,7 @@ TEST(ChainCheck, GapIsReportedAndTheHeadStopsBeforeIt) {
   ASSERT_EQ(report.findings.size(), 1u);
   EXPECT_EQ(report.findings[0].find("Sam's record #2 missing"), 0u) << report.findings[0];
   EXPECT_EQ(report.partner_head.seq, 1u);
+  EXPECT_EQ(report.gaps, 1u);
 }
 
 TEST(ChainCheck, SeveralMissingAreNamedAsARange) {
