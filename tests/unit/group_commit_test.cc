@@ -9,14 +9,24 @@
 namespace duet::daemon {
 namespace {
 
-TEST(GroupCommit, ManyJobsShareCommitsAndAllComplete) {
-  testing::TempDir dir;
-  auto store = storage::RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  asio::io_context io;
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = storage::RelayStore::Open(dir_.File("r.db"), true);
+    ASSERT_TRUE(store.ok());
+    commit_ = std::make_unique<GroupCommit>(std::move(store).value(), io_);
+  }
+
+  testing::TempDir dir_;
+  asio::io_context io_;
   // Keeps run_one() waiting for the store thread's completions.
-  auto guard = asio::make_work_guard(io);
-  GroupCommit commit(std::move(store).value(), io);
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  std::unique_ptr<GroupCommit> commit_;
+};
+
+TEST_F(GroupCommitTest, ManyJobsShareCommitsAndAllComplete) {
+  GroupCommit& commit = *commit_;
+  asio::io_context& io = io_;
   constexpr int kJobs = 500;
   int completed = 0;
   std::vector<std::uint64_t> seqs(kJobs);
@@ -41,14 +51,9 @@ TEST(GroupCommit, ManyJobsShareCommitsAndAllComplete) {
   for (int i = 0; i < kJobs; ++i) EXPECT_EQ(seqs[i], static_cast<std::uint64_t>(i + 1));
 }
 
-TEST(GroupCommit, AFailedJobLeavesNothingAndSparesItsBatch) {
-  testing::TempDir dir;
-  auto store = storage::RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  asio::io_context io;
-  // Keeps run_one() waiting for the store thread's completions.
-  auto guard = asio::make_work_guard(io);
-  GroupCommit commit(std::move(store).value(), io);
+TEST_F(GroupCommitTest, AFailedJobLeavesNothingAndSparesItsBatch) {
+  GroupCommit& commit = *commit_;
+  asio::io_context& io = io_;
   std::vector<bool> outcomes;
   auto append = [](const std::string& id, bool then_fail) {
     return [id, then_fail](storage::RelayStore& s) -> Status {
