@@ -307,10 +307,15 @@ void Session::HandleCreateInvite(std::uint64_t id, const v1::CreateInvite& reque
 
 namespace {
 
-// Why an invite cannot be used now, or UNSPECIFIED when it can.
-v1::ErrorCode InviteProblem(const std::optional<storage::InviteRow>& invite) {
+// Why `device` cannot use an invite now, or UNSPECIFIED when it can. The
+// device that answered it may come back (a join interrupted after the relay
+// paired it but before the device saved its partner).
+v1::ErrorCode InviteProblem(const std::optional<storage::InviteRow>& invite,
+                            const std::string& device) {
   if (!invite) return v1::ERROR_CODE_INVITE_NOT_FOUND;
-  if (invite->answered) return v1::ERROR_CODE_INVITE_USED;
+  if (invite->answered) {
+    return invite->answerer_key == device ? v1::ERROR_CODE_UNSPECIFIED : v1::ERROR_CODE_INVITE_USED;
+  }
   if (invite->expires_at <= Now()) return v1::ERROR_CODE_INVITE_EXPIRED;
   return v1::ERROR_CODE_UNSPECIFIED;
 }
@@ -350,10 +355,10 @@ void Session::WithInvite(std::uint64_t id, const std::string& invite_id,
 }
 
 void Session::HandleFetchInvite(std::uint64_t id, const v1::FetchInvite& request) {
-  if (!couple_id_.empty())
-    return ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
   WithInvite(id, request.invite_id(), [this, id](const std::optional<storage::InviteRow>& invite) {
-    const v1::ErrorCode problem = InviteProblem(invite);
+    if (!couple_id_.empty() && !(invite && invite->couple_id == couple_id_))
+      return ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
+    const v1::ErrorCode problem = InviteProblem(invite, device_key_);
     if (problem != v1::ERROR_CODE_UNSPECIFIED)
       return ReplyError(id, problem, InviteProblemText(problem));
     v1::Frame reply;
@@ -363,8 +368,6 @@ void Session::HandleFetchInvite(std::uint64_t id, const v1::FetchInvite& request
 }
 
 void Session::HandleAnswerInvite(std::uint64_t id, const v1::AnswerInvite& request) {
-  if (!couple_id_.empty())
-    return ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
   if (request.invite_id().size() != proto::kIdBytes || request.sealed_answer().empty() ||
       request.sealed_answer().size() > proto::kMaxSealedInviteBytes)
     return ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "malformed answer");
@@ -373,25 +376,32 @@ void Session::HandleAnswerInvite(std::uint64_t id, const v1::AnswerInvite& reque
   auto couple = std::make_shared<std::string>();
   WithStore(
       [invite_id = request.invite_id(), answer = request.sealed_answer(), device = device_key_,
-       problem, couple](storage::RelayStore& store) -> Status {
+       paired_to = couple_id_, problem, couple](storage::RelayStore& store) -> Status {
         auto found = store.FindInvite(invite_id);
         if (!found.ok()) return found.error();
-        *problem = InviteProblem(found.value());
+        if (!paired_to.empty() && !(found.value() && found.value()->couple_id == paired_to)) {
+          *problem = v1::ERROR_CODE_ALREADY_PAIRED;
+          return Status::Ok();
+        }
+        *problem = InviteProblem(found.value(), device);
         if (*problem != v1::ERROR_CODE_UNSPECIFIED) return Status::Ok();
         if (found.value()->creator_key == device) {
           *problem = v1::ERROR_CODE_INVALID_ARGUMENT;
           return Status::Ok();
         }
         *couple = found.value()->couple_id;
+        if (found.value()->answered) return Status::Ok();  // this device, again
         return store.AnswerInvite(invite_id, device, answer);
       },
       [this, id, problem, couple](const Status& status) {
         if (!status.ok()) return ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not pair");
         if (*problem == v1::ERROR_CODE_INVALID_ARGUMENT)
           return ReplyError(id, *problem, "a device cannot answer its own invite");
+        if (*problem == v1::ERROR_CODE_ALREADY_PAIRED)
+          return ReplyError(id, *problem, "this device is already paired");
         if (*problem != v1::ERROR_CODE_UNSPECIFIED)
           return ReplyError(id, *problem, InviteProblemText(*problem));
-        JoinCouple(*couple);
+        if (couple_id_.empty()) JoinCouple(*couple);
         v1::Frame reply;
         reply.mutable_paired()->set_couple_id(*couple);
         Reply(id, std::move(reply));

@@ -112,7 +112,7 @@ Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
 Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {
   auto stmt_or = Cached(
       "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
-      "sealed_answer FROM invites WHERE invite_id = ?");
+      "sealed_answer, answerer_key FROM invites WHERE invite_id = ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, invite_id);
@@ -127,6 +127,7 @@ Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invit
   invite.expires_at = stmt->ColumnInt(3);
   invite.answered = stmt->ColumnInt(4) != 0;
   invite.sealed_answer = stmt->ColumnBlob(5);
+  invite.answerer_key = stmt->ColumnBlob(6);
   return std::optional<InviteRow>(std::move(invite));
 }
 

@@ -27,6 +27,7 @@ struct InviteRow {
   std::string sealed_offer;
   std::int64_t expires_at = 0;
   bool answered = false;
+  std::string answerer_key;
   std::string sealed_answer;
 };
 

@@ -388,6 +388,28 @@ TEST_F(CoupleTest, RekeyStartsANewEpochAndOlderRecordsStayReadable) {
   EXPECT_EQ(key_ids[2], key_ids[3]) << "Bob uses the new key too";
 }
 
+TEST_F(CoupleTest, AJoinInterruptedBeforeSavingCanBeRepeated) {
+  Init("a", "Alice");
+  Init("b", "Bob");
+  auto invite = Duet("a", {"invite"});
+  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  // Bob's device as it was before the join: as if it crashed after the relay
+  // paired it but before it saved anything.
+  std::filesystem::copy(dir_.File("b"), dir_.File("b-before"), std::filesystem::copy_options::recursive);
+  auto first = Duet("b", {"--json", "join", code});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::filesystem::remove_all(dir_.File("b"));
+  std::filesystem::rename(dir_.File("b-before"), dir_.File("b"));
+  auto again = Duet("b", {"--json", "join", code});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["safety_number"],
+            nlohmann::json::parse(first.out)["safety_number"]);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "made it"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  EXPECT_EQ(Checkins("b")[0]["note"], "made it");
+}
+
 TEST_F(CoupleTest, InviteWorksOnce) {
   Pair();
   Init("c", "Carol");
