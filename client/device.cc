@@ -25,6 +25,7 @@ constexpr char kCoupleId[] = "couple.id";
 constexpr char kPartnerName[] = "partner.name";
 constexpr char kPartnerSignKey[] = "partner.sign_key";
 constexpr char kPartnerKxKey[] = "partner.kx_key";
+constexpr char kVerifiedSafetyNumber[] = "partner.verified_safety_number";
 constexpr char kChainSeq[] = "chain.seq";
 constexpr char kChainHead[] = "chain.head";
 constexpr char kPartnerHeadSeq[] = "partner.head_seq";
@@ -165,6 +166,20 @@ Status Device::PinRelay(const net::Endpoint& relay, const std::string& relay_key
 }
 
 std::optional<std::string> Device::couple_id() { return Meta(kCoupleId); }
+
+std::string Device::safety_number() {
+  auto p = partner();
+  return p ? SafetyNumber(my_key(), p->sign_key) : std::string();
+}
+
+bool Device::safety_number_verified() {
+  const std::string number = safety_number();
+  return !number.empty() && Meta(kVerifiedSafetyNumber) == number;
+}
+
+Status Device::MarkSafetyNumberVerified() {
+  return store_->SetMeta(kVerifiedSafetyNumber, safety_number());
+}
 
 std::optional<Partner> Device::partner() {
   auto name = Meta(kPartnerName);

@@ -61,6 +61,12 @@ class Device {
   std::optional<std::string> couple_id();
   std::optional<Partner> partner();
   bool paired() { return couple_id().has_value() && keys_.couple_key.has_value(); }
+  // The safety number of this device and the partner (empty when unpaired),
+  // and whether the two of them compared it in person. A comparison counts
+  // only for the keys it was made with.
+  std::string safety_number();
+  bool safety_number_verified();
+  Status MarkSafetyNumberVerified();
 
   // Remembers an invite this device created, until the partner answers it.
   Status SetPendingInvite(const crypto::SymmetricKey& secret);

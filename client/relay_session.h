@@ -30,8 +30,6 @@ class RelaySession {
   // Sends a request and returns the relay's answer. An Error frame becomes an
   // Error of kind kRefused; `*refusal` (if given) receives its code.
   Result<v1::Frame> Call(v1::Frame request, RelayRefusal* refusal = nullptr);
-  // Records the relay sent on its own while we waited.
-  std::deque<v1::Frame> TakeDelivered() { return client_->TakeUnsolicited(); }
 
   const std::string& relay_key() const { return relay_key_; }
   const std::string& couple_id() const { return couple_id_; }

@@ -13,12 +13,10 @@ namespace {
 
 constexpr std::size_t kPushBytesBudget = proto::kMaxFrameBytes / 2;
 
-std::string PinnedKeyOrEmpty(Device& device) { return device.pinned_relay_key().value_or(""); }
-
 // Opens a session to the device's relay and pins the relay's key on first use.
 Result<std::unique_ptr<RelaySession>> OpenHome(Device& device, std::chrono::milliseconds timeout) {
   const net::Endpoint relay = device.relay();
-  const std::string pinned = PinnedKeyOrEmpty(device);
+  const std::string pinned = device.pinned_relay_key().value_or("");
   auto session = RelaySession::Open(device, relay, pinned, timeout);
   if (!session.ok()) return session;
   if (pinned.empty()) DUET_RETURN_IF_ERROR(device.PinRelay(relay, session.value()->relay_key()));
@@ -257,6 +255,11 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
   return CreatedInvite{FormatInviteCode(code), reply->invite_created().expires_at()};
 }
 
+Error InviteUsedAlready() {
+  return MakeError(ErrorKind::kRefused,
+                   "this invite code was used already; ask your partner for a new one");
+}
+
 Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
                                 std::chrono::milliseconds timeout) {
   auto code = ParseInviteCode(code_text);
@@ -282,8 +285,7 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
                          "the relay at " + relay->ToString() +
                              " does not know this invite code; check it, or ask your partner for a new one");
       case v1::ERROR_CODE_INVITE_USED:
-        return MakeError(ErrorKind::kRefused,
-                         "this invite code was used already; ask your partner for a new one");
+        return InviteUsedAlready();
       case v1::ERROR_CODE_INVITE_EXPIRED:
         return MakeError(ErrorKind::kRefused,
                          "this invite code has expired; ask your partner for a new one");
@@ -304,16 +306,14 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
       SealIdentity(keys, PairingRole::kJoiner, MyIdentity(device)));
   auto paired = session.value()->Call(std::move(answer), &refusal);
   if (!paired.ok()) {
-    if (refusal.code == v1::ERROR_CODE_INVITE_USED)
-      return MakeError(ErrorKind::kRefused,
-                       "this invite code was used already; ask your partner for a new one");
+    if (refusal.code == v1::ERROR_CODE_INVITE_USED) return InviteUsedAlready();
     return paired.error();
   }
   if (!paired->has_paired() || paired->paired().couple_id() != keys.couple_id)
     return MakeError(ErrorKind::kProtocol, "relay confirmed pairing for another couple");
   DUET_RETURN_IF_ERROR(FinishPairing(device, code->secret, partner.value(), PairingRole::kJoiner));
   DUET_RETURN_IF_ERROR(device.PinRelay(relay.value(), code->relay_key));
-  return JoinedCouple{partner->name(), SafetyNumber(device.my_key(), partner->sign_key())};
+  return JoinedCouple{partner->name(), device.safety_number()};
 }
 
 }  // namespace duet::client

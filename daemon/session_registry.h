@@ -52,14 +52,15 @@ class SessionRegistry {
   }
   // Connections per source address that have not authenticated yet: a
   // stranger cannot hold more than a few handshakes open.
-  std::size_t Unauthenticated(const std::string& address) const;
-  std::size_t FromAddress(const std::string& address) const;
+  std::size_t Unauthenticated(const std::string& address) const { return CountFrom(address, true); }
+  std::size_t FromAddress(const std::string& address) const { return CountFrom(address, false); }
   std::size_t open_sessions() const {
     return static_cast<std::size_t>(
         std::count_if(all_.begin(), all_.end(), [](const auto& w) { return !w.expired(); }));
   }
 
  private:
+  std::size_t CountFrom(const std::string& address, bool only_unauthenticated) const;
   static void Prune(std::vector<std::weak_ptr<Session>>& sessions) {
     sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
                                   [](const auto& w) { return w.expired(); }),

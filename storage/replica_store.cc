@@ -93,13 +93,6 @@ Status ReplicaStore::SetMetas(const std::vector<std::pair<std::string, std::stri
   return txn.Commit();
 }
 
-Status ReplicaStore::DeleteMeta(const std::string& key) {
-  auto stmt = db_->Prepare("DELETE FROM meta WHERE key = ?");
-  if (!stmt.ok()) return stmt.error();
-  stmt->BindText(1, key);
-  return stmt->Run();
-}
-
 Status ReplicaStore::AddLocal(const ReplicaRecord& record) {
   Transaction txn(*db_);
   DUET_RETURN_IF_ERROR(txn.Begin());

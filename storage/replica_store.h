@@ -51,7 +51,6 @@ class ReplicaStore {
   Status SetMeta(const std::string& key, const std::string& value);
   // Several settings in one transaction: all of them or none.
   Status SetMetas(const std::vector<std::pair<std::string, std::string>>& entries);
-  Status DeleteMeta(const std::string& key);
 
   // Stores a record this device wrote; a shared one is also queued for push.
   Status AddLocal(const ReplicaRecord& record);

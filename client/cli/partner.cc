@@ -4,8 +4,6 @@
 namespace duet::client::cli {
 namespace {
 
-constexpr char kVerifiedKey[] = "partner.verified_safety_number";
-
 int RunPartner(const Cli& cli, bool verify) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
@@ -20,15 +18,11 @@ int RunPartner(const Cli& cli, bool verify) {
                           "not paired yet; run `duet invite`, or `duet join CODE` with your "
                           "partner's code"));
   }
-  const std::string safety = SafetyNumber(d.my_key(), partner->sign_key);
+  const std::string safety = d.safety_number();
   if (verify) {
-    if (Status saved = d.store().SetMeta(kVerifiedKey, safety); !saved.ok())
-      return Fail(saved.error());
+    if (Status saved = d.MarkSafetyNumberVerified(); !saved.ok()) return Fail(saved.error());
   }
-  // Verification is of these exact keys: a number recorded for other keys
-  // does not count.
-  auto recorded = d.store().GetMeta(kVerifiedKey);
-  const bool verified = recorded.ok() && recorded.value() && *recorded.value() == safety;
+  const bool verified = d.safety_number_verified();
   if (cli.json) {
     PrintJson({{"name", partner->name}, {"safety_number", safety}, {"verified", verified}});
     return 0;

@@ -10,13 +10,7 @@ int RunStatus(const Cli& cli) {
   Device& d = *device.value();
   auto partner = d.partner();
   const bool paired = d.paired() && partner.has_value();
-  std::string safety;
-  bool verified = false;
-  if (paired) {
-    safety = SafetyNumber(d.my_key(), partner->sign_key);
-    auto recorded = d.store().GetMeta("partner.verified_safety_number");
-    verified = recorded.ok() && recorded.value() && *recorded.value() == safety;
-  }
+  const bool verified = paired && d.safety_number_verified();
   auto queued = d.store().Outbox();
   if (!queued.ok()) return Fail(queued.error());
   auto refused = d.store().Rejected();

@@ -19,7 +19,7 @@ int RunSync(const Cli& cli) {
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
   std::optional<std::string> safety;
   if (report->paired_with && d.partner())
-    safety = SafetyNumber(d.my_key(), d.partner()->sign_key);
+    safety = d.safety_number();
   if (cli.json) {
     PrintJson({{"sent", report->pushed},
                {"received", report->pulled},
