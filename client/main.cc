@@ -13,6 +13,8 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupCheckin,  duet::client::cli::SetupCheckins,
     duet::client::cli::SetupSync,     duet::client::cli::SetupLock,
     duet::client::cli::SetupStatus,   duet::client::cli::SetupRekey,
+    duet::client::cli::SetupAvailability, duet::client::cli::SetupTalk,
+    duet::client::cli::SetupWatch,
 };
 
 // The first argument that is not a global option: what the user meant as
@@ -20,11 +22,11 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
 std::string FirstWord(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--home") {
+    if (arg == "--home" || arg == "--tz") {
       ++i;
       continue;
     }
-    if (arg.rfind("--home=", 0) == 0 || arg == "--json") continue;
+    if (arg.rfind("--home=", 0) == 0 || arg.rfind("--tz=", 0) == 0 || arg == "--json") continue;
     return arg;
   }
   return "";
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "show help for every command");
   app.add_option("--home", cli.home, "folder for this device's keys and data (or DUET_HOME)");
   app.add_flag("--json", cli.json, "machine-readable output");
+  app.add_option("--tz", cli.time_zone,
+                 "IANA time zone for the times you type and see (default: TZ, or the system's)");
   app.require_subcommand(1);
   app.fallthrough();  // --home and --json may come after the command too
   for (auto setup : kCommands) setup(app, cli);

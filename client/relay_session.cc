@@ -1,5 +1,7 @@
 #include "client/relay_session.h"
 
+#include <algorithm>
+
 #include "crypto/crypto.h"
 
 namespace duet::client {
@@ -48,14 +50,38 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   return session;
 }
 
+void RelaySession::Observe(const v1::Frame& frame) {
+  if (frame.has_push_ack())
+    for (auto seq : frame.push_ack().seqs()) latest_seq_ = std::max(latest_seq_, seq);
+  if (frame.has_record_batch())
+    for (const auto& record : frame.record_batch().records())
+      latest_seq_ = std::max(latest_seq_, record.seq());
+}
+
 Result<v1::Frame> RelaySession::Call(v1::Frame request, RelayRefusal* refusal) {
   auto reply = client_->Call(std::move(request), timeout_);
   if (!reply.ok()) return reply;
+  Observe(reply.value());
   if (reply->has_error()) {
     if (refusal != nullptr) refusal->code = reply->error().code();
     return MakeError(ErrorKind::kRefused, "relay refused: " + net::DescribeError(reply->error()));
   }
   return reply;
+}
+
+Result<std::deque<v1::Frame>> RelaySession::TakeDelivered() {
+  auto queued = client_->TakeUnsolicited();
+  for (const auto& frame : queued) Observe(frame);
+  if (!queued.empty()) return queued;
+  auto frame = client_->Receive(timeout_);
+  if (!frame.ok()) return frame.error();
+  if (frame->request_id() != 0)
+    return MakeError(ErrorKind::kProtocol, "relay answered a request that was not asked");
+  if (frame->has_error())
+    return MakeError(ErrorKind::kRefused, "relay refused: " + net::DescribeError(frame->error()));
+  Observe(frame.value());
+  queued.push_back(std::move(frame).value());
+  return queued;
 }
 
 }  // namespace duet::client

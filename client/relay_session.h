@@ -31,13 +31,23 @@ class RelaySession {
   // Error of kind kRefused; `*refusal` (if given) receives its code.
   Result<v1::Frame> Call(v1::Frame request, RelayRefusal* refusal = nullptr);
 
+  // For a device that stays connected (duet watch): see FramedClient.
+  bool WaitForData(std::chrono::milliseconds timeout) { return client_->WaitForData(timeout); }
+  // Frames the relay sent on its own (Deliver), including any that arrived
+  // while a call was waiting for its answer. Reads one frame when none is
+  // queued; an error means the connection ended.
+  Result<std::deque<v1::Frame>> TakeDelivered();
+
   const std::string& relay_key() const { return relay_key_; }
   const std::string& couple_id() const { return couple_id_; }
+  // The highest relay sequence number of the couple known on this
+  // connection: AuthOk's, raised by every record and ack received since.
   std::uint64_t latest_seq() const { return latest_seq_; }
 
  private:
   RelaySession(std::unique_ptr<net::FramedClient> client, std::chrono::milliseconds timeout)
       : client_(std::move(client)), timeout_(timeout) {}
+  void Observe(const v1::Frame& frame);
   std::unique_ptr<net::FramedClient> client_;
   std::chrono::milliseconds timeout_;
   std::string relay_key_;

@@ -13,16 +13,6 @@ namespace {
 
 constexpr std::size_t kPushBytesBudget = proto::kMaxFrameBytes / 2;
 
-// Opens a session to the device's relay and pins the relay's key on first use.
-Result<std::unique_ptr<RelaySession>> OpenHome(Device& device, std::chrono::milliseconds timeout) {
-  const net::Endpoint relay = device.relay();
-  const std::string pinned = device.pinned_relay_key().value_or("");
-  auto session = RelaySession::Open(device, relay, pinned, timeout);
-  if (!session.ok()) return session;
-  if (pinned.empty()) DUET_RETURN_IF_ERROR(device.PinRelay(relay, session.value()->relay_key()));
-  return session;
-}
-
 model::v1::PairingIdentity MyIdentity(Device& device) {
   model::v1::PairingIdentity identity;
   identity.set_name(device.name());
@@ -176,7 +166,41 @@ Status ReportChainFindings(Device& device, SyncReport& report) {
   return device.store().SetMeta("chain.reported", now);
 }
 
+// Commit, then reveal: my key goes out only once the partner's own sealed
+// reflection is in the log, so neither can write theirs after reading mine.
+Status ReleaseReflectionKeys(Device& device, SyncReport& report) {
+  int unreadable = 0;
+  auto records = device.OpenRecords(&unreadable);
+  if (!records.ok()) return records.error();
+  const model::CoupleState state = model::Fold(records.value(), device.my_key());
+  for (const auto& talk : state.talks) {
+    const auto& mine = talk.my_reflection;
+    if (mine.record_id.empty() || mine.released || talk.their_reflection.record_id.empty()) continue;
+    for (const auto& record : records.value()) {
+      if (record.shared || !record.body.has_reflection_key() ||
+          record.body.reflection_key().reflection_id() != mine.record_id)
+        continue;
+      model::v1::RecordBody body;
+      *body.mutable_reflection_key() = record.body.reflection_key();
+      auto id = device.AddRecord(body, /*shared=*/true);
+      if (!id.ok()) return id.error();
+      ++report.keys_released;
+      break;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::milliseconds timeout) {
+  const net::Endpoint relay = device.relay();
+  const std::string pinned = device.pinned_relay_key().value_or("");
+  auto session = RelaySession::Open(device, relay, pinned, timeout);
+  if (!session.ok()) return session;
+  if (pinned.empty()) DUET_RETURN_IF_ERROR(device.PinRelay(relay, session.value()->relay_key()));
+  return session;
+}
 
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   SyncReport report;
@@ -184,7 +208,7 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
     report.not_paired = true;
     return report;
   }
-  auto session = OpenHome(device, timeout);
+  auto session = OpenRelay(device, timeout);
   if (!session.ok()) return session.error();
   if (!device.paired()) {
     DUET_RETURN_IF_ERROR(CheckPendingInvite(device, *session.value(), report));
@@ -193,6 +217,16 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
       return report;
     }
   }
+  auto over = SyncOver(device, *session.value());
+  if (!over.ok()) return over.error();
+  SyncReport merged = std::move(over).value();
+  merged.paired_with = report.paired_with;
+  merged.warnings.insert(merged.warnings.begin(), report.warnings.begin(), report.warnings.end());
+  return merged;
+}
+
+Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
+  SyncReport report;
   // A relay whose log ends before what this device already pulled was rolled
   // back or replaced. Pushing now would give new records numbers that clash
   // with ones already seen, so nothing moves until it is sorted out.
@@ -203,21 +237,23 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   auto highest = device.store().HighestRelaySeq();
   if (!highest.ok()) return highest.error();
   const std::uint64_t seen = std::max(cursor.value(), highest.value());
-  if (session.value()->latest_seq() < seen) {
+  if (session.latest_seq() < seen) {
     report.relay_rolled_back = true;
     report.warnings.push_back(
-        "the relay's log ends at #" + std::to_string(session.value()->latest_seq()) +
+        "the relay's log ends at #" + std::to_string(session.latest_seq()) +
         " but this device already saw #" + std::to_string(seen) +
         ": the relay was rolled back or replaced; everything held here is kept and nothing "
         "is sent until its operator restores it");
     return report;
   }
-  DUET_RETURN_IF_ERROR(PushOutbox(device, *session.value(), report));
-  DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report));
+  DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
+  DUET_RETURN_IF_ERROR(PullNew(device, session, report));
   // A gap in a chain: fetch what is missing, in case the relay has it after all.
   auto chains = device.CheckChains();
   if (!chains.ok()) return chains.error();
-  if (chains->gaps > 0) DUET_RETURN_IF_ERROR(PullNew(device, *session.value(), report, /*rescan=*/true));
+  if (chains->gaps > 0) DUET_RETURN_IF_ERROR(PullNew(device, session, report, /*rescan=*/true));
+  DUET_RETURN_IF_ERROR(ReleaseReflectionKeys(device, report));
+  if (report.keys_released > 0) DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
   DUET_RETURN_IF_ERROR(ReportChainFindings(device, report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -236,7 +272,7 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
                      "an invite of yours is still open: give your partner that code and run "
                      "`duet sync` once they joined, or `duet invite --replace` for a new code "
                      "(the old one then cannot complete)");
-  auto session = OpenHome(device, timeout);
+  auto session = OpenRelay(device, timeout);
   if (!session.ok()) return session.error();
   const crypto::SymmetricKey secret = crypto::RandomKey();
   const InviteKeys keys = DeriveInviteKeys(secret);

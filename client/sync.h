@@ -5,7 +5,9 @@
 // joined), pushes the outbox, and pulls everything after the cursor,
 // verifying each record: a record that fails verification is refused and
 // reported, the others are stored, and the cursor moves past both in one
-// transaction. Nothing here prints; results and warnings come back as values.
+// transaction. Once both partners' sealed reflections on a talk are in, it
+// releases this device's key for its own (docs/protocol.md §7.3). Nothing
+// here prints; results and warnings come back as values.
 #pragma once
 
 #include <chrono>
@@ -31,8 +33,18 @@ struct SyncReport {
   bool not_paired = false;
   bool relay_rolled_back = false;  // the relay's log is behind what we saw
   std::size_t new_chain_findings = 0;  // dropped, reordered or forked records
+  std::size_t keys_released = 0;       // reflections revealed to the partner
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
+
+class RelaySession;
+// Opens an authenticated session to the device's relay, pinning its key on
+// first use.
+Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::milliseconds timeout);
+// One sync over a session that is already open (for `duet watch`, which
+// stays connected): push, pull, chain checks, reflection keys. The device
+// must be paired.
+Result<SyncReport> SyncOver(Device& device, RelaySession& session);
 
 struct CreatedInvite {
   std::string code;

@@ -196,4 +196,21 @@ Result<v1::Frame> FramedClient::Call(v1::Frame request, std::chrono::millisecond
 
 std::deque<v1::Frame> FramedClient::TakeUnsolicited() { return std::exchange(unsolicited_, {}); }
 
+bool FramedClient::WaitForData(std::chrono::milliseconds timeout) {
+  if (!unsolicited_.empty() || impl_->decoder.buffered() > 0 || impl_->broken) return true;
+  bool ready = false;
+  impl_->socket.async_wait(asio::ip::tcp::socket::wait_read,
+                           [&](asio::error_code) { ready = true; });
+  impl_->io.restart();
+  impl_->io.run_for(timeout);
+  if (!ready) {
+    // Only the wait is abandoned; the socket and the streams stay as they were.
+    asio::error_code ignored;
+    impl_->socket.cancel(ignored);
+    impl_->io.restart();
+    impl_->io.run();
+  }
+  return ready;
+}
+
 }  // namespace duet::net

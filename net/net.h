@@ -66,6 +66,11 @@ class FramedClient {
   // it; frames the relay sent on its own meanwhile are kept for TakeUnsolicited.
   Result<v1::Frame> Call(v1::Frame request, std::chrono::milliseconds timeout);
   std::deque<v1::Frame> TakeUnsolicited();
+  // Waits up to `timeout` for the relay to send something, for a client
+  // that stays connected: unlike Receive, silence is not a failure and the
+  // connection stays open. True when Receive or TakeUnsolicited has
+  // something now (a frame, or the news that the connection ended).
+  bool WaitForData(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

@@ -8,8 +8,6 @@
 namespace duet::client::cli {
 namespace {
 
-constexpr std::size_t kMaxNoteBytes = 2000;
-
 struct CheckinOptions {
   int mood = 0;
   int energy = 0;
@@ -18,28 +16,10 @@ struct CheckinOptions {
   bool keep_private = false;
 };
 
-// `--note -` reads the note from standard input, so it never shows in the
-// process list or the shell's history.
-bool ReadNoteFromStdin(std::string* note) {
-  note->clear();
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
-    note->append(buffer, n);
-    if (note->size() > kMaxNoteBytes + 1) return false;
-  }
-  while (!note->empty() && (note->back() == '\n' || note->back() == '\r')) note->pop_back();
-  return true;
-}
-
 int RunCheckin(const Cli& cli, CheckinOptions options) {
-  if (options.note == "-" && !ReadNoteFromStdin(&options.note))
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "the note on standard input is over 2000 bytes; keep it shorter"));
-  if (options.note.size() > kMaxNoteBytes)
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "--note is " + std::to_string(options.note.size()) +
-                              " bytes; keep it under 2000 (start small)"));
+  auto note = ReadNote("--note", options.note);
+  if (!note.ok()) return Fail(note.error());
+  options.note = std::move(note).value();
   model::v1::RecordBody body;
   auto* checkin = body.mutable_checkin();
   checkin->set_mood(static_cast<std::uint32_t>(options.mood));

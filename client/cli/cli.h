@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "client/device.h"
+#include "client/model/fold.h"
 #include "client/sync.h"
 
 namespace duet::client::cli {
@@ -21,6 +22,7 @@ namespace duet::client::cli {
 struct Cli {
   std::string home;
   bool json = false;
+  std::string time_zone;  // --tz: empty for TZ or the system's zone
   std::function<int()> run;
 };
 
@@ -36,6 +38,37 @@ void SetupSync(CLI::App& root, Cli& cli);
 void SetupLock(CLI::App& root, Cli& cli);
 void SetupStatus(CLI::App& root, Cli& cli);
 void SetupRekey(CLI::App& root, Cli& cli);
+void SetupAvailability(CLI::App& root, Cli& cli);
+void SetupTalk(CLI::App& root, Cli& cli);
+void SetupWatch(CLI::App& root, Cli& cli);
+
+// The zone times are typed and shown in: --tz, else TZ, else the system's.
+Result<const date::time_zone*> CliZone(const Cli& cli);
+// A zone named in a partner's record; UTC, with a warning, when this
+// machine's time-zone database does not know it.
+const date::time_zone* RecordZone(const std::string& name);
+
+// Every record this device holds, opened, and the state they fold into.
+struct Loaded {
+  std::vector<model::OpenedRecord> records;
+  model::CoupleState state;
+};
+Result<Loaded> LoadState(Device& device);
+
+// The id people see: the first 8 hex digits of a record id.
+std::string ShortId(const std::string& record_id);
+// The record id that `typed` (4 or more hex digits, any case) is the unique
+// prefix of, among `ids`; the error says what is wrong and how to list them.
+Result<std::string> ResolveId(const std::string& typed, const std::vector<std::string>& ids,
+                              const std::string& what, const std::string& list_command);
+// Unix seconds now (the one clock read of the CLI).
+std::int64_t NowSeconds();
+// One line for a record as it arrives ("Bob proposed talk 1a2b3c4d ..."),
+// `who` naming its author, times shown in `zone`.
+std::string DescribeRecord(const model::OpenedRecord& record, const model::CoupleState& state,
+                           const std::string& who, const date::time_zone* zone);
+// The partner's name made safe for a terminal, or "your partner".
+std::string PartnerLabel(Device& device);
 
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);
@@ -59,6 +92,10 @@ std::string FormatLocalTime(std::int64_t unix_ms);
 // What a partner wrote, made safe for a terminal: control characters (which
 // could move the cursor or rewrite the screen) become '?'.
 std::string ForTerminal(std::string_view text);
+// The text of a note option: `-` reads it from standard input, so it never
+// shows in the process list or the shell's history. At most 2000 bytes.
+Result<std::string> ReadNote(const std::string& flag, std::string note);
+
 // "30m", "2h", "1d" (or plain seconds) to seconds; nullopt when malformed.
 std::optional<std::int64_t> ParseDuration(const std::string& text);
 

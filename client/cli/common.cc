@@ -80,6 +80,26 @@ std::string ForTerminal(std::string_view text) {
   return out;
 }
 
+Result<std::string> ReadNote(const std::string& flag, std::string note) {
+  constexpr std::size_t kMaxNoteBytes = 2000;
+  if (note == "-") {
+    note.clear();
+    char buffer[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
+      note.append(buffer, n);
+      if (note.size() > kMaxNoteBytes + 1)
+        return MakeError(ErrorKind::kInvalidInput,
+                         "the note on standard input is over 2000 bytes; keep it shorter");
+    }
+    while (!note.empty() && (note.back() == '\n' || note.back() == '\r')) note.pop_back();
+  }
+  if (note.size() > kMaxNoteBytes)
+    return MakeError(ErrorKind::kInvalidInput, flag + " is " + std::to_string(note.size()) +
+                                                   " bytes; keep it under 2000 (start small)");
+  return note;
+}
+
 std::optional<std::int64_t> ParseDuration(const std::string& text) {
   if (text.empty()) return std::nullopt;
   std::int64_t value = 0;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "client/model/timeplan.h"
 #include "model/record.pb.h"
 
 namespace duet::model {
@@ -37,11 +38,89 @@ struct CheckInView {
   std::string note;
 };
 
-struct CoupleState {
-  std::vector<CheckInView> checkins;  // oldest first
+struct WindowView {
+  std::string record_id;
+  std::string author_key;
+  bool mine = false;
+  WeeklyWindow window;
+  std::string time_zone;
 };
 
+struct BusyView {
+  std::string record_id;
+  std::string author_key;
+  bool mine = false;
+  LocalSpan span;
+  std::string time_zone;
+};
+
+enum class TalkState { kProposed, kAgreed, kDeclined, kCancelled, kCountered };
+
+// An answer that changed nothing, kept so both partners can see why.
+struct LateAnswer {
+  std::string record_id;
+  std::string author_key;
+  std::string what;    // "accept", "decline", "cancel", "counter", "reflection"
+  std::string reason;  // "the talk was cancelled first", ...
+};
+
+struct ReflectionView {
+  std::string record_id;    // empty: not written
+  bool released = false;    // its key was sent to the partner
+  bool readable = false;    // content below is known
+  std::uint32_t felt = 0;
+  std::string note;
+};
+
+struct TalkView {
+  std::string talk_id;
+  std::string author_key;
+  bool mine = false;
+  std::int64_t created_at_ms = 0;
+  std::vector<std::int64_t> options;  // unix seconds
+  std::uint32_t minutes = 0;
+  std::string place;
+  std::string topic;
+  std::string time_zone;     // the proposer's
+  std::string counters;      // the talk this one answered
+  TalkState state = TalkState::kProposed;
+  std::uint32_t chosen = 0;  // 1-based option, once agreed (kept if cancelled later)
+  std::string decided_by;    // who agreed, declined, cancelled or countered it
+  std::string countered_by;  // the proposal that replaced it
+  std::string note;          // with a decline or cancel
+  bool settled = true;       // false while the deciding record awaits the relay
+  std::vector<LateAnswer> late;
+  ReflectionView my_reflection;
+  ReflectionView their_reflection;
+
+  std::int64_t start() const { return chosen == 0 ? 0 : options[chosen - 1]; }
+  std::int64_t end() const { return start() + std::int64_t{minutes} * 60; }
+};
+
+struct CoupleState {
+  std::vector<CheckInView> checkins;  // oldest first
+  std::vector<WindowView> windows;    // in the order written
+  std::vector<BusyView> busy;
+  std::vector<TalkView> talks;        // in the order proposed
+};
+
+// The fold's limits, shared with the CLI that checks input against them.
+inline constexpr std::size_t kMaxTalkOptions = 3;
+inline constexpr std::uint32_t kMinTalkMinutes = 5;
+inline constexpr std::uint32_t kMaxTalkMinutes = 240;
+inline constexpr std::size_t kMaxTalkTextBytes = 200;
+
 CoupleState Fold(const std::vector<OpenedRecord>& records, const std::string& my_key);
+
+// The records in fold order (docs/protocol.md §7): acknowledged ones by
+// relay sequence, then unacknowledged ones by time and id; each id once.
+std::vector<const OpenedRecord*> FoldOrder(const std::vector<OpenedRecord>& records);
+
+// "proposed", "agreed", "declined", "cancelled", "countered".
+std::string TalkStateName(TalkState state);
+// What to call a talk at `now`: its state, or "upcoming", "now", "held"
+// for an agreed talk.
+std::string TalkPhase(const TalkView& talk, std::int64_t now_seconds);
 
 // "listen", "support", "space", "advice"; empty for unspecified.
 std::string NeedName(v1::Need need);

@@ -1,0 +1,84 @@
+// One line for a partner's record, as `duet watch` prints it when it arrives.
+#include "client/cli/talk.h"
+#include "client/model/timeplan.h"
+
+namespace duet::client::cli {
+namespace {
+
+const model::TalkView* TalkById(const model::CoupleState& state, const std::string& id) {
+  for (const auto& talk : state.talks)
+    if (talk.talk_id == id) return &talk;
+  return nullptr;
+}
+
+std::string Quoted(const std::string& note) {
+  return note.empty() ? "" : ": \"" + ForTerminal(note) + "\"";
+}
+
+}  // namespace
+
+std::string DescribeRecord(const model::OpenedRecord& record, const model::CoupleState& state,
+                           const std::string& who, const date::time_zone* zone) {
+  const auto& body = record.body;
+  switch (body.kind_case()) {
+    case model::v1::RecordBody::kCheckin: {
+      const auto& c = body.checkin();
+      std::string line = who + " checked in: mood " + std::to_string(c.mood()) + "/5";
+      if (c.energy() != 0) line += ", energy " + std::to_string(c.energy()) + "/5";
+      if (c.need() != model::v1::NEED_UNSPECIFIED) line += ", needs " + model::NeedName(c.need());
+      return line + Quoted(c.note());
+    }
+    case model::v1::RecordBody::kAvailability: {
+      const auto& w = body.availability();
+      return who + " is free " +
+             model::FormatWeeklyWindow({w.weekdays(), w.start_minute(), w.end_minute()}) + " (" +
+             ForTerminal(w.time_zone()) + ")";
+    }
+    case model::v1::RecordBody::kBusy:
+      return who + " is busy " + ForTerminal(body.busy().date());
+    case model::v1::RecordBody::kWithdraw:
+      return who + " removed a window or busy time (" + ShortId(body.withdraw().target_id()) + ")";
+    case model::v1::RecordBody::kTalkProposal: {
+      const auto& p = body.talk_proposal();
+      std::string line = who + (p.counters().empty() ? " proposed talk "
+                                                     : " answered talk " + ShortId(p.counters()) +
+                                                           " with other times, talk ") +
+                         ShortId(record.record_id) + " (" + std::to_string(p.minutes()) + " min):";
+      int n = 0;
+      for (auto start : p.options())
+        line += " " + std::to_string(++n) + ") " +
+                FormatSpan(start, start + std::int64_t{p.minutes()} * 60, zone);
+      return line;
+    }
+    case model::v1::RecordBody::kTalkAccept: {
+      const auto* talk = TalkById(state, body.talk_accept().talk_id());
+      std::string line = who + " accepted talk " + ShortId(body.talk_accept().talk_id());
+      if (talk != nullptr && talk->decided_by == record.author_key && talk->chosen != 0)
+        line += ": " + FormatSpan(talk->start(), talk->end(), zone);
+      return line;
+    }
+    case model::v1::RecordBody::kTalkDecline:
+      return who + " declined talk " + ShortId(body.talk_decline().talk_id()) +
+             Quoted(body.talk_decline().note());
+    case model::v1::RecordBody::kTalkCancel:
+      return who + " cancelled talk " + ShortId(body.talk_cancel().talk_id()) +
+             Quoted(body.talk_cancel().note());
+    case model::v1::RecordBody::kTalkReflection:
+      return who + " wrote a sealed reflection on talk " + ShortId(body.talk_reflection().talk_id());
+    case model::v1::RecordBody::kReflectionKey: {
+      for (const auto& talk : state.talks) {
+        if (talk.their_reflection.record_id != body.reflection_key().reflection_id()) continue;
+        if (!talk.their_reflection.readable) break;
+        return who + "'s reflection on talk " + ShortId(talk.talk_id) + " opened: felt " +
+               std::to_string(talk.their_reflection.felt) + "/5" + Quoted(talk.their_reflection.note);
+      }
+      return who + " opened their reflection";
+    }
+    case model::v1::RecordBody::kRekey:
+      return who + " started a new couple key";
+    default:
+      return who + " wrote a record this version of duet does not know";
+  }
+}
+
+}  // namespace duet::client::cli

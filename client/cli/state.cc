@@ -1,0 +1,75 @@
+// What the commands that read the couple's state share: the fold, ids people
+// can type, the clock and time zones.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "client/cli/cli.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+
+Result<const date::time_zone*> CliZone(const Cli& cli) {
+  if (cli.time_zone.empty()) return model::LocalZone();
+  return model::FindZone(cli.time_zone);
+}
+
+const date::time_zone* RecordZone(const std::string& name) {
+  auto zone = model::FindZone(name);
+  if (zone.ok()) return zone.value();
+  Warn("time zone '" + ForTerminal(name) +
+       "' is not in this machine's time-zone database (update tzdata); reading it as UTC");
+  return model::FindZone("UTC").value();
+}
+
+Result<Loaded> LoadState(Device& device) {
+  int unreadable = 0;
+  auto records = device.OpenRecords(&unreadable);
+  if (!records.ok()) return records.error();
+  if (unreadable > 0)
+    Warn(std::to_string(unreadable) + " stored record(s) could not be opened and are not shown");
+  Loaded loaded;
+  loaded.records = std::move(records).value();
+  loaded.state = model::Fold(loaded.records, device.my_key());
+  return loaded;
+}
+
+std::string ShortId(const std::string& record_id) { return crypto::Hex(record_id).substr(0, 8); }
+
+Result<std::string> ResolveId(const std::string& typed, const std::vector<std::string>& ids,
+                              const std::string& what, const std::string& list_command) {
+  std::string prefix;
+  for (char c : typed) prefix.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const bool hex = std::all_of(prefix.begin(), prefix.end(),
+                               [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  if (prefix.size() < 4 || prefix.size() > 32 || !hex)
+    return MakeError(ErrorKind::kInvalidInput,
+                     "'" + ForTerminal(typed) + "' is not a " + what +
+                         " id; ids are 4 or more hex digits, as `" + list_command + "` shows them");
+  std::vector<std::string> matches;
+  for (const auto& id : ids)
+    if (crypto::Hex(id).rfind(prefix, 0) == 0 &&
+        std::find(matches.begin(), matches.end(), id) == matches.end())
+      matches.push_back(id);
+  if (matches.empty())
+    return MakeError(ErrorKind::kNotFound, "no " + what + " has the id '" + ForTerminal(typed) +
+                                               "'; `" + list_command + "` lists them");
+  if (matches.size() > 1)
+    return MakeError(ErrorKind::kInvalidInput,
+                     "the id '" + ForTerminal(typed) + "' matches " + std::to_string(matches.size()) +
+                         " " + what + "s; type more of it");
+  return matches.front();
+}
+
+std::int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string PartnerLabel(Device& device) {
+  auto partner = device.partner();
+  return partner ? ForTerminal(partner->name) : std::string("your partner");
+}
+
+}  // namespace duet::client::cli

@@ -1,0 +1,88 @@
+// duet talk export [--out FILE] [--alarm 15]: agreed talks as iCalendar
+// (RFC 5545), so any calendar can hold and announce them. A talk cancelled
+// after it was agreed is exported as cancelled, so a calendar that imported
+// it before can mark it so.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "client/cli/talk.h"
+#include "client/ical.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+namespace {
+
+// Writes the whole file or nothing: a temporary file beside it, then rename.
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(errno) +
+                                         "; check the folder exists and is writable");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp.c_str());
+    return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + why);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunTalkExport(const Cli& cli, const TalkOptions& options) {
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  auto loaded = LoadState(d);
+  if (!loaded.ok()) return Fail(loaded.error());
+  const std::string partner = d.partner() ? d.partner()->name : "your partner";
+  const std::string me = d.name();
+  const std::int64_t now = NowSeconds();
+  std::vector<CalendarEvent> events;
+  for (const auto& talk : loaded->state.talks) {
+    if (talk.chosen == 0) continue;  // never agreed
+    CalendarEvent event;
+    event.uid = crypto::Hex(talk.talk_id) + "@duet";
+    event.start = talk.start();
+    event.end = talk.end();
+    event.stamp = now;
+    event.summary = "Talk with " + partner + (talk.topic.empty() ? "" : ": " + talk.topic);
+    event.location = talk.place;
+    event.description = "Agreed in duet; proposed by " + (talk.mine ? me : partner) + ", " +
+                        std::to_string(talk.minutes) + " minutes. Start gently.";
+    event.alarm_minutes = options.alarm;
+    event.cancelled = talk.state == model::TalkState::kCancelled;
+    event.sequence = event.cancelled ? 1 : 0;
+    events.push_back(std::move(event));
+  }
+  const std::string text = WriteCalendar(events);
+  if (options.out.empty() || options.out == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  auto written = WriteFileAtomically(options.out, text);
+  if (!written.ok()) return Fail(written.error());
+  if (cli.json)
+    PrintJson({{"file", options.out}, {"events", events.size()}});
+  else
+    std::printf("wrote %zu talk(s) to %s; import it into your calendar\n", events.size(),
+                options.out.c_str());
+  return 0;
+}
+
+}  // namespace duet::client::cli

@@ -1,0 +1,72 @@
+// duet talk reflect ID --felt 1-5 [--note TEXT]: commit, then reveal
+// (docs/protocol.md §7.3). The sealed reflection is shared now; its key
+// stays on this device, in a private record, until the partner's own sealed
+// reflection is in the log, and the sync that sees it sends the key.
+#include "client/cli/talk.h"
+#include "client/model/reflection.h"
+#include "client/model/timeplan.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+
+int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
+  auto note = ReadNote("--note", options.note);
+  if (!note.ok()) return Fail(note.error());
+  auto zone = CliZone(cli);
+  if (!zone.ok()) return Fail(zone.error());
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  if (!d.paired())
+    return Fail(MakeError(ErrorKind::kInvalidInput, "not paired yet; pair first (duet invite / duet join)"));
+  auto loaded = LoadState(d);
+  if (!loaded.ok()) return Fail(loaded.error());
+  auto found = FindTalk(loaded->state, options.id);
+  if (!found.ok()) return Fail(found.error());
+  const model::TalkView& talk = *found.value();
+  const std::string id = ShortId(talk.talk_id);
+  if (talk.state != model::TalkState::kAgreed)
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "talk " + id + " is " + model::TalkStateName(talk.state) +
+                              "; reflections are for talks you agreed and held"));
+  if (NowSeconds() < talk.start())
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "talk " + id + " is on " + FormatSpan(talk.start(), talk.end(), zone.value()) +
+                              "; reflect on it after you have talked"));
+  if (!talk.my_reflection.record_id.empty())
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "you reflected on talk " + id + " already; a reflection is written once"));
+
+  model::v1::ReflectionContent content;
+  content.set_felt(static_cast<std::uint32_t>(options.felt));
+  content.set_note(note.value());
+  model::SealedReflection sealed = model::SealReflection(content, talk.talk_id, d.my_key());
+  content.Clear();
+  model::v1::RecordBody reflection;
+  *reflection.mutable_talk_reflection() = sealed.record;
+  model::v1::RecordBody key;
+  key.mutable_reflection_key()->set_key(std::string(sealed.key.view()));
+  // Both or neither: a shared reflection whose key was lost could never open.
+  std::string reflection_id;
+  Status stored = d.store().InTransaction([&]() -> Status {
+    auto added = d.AddRecord(reflection, /*shared=*/true);
+    if (!added.ok()) return added.error();
+    reflection_id = added.value();
+    key.mutable_reflection_key()->set_reflection_id(reflection_id);
+    return d.AddRecord(key, /*shared=*/false).status();
+  });
+  crypto::WipeString(*key.mutable_reflection_key()->mutable_key());
+  if (!stored.ok()) return Fail(stored.error());
+
+  const std::string partner = PartnerLabel(d);
+  if (cli.json)
+    PrintJson({{"id", crypto::Hex(reflection_id)}});
+  else if (talk.their_reflection.record_id.empty())
+    std::printf("reflection saved and sealed: %s reads it once they have written theirs\n",
+                partner.c_str());
+  else
+    std::printf("reflection saved: you have both written, so both open at the next sync\n");
+  return SyncAfterChange(d);
+}
+
+}  // namespace duet::client::cli

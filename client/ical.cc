@@ -1,0 +1,190 @@
+#include "client/ical.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string_view>
+
+namespace duet::client {
+namespace {
+
+// RFC 5545 3.1: lines SHOULD NOT exceed 75 octets, not counting the CRLF.
+constexpr std::size_t kMaxLineOctets = 75;
+
+// Invalid UTF-8 becomes U+FFFD, one per bad byte, rather than being dropped:
+// the reader sees that something was lost instead of two words silently
+// joined, and the output is always valid UTF-8 so folding stays safe.
+constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+
+// DATE-TIME has a four-digit year, so times are clamped to the years it can
+// hold; this also keeps the day arithmetic far from overflow.
+constexpr std::int64_t kEarliestTime = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr std::int64_t kLatestTime = 253402300799;    // 9999-12-31T23:59:59Z
+
+// Length of the well-formed UTF-8 sequence at the start of `in`, or 0 when it
+// is not one: a stray continuation byte, an overlong form, a surrogate, a code
+// point beyond U+10FFFF or a truncated sequence (Unicode table 3-7).
+std::size_t Utf8SequenceLength(std::string_view in) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char second_min = 0x80;
+  unsigned char second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_min = 0xA0;  // overlong
+    if (lead == 0xED) second_max = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_min = 0x90;  // overlong
+    if (lead == 0xF4) second_max = 0x8F;  // beyond U+10FFFF
+  } else {
+    return 0;
+  }
+  if (in.size() < length || byte(1) < second_min || byte(1) > second_max) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+// A TEXT value (RFC 5545 3.3.11). Any line break (CRLF, CR or LF) becomes one
+// "\n"; other controls are not allowed in TEXT and a partner's text has no
+// use for them, so they are dropped.
+std::string EscapeText(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) {
+    const std::size_t length = Utf8SequenceLength(in.substr(i));
+    if (length == 0) {
+      out += kReplacementCharacter;
+      ++i;
+      continue;
+    }
+    if (length > 1) {
+      out += in.substr(i, length);
+      i += length;
+      continue;
+    }
+    const char c = in[i++];
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case ';': out += "\\;"; break;
+      case ',': out += "\\,"; break;
+      case '\r':
+        if (i < in.size() && in[i] == '\n') ++i;
+        out += "\\n";
+        break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) out += c;
+    }
+  }
+  return out;
+}
+
+// Appends one content line and its CRLF, folded (RFC 5545 3.1). `line` must be
+// valid UTF-8: a fold moves back to the start of a character so that no
+// reader ever sees half of one on either side of the break. It also keeps an
+// escape such as "\," on one line: RFC 5545 unfolds before unescaping, so this
+// is only insurance against importers that work line by line.
+void AppendFolded(std::string& out, std::string_view line) {
+  std::size_t room = kMaxLineOctets;
+  while (line.size() > room) {
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    std::size_t backslashes = 0;
+    while (backslashes < cut && line[cut - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 1) --cut;  // the last one escapes line[cut]
+    if (cut == 0) cut = room;  // not UTF-8 after all; a split beats looping forever
+    out += line.substr(0, cut);
+    out += "\r\n ";
+    line.remove_prefix(cut);
+    room = kMaxLineOctets - 1;  // the leading space is part of the line
+  }
+  out += line;
+  out += "\r\n";
+}
+
+void AppendProperty(std::string& out, std::string_view name, std::string_view value) {
+  std::string line(name);
+  line += ':';
+  line += value;
+  AppendFolded(out, line);
+}
+
+// Proleptic Gregorian "YYYYMMDDTHHMMSSZ", using Howard Hinnant's
+// civil_from_days so that no time zone state or libc locking is involved.
+std::string UtcDateTime(std::int64_t unix_seconds) {
+  const std::int64_t t = std::clamp(unix_seconds, kEarliestTime, kLatestTime);
+  std::int64_t days = t / 86400;
+  std::int64_t second_of_day = t % 86400;
+  if (second_of_day < 0) {
+    second_of_day += 86400;
+    --days;
+  }
+  const std::int64_t z = days + 719468;  // days since 0000-03-01
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t day_of_era = z - era * 146097;
+  const std::int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const std::int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const std::int64_t march_month = (5 * day_of_year + 2) / 153;  // 0 is March
+  const std::int64_t day = day_of_year - (153 * march_month + 2) / 5 + 1;
+  const std::int64_t month = march_month < 10 ? march_month + 3 : march_month - 9;
+  const std::int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+
+  char text[48];
+  std::snprintf(text, sizeof text, "%04lld%02lld%02lldT%02lld%02lld%02lldZ",
+                static_cast<long long>(year), static_cast<long long>(month),
+                static_cast<long long>(day), static_cast<long long>(second_of_day / 3600),
+                static_cast<long long>(second_of_day / 60 % 60),
+                static_cast<long long>(second_of_day % 60));
+  return text;
+}
+
+void AppendEvent(std::string& out, const CalendarEvent& event) {
+  const std::string summary = EscapeText(event.summary);
+  const std::string location = EscapeText(event.location);
+  const std::string description = EscapeText(event.description);
+
+  AppendProperty(out, "BEGIN", "VEVENT");
+  AppendProperty(out, "UID", EscapeText(event.uid));
+  AppendProperty(out, "DTSTAMP", UtcDateTime(event.stamp));
+  AppendProperty(out, "DTSTART", UtcDateTime(event.start));
+  AppendProperty(out, "DTEND", UtcDateTime(event.end));
+  if (!summary.empty()) AppendProperty(out, "SUMMARY", summary);
+  if (!location.empty()) AppendProperty(out, "LOCATION", location);
+  if (!description.empty()) AppendProperty(out, "DESCRIPTION", description);
+  AppendProperty(out, "STATUS", event.cancelled ? "CANCELLED" : "CONFIRMED");
+  // RFC 5545 3.8.7.4 allows only non-negative sequence numbers.
+  AppendProperty(out, "SEQUENCE", std::to_string(std::max(event.sequence, 0)));
+  AppendProperty(out, "TRANSP", "OPAQUE");
+  if (event.alarm_minutes > 0) {
+    AppendProperty(out, "BEGIN", "VALARM");
+    AppendProperty(out, "ACTION", "DISPLAY");
+    // A DISPLAY alarm must carry a DESCRIPTION (RFC 5545 3.6.6).
+    AppendProperty(out, "DESCRIPTION", summary.empty() ? "Reminder" : summary);
+    AppendProperty(out, "TRIGGER", "-PT" + std::to_string(event.alarm_minutes) + "M");
+    AppendProperty(out, "END", "VALARM");
+  }
+  AppendProperty(out, "END", "VEVENT");
+}
+
+}  // namespace
+
+std::string WriteCalendar(const std::vector<CalendarEvent>& events) {
+  std::string out;
+  AppendProperty(out, "BEGIN", "VCALENDAR");
+  AppendProperty(out, "VERSION", "2.0");
+  AppendProperty(out, "PRODID", "-//duet//duet 0.1//EN");
+  AppendProperty(out, "CALSCALE", "GREGORIAN");
+  for (const CalendarEvent& event : events) AppendEvent(out, event);
+  AppendProperty(out, "END", "VCALENDAR");
+  return out;
+}
+
+}  // namespace duet::client

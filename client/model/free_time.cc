@@ -1,0 +1,43 @@
+#include "client/model/free_time.h"
+
+#include <map>
+
+namespace duet::model {
+namespace {
+
+const date::time_zone* ZoneOrUtc(const std::string& name) {
+  auto zone = FindZone(name);
+  return zone.ok() ? zone.value() : FindZone("UTC").value();
+}
+
+}  // namespace
+
+std::vector<Interval> AvailableTime(const CoupleState& state, bool mine, Interval range) {
+  // Windows are expanded per zone: one partner may have written some while
+  // travelling.
+  std::map<std::string, std::vector<WeeklyWindow>> by_zone;
+  for (const auto& w : state.windows)
+    if (w.mine == mine) by_zone[w.time_zone].push_back(w.window);
+  std::vector<Interval> all;
+  for (const auto& [zone, windows] : by_zone) {
+    auto expanded = ExpandWeekly(windows, ZoneOrUtc(zone), range);
+    all.insert(all.end(), expanded.begin(), expanded.end());
+  }
+  return Normalize(std::move(all));
+}
+
+std::vector<Interval> TakenTime(const CoupleState& state, Interval range) {
+  std::vector<Interval> taken;
+  for (const auto& b : state.busy) taken.push_back(SpanToInterval(b.span, ZoneOrUtc(b.time_zone)));
+  for (const auto& t : state.talks)
+    if (t.state == TalkState::kAgreed) taken.push_back({t.start(), t.end()});
+  return Intersect(Normalize(std::move(taken)), {range});
+}
+
+std::vector<Interval> SharedFreeTime(const CoupleState& state, Interval range,
+                                     std::int64_t min_seconds) {
+  const auto both = Intersect(AvailableTime(state, true, range), AvailableTime(state, false, range));
+  return AtLeast(Subtract(both, TakenTime(state, range)), min_seconds);
+}
+
+}  // namespace duet::model

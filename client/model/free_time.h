@@ -1,0 +1,24 @@
+// Shared free time for `duet talk suggest` and the checks of `duet talk
+// propose`: inside both partners' weekly windows (each in its author's own
+// zone), outside either one's busy times and outside talks already agreed.
+//
+// Pure: state and range in, intervals out (unix seconds, half-open). A zone
+// this machine does not know is read as UTC. Any thread.
+#pragma once
+
+#include <vector>
+
+#include "client/model/fold.h"
+#include "client/model/timeplan.h"
+
+namespace duet::model {
+
+// Where one partner (mine = true: this device's) said they are free.
+std::vector<Interval> AvailableTime(const CoupleState& state, bool mine, Interval range);
+// Busy times of both partners, and agreed talks that are not over.
+std::vector<Interval> TakenTime(const CoupleState& state, Interval range);
+// Shared free time at least `min_seconds` long.
+std::vector<Interval> SharedFreeTime(const CoupleState& state, Interval range,
+                                     std::int64_t min_seconds);
+
+}  // namespace duet::model
