@@ -198,12 +198,15 @@ std::deque<v1::Frame> FramedClient::TakeUnsolicited() { return std::exchange(uns
 
 bool FramedClient::WaitForData(std::chrono::milliseconds timeout) {
   if (!unsolicited_.empty() || impl_->decoder.buffered() > 0 || impl_->broken) return true;
+  bool done = false;
   bool ready = false;
-  impl_->socket.async_wait(asio::ip::tcp::socket::wait_read,
-                           [&](asio::error_code) { ready = true; });
+  impl_->socket.async_wait(asio::ip::tcp::socket::wait_read, [&](asio::error_code ec) {
+    done = true;
+    ready = ec != asio::error::operation_aborted;
+  });
   impl_->io.restart();
   impl_->io.run_for(timeout);
-  if (!ready) {
+  if (!done) {
     // Only the wait is abandoned; the socket and the streams stay as they were.
     asio::error_code ignored;
     impl_->socket.cancel(ignored);

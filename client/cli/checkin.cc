@@ -33,15 +33,16 @@ int RunCheckin(const Cli& cli, CheckinOptions options) {
   const bool shared = !options.keep_private;
   auto id = d.AddRecord(body, shared);
   if (!id.ok()) return Fail(id.error());
-  if (cli.json) {
-    PrintJson({{"id", crypto::Hex(id.value())}, {"shared", shared}});
+  const nlohmann::json result = {{"id", crypto::Hex(id.value())}, {"shared", shared}};
+  if (cli.json && !shared) {
+    PrintJson(result);
   } else if (!shared) {
     std::printf("check-in saved, just for you (it never leaves this device)\n");
-  } else {
+  } else if (!cli.json) {
     std::printf("check-in saved, shared with %s\n", d.partner()->name.c_str());
   }
   if (!shared) return 0;
-  return SyncAfterChange(d);
+  return SyncAfterChange(d, cli, result);
 }
 
 }  // namespace

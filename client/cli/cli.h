@@ -84,9 +84,10 @@ std::optional<std::string> ReadPassphrase(bool confirm);
 // A new passphrase for init --passphrase or lock, or the error to print.
 Result<std::string> NewPassphrase();
 
-// After a change: tries to sync at once, and says in one line what happened.
-// Returns the exit code (0 when the change is safely queued).
-int SyncAfterChange(Device& device);
+// After a change: tries to sync at once, and says in one line what happened;
+// with --json it prints `result` once, with "sync" (synced, queued, refused,
+// failed) added. Returns the exit code (0 when the change is safely queued).
+int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result = nlohmann::json::object());
 
 std::string FormatLocalTime(std::int64_t unix_ms);
 // What a partner wrote, made safe for a terminal: control characters (which

@@ -28,27 +28,41 @@ Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli) {
   return Device::Open(home.value(), [] { return ReadPassphrase(/*confirm=*/false); });
 }
 
-int SyncAfterChange(Device& device) {
+int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
+  // With --json, one object: what was changed, and how the sync went.
+  auto say = [&](const std::string& sync, const std::string& line) {
+    if (cli.json) {
+      result["sync"] = sync;
+      PrintJson(result);
+    } else {
+      std::printf("%s\n", line.c_str());
+    }
+  };
   auto report = Sync(device, std::chrono::milliseconds(3000));
   if (!report.ok()) {
-    if (report.error().kind == ErrorKind::kNetwork) {
-      std::printf("relay unreachable (%s); queued, the next `duet sync` sends it\n",
-                  report.error().message.c_str());
-      return 0;
-    }
-    if (report.error().kind == ErrorKind::kProtocol) {
+    if (report.error().kind == ErrorKind::kNetwork || report.error().kind == ErrorKind::kProtocol) {
       // A connection broken in transit changed nothing on either side.
-      std::printf("sync interrupted (%s); queued, the next `duet sync` sends it\n",
-                  report.error().message.c_str());
+      say("queued", std::string(report.error().kind == ErrorKind::kNetwork ? "relay unreachable"
+                                                                            : "sync interrupted") +
+                        " (" + report.error().message + "); queued, the next `duet sync` sends it");
       return 0;
     }
-    std::printf("saved and queued, but the sync failed\n");
+    say("failed", "saved and queued, but the sync failed");
     return Fail(report.error());
   }
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
-  if (report->relay_rolled_back) return 1;
-  if (report->not_paired || report->waiting_for_partner) return 0;
-  std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
+  if (report->relay_rolled_back) {
+    say("refused", "saved and queued; not sent while the relay is behind this device");
+    return 1;
+  }
+  if (report->not_paired || report->waiting_for_partner) {
+    say("queued", "queued until you are paired");
+    return 0;
+  }
+  result["sent"] = report->pushed;
+  result["received"] = report->pulled;
+  say("synced", "synced: sent " + std::to_string(report->pushed) + ", received " +
+                    std::to_string(report->pulled));
   return 0;
 }
 

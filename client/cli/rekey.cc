@@ -10,11 +10,9 @@ int RunRekey(const Cli& cli) {
   if (!device.ok()) return Fail(device.error());
   auto id = device.value()->Rekey();
   if (!id.ok()) return Fail(id.error());
-  if (cli.json)
-    PrintJson({{"id", crypto::Hex(id.value())}});
-  else
+  if (!cli.json)
     std::printf("new couple key made: records from now on use it, older ones stay readable\n");
-  return SyncAfterChange(*device.value());
+  return SyncAfterChange(*device.value(), cli, {{"id", crypto::Hex(id.value())}});
 }
 
 }  // namespace

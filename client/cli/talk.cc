@@ -112,9 +112,7 @@ int Propose(const Cli& cli, const TalkOptions& options, const model::TalkView* c
   if (!id.ok()) return Fail(id.error());
 
   const std::string partner = PartnerLabel(d);
-  if (cli.json) {
-    PrintJson({{"id", crypto::Hex(id.value())}});
-  } else {
+  if (!cli.json) {
     std::printf("%s %s to %s (%u min):\n",
                 countered ? "counter-proposed talk" : "proposed talk", ShortId(id.value()).c_str(),
                 partner.c_str(), minutes);
@@ -137,7 +135,7 @@ int Propose(const Cli& cli, const TalkOptions& options, const model::TalkView* c
     std::printf("%s chooses: duet talk accept %s%s, or declines\n", partner.c_str(),
                 ShortId(id.value()).c_str(), starts->size() > 1 ? " --option N" : "");
   }
-  return SyncAfterChange(d);
+  return SyncAfterChange(d, cli, {{"id", crypto::Hex(id.value())}});
 }
 
 // Finds a talk the partner proposed that is still open, for an answer.
@@ -160,11 +158,8 @@ Result<const model::TalkView*> OpenProposal(const Context& c, const std::string&
 int Answer(const Cli& cli, Context& c, const model::v1::RecordBody& body, const std::string& said) {
   auto id = c.device->AddRecord(body, /*shared=*/true);
   if (!id.ok()) return Fail(id.error());
-  if (cli.json)
-    PrintJson({{"id", crypto::Hex(id.value())}});
-  else
-    std::printf("%s\n", said.c_str());
-  return SyncAfterChange(*c.device);
+  if (!cli.json) std::printf("%s\n", said.c_str());
+  return SyncAfterChange(*c.device, cli, {{"id", crypto::Hex(id.value())}});
 }
 
 }  // namespace

@@ -59,14 +59,12 @@ int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
   if (!stored.ok()) return Fail(stored.error());
 
   const std::string partner = PartnerLabel(d);
-  if (cli.json)
-    PrintJson({{"id", crypto::Hex(reflection_id)}});
-  else if (talk.their_reflection.record_id.empty())
+  if (!cli.json && talk.their_reflection.record_id.empty())
     std::printf("reflection saved and sealed: %s reads it once they have written theirs\n",
                 partner.c_str());
-  else
+  else if (!cli.json)
     std::printf("reflection saved: you have both written, so both open at the next sync\n");
-  return SyncAfterChange(d);
+  return SyncAfterChange(d, cli, {{"id", crypto::Hex(reflection_id)}});
 }
 
 }  // namespace duet::client::cli

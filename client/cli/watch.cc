@@ -70,39 +70,8 @@ class Watcher {
     std::printf("watching for %s's news; reminders %d min before a talk; Ctrl-C stops\n",
                 PartnerLabel(d_).c_str(), options_.remind);
     Remind(loaded->state);
-    std::int64_t backoff = 1;
-    std::int64_t retry_at = 0;
     while (!g_stop) {
-      if (!session_ && NowSeconds() >= retry_at) {
-        auto opened = OpenRelay(d_, std::chrono::seconds(5));
-        if (opened.ok()) {
-          session_ = std::move(opened).value();
-          std::printf("connected to the relay %s\n", d_.relay().ToString().c_str());
-          backoff = 1;
-          if (!SyncAndShow()) continue;
-        } else {
-          std::printf("relay unreachable (%s); trying again in %llds\n",
-                      opened.error().message.c_str(), static_cast<long long>(backoff));
-          retry_at = NowSeconds() + backoff;
-          backoff = std::min(backoff * 2, kMaxBackoffSeconds);
-        }
-      }
-      if (session_ && session_->WaitForData(kTick)) {
-        auto delivered = session_->TakeDelivered();
-        if (!delivered.ok()) {
-          Lost(delivered.error());
-          continue;
-        }
-        SyncAndShow();
-      } else if (!session_) {
-        std::this_thread::sleep_for(kTick);
-      } else if (NowSeconds() - last_contact_ >= kPingEverySeconds) {
-        v1::Frame ping;
-        ping.mutable_ping();
-        auto pong = session_->Call(std::move(ping));
-        if (!pong.ok()) Lost(pong.error());
-        else last_contact_ = NowSeconds();
-      }
+      Step();
       auto state = LoadState(d_);
       if (state.ok()) Remind(state->state);
     }
@@ -111,6 +80,37 @@ class Watcher {
   }
 
  private:
+  // One turn of the loop: connect when due, or wait a tick for news.
+  void Step() {
+    if (!session_ && NowSeconds() >= retry_at_) {
+      auto opened = OpenRelay(d_, std::chrono::seconds(5));
+      if (!opened.ok()) {
+        std::printf("relay unreachable (%s); trying again in %llds\n",
+                    opened.error().message.c_str(), static_cast<long long>(backoff_));
+        retry_at_ = NowSeconds() + backoff_;
+        backoff_ = std::min(backoff_ * 2, kMaxBackoffSeconds);
+        return;
+      }
+      session_ = std::move(opened).value();
+      std::printf("connected to the relay %s\n", d_.relay().ToString().c_str());
+      backoff_ = 1;
+      if (!SyncAndShow()) return;
+    }
+    if (!session_) {
+      std::this_thread::sleep_for(kTick);
+    } else if (session_->WaitForData(kTick)) {
+      auto delivered = session_->TakeDelivered();
+      if (!delivered.ok()) return Lost(delivered.error());
+      SyncAndShow();
+    } else if (NowSeconds() - last_contact_ >= kPingEverySeconds) {
+      v1::Frame ping;
+      ping.mutable_ping();
+      auto pong = session_->Call(std::move(ping));
+      if (!pong.ok()) return Lost(pong.error());
+      last_contact_ = NowSeconds();
+    }
+  }
+
   void Lost(const Error& error) {
     std::printf("lost the relay (%s); reconnecting\n", error.message.c_str());
     session_.reset();
@@ -150,8 +150,8 @@ class Watcher {
                          " min, at " + model::FormatLocalClock(talk.start(), zone_);
       if (!talk.place.empty()) text += ", " + ForTerminal(talk.place);
       if (!talk.topic.empty()) text += " (about: " + ForTerminal(talk.topic) + ")";
-      std::printf("reminder: %s\n", text.c_str());
       if (!options_.no_notify) Notify(text);
+      std::printf("reminder: %s\n", text.c_str());
       std::string list;
       for (const auto& k : reminded_) list += k;
       // Said once, even across restarts of watch.
@@ -166,6 +166,8 @@ class Watcher {
   std::set<std::string> seen_;
   std::set<std::string> reminded_;
   std::int64_t last_contact_ = 0;
+  std::int64_t retry_at_ = 0;
+  std::int64_t backoff_ = 1;  // seconds until the next try; doubles up to a minute
 };
 
 int RunWatch(const Cli& cli, const WatchOptions& options) {

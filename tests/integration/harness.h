@@ -157,6 +157,100 @@ class RelayProcess {
   std::vector<std::string> extra_args_;
 };
 
+// A long-running program (duet watch) whose standard output is read line by
+// line as it comes, so a test waits on what it prints, never on a sleep.
+class LiveProcess {
+ public:
+  LiveProcess(const std::vector<std::string>& argv, const std::string& stderr_path,
+              const std::vector<std::string>& extra_env = {}) {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    std::vector<std::string> args_storage = argv;
+    std::vector<char*> args;
+    for (auto& a : args_storage) args.push_back(a.data());
+    args.push_back(nullptr);
+    // extra_env replaces what it names (a process reads the first PATH=).
+    auto named_in_extra = [&](const std::string& entry) {
+      for (const auto& extra : extra_env)
+        if (entry.compare(0, extra.find('=') + 1, extra, 0, extra.find('=') + 1) == 0) return true;
+      return false;
+    };
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::string(*e).rfind("DUET_", 0) != 0 && !named_in_extra(*e)) env_storage.push_back(*e);
+    env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> env;
+    for (auto& e : env_storage) env.push_back(e.data());
+    env.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data()) != 0)
+      throw std::runtime_error("cannot start " + argv[0]);
+    posix_spawn_file_actions_destroy(&actions);
+    close(pipe_fds[1]);
+    fd_ = pipe_fds[0];
+  }
+  ~LiveProcess() {
+    Stop();
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // True once a line containing `needle` was printed (since the last line
+  // this returned for); false when the timeout passes or the program exits.
+  bool WaitForLine(const std::string& needle,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto found = output_.find(needle, searched_);
+      if (found != std::string::npos) {
+        const auto line_end = output_.find('\n', found);
+        if (line_end != std::string::npos) {
+          searched_ = line_end + 1;
+          return true;
+        }
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd pfd{fd_, POLLIN, 0};
+      if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return false;
+      char buffer[4096];
+      const ssize_t n = read(fd_, buffer, sizeof buffer);
+      if (n <= 0) return false;
+      output_.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+
+  // Sends `signal` and waits; returns the exit code.
+  int Stop(int signal = SIGTERM) {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+    // What it printed while stopping.
+    char buffer[4096];
+    ssize_t n = 0;
+    while ((n = read(fd_, buffer, sizeof buffer)) > 0) output_.append(buffer, static_cast<std::size_t>(n));
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_code_;
+  }
+
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = 0;
+  int fd_ = -1;
+  int exit_code_ = -1;
+  std::string output_;
+  std::size_t searched_ = 0;
+};
+
 // Environment that makes a process's wall clock run `offset` ahead (e.g.
 // "+25h"), with Debian's libfaketime; monotonic clocks stay true so timers work.
 inline std::vector<std::string> ClockAhead(const std::string& offset) {

@@ -1,0 +1,95 @@
+// CoupleTest: a real relay on loopback and two partners, "a" (Alice) and
+// "b" (Bob), each with their own home, run as real duet processes.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace duet::testing {
+
+class CoupleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    relay_ = std::make_unique<RelayProcess>(dir_.File("relay.db"));
+    relay_->Start();
+  }
+
+  RunResult Duet(const std::string& who, std::vector<std::string> args,
+                 const std::vector<std::string>& env = {}, const std::string& input = {}) {
+    std::vector<std::string> argv = {DUET_PATH, "--home", dir_.File(who)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, dir_.path(), env, input);
+  }
+
+  // Runs duet and parses its --json output, failing the test on a non-zero exit.
+  nlohmann::json DuetJson(const std::string& who, std::vector<std::string> args,
+                          const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), "--json");
+    auto r = Duet(who, args, env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto parsed = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(parsed.is_discarded()) << r.out;
+    return parsed;
+  }
+
+  void Init(const std::string& who, const std::string& name) {
+    auto r = Duet(who, {"init", "--name", name, "--relay", relay_->address()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // Alice invites, Bob joins, Alice syncs; returns both safety numbers.
+  std::pair<std::string, std::string> Pair() {
+    Init("a", "Alice");
+    Init("b", "Bob");
+    auto invite = Duet("a", {"invite"});
+    EXPECT_EQ(invite.exit_code, 0) << invite.err;
+    code_ = invite.out.substr(0, invite.out.find('\n'));
+    auto join = Duet("b", {"--json", "join", code_});
+    EXPECT_EQ(join.exit_code, 0) << join.err;
+    auto sync = Duet("a", {"--json", "sync"});
+    EXPECT_EQ(sync.exit_code, 0) << sync.err;
+    EXPECT_EQ(nlohmann::json::parse(sync.out)["paired_with"], "Bob");
+    auto a = nlohmann::json::parse(Duet("a", {"--json", "partner"}).out);
+    auto b = nlohmann::json::parse(join.out);
+    EXPECT_EQ(a["name"], "Bob");
+    EXPECT_EQ(b["partner"], "Alice");
+    return {a["safety_number"], b["safety_number"]};
+  }
+
+  nlohmann::json Checkins(const std::string& who) {
+    auto r = Duet(who, {"--json", "checkins"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+
+  // Runs SQL against the relay's store behind its back, as an operator could.
+  void RelaySql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  // The relay's whole database: main file and write-ahead log.
+  std::string RelayBytes() {
+    return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RelayProcess> relay_;
+  std::string code_;
+};
+
+}  // namespace duet::testing
