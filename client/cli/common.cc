@@ -11,7 +11,9 @@ int ExitCodeFor(const Error& error) {
 }
 
 int Fail(const Error& error) {
-  std::fprintf(stderr, "duet: %s\n", error.message.c_str());
+  // Messages quote what was typed or received: keep them one line, and
+  // free of anything that could drive the terminal.
+  std::fprintf(stderr, "duet: %s\n", ForTerminal(error.message).c_str());
   return ExitCodeFor(error);
 }
 
@@ -95,20 +97,19 @@ std::string ForTerminal(std::string_view text) {
 }
 
 Result<std::string> ReadNote(const std::string& flag, std::string note) {
-  constexpr std::size_t kMaxNoteBytes = 2000;
   if (note == "-") {
     note.clear();
     char buffer[4096];
     std::size_t n = 0;
     while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
       note.append(buffer, n);
-      if (note.size() > kMaxNoteBytes + 1)
+      if (note.size() > model::kMaxNoteBytes + 1)
         return MakeError(ErrorKind::kInvalidInput,
                          "the note on standard input is over 2000 bytes; keep it shorter");
     }
     while (!note.empty() && (note.back() == '\n' || note.back() == '\r')) note.pop_back();
   }
-  if (note.size() > kMaxNoteBytes)
+  if (note.size() > model::kMaxNoteBytes)
     return MakeError(ErrorKind::kInvalidInput, flag + " is " + std::to_string(note.size()) +
                                                    " bytes; keep it under 2000 (start small)");
   return note;

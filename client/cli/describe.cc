@@ -39,15 +39,17 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
     case model::v1::RecordBody::kWithdraw:
       return who + " removed a window or busy time (" + ShortId(body.withdraw().target_id()) + ")";
     case model::v1::RecordBody::kTalkProposal: {
-      const auto& p = body.talk_proposal();
-      std::string line = who + (p.counters().empty() ? " proposed talk "
-                                                     : " answered talk " + ShortId(p.counters()) +
-                                                           " with other times, talk ") +
-                         ShortId(record.record_id) + " (" + std::to_string(p.minutes()) + " min):";
+      // From the fold, which checked the times: never the raw record.
+      const auto* talk = TalkById(state, record.record_id);
+      if (talk == nullptr) return who + " sent a talk proposal that is not valid (ignored)";
+      std::string line = who + (talk->counters.empty() ? " proposed talk "
+                                                       : " answered talk " + ShortId(talk->counters) +
+                                                             " with other times, talk ") +
+                         ShortId(talk->talk_id) + " (" + std::to_string(talk->minutes) + " min):";
       int n = 0;
-      for (auto start : p.options())
+      for (auto start : talk->options)
         line += " " + std::to_string(++n) + ") " +
-                FormatSpan(start, start + std::int64_t{p.minutes()} * 60, zone);
+                FormatSpan(start, start + std::int64_t{talk->minutes} * 60, zone);
       return line;
     }
     case model::v1::RecordBody::kTalkAccept: {

@@ -10,8 +10,15 @@
 namespace duet::client::cli {
 
 Result<const date::time_zone*> CliZone(const Cli& cli) {
-  if (cli.time_zone.empty()) return model::LocalZone();
-  return model::FindZone(cli.time_zone);
+  if (!cli.time_zone.empty()) return model::FindZone(cli.time_zone);
+  // A mistyped TZ would quietly mean another zone: say so.
+  if (const char* tz = std::getenv("TZ"); tz != nullptr && *tz != '\0') {
+    std::string name = tz[0] == ':' ? tz + 1 : tz;
+    if (!model::FindZone(name).ok())
+      Warn("TZ='" + ForTerminal(name) + "' is not an IANA time zone; using " +
+           model::ZoneName(model::LocalZone()) + " (set TZ=Europe/Berlin or use --tz)");
+  }
+  return model::LocalZone();
 }
 
 const date::time_zone* RecordZone(const std::string& name) {

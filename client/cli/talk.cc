@@ -56,6 +56,32 @@ const model::TalkView* Overlapping(const model::CoupleState& state, std::int64_t
   return nullptr;
 }
 
+// Agreed quiet hours are a boundary: no talk touches them.
+Status QuietHoursError(const model::CoupleState& state, std::int64_t start, std::uint32_t minutes,
+                       const std::string& what) {
+  const auto* quiet = model::QuietHoursTouching(state, start, start + std::int64_t{minutes} * 60);
+  if (quiet == nullptr) return Status::Ok();
+  const auto& v = quiet->versions[quiet->agreed];
+  return Invalid(what + " falls in quiet hours you both agreed (boundary " +
+                 ShortId(quiet->boundary_id) + ", " + model::FormatWeeklyWindow(*v.quiet) + " " +
+                 ForTerminal(v.time_zone) + "); pick another time");
+}
+
+// "Not now" is respected without a fight: no proposal while it holds,
+// unless the proposer says so explicitly.
+Status RespectNotNow(Context& c, bool anyway) {
+  auto readiness = model::ReadinessAt(c.loaded.state.their_readiness, c.now);
+  if (!readiness) return Status::Ok();
+  const std::string partner = PartnerLabel(*c.device);
+  std::string said = partner + " said " + model::ReadinessName(readiness->state);
+  if (readiness->until != 0) said += " until " + model::FormatLocalDayTime(readiness->until, c.zone);
+  if (!readiness->note.empty()) said += " (\"" + ForTerminal(readiness->note) + "\")";
+  if (readiness->state == model::v1::READINESS_STATE_NOT_NOW && !anyway)
+    return Invalid(said + "; give them room, or add --anyway to propose regardless");
+  if (readiness->state != model::v1::READINESS_STATE_READY) Warn(said);
+  return Status::Ok();
+}
+
 Result<std::vector<std::int64_t>> ParseOptions(const Context& c, const std::vector<std::string>& at,
                                                std::uint32_t minutes) {
   if (at.empty()) return Invalid("give at least one time: --at \"2026-12-02 19:30\"");
@@ -78,6 +104,8 @@ Result<std::vector<std::int64_t>> ParseOptions(const Context& c, const std::vect
       return Invalid("'" + text + "' overlaps the talk " + ShortId(taken->talk_id) +
                      " you agreed for " +
                      FormatSpan(taken->start(), taken->end(), c.zone) + "; pick another time");
+    auto quiet = QuietHoursError(c.loaded.state, start.value(), minutes, "'" + text + "'");
+    if (!quiet.ok()) return quiet.error();
     options.push_back(start.value());
   }
   return options;
@@ -99,6 +127,8 @@ int Propose(const Cli& cli, const TalkOptions& options, const model::TalkView* c
   }
   auto starts = ParseOptions(c, options.at, minutes);
   if (!starts.ok()) return Fail(starts.error());
+  auto respected = RespectNotNow(c, options.anyway);
+  if (!respected.ok()) return Fail(respected.error());
 
   model::v1::RecordBody body;
   auto* p = body.mutable_talk_proposal();
@@ -220,6 +250,8 @@ int RunTalkAccept(const Cli& cli, const TalkOptions& options) {
   if (const auto* taken = Overlapping(c.loaded.state, start, talk.minutes))
     return Fail(Invalid("option " + std::to_string(option) + " overlaps the talk " +
                         ShortId(taken->talk_id) + " you agreed already; pick another or counter"));
+  auto quiet = QuietHoursError(c.loaded.state, start, talk.minutes, "option " + std::to_string(option));
+  if (!quiet.ok()) return Fail(quiet.error());
   model::v1::RecordBody body;
   body.mutable_talk_accept()->set_talk_id(talk.talk_id);
   body.mutable_talk_accept()->set_option(static_cast<std::uint32_t>(option));
@@ -283,6 +315,7 @@ void SetupTalk(CLI::App& root, Cli& cli) {
                            static_cast<int>(model::kMaxTalkMinutes)));
     sub->add_option("--place", o->place, "where, e.g. \"walk by the river\"");
     sub->add_option("--topic", o->topic, "what about, if anything");
+    sub->add_flag("--anyway", o->anyway, "propose even though your partner said not now");
   };
   auto add_id = [o](CLI::App* sub) {
     sub->add_option("id", o->id, "the talk's id, as `duet talk list` shows it")->required();

@@ -29,7 +29,7 @@ int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           "talk " + id + " is " + model::TalkStateName(talk.state) +
                               "; reflections are for talks you agreed and held"));
-  if (NowSeconds() < talk.start())
+  if (NowSeconds() < talk.end())
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           "talk " + id + " is on " + FormatSpan(talk.start(), talk.end(), zone.value()) +
                               "; reflect on it after you have talked"));

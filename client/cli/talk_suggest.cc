@@ -1,6 +1,8 @@
 // duet talk suggest [--minutes 20] [--days 7]: times inside both partners'
 // weekly windows, outside busy times and talks already agreed, shown in
 // this device's zone and in the partner's.
+#include <set>
+
 #include "client/cli/talk.h"
 #include "client/model/free_time.h"
 #include "client/model/timeplan.h"
@@ -36,6 +38,11 @@ int RunTalkSuggest(const Cli& cli, const TalkOptions& options) {
   const std::int64_t now = NowSeconds();
   const std::int64_t from = (now / kQuarterHour + 1) * kQuarterHour;
   const model::Interval range{from, now + std::int64_t{options.days} * 86400};
+  // Windows in a zone this machine does not know are read as UTC: say so.
+  std::set<std::string> zones;
+  for (const auto& w : state.windows) zones.insert(w.time_zone);
+  for (const auto& b : state.busy) zones.insert(b.time_zone);
+  for (const auto& z : zones) RecordZone(z);
   const auto slots = model::SharedFreeTime(state, range, minutes * 60);
 
   bool mine = false, theirs = false;

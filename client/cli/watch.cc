@@ -48,7 +48,16 @@ bool HasDesktop() {
 // installed; a missing tool is not an error, the terminal line is enough.
 void Notify(const std::string& text) {
   if (!HasDesktop()) return;
-  const char* argv[] = {"notify-send", "--app-name=duet", "duet", text.c_str(), nullptr};
+  // Notification daemons may read the body as markup; a partner's words
+  // must stay words.
+  std::string body;
+  for (char c : text) {
+    if (c == '&') body += "&amp;";
+    else if (c == '<') body += "&lt;";
+    else if (c == '>') body += "&gt;";
+    else body.push_back(c);
+  }
+  const char* argv[] = {"notify-send", "--app-name=duet", "--", "duet", body.c_str(), nullptr};
   pid_t pid = 0;
   if (posix_spawnp(&pid, "notify-send", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0)
     waitpid(pid, nullptr, 0);
@@ -69,11 +78,11 @@ class Watcher {
     }
     std::printf("watching for %s's news; reminders %d min before a talk; Ctrl-C stops\n",
                 PartnerLabel(d_).c_str(), options_.remind);
-    Remind(loaded->state);
+    state_ = std::move(loaded->state);
+    Remind();
     while (!g_stop) {
       Step();
-      auto state = LoadState(d_);
-      if (state.ok()) Remind(state->state);
+      Remind();
     }
     std::printf("stopped\n");
     return 0;
@@ -127,6 +136,7 @@ class Watcher {
     for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
     auto loaded = LoadState(d_);
     if (!loaded.ok()) return true;
+    state_ = loaded->state;
     const std::string partner = PartnerLabel(d_);
     for (const model::OpenedRecord* r : model::FoldOrder(loaded->records)) {
       if (!seen_.insert(r->record_id).second || r->author_key == d_.my_key()) continue;
@@ -136,10 +146,12 @@ class Watcher {
     return true;
   }
 
-  void Remind(const model::CoupleState& state) {
+  // From the state of the last sync: a reminder needs the clock, not the
+  // database.
+  void Remind() {
     const std::int64_t now = NowSeconds();
     const std::int64_t ahead = std::int64_t{options_.remind} * 60;
-    for (const auto& talk : state.talks) {
+    for (const auto& talk : state_.talks) {
       if (talk.state != model::TalkState::kAgreed || now >= talk.start() ||
           now < talk.start() - ahead)
         continue;
@@ -163,6 +175,7 @@ class Watcher {
   const date::time_zone* zone_;
   WatchOptions options_;
   std::unique_ptr<RelaySession> session_;
+  model::CoupleState state_;
   std::set<std::string> seen_;
   std::set<std::string> reminded_;
   std::int64_t last_contact_ = 0;

@@ -28,6 +28,8 @@ CoupleState Fold(const std::vector<OpenedRecord>& records, const std::string& my
   FoldCheckins(ordered, my_key, &state);
   FoldAvailability(ordered, my_key, &state);
   FoldTalks(ordered, my_key, &state);
+  FoldBoundaries(ordered, my_key, &state);
+  FoldSmallShares(ordered, my_key, &state);
   return state;
 }
 

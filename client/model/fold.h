@@ -97,18 +97,117 @@ struct TalkView {
   std::int64_t end() const { return start() + std::int64_t{minutes} * 60; }
 };
 
+enum class VersionStatus { kPending, kAgreed, kSuperseded, kCountered, kWithdrawn, kDeclined };
+
+// One version of a boundary: the words one partner proposed.
+struct BoundaryVersion {
+  std::string version_id;
+  std::string author_key;
+  std::int64_t created_at_ms = 0;
+  v1::BoundaryKind kind = v1::BOUNDARY_KIND_GENERAL;
+  std::string text;
+  std::optional<WeeklyWindow> quiet;  // quiet hours, in `time_zone`
+  std::string time_zone;
+  std::string hash;                   // what an accept must sign
+  VersionStatus status = VersionStatus::kPending;
+  std::string answered_by;            // who agreed to or declined it
+  bool settled = true;                // false while its deciding record awaits the relay
+};
+
+// Who did what to a boundary, in order: its history for `duet boundary show`.
+struct BoundaryEvent {
+  std::string record_id;
+  std::string author_key;
+  std::int64_t at_ms = 0;
+  std::string what;        // "proposed", "countered", "revised", "accepted", "declined", "retired"
+  std::string version_id;  // the version it proposed or answered
+  std::string note;
+};
+
+enum class BoundaryState { kProposed, kAgreed, kDeclined, kRetired };
+
+struct BoundaryView {
+  std::string boundary_id;
+  std::string proposer_key;  // who proposed its first version (and may retire it)
+  bool mine = false;
+  std::vector<BoundaryVersion> versions;  // oldest first
+  int agreed = -1;   // index into versions, or -1
+  int pending = -1;  // index into versions, or -1
+  bool retired = false;
+  std::vector<BoundaryEvent> history;
+  std::vector<LateAnswer> late;
+
+  BoundaryState state() const;
+  // The version that applies: the agreed one, else the pending one.
+  const BoundaryVersion& current() const { return versions[agreed >= 0 ? agreed : pending >= 0 ? pending : versions.size() - 1]; }
+};
+
+struct ReadinessView {
+  std::string record_id;
+  std::string author_key;
+  bool mine = false;
+  std::int64_t set_at_ms = 0;
+  v1::ReadinessState state = v1::READINESS_STATE_UNSPECIFIED;
+  std::int64_t until = 0;  // unix seconds; 0: until changed
+  std::string note;
+};
+
+struct ThanksView {
+  std::string record_id;
+  std::string author_key;
+  bool mine = false;
+  std::int64_t created_at_ms = 0;
+  std::optional<std::uint64_t> relay_seq;
+  std::string text;
+};
+
+struct PromptShareView {
+  std::string record_id;
+  std::string author_key;
+  bool mine = false;
+  std::int64_t created_at_ms = 0;
+  std::string prompt_id;
+  std::string text;
+};
+
 struct CoupleState {
   std::vector<CheckInView> checkins;  // oldest first
   std::vector<WindowView> windows;    // in the order written
   std::vector<BusyView> busy;
   std::vector<TalkView> talks;        // in the order proposed
+  std::vector<BoundaryView> boundaries;  // in the order proposed
+  std::optional<ReadinessView> my_readiness;     // the latest of each partner
+  std::optional<ReadinessView> their_readiness;
+  std::vector<ThanksView> thanks;     // in fold order
+  std::vector<PromptShareView> prompts;
 };
+
+inline constexpr std::size_t kMaxBoundaryTextBytes = 500;
+inline constexpr std::size_t kMaxShortTextBytes = 500;  // thanks, readiness notes, prompts
+
+// What an accept of a boundary version signs (docs/protocol.md §7.4).
+std::string BoundaryVersionHash(const std::string& boundary_id, const std::string& version_id,
+                                const v1::BoundaryProposal& proposal);
+std::string BoundaryStateName(BoundaryState state);
+std::string VersionStatusName(VersionStatus status);
+// "general", "privacy", "topic", "quiet-hours"; and back.
+std::string BoundaryKindName(v1::BoundaryKind kind);
+std::optional<v1::BoundaryKind> ParseBoundaryKind(const std::string& name);
+// The readiness that holds at `now`: nullopt when none was set or it lapsed.
+std::optional<ReadinessView> ReadinessAt(const std::optional<ReadinessView>& readiness,
+                                         std::int64_t now_seconds);
+std::string ReadinessName(v1::ReadinessState state);  // "ready", "later", "not now"
 
 // The fold's limits, shared with the CLI that checks input against them.
 inline constexpr std::size_t kMaxTalkOptions = 3;
 inline constexpr std::uint32_t kMinTalkMinutes = 5;
 inline constexpr std::uint32_t kMaxTalkMinutes = 240;
 inline constexpr std::size_t kMaxTalkTextBytes = 200;
+inline constexpr std::size_t kMaxNoteBytes = 2000;
+// Talk times outside 2000..2400 are refused, so no arithmetic on a
+// partner's times can overflow.
+inline constexpr std::int64_t kEarliestTalk = 946684800;    // 2000-01-01T00:00Z
+inline constexpr std::int64_t kLatestTalk = 13569465600;    // 2400-01-01T00:00Z
 
 CoupleState Fold(const std::vector<OpenedRecord>& records, const std::string& my_key);
 

@@ -13,5 +13,8 @@ using Ordered = std::vector<const OpenedRecord*>;
 void FoldCheckins(const Ordered& records, const std::string& my_key, CoupleState* state);
 void FoldAvailability(const Ordered& records, const std::string& my_key, CoupleState* state);
 void FoldTalks(const Ordered& records, const std::string& my_key, CoupleState* state);
+void FoldBoundaries(const Ordered& records, const std::string& my_key, CoupleState* state);
+// Readiness, thanks and shared prompts.
+void FoldSmallShares(const Ordered& records, const std::string& my_key, CoupleState* state);
 
 }  // namespace duet::model

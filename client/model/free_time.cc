@@ -10,7 +10,22 @@ const date::time_zone* ZoneOrUtc(const std::string& name) {
   return zone.ok() ? zone.value() : FindZone("UTC").value();
 }
 
+// The agreed quiet hours of one boundary over `range`.
+std::vector<Interval> QuietTime(const BoundaryView& b, Interval range) {
+  if (b.retired || b.agreed < 0) return {};
+  const BoundaryVersion& v = b.versions[b.agreed];
+  if (v.kind != v1::BOUNDARY_KIND_QUIET_HOURS || !v.quiet) return {};
+  return ExpandWeekly({*v.quiet}, ZoneOrUtc(v.time_zone), range);
+}
+
 }  // namespace
+
+const BoundaryView* QuietHoursTouching(const CoupleState& state, std::int64_t start,
+                                       std::int64_t end) {
+  for (const auto& b : state.boundaries)
+    if (!QuietTime(b, {start, end}).empty()) return &b;
+  return nullptr;
+}
 
 std::vector<Interval> AvailableTime(const CoupleState& state, bool mine, Interval range) {
   // Windows are expanded per zone: one partner may have written some while
@@ -31,6 +46,10 @@ std::vector<Interval> TakenTime(const CoupleState& state, Interval range) {
   for (const auto& b : state.busy) taken.push_back(SpanToInterval(b.span, ZoneOrUtc(b.time_zone)));
   for (const auto& t : state.talks)
     if (t.state == TalkState::kAgreed) taken.push_back({t.start(), t.end()});
+  for (const auto& b : state.boundaries) {
+    auto quiet = QuietTime(b, range);
+    taken.insert(taken.end(), quiet.begin(), quiet.end());
+  }
   return Intersect(Normalize(std::move(taken)), {range});
 }
 

@@ -1,6 +1,7 @@
 // Shared free time for `duet talk suggest` and the checks of `duet talk
 // propose`: inside both partners' weekly windows (each in its author's own
-// zone), outside either one's busy times and outside talks already agreed.
+// zone), outside either one's busy times, talks already agreed and agreed
+// quiet hours.
 //
 // Pure: state and range in, intervals out (unix seconds, half-open). A zone
 // this machine does not know is read as UTC. Any thread.
@@ -15,8 +16,11 @@ namespace duet::model {
 
 // Where one partner (mine = true: this device's) said they are free.
 std::vector<Interval> AvailableTime(const CoupleState& state, bool mine, Interval range);
-// Busy times of both partners, and agreed talks that are not over.
+// Busy times of both partners, agreed talks, and agreed quiet hours.
 std::vector<Interval> TakenTime(const CoupleState& state, Interval range);
+// The agreed quiet-hours boundary that [start, end) touches, if any.
+const BoundaryView* QuietHoursTouching(const CoupleState& state, std::int64_t start,
+                                       std::int64_t end);
 // Shared free time at least `min_seconds` long.
 std::vector<Interval> SharedFreeTime(const CoupleState& state, Interval range,
                                      std::int64_t min_seconds);

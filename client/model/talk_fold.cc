@@ -14,6 +14,8 @@ std::string ShortId(const std::string& id) { return crypto::Hex(id).substr(0, 8)
 bool ValidProposal(const v1::TalkProposal& p) {
   if (p.options_size() < 1 || static_cast<std::size_t>(p.options_size()) > kMaxTalkOptions)
     return false;
+  for (auto start : p.options())
+    if (start < kEarliestTalk || start > kLatestTalk) return false;
   std::set<std::int64_t> distinct(p.options().begin(), p.options().end());
   return distinct.size() == static_cast<std::size_t>(p.options_size()) &&
          p.minutes() >= kMinTalkMinutes && p.minutes() <= kMaxTalkMinutes &&
@@ -145,6 +147,7 @@ class TalkFolder {
              const std::string& note) {
     TalkView* talk = Find(talk_id);
     if (talk == nullptr) return;
+    if (note.size() > kMaxNoteBytes) return Late(*talk, record, what, "its note is too long");
     const bool by_proposer = talk->author_key == record.author_key;
     if (what == "decline") {
       if (by_proposer)
@@ -169,6 +172,10 @@ class TalkFolder {
     if (talk == nullptr) return;
     if (talk->state != TalkState::kAgreed)
       return Late(*talk, record, "reflection", "only an agreed talk takes reflections");
+    // A reflection that commits to nothing must not draw out the partner's key.
+    const std::size_t sealed = reflection.sealed().size();
+    if (reflection.commitment().size() != 32 || sealed < 24 + 16 + 256 || (sealed - 40) % 256 != 0)
+      return Late(*talk, record, "reflection", "it is not a sealed reflection");
     const bool mine = record.author_key == my_key_;
     ReflectionView& view = mine ? talk->my_reflection : talk->their_reflection;
     if (!view.record_id.empty())

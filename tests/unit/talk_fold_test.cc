@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "client/model/fold.h"
 #include "client/model/reflection.h"
@@ -267,6 +268,43 @@ TEST(TalkFold, MalformedProposalsChangeNothing) {
   EXPECT_EQ(state.talks[0].talk_id, "ok");
 }
 
+TEST(TalkFold, TimesOutsideTheYears2000To2400AreRefusedSoNothingOverflows) {
+  Log log;
+  log.Propose("huge", kAlice, {INT64_MAX - 100});
+  log.Propose("negative", kAlice, {INT64_MIN + 100});
+  log.Propose("old", kAlice, {kEarliestTalk - 1});
+  log.Propose("edge", kAlice, {kLatestTalk});
+  auto state = log.FoldAs(kBob);
+  ASSERT_EQ(state.talks.size(), 1u);
+  EXPECT_EQ(state.talks[0].talk_id, "edge");
+}
+
+TEST(TalkFold, AnOverlongNoteMakesADeclineLate) {
+  Log log;
+  log.Propose("t1", kAlice, {kSeven});
+  log.Decline("d1", kBob, "t1").body.mutable_talk_decline()->set_note(std::string(2001, 'x'));
+  EXPECT_EQ(Talk(log.FoldAs(kAlice), "t1").state, TalkState::kProposed);
+}
+
+TEST(TalkFold, BothPartnersFoldTheSameTalks) {
+  Log log;
+  log.Propose("t1", kAlice, {kSeven});
+  log.Propose("t2", kBob, {kSeven + 600});
+  log.Accept("a1", kAlice, "t2", 1);
+  log.Accept("a2", kBob, "t1", 1);
+  log.Decline("d1", kAlice, "t1");
+  auto alice = log.FoldAs(kAlice);
+  auto bob = log.FoldAs(kBob);
+  ASSERT_EQ(alice.talks.size(), bob.talks.size());
+  for (std::size_t i = 0; i < alice.talks.size(); ++i) {
+    EXPECT_EQ(alice.talks[i].state, bob.talks[i].state);
+    EXPECT_EQ(alice.talks[i].chosen, bob.talks[i].chosen);
+    EXPECT_EQ(alice.talks[i].decided_by, bob.talks[i].decided_by);
+    EXPECT_EQ(alice.talks[i].late.size(), bob.talks[i].late.size());
+    EXPECT_NE(alice.talks[i].mine, bob.talks[i].mine);
+  }
+}
+
 TEST(TalkFold, PhaseFollowsTheClockForAgreedTalks) {
   Log log;
   log.Propose("t1", kAlice, {kSeven});
@@ -350,6 +388,19 @@ TEST_F(ReflectionFold, OnlyTheFirstReflectionOfEachPartnerCounts) {
   EXPECT_EQ(talk.their_reflection.record_id, "r1");
   ASSERT_EQ(talk.late.size(), 1u);
   EXPECT_EQ(talk.late[0].what, "reflection");
+}
+
+TEST_F(ReflectionFold, AReflectionThatCommitsToNothingDrawsOutNoKey) {
+  auto* empty = log_.Add("r1", kAlice).body.mutable_talk_reflection();
+  empty->set_talk_id("t1");
+  auto talk = Talk(log_.FoldAs(kBob), "t1");
+  EXPECT_TRUE(talk.their_reflection.record_id.empty())
+      << "Bob's client must not see a reflection to answer with his key";
+  ASSERT_EQ(talk.late.size(), 1u);
+  EXPECT_EQ(talk.late[0].reason, "it is not a sealed reflection");
+  Reflect("r2", kAlice, 4, "the real one");
+  EXPECT_FALSE(Talk(log_.FoldAs(kBob), "t1").their_reflection.record_id.empty())
+      << "a malformed reflection does not block the real one";
 }
 
 TEST_F(ReflectionFold, ATalkNotAgreedTakesNoReflection) {
