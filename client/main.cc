@@ -14,7 +14,9 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupSync,     duet::client::cli::SetupLock,
     duet::client::cli::SetupStatus,   duet::client::cli::SetupRekey,
     duet::client::cli::SetupAvailability, duet::client::cli::SetupTalk,
-    duet::client::cli::SetupWatch,
+    duet::client::cli::SetupWatch,    duet::client::cli::SetupBoundary,
+    duet::client::cli::SetupReady,    duet::client::cli::SetupThanks,
+    duet::client::cli::SetupPrompt,   duet::client::cli::SetupHistory,
 };
 
 // The first argument that is not a global option: what the user meant as
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", cli.json, "machine-readable output");
   app.add_option("--tz", cli.time_zone,
                  "IANA time zone for the times you type and see (default: TZ, or the system's)");
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.fallthrough();  // --home and --json may come after the command too
   for (auto setup : kCommands) setup(app, cli);
   try {
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
                  message.c_str());
     return 2;
   }
-  const int code = cli.run ? cli.run() : 2;
+  const int code = cli.run ? cli.run() : duet::client::cli::RunDashboard(cli);
   if (duet::crypto::MemoryLockFailed())
     std::fprintf(stderr,
                  "duet: warning: memory for keys could not be locked (see ulimit -l); keys may "

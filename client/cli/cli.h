@@ -41,6 +41,13 @@ void SetupRekey(CLI::App& root, Cli& cli);
 void SetupAvailability(CLI::App& root, Cli& cli);
 void SetupTalk(CLI::App& root, Cli& cli);
 void SetupWatch(CLI::App& root, Cli& cli);
+void SetupBoundary(CLI::App& root, Cli& cli);
+void SetupReady(CLI::App& root, Cli& cli);
+void SetupThanks(CLI::App& root, Cli& cli);
+void SetupPrompt(CLI::App& root, Cli& cli);
+void SetupHistory(CLI::App& root, Cli& cli);
+// `duet` with no command: the dashboard, as `duet status` shows it.
+int RunDashboard(const Cli& cli);
 
 // The zone times are typed and shown in: --tz, else TZ, else the system's.
 Result<const date::time_zone*> CliZone(const Cli& cli);

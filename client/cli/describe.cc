@@ -78,6 +78,34 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
     }
     case model::v1::RecordBody::kRekey:
       return who + " started a new couple key";
+    case model::v1::RecordBody::kBoundaryProposal: {
+      const auto& p = body.boundary_proposal();
+      if (p.text().size() > model::kMaxBoundaryTextBytes) return who + " sent a boundary that is not valid (ignored)";
+      const std::string words = "\"" + ForTerminal(p.text()) + "\"";
+      if (p.boundary_id().empty()) return who + " proposed a boundary: " + words;
+      return who + " proposed other words for boundary " + ShortId(p.boundary_id()) + ": " + words;
+    }
+    case model::v1::RecordBody::kBoundaryAccept:
+      for (const auto& b : state.boundaries)
+        for (const auto& v : b.versions)
+          if (v.version_id == body.boundary_accept().version_id())
+            return who + " agreed to boundary " + ShortId(b.boundary_id) + ": \"" + ForTerminal(v.text) + "\"";
+      return who + " agreed to a boundary";
+    case model::v1::RecordBody::kBoundaryDecline:
+      return who + " declined a boundary proposal" + Quoted(body.boundary_decline().note());
+    case model::v1::RecordBody::kBoundaryRetire:
+      return who + " retired boundary " + ShortId(body.boundary_retire().boundary_id()) +
+             Quoted(body.boundary_retire().note());
+    case model::v1::RecordBody::kReadiness: {
+      const auto& r = body.readiness();
+      std::string line = who + " is " + model::ReadinessName(r.state());
+      if (r.until() > 0 && r.until() < model::kLatestTalk) line += " until " + model::FormatLocalDayTime(r.until(), zone);
+      return line + Quoted(r.note());
+    }
+    case model::v1::RecordBody::kThanks:
+      return who + " thanks you: \"" + ForTerminal(body.thanks().text()) + "\"";
+    case model::v1::RecordBody::kPromptShare:
+      return who + " sent a question to talk about: \"" + ForTerminal(body.prompt_share().text()) + "\"";
     default:
       return who + " wrote a record this version of duet does not know";
   }

@@ -1,10 +1,61 @@
-// duet status: what this device knows, without waiting for the network.
+// duet (no command) and duet status: the dashboard. What this device knows,
+// on one screen, without waiting for the network: the partner and their
+// readiness, the next agreed talk, what waits for my answer, what is new
+// since I last looked, and the sync and log checks.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
 #include "client/cli/cli.h"
+#include "client/model/timeplan.h"
+#include "crypto/crypto.h"
 
 namespace duet::client::cli {
 namespace {
 
+constexpr char kSeenMeta[] = "dashboard.seen_seq";
+constexpr std::size_t kNewShown = 5;  // one screen: the rest is a count
+
+// Bold headings only for a person at a terminal that wants them
+// (https://no-color.org).
+bool UseColor() {
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0') &&
+         !(term != nullptr && std::string(term) == "dumb");
+}
+
+std::string Ago(std::int64_t then, std::int64_t now) {
+  const std::int64_t s = std::max<std::int64_t>(0, now - then);
+  if (s < 90) return "just now";
+  if (s < 90 * 60) return std::to_string(s / 60) + " min ago";
+  if (s < 36 * 3600) return std::to_string(s / 3600) + " h ago";
+  return std::to_string(s / 86400) + " days ago";
+}
+
+std::string In(std::int64_t when, std::int64_t now) {
+  const std::int64_t s = when - now;
+  if (s < 90 * 60) return "in " + std::to_string(std::max<std::int64_t>(1, s / 60)) + " min";
+  if (s < 36 * 3600) return "in " + std::to_string(s / 3600) + " h";
+  return "in " + std::to_string(s / 86400) + " days";
+}
+
+// The records that are worth a line on the dashboard when new.
+bool Newsworthy(const model::OpenedRecord& r) {
+  switch (r.body.kind_case()) {
+    case model::v1::RecordBody::kRekey:
+    case model::v1::RecordBody::kReflectionKey:
+    case model::v1::RecordBody::kWithdraw:
+      return false;
+    default:
+      return true;
+  }
+}
+
 int RunStatus(const Cli& cli) {
+  auto zone = CliZone(cli);
+  if (!zone.ok()) return Fail(zone.error());
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
@@ -24,43 +75,139 @@ int RunStatus(const Cli& cli) {
     if (!chains.ok()) return Fail(chains.error());
     findings = chains->findings;
   }
+  auto loaded = LoadState(d);
+  if (!loaded.ok()) return Fail(loaded.error());
+  const auto& state = loaded->state;
+  const std::int64_t now = NowSeconds();
+  const std::string who = PartnerLabel(d);
+
+  // Partner's readiness, the next talk, what waits for me.
+  const auto readiness = model::ReadinessAt(state.their_readiness, now);
+  const model::TalkView* next = nullptr;
+  for (const auto& t : state.talks)
+    if (t.state == model::TalkState::kAgreed && t.end() > now && (!next || t.start() < next->start())) next = &t;
+  std::vector<std::string> waiting_lines;
+  nlohmann::json waiting = nlohmann::json::array();
+  for (const auto& t : state.talks) {
+    if (t.state != model::TalkState::kProposed || t.mine) continue;
+    waiting.push_back({{"kind", "talk"}, {"id", crypto::Hex(t.talk_id)}});
+    waiting_lines.push_back("talk " + ShortId(t.talk_id) + ": " + who + " proposed " +
+                            std::to_string(t.options.size()) + (t.options.size() == 1 ? " time" : " times") +
+                            " (duet talk list)");
+  }
+  for (const auto& b : state.boundaries) {
+    if (b.retired || b.pending < 0 || b.versions[b.pending].author_key == d.my_key()) continue;
+    waiting.push_back({{"kind", "boundary"}, {"id", crypto::Hex(b.boundary_id)}});
+    waiting_lines.push_back("boundary " + ShortId(b.boundary_id) + ": \"" +
+                            ForTerminal(b.versions[b.pending].text) + "\" (duet boundary accept " +
+                            ShortId(b.boundary_id) + ")");
+  }
+  // New since I last looked: the partner's records the relay numbered since.
+  std::uint64_t seen = 0, highest = 0;
+  if (auto meta = d.store().GetMeta(kSeenMeta); meta.ok() && meta.value())
+    seen = std::strtoull(meta.value()->c_str(), nullptr, 10);
+  std::vector<std::string> news;
+  std::size_t new_checkins = 0, new_thanks = 0;
+  for (const model::OpenedRecord* r : model::FoldOrder(loaded->records)) {
+    if (!r->relay_seq) continue;
+    highest = std::max(highest, *r->relay_seq);
+    if (r->author_key == d.my_key() || *r->relay_seq <= seen || !Newsworthy(*r)) continue;
+    new_checkins += r->body.has_checkin();
+    new_thanks += r->body.has_thanks();
+    news.push_back(DescribeRecord(*r, state, who, zone.value()));
+  }
+  const model::ThanksView* latest_thanks = nullptr;
+  for (const auto& t : state.thanks)
+    if (!t.mine) latest_thanks = &t;
+  if (highest > seen) (void)d.store().SetMeta(kSeenMeta, std::to_string(highest));
 
   if (cli.json) {
     nlohmann::json refused_list = nlohmann::json::array();
-    for (const auto& r : refused.value())
-      refused_list.push_back({{"relay_seq", r.seq}, {"reason", r.reason}});
+    for (const auto& r : refused.value()) refused_list.push_back({{"relay_seq", r.seq}, {"reason", r.reason}});
+    nlohmann::json ready;
+    if (readiness)
+      ready = {{"state", model::ReadinessName(readiness->state)},
+               {"until", readiness->until == 0 ? nlohmann::json() : nlohmann::json(readiness->until)},
+               {"note", readiness->note}};
+    nlohmann::json next_talk;
+    if (next)
+      next_talk = {{"id", crypto::Hex(next->talk_id)}, {"start", next->start()}, {"end", next->end()}, {"place", next->place}};
     PrintJson({{"name", d.name()},
                {"partner", paired ? nlohmann::json(partner->name) : nlohmann::json()},
                {"verified", verified},
                {"invite_open", !paired && d.pending_invite().has_value()},
+               {"partner_readiness", ready},
+               {"next_talk", next_talk},
+               {"waiting_for_you", waiting},
+               {"new", news},
+               {"new_checkins", new_checkins},
+               {"new_thanks", new_thanks},
+               {"latest_thanks", latest_thanks ? nlohmann::json(latest_thanks->text) : nlohmann::json()},
                {"last_sync", last_sync_s == 0 ? nlohmann::json() : nlohmann::json(last_sync_s)},
                {"queued", queued->size()},
                {"refused", refused_list},
                {"findings", findings}});
     return 0;
   }
+
+  const bool color = UseColor();
+  auto heading = [&](const std::string& text) {
+    return color ? "\033[1m" + text + "\033[0m" : text;
+  };
   if (!paired) {
     std::printf("%s\n", d.pending_invite() ? "not paired yet: your invite is open (`duet sync` once your partner joined)"
                                            : "not paired yet: `duet invite`, or `duet join CODE`");
-  } else {
-    std::printf("partner: %s (safety number %s)\n", ForTerminal(partner->name).c_str(),
-                verified ? "verified" : "not verified: compare it, then `duet partner verify`");
+    std::printf("queued: %zu change(s)\n", queued->size());
+    return 0;
   }
-  std::printf("last sync: %s\n", last_sync_s == 0 ? "never" : FormatLocalTime(last_sync_s * 1000).c_str());
+  std::printf("%s\n", heading(ForTerminal(d.name()) + " & " + who + "  (last sync: " +
+                              (last_sync_s == 0 ? std::string("never") : Ago(last_sync_s, now) + ", " +
+                                                                             model::FormatLocalTime(last_sync_s, zone.value())) +
+                              ")").c_str());
+  if (readiness) {
+    std::string line = who + " is " + model::ReadinessName(readiness->state);
+    if (readiness->until != 0) line += " until " + model::FormatLocalDayTime(readiness->until, zone.value());
+    if (!readiness->note.empty()) line += ": \"" + ForTerminal(readiness->note) + "\"";
+    std::printf("%s\n", line.c_str());
+  } else {
+    std::printf("%s has not said how ready they are to talk\n", who.c_str());
+  }
+  if (next) {
+    std::string line = "next talk: " + model::FormatLocalDayTime(next->start(), zone.value()) + " (" +
+                       (next->start() <= now ? std::string("now") : In(next->start(), now)) + ", " +
+                       std::to_string(next->minutes) + " min)";
+    if (!next->place.empty()) line += ", " + ForTerminal(next->place);
+    std::printf("%s\n", line.c_str());
+  } else {
+    std::printf("no talk agreed yet (duet talk suggest)\n");
+  }
+  if (!waiting_lines.empty()) {
+    std::printf("%s\n", heading("waiting for you:").c_str());
+    for (const auto& line : waiting_lines) std::printf("  %s\n", line.c_str());
+  }
+  if (!news.empty()) {
+    std::printf("%s\n", heading("new since you last looked:").c_str());
+    for (std::size_t i = 0; i < news.size() && i < kNewShown; ++i) std::printf("  %s\n", news[i].c_str());
+    if (news.size() > kNewShown) std::printf("  ... and %zu more\n", news.size() - kNewShown);
+  } else if (latest_thanks) {
+    std::printf("latest thanks from %s: \"%s\"\n", who.c_str(), ForTerminal(latest_thanks->text).c_str());
+  }
+  std::printf("partner: %s (safety number %s)\n", who.c_str(),
+              verified ? "verified" : "not verified: compare it, then `duet partner verify`");
   std::printf("queued: %zu change(s)\n", queued->size());
   if (!refused->empty())
     std::printf("refused: %zu record(s) from the relay failed verification\n", refused->size());
-  if (paired) {
-    if (findings.empty()) std::printf("log: both chains complete and in order\n");
-    for (const auto& f : findings) std::printf("log: %s\n", ForTerminal(f).c_str());
-  }
+  if (findings.empty()) std::printf("log: both chains complete and in order\n");
+  for (const auto& f : findings) std::printf("log: %s\n", ForTerminal(f).c_str());
   return 0;
 }
 
 }  // namespace
 
+int RunDashboard(const Cli& cli) { return RunStatus(cli); }
+
 void SetupStatus(CLI::App& root, Cli& cli) {
-  auto* sub = root.add_subcommand("status", "this device's state: partner, queue, log checks");
+  auto* sub = root.add_subcommand("status", "the dashboard: partner, next talk, what waits for you, what is new");
   sub->callback([&cli] { cli.run = [&cli] { return RunStatus(cli); }; });
 }
 

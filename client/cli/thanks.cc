@@ -1,0 +1,36 @@
+// duet thanks TEXT: appreciation, shown on the partner's dashboard.
+#include "client/cli/cli.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+namespace {
+
+int RunThanks(const Cli& cli, const std::string& typed) {
+  auto text = ReadNote("the thanks", typed);
+  if (!text.ok()) return Fail(text.error());
+  if (text->empty())
+    return Fail(MakeError(ErrorKind::kInvalidInput, "the thanks is empty; say what you appreciate"));
+  if (text->size() > model::kMaxShortTextBytes)
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "the thanks is " + std::to_string(text->size()) + " bytes; keep it under 500"));
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  model::v1::RecordBody body;
+  body.mutable_thanks()->set_text(text.value());
+  auto id = d.AddRecord(body, /*shared=*/true);
+  if (!id.ok()) return Fail(id.error());
+  if (!cli.json) std::printf("thanks sent to %s\n", PartnerLabel(d).c_str());
+  return SyncAfterChange(d, cli, {{"id", crypto::Hex(id.value())}});
+}
+
+}  // namespace
+
+void SetupThanks(CLI::App& root, Cli& cli) {
+  auto text = std::make_shared<std::string>();
+  auto* sub = root.add_subcommand("thanks", "send your partner appreciation");
+  sub->add_option("text", *text, "what you appreciate (- reads standard input)")->required();
+  sub->callback([&cli, text] { cli.run = [&cli, text] { return RunThanks(cli, *text); }; });
+}
+
+}  // namespace duet::client::cli
