@@ -1,0 +1,284 @@
+// Boundaries, readiness, thanks, prompts, the dashboard and history, end to
+// end: the real duetd and two real duet processes on loopback.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/integration/couple_fixture.h"
+
+namespace duet::testing {
+namespace {
+
+std::string UtcIn(std::int64_t seconds_from_now) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) +
+                        static_cast<std::time_t>(seconds_from_now);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &utc);
+  return text;
+}
+
+class ShareTest : public CoupleTest {
+ protected:
+  void SetUp() override {
+    CoupleTest::SetUp();
+    Pair();
+  }
+  // Everyone in UTC here; time zones are the talk tests' subject.
+  RunResult As(const std::string& who, std::vector<std::string> args,
+               const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), {"--tz", "UTC"});
+    return Duet(who, args, env);
+  }
+  nlohmann::json AsJson(const std::string& who, std::vector<std::string> args,
+                        const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), {"--tz", "UTC"});
+    return DuetJson(who, args, env);
+  }
+  void Ok(const RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.out << r.err; }
+  void Refused(const RunResult& r, const std::string& says) {
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(LineCount(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  }
+  // Alice proposes a boundary; returns its id once Bob has it.
+  std::string ProposeBoundary(std::vector<std::string> args) {
+    args.insert(args.begin(), {"boundary", "propose"});
+    const std::string id = AsJson("a", args)["id"];
+    Ok(As("b", {"sync"}));
+    return id;
+  }
+  nlohmann::json Show(const std::string& who, const std::string& id) {
+    return AsJson(who, {"boundary", "show", id.substr(0, 8)});
+  }
+};
+
+TEST_F(ShareTest, AnAgreedBoundaryIsTheExactWordsBothSigned) {
+  const std::string id = ProposeBoundary({"No phones at dinner", "--kind", "general"});
+  auto bob = Show("b", id);
+  EXPECT_EQ(bob["state"], "proposed");
+  EXPECT_EQ(bob["proposer"], "Alice");
+  EXPECT_TRUE(bob["agreed"].is_null());
+  Ok(As("b", {"boundary", "accept", id.substr(0, 8)}));
+  Ok(As("a", {"sync"}));
+  auto alice = Show("a", id);
+  bob = Show("b", id);
+  EXPECT_EQ(alice["state"], "agreed");
+  EXPECT_EQ(alice["agreed"]["text"], "No phones at dinner");
+  EXPECT_EQ(alice["agreed"]["answered_by"], "Bob");
+  EXPECT_EQ(alice["agreed"]["hash"], bob["agreed"]["hash"]) << "both hold the same signed words";
+  ASSERT_EQ(alice["history"].size(), 2u);
+  EXPECT_EQ(alice["history"][0]["what"], "proposed");
+  EXPECT_EQ(alice["history"][0]["by"], "Alice");
+  EXPECT_EQ(alice["history"][1]["what"], "accepted");
+  EXPECT_EQ(alice["history"][1]["by"], "Bob");
+  auto human = As("a", {"boundary", "show", id.substr(0, 8)});
+  EXPECT_NE(human.out.find("Bob accepted"), std::string::npos) << human.out;
+  EXPECT_EQ(RelayBytes().find("phones"), std::string::npos);
+}
+
+TEST_F(ShareTest, CounterReviseAndRetire) {
+  const std::string id = ProposeBoundary({"Ask before posting photos of us"});
+  Ok(As("b", {"boundary", "counter", id.substr(0, 8), "Ask before posting photos of me"}));
+  Ok(As("a", {"sync"}));
+  auto alice = Show("a", id);
+  ASSERT_EQ(alice["versions"].size(), 2u);
+  EXPECT_EQ(alice["versions"][0]["status"], "countered");
+  EXPECT_EQ(alice["pending"]["author"], "Bob");
+  Ok(As("a", {"boundary", "accept", id.substr(0, 8)}));
+  // A revision: the agreed words hold until the new ones are accepted.
+  Ok(As("a", {"boundary", "counter", id.substr(0, 8), "Ask before posting any photo"}));
+  Ok(As("b", {"sync"}));
+  auto bob = Show("b", id);
+  EXPECT_EQ(bob["state"], "agreed");
+  EXPECT_EQ(bob["text"], "Ask before posting photos of me");
+  EXPECT_EQ(bob["pending"]["text"], "Ask before posting any photo");
+  Ok(As("b", {"boundary", "accept", id.substr(0, 8)}));
+  Ok(As("a", {"sync"}));
+  EXPECT_EQ(Show("a", id)["text"], "Ask before posting any photo");
+  EXPECT_EQ(Show("a", id)["versions"][1]["status"], "superseded");
+  Refused(As("b", {"boundary", "retire", id.substr(0, 8)}), "Alice's to retire");
+  Ok(As("a", {"boundary", "retire", id.substr(0, 8), "--note", "we are past this"}));
+  Ok(As("b", {"sync"}));
+  EXPECT_EQ(Show("b", id)["state"], "retired");
+  EXPECT_EQ(AsJson("b", {"boundary", "list"}).size(), 0u) << "retired ones only with --all";
+  EXPECT_EQ(AsJson("b", {"boundary", "list", "--all"}).size(), 1u);
+}
+
+TEST_F(ShareTest, BadBoundaryAnswersAreOneClearLine) {
+  Refused(As("a", {"boundary", "propose", ""}), "empty");
+  Refused(As("a", {"boundary", "propose", std::string(501, 'x')}), "under 500");
+  Refused(As("a", {"boundary", "propose", "Quiet", "--kind", "quiet-hours"}), "--window");
+  Refused(As("a", {"boundary", "propose", "Nice", "--window", "daily 22:00-23:00"}), "--kind quiet-hours");
+  Refused(As("a", {"boundary", "propose", "Quiet", "--kind", "quiet-hours", "--window", "nightly"}), "nightly");
+  Refused(As("a", {"boundary", "propose", "x", "--kind", "sacred"}), "--kind");
+  EXPECT_EQ(AsJson("a", {"boundary", "list", "--all"}).size(), 0u) << "nothing was written";
+
+  const std::string id = ProposeBoundary({"No work talk after 21:00"});
+  Refused(As("a", {"boundary", "accept", id.substr(0, 8)}), "you proposed the version");
+  Refused(As("b", {"boundary", "accept", "ffffffff"}), "no boundary has the id");
+  Refused(As("b", {"boundary", "accept", "x1"}), "not a boundary id");
+  Ok(As("b", {"boundary", "counter", id.substr(0, 8), "No work talk after 20:00"}));
+  Ok(As("a", {"sync"}));
+  // Accepting a superseded version, named by its own id: refused, saying which waits.
+  auto first_version = Show("a", id)["versions"][0]["version"].get<std::string>();
+  Ok(As("a", {"boundary", "counter", id.substr(0, 8), "No work talk after 20:30"}));
+  Ok(As("b", {"sync"}));
+  auto bobs_version = Show("b", id)["versions"][1]["version"].get<std::string>();
+  EXPECT_EQ(first_version, id) << "a boundary is named by its first version";
+  Refused(As("a", {"boundary", "accept", bobs_version.substr(0, 8)}), "was countered");
+  Ok(As("b", {"boundary", "accept", id.substr(0, 8)}));
+  Ok(As("a", {"sync"}));
+  EXPECT_EQ(Show("a", id)["text"], "No work talk after 20:30");
+}
+
+TEST_F(ShareTest, AgreedQuietHoursAreKeptFreeOfTalks) {
+  Ok(As("a", {"availability", "add", "daily 19:00-24:00"}));
+  Ok(As("b", {"availability", "add", "daily 19:00-24:00"}));
+  // Bob proposes a late talk before any quiet hours exist.
+  auto late_talk = AsJson("b", {"talk", "propose", "--at", UtcIn(86400).substr(0, 10) + " 22:00"});
+  const std::string id = ProposeBoundary({"Wind down late", "--kind", "quiet-hours", "--window", "daily 21:00-23:00"});
+  // Proposed only: it binds nobody yet.
+  Ok(As("a", {"sync"}));
+  const auto before = AsJson("a", {"talk", "suggest", "--days", "3"});
+  ASSERT_FALSE(before["slots"].empty());
+  EXPECT_EQ(before["slots"][0]["end_local"].get<std::string>().substr(11), "00:00")
+      << "the whole evening is free while the boundary is only proposed";
+  Ok(As("b", {"boundary", "accept", id.substr(0, 8)}));
+  Ok(As("a", {"sync"}));
+  const auto with_quiet = AsJson("a", {"talk", "suggest", "--days", "3"});
+  for (const auto& slot : with_quiet["slots"]) {
+    const std::string start = slot["start_local"].get<std::string>().substr(11);
+    const std::string end = slot["end_local"].get<std::string>().substr(11);
+    EXPECT_TRUE((start >= "19:00" && end <= "21:00") || (start >= "23:00")) << slot.dump();
+  }
+  const std::string tomorrow = UtcIn(86400).substr(0, 10);
+  auto refused = As("a", {"talk", "propose", "--at", tomorrow + " 20:50", "--minutes", "20"});
+  Refused(refused, "quiet hours you both agreed (boundary " + id.substr(0, 8));
+  Ok(As("a", {"talk", "propose", "--at", tomorrow + " 20:30", "--minutes", "20"}));
+  if (!late_talk.is_null() && late_talk.contains("id"))
+    Refused(As("a", {"talk", "accept", late_talk["id"].get<std::string>().substr(0, 8)}), "quiet hours");
+}
+
+TEST_F(ShareTest, NotNowIsRespectedAndLapsesAtUntil) {
+  Ok(As("b", {"ready", "not-now", "--until", "2h", "--note", "long day"}));
+  Ok(As("a", {"sync"}));
+  auto dash = AsJson("a", {"status"});
+  EXPECT_EQ(dash["partner_readiness"]["state"], "not now");
+  EXPECT_EQ(dash["partner_readiness"]["note"], "long day");
+  auto human = As("a", {});
+  EXPECT_NE(human.out.find("Bob is not now until"), std::string::npos) << human.out;
+  const std::string when = UtcIn(86400);
+  Refused(As("a", {"talk", "propose", "--at", when}), "Bob said not now");
+  // Three hours on, it has lapsed: nothing shown, proposing is fine.
+  const auto later = ClockAhead("+3h");
+  EXPECT_TRUE(AsJson("a", {"status"}, later)["partner_readiness"].is_null());
+  Ok(As("a", {"talk", "propose", "--at", when}, later));
+  // --anyway is the explicit way past a "not now" that still holds.
+  Ok(As("b", {"ready", "not-now"}));
+  Ok(As("a", {"sync"}));
+  Ok(As("a", {"talk", "propose", "--at", UtcIn(2 * 86400), "--anyway"}));
+  Ok(As("b", {"ready"}));
+  Ok(As("a", {"sync"}));
+  EXPECT_EQ(AsJson("a", {"status"})["partner_readiness"]["state"], "ready");
+
+  Refused(As("b", {"ready", "later", "--until", "yesterday"}), "yesterday");
+  Refused(As("b", {"ready", "later", "--until", UtcIn(-3600)}), "in the past");
+  Refused(As("b", {"ready", "--until", "2h"}), "--until is for");
+  Refused(As("b", {"ready", "sometime"}), "sometime");
+}
+
+TEST_F(ShareTest, ThanksAndNewsAppearOnTheDashboardOnce) {
+  Ok(As("b", {"thanks", "for the tea this morning"}));
+  Ok(As("b", {"checkin", "--mood", "4", "--note", "better today"}));
+  Ok(As("a", {"sync"}));
+  auto first = AsJson("a", {"status"});
+  EXPECT_EQ(first["new_thanks"], 1);
+  EXPECT_EQ(first["new_checkins"], 1);
+  EXPECT_EQ(first["latest_thanks"], "for the tea this morning");
+  ASSERT_EQ(first["new"].size(), 2u);
+  auto again = AsJson("a", {"status"});
+  EXPECT_EQ(again["new"].size(), 0u) << "new since the last look only";
+  EXPECT_EQ(again["latest_thanks"], "for the tea this morning");
+  auto human = As("a", {});
+  EXPECT_NE(human.out.find("latest thanks from Bob: \"for the tea this morning\""), std::string::npos) << human.out;
+  Refused(As("b", {"thanks", ""}), "empty");
+  Refused(As("b", {"thanks", std::string(600, 'x')}), "under 500");
+}
+
+TEST_F(ShareTest, TheDashboardAnswersOfflineAndWithoutColourUnlessATerminalWantsIt) {
+  const std::string id = ProposeBoundary({"Knock first"});
+  relay_->Stop();
+  auto dash = As("b", {});
+  Ok(dash);
+  EXPECT_NE(dash.out.find("waiting for you:"), std::string::npos) << dash.out;
+  EXPECT_NE(dash.out.find("boundary " + id.substr(0, 8)), std::string::npos) << dash.out;
+  EXPECT_EQ(dash.out.find('\x1b'), std::string::npos) << "not a terminal: no escape codes";
+  EXPECT_LE(LineCount(dash.out), 24) << "one screen";
+  // Under a terminal (script gives one), bold headings, unless NO_COLOR.
+  const std::string command = std::string(DUET_PATH) + " --home " + dir_.File("b") + " --tz UTC";
+  auto tty = RunProgram({"/usr/bin/script", "-qec", command, "/dev/null"}, dir_.path(), {"TERM=xterm"});
+  EXPECT_NE(tty.out.find("\x1b[1m"), std::string::npos) << tty.out;
+  auto no_color = RunProgram({"/usr/bin/script", "-qec", command, "/dev/null"}, dir_.path(),
+                             {"TERM=xterm", "NO_COLOR=1"});
+  EXPECT_EQ(no_color.out.find("\x1b[1m"), std::string::npos) << no_color.out;
+  EXPECT_NE(no_color.out.find("waiting for you:"), std::string::npos) << no_color.out;
+}
+
+TEST_F(ShareTest, PromptsNeverRepeatUntilTheDeckIsUsedUp) {
+  // Alice sends one as a conversation starter: Bob's draws skip it too.
+  auto sent = AsJson("a", {"prompt", "--depth", "light", "--send"});
+  EXPECT_EQ(sent["sync"], "synced");
+  Ok(As("b", {"sync"}));
+  auto dash = As("b", {"status"});
+  EXPECT_NE(dash.out.find("Alice sent a question to talk about"), std::string::npos) << dash.out;
+  std::set<std::string> seen = {sent["id"].get<std::string>()};
+  bool restarted = false;
+  for (int i = 0; i < 47; ++i) {
+    auto drawn = AsJson("b", {"prompt", "--depth", "light"});
+    EXPECT_EQ(drawn["depth"], "light");
+    EXPECT_FALSE(drawn["deck_restarted"].get<bool>()) << "draw " << i;
+    EXPECT_TRUE(seen.insert(drawn["id"].get<std::string>()).second) << "repeated " << drawn["id"];
+    restarted |= drawn["deck_restarted"].get<bool>();
+  }
+  EXPECT_EQ(seen.size(), 48u);
+  auto next = AsJson("b", {"prompt", "--depth", "light"});
+  EXPECT_TRUE(next["deck_restarted"].get<bool>()) << "48 light questions, all asked";
+  EXPECT_FALSE(AsJson("b", {"prompt", "--depth", "light"})["deck_restarted"].get<bool>());
+  EXPECT_EQ(AsJson("b", {"prompt", "--depth", "deep"})["depth"], "deep");
+  Refused(As("b", {"prompt", "--depth", "extreme"}), "--depth");
+}
+
+TEST_F(ShareTest, HistoryChartsBothMoodsAndCountsTalksHeld) {
+  Ok(As("a", {"checkin", "--mood", "4"}));
+  Ok(As("b", {"checkin", "--mood", "2"}));
+  Ok(As("b", {"checkin", "--mood", "3", "--private"}));
+  auto talk = AsJson("a", {"talk", "propose", "--at", UtcIn(3600)});
+  Ok(As("b", {"sync"}));
+  Ok(As("b", {"talk", "accept", talk["id"].get<std::string>().substr(0, 8)}));
+  Ok(As("a", {"sync"}));
+  auto history = AsJson("b", {"history", "--days", "7"});
+  ASSERT_EQ(history["days"].size(), 7u);
+  const auto& today = history["days"].back();
+  EXPECT_EQ(today["date"], UtcIn(0).substr(0, 10));
+  EXPECT_EQ(today["mine"], 2.0) << "private check-ins stay out";
+  EXPECT_EQ(today["theirs"], 4.0);
+  int held = 0;
+  for (const auto& w : history["weeks"]) held += w["talks_held"].get<int>();
+  EXPECT_EQ(held, 0) << "not held yet";
+  const auto after = ClockAhead("+2h");
+  held = 0;
+  const auto later = AsJson("b", {"history", "--days", "7"}, after);
+  for (const auto& w : later["weeks"]) held += w["talks_held"].get<int>();
+  EXPECT_EQ(held, 1);
+  auto chart = As("b", {"history", "--days", "7"});
+  EXPECT_NE(chart.out.find("4 |      x"), std::string::npos) << chart.out;
+  EXPECT_NE(chart.out.find("2 |      o"), std::string::npos) << chart.out;
+  Refused(As("b", {"history", "--days", "1000"}), "--days");
+}
+
+}  // namespace
+}  // namespace duet::testing
