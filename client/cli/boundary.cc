@@ -22,23 +22,10 @@ struct BoundaryOptions {
 
 Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalidInput, std::move(message)); }
 
-struct Context {
-  std::unique_ptr<Device> device;
-  Loaded loaded;
-  const date::time_zone* zone = nullptr;
-};
+using Context = Opened;
 
 Result<Context> Open(const Cli& cli, bool need_pairing) {
-  auto zone = CliZone(cli);
-  if (!zone.ok()) return zone.error();
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return device.error();
-  if (need_pairing && !device.value()->paired())
-    return Invalid("not paired yet; boundaries are agreed with your partner, so pair first "
-                   "(duet invite / duet join)");
-  auto loaded = LoadState(*device.value());
-  if (!loaded.ok()) return loaded.error();
-  return Context{std::move(device).value(), std::move(loaded).value(), zone.value()};
+  return OpenState(cli, need_pairing ? "boundaries are agreed with your partner" : nullptr);
 }
 
 // A boundary named by its id, or by the id of one of its versions.
@@ -107,7 +94,8 @@ Result<model::v1::BoundaryProposal> MakeVersion(const Context& c, const std::str
   p.set_text(text);
   const bool quiet = kind == model::v1::BOUNDARY_KIND_QUIET_HOURS;
   if (!quiet && !window_text.empty())
-    return Invalid("--window is for quiet-hours boundaries; add --kind quiet-hours");
+    return Invalid(previous != nullptr ? "this boundary is not about quiet hours; --window does not apply to it"
+                                       : "--window is for quiet-hours boundaries; add --kind quiet-hours");
   if (quiet) {
     if (window_text.empty() && previous != nullptr && previous->quiet) {
       auto* w = p.mutable_quiet();
@@ -163,6 +151,10 @@ int RunCounter(const Cli& cli, const BoundaryOptions& o) {
   const model::BoundaryVersion& answered = b.versions[b.pending >= 0 ? b.pending : b.agreed >= 0 ? b.agreed : b.versions.size() - 1];
   if (b.pending < 0 && b.agreed < 0)
     return Fail(Invalid("boundary " + id + " was declined; propose it anew: duet boundary propose TEXT"));
+  if (found->version != nullptr && found->version != &answered)
+    return Fail(Invalid("version " + ShortId(found->version->version_id) + " of boundary " + id + " was " +
+                        model::VersionStatusName(found->version->status) + "; counter the boundary itself: "
+                        "duet boundary counter " + id + " TEXT"));
   auto version = MakeVersion(c, o.text, answered.kind, o.window, &answered);
   if (!version.ok()) return Fail(version.error());
   version->set_boundary_id(b.boundary_id);

@@ -62,6 +62,18 @@ struct Loaded {
 };
 Result<Loaded> LoadState(Device& device);
 
+// What most commands start from: the zone times are read and shown in, the
+// device, its state, and the time now.
+struct Opened {
+  std::unique_ptr<Device> device;
+  Loaded loaded;
+  const date::time_zone* zone = nullptr;
+  std::int64_t now = 0;
+};
+// `paired_for`: when set, an unpaired device is an error saying what the
+// pairing is needed for ("talks are planned with your partner").
+Result<Opened> OpenState(const Cli& cli, const char* paired_for = nullptr);
+
 // The id people see: the first 8 hex digits of a record id.
 std::string ShortId(const std::string& record_id);
 // The record id that `typed` (4 or more hex digits, any case) is the unique
@@ -102,7 +114,11 @@ std::string FormatLocalTime(std::int64_t unix_ms);
 std::string ForTerminal(std::string_view text);
 // The text of a note option: `-` reads it from standard input, so it never
 // shows in the process list or the shell's history. At most 2000 bytes.
-Result<std::string> ReadNote(const std::string& flag, std::string note);
+Result<std::string> ReadNote(const std::string& flag, std::string note,
+                             std::size_t max_bytes = model::kMaxNoteBytes);
+// At most `max_bytes` of `text`, cut at a character boundary, with "..."
+// when cut: one line on the dashboard for whatever a partner wrote.
+std::string Clip(const std::string& text, std::size_t max_bytes);
 
 // "30m", "2h", "1d" (or plain seconds) to seconds; nullopt when malformed.
 std::optional<std::int64_t> ParseDuration(const std::string& text);

@@ -96,23 +96,32 @@ std::string ForTerminal(std::string_view text) {
   return out;
 }
 
-Result<std::string> ReadNote(const std::string& flag, std::string note) {
+Result<std::string> ReadNote(const std::string& flag, std::string note, std::size_t max_bytes) {
   if (note == "-") {
     note.clear();
     char buffer[4096];
     std::size_t n = 0;
     while ((n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) {
       note.append(buffer, n);
-      if (note.size() > model::kMaxNoteBytes + 1)
-        return MakeError(ErrorKind::kInvalidInput,
-                         "the note on standard input is over 2000 bytes; keep it shorter");
+      if (note.size() > max_bytes + 1)
+        return MakeError(ErrorKind::kInvalidInput, "the text on standard input is over " +
+                                                       std::to_string(max_bytes) + " bytes; keep it shorter");
     }
     while (!note.empty() && (note.back() == '\n' || note.back() == '\r')) note.pop_back();
   }
-  if (note.size() > model::kMaxNoteBytes)
+  if (note.size() > max_bytes)
     return MakeError(ErrorKind::kInvalidInput, flag + " is " + std::to_string(note.size()) +
-                                                   " bytes; keep it under 2000 (start small)");
+                                                   " bytes; keep it under " + std::to_string(max_bytes) +
+                                                   " (start small)");
   return note;
+}
+
+std::string Clip(const std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  // Back up to the first byte of a UTF-8 sequence.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
 }
 
 std::optional<std::int64_t> ParseDuration(const std::string& text) {

@@ -15,6 +15,31 @@ std::string Quoted(const std::string& note) {
   return note.empty() ? "" : ": \"" + ForTerminal(note) + "\"";
 }
 
+// From the fold, never the raw record: an accept that came too late or
+// signed other words must not read as an agreement.
+std::string DescribeBoundaryRecord(const model::OpenedRecord& record, const model::CoupleState& state,
+                                   const std::string& who) {
+  for (const auto& b : state.boundaries) {
+    const std::string id = ShortId(b.boundary_id);
+    for (const auto& late : b.late)
+      if (late.record_id == record.record_id)
+        return who + "'s " + late.what + " on boundary " + id + " changed nothing: " + late.reason;
+    for (const auto& e : b.history) {
+      if (e.record_id != record.record_id) continue;
+      std::string words;
+      for (const auto& v : b.versions)
+        if (v.version_id == e.version_id) words = ": \"" + ForTerminal(v.text) + "\"";
+      if (e.what == "proposed") return who + " proposed a boundary" + words;
+      if (e.what == "countered" || e.what == "revised")
+        return who + " proposed other words for boundary " + id + words;
+      if (e.what == "accepted") return who + " agreed to boundary " + id + words;
+      if (e.what == "declined") return who + " declined new words for boundary " + id + Quoted(e.note);
+      return who + " retired boundary " + id + Quoted(e.note);
+    }
+  }
+  return who + " sent a boundary record that is not valid (ignored)";
+}
+
 }  // namespace
 
 std::string DescribeRecord(const model::OpenedRecord& record, const model::CoupleState& state,
@@ -78,28 +103,16 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
     }
     case model::v1::RecordBody::kRekey:
       return who + " started a new couple key";
-    case model::v1::RecordBody::kBoundaryProposal: {
-      const auto& p = body.boundary_proposal();
-      if (p.text().size() > model::kMaxBoundaryTextBytes) return who + " sent a boundary that is not valid (ignored)";
-      const std::string words = "\"" + ForTerminal(p.text()) + "\"";
-      if (p.boundary_id().empty()) return who + " proposed a boundary: " + words;
-      return who + " proposed other words for boundary " + ShortId(p.boundary_id()) + ": " + words;
-    }
+    case model::v1::RecordBody::kBoundaryProposal:
     case model::v1::RecordBody::kBoundaryAccept:
-      for (const auto& b : state.boundaries)
-        for (const auto& v : b.versions)
-          if (v.version_id == body.boundary_accept().version_id())
-            return who + " agreed to boundary " + ShortId(b.boundary_id) + ": \"" + ForTerminal(v.text) + "\"";
-      return who + " agreed to a boundary";
     case model::v1::RecordBody::kBoundaryDecline:
-      return who + " declined a boundary proposal" + Quoted(body.boundary_decline().note());
     case model::v1::RecordBody::kBoundaryRetire:
-      return who + " retired boundary " + ShortId(body.boundary_retire().boundary_id()) +
-             Quoted(body.boundary_retire().note());
+      return DescribeBoundaryRecord(record, state, who);
     case model::v1::RecordBody::kReadiness: {
       const auto& r = body.readiness();
-      std::string line = who + " is " + model::ReadinessName(r.state());
-      if (r.until() > 0 && r.until() < model::kLatestTalk) line += " until " + model::FormatLocalDayTime(r.until(), zone);
+      std::string line = who + " said: " + model::ReadinessName(r.state());
+      if (r.until() >= model::kEarliestTalk && r.until() <= model::kLatestTalk)
+        line += " until " + model::FormatLocalDayTime(r.until(), zone);
       return line + Quoted(r.note());
     }
     case model::v1::RecordBody::kThanks:

@@ -12,14 +12,12 @@ namespace {
 constexpr int kMaxColumns = 60;  // with the axis, fits an 80-column terminal
 
 int RunHistory(const Cli& cli, int days) {
-  auto zone = CliZone(cli);
-  if (!zone.ok()) return Fail(zone.error());
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return Fail(device.error());
-  Device& d = *device.value();
-  auto loaded = LoadState(d);
-  if (!loaded.ok()) return Fail(loaded.error());
-  const auto history = model::BuildHistory(loaded->state, zone.value(), NowSeconds(), days);
+  auto opened = OpenState(cli);
+  if (!opened.ok()) return Fail(opened.error());
+  Device& d = *opened->device;
+  const Loaded* loaded = &opened->loaded;
+  const date::time_zone* zone = opened->zone;
+  const auto history = model::BuildHistory(loaded->state, zone, NowSeconds(), days);
   const std::string partner = PartnerLabel(d);
 
   if (cli.json) {

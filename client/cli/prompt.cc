@@ -11,8 +11,9 @@
 namespace duet::client::cli {
 namespace {
 
-// Ids drawn in this cycle of the deck, space-separated; and how many shared
-// prompts were counted into it already.
+// Ids drawn in this cycle of the deck, space-separated; and the records of
+// shared prompts counted into it already (by id: a partner's share can
+// arrive after one of mine that is still unsent, and fold before it).
 constexpr char kUsedMeta[] = "prompts.used";
 constexpr char kSharesCountedMeta[] = "prompts.shares_counted";
 
@@ -39,17 +40,19 @@ int RunPrompt(const Cli& cli, const PromptOptions& o) {
   auto loaded = LoadState(d);
   if (!loaded.ok()) return Fail(loaded.error());
 
-  std::set<std::string> used;
-  std::string used_text;
-  std::size_t counted = 0;
-  if (auto meta = d.store().GetMeta(kUsedMeta); meta.ok() && meta.value()) used_text = *meta.value();
-  if (auto meta = d.store().GetMeta(kSharesCountedMeta); meta.ok() && meta.value())
-    counted = std::strtoull(meta.value()->c_str(), nullptr, 10);
-  std::istringstream words(used_text);
-  for (std::string id; words >> id;) used.insert(id);
+  auto words_of = [&](const char* key) {
+    std::set<std::string> words;
+    if (auto meta = d.store().GetMeta(key); meta.ok() && meta.value()) {
+      std::istringstream in(*meta.value());
+      for (std::string word; in >> word;) words.insert(word);
+    }
+    return words;
+  };
+  std::set<std::string> used = words_of(kUsedMeta);
+  std::set<std::string> counted = words_of(kSharesCountedMeta);
   // What either partner shared since the last draw counts as asked.
-  const auto& shared = loaded->state.prompts;
-  for (std::size_t i = std::min(counted, shared.size()); i < shared.size(); ++i) used.insert(shared[i].prompt_id);
+  for (const auto& share : loaded->state.prompts)
+    if (counted.insert(crypto::Hex(share.record_id)).second) used.insert(share.prompt_id);
 
   const model::PromptPick pick = model::NextPrompt(depth, used, RandomUint32());
   if (pick.deck_restarted) {
@@ -60,9 +63,12 @@ int RunPrompt(const Cli& cli, const PromptOptions& o) {
     }
   }
   used.insert(std::string(pick.prompt->id));
-  std::string updated;
-  for (const auto& id : used) updated += (updated.empty() ? "" : " ") + id;
-  auto saved = d.store().SetMetas({{kUsedMeta, updated}, {kSharesCountedMeta, std::to_string(shared.size())}});
+  auto joined = [](const std::set<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+  };
+  auto saved = d.store().SetMetas({{kUsedMeta, joined(used)}, {kSharesCountedMeta, joined(counted)}});
   if (!saved.ok()) return Fail(saved.error());
 
   const model::Prompt& p = *pick.prompt;

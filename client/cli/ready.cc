@@ -28,10 +28,8 @@ int RunReady(const Cli& cli, const ReadyOptions& o) {
   const auto state = o.state == "later"     ? model::v1::READINESS_STATE_LATER
                      : o.state == "not-now" ? model::v1::READINESS_STATE_NOT_NOW
                                             : model::v1::READINESS_STATE_READY;
-  auto note = ReadNote("--note", o.note);
+  auto note = ReadNote("--note", o.note, model::kMaxShortTextBytes);
   if (!note.ok()) return Fail(note.error());
-  if (note->size() > model::kMaxShortTextBytes)
-    return Fail(MakeError(ErrorKind::kInvalidInput, "--note is over 500 bytes; a few words are enough"));
   auto zone = CliZone(cli);
   if (!zone.ok()) return Fail(zone.error());
   const std::int64_t now = NowSeconds();
@@ -59,7 +57,7 @@ int RunReady(const Cli& cli, const ReadyOptions& o) {
   auto id = d.AddRecord(body, /*shared=*/true);
   if (!id.ok()) return Fail(id.error());
   if (!cli.json) {
-    std::string line = "you are " + model::ReadinessName(state);
+    std::string line = "you said: " + model::ReadinessName(state);
     if (until != 0) line += " until " + model::FormatLocalDayTime(until, zone.value());
     line += state == model::v1::READINESS_STATE_READY
                 ? "; " + PartnerLabel(d) + " sees you are open to talk"

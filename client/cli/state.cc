@@ -41,6 +41,19 @@ Result<Loaded> LoadState(Device& device) {
   return loaded;
 }
 
+Result<Opened> OpenState(const Cli& cli, const char* paired_for) {
+  auto zone = CliZone(cli);
+  if (!zone.ok()) return zone.error();
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return device.error();
+  if (paired_for != nullptr && !device.value()->paired())
+    return MakeError(ErrorKind::kInvalidInput, std::string("not paired yet; ") + paired_for +
+                                                   ", so pair first (duet invite / duet join)");
+  auto loaded = LoadState(*device.value());
+  if (!loaded.ok()) return loaded.error();
+  return Opened{std::move(device).value(), std::move(loaded).value(), zone.value(), NowSeconds()};
+}
+
 std::string ShortId(const std::string& record_id) { return crypto::Hex(record_id).substr(0, 8); }
 
 Result<std::string> ResolveId(const std::string& typed, const std::vector<std::string>& ids,

@@ -99,7 +99,7 @@ int RunStatus(const Cli& cli) {
     if (b.retired || b.pending < 0 || b.versions[b.pending].author_key == d.my_key()) continue;
     waiting.push_back({{"kind", "boundary"}, {"id", crypto::Hex(b.boundary_id)}});
     waiting_lines.push_back("boundary " + ShortId(b.boundary_id) + ": \"" +
-                            ForTerminal(b.versions[b.pending].text) + "\" (duet boundary accept " +
+                            ForTerminal(Clip(b.versions[b.pending].text, 60)) + "\" (duet boundary accept " +
                             ShortId(b.boundary_id) + ")");
   }
   // New since I last looked: the partner's records the relay numbered since.
@@ -114,7 +114,7 @@ int RunStatus(const Cli& cli) {
     if (r->author_key == d.my_key() || *r->relay_seq <= seen || !Newsworthy(*r)) continue;
     new_checkins += r->body.has_checkin();
     new_thanks += r->body.has_thanks();
-    news.push_back(DescribeRecord(*r, state, who, zone.value()));
+    news.push_back(Clip(DescribeRecord(*r, state, who, zone.value()), 150));
   }
   const model::ThanksView* latest_thanks = nullptr;
   for (const auto& t : state.thanks)
@@ -165,9 +165,9 @@ int RunStatus(const Cli& cli) {
                                                                              model::FormatLocalTime(last_sync_s, zone.value())) +
                               ")").c_str());
   if (readiness) {
-    std::string line = who + " is " + model::ReadinessName(readiness->state);
+    std::string line = who + " said: " + model::ReadinessName(readiness->state);
     if (readiness->until != 0) line += " until " + model::FormatLocalDayTime(readiness->until, zone.value());
-    if (!readiness->note.empty()) line += ": \"" + ForTerminal(readiness->note) + "\"";
+    if (!readiness->note.empty()) line += ": \"" + ForTerminal(Clip(readiness->note, 100)) + "\"";
     std::printf("%s\n", line.c_str());
   } else {
     std::printf("%s has not said how ready they are to talk\n", who.c_str());
@@ -190,7 +190,7 @@ int RunStatus(const Cli& cli) {
     for (std::size_t i = 0; i < news.size() && i < kNewShown; ++i) std::printf("  %s\n", news[i].c_str());
     if (news.size() > kNewShown) std::printf("  ... and %zu more\n", news.size() - kNewShown);
   } else if (latest_thanks) {
-    std::printf("latest thanks from %s: \"%s\"\n", who.c_str(), ForTerminal(latest_thanks->text).c_str());
+    std::printf("latest thanks from %s: \"%s\"\n", who.c_str(), ForTerminal(Clip(latest_thanks->text, 120)).c_str());
   }
   std::printf("partner: %s (safety number %s)\n", who.c_str(),
               verified ? "verified" : "not verified: compare it, then `duet partner verify`");

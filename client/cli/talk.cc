@@ -18,25 +18,10 @@ constexpr std::int64_t kMaxAheadSeconds = 366 * 86400;
 
 Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalidInput, std::move(message)); }
 
-// A paired device, its state and the zone times are read in.
-struct Context {
-  std::unique_ptr<Device> device;
-  Loaded loaded;
-  const date::time_zone* zone = nullptr;
-  std::int64_t now = 0;
-};
+using Context = Opened;
 
 Result<Context> Open(const Cli& cli) {
-  auto zone = CliZone(cli);
-  if (!zone.ok()) return zone.error();
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return device.error();
-  if (!device.value()->paired())
-    return Invalid("not paired yet; talks are planned with your partner, so pair first "
-                   "(duet invite / duet join)");
-  auto loaded = LoadState(*device.value());
-  if (!loaded.ok()) return loaded.error();
-  return Context{std::move(device).value(), std::move(loaded).value(), zone.value(), NowSeconds()};
+  return OpenState(cli, "talks are planned with your partner");
 }
 
 Status CheckText(const std::string& flag, const std::string& text) {
@@ -127,7 +112,8 @@ int Propose(const Cli& cli, const TalkOptions& options, const model::TalkView* c
   }
   auto starts = ParseOptions(c, options.at, minutes);
   if (!starts.ok()) return Fail(starts.error());
-  auto respected = RespectNotNow(c, options.anyway);
+  // Answering their own proposal with other times is no intrusion.
+  auto respected = countered ? Status::Ok() : RespectNotNow(c, options.anyway);
   if (!respected.ok()) return Fail(respected.error());
 
   model::v1::RecordBody body;

@@ -51,13 +51,11 @@ void PrintReflections(const model::TalkView& talk, const std::string& partner) {
 }  // namespace
 
 int RunTalkList(const Cli& cli) {
-  auto zone = CliZone(cli);
-  if (!zone.ok()) return Fail(zone.error());
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return Fail(device.error());
-  Device& d = *device.value();
-  auto loaded = LoadState(d);
-  if (!loaded.ok()) return Fail(loaded.error());
+  auto opened = OpenState(cli);
+  if (!opened.ok()) return Fail(opened.error());
+  Device& d = *opened->device;
+  const Loaded* loaded = &opened->loaded;
+  const date::time_zone* zone = opened->zone;
   std::vector<const model::TalkView*> talks;
   for (const auto& talk : loaded->state.talks) talks.push_back(&talk);
   std::stable_sort(talks.begin(), talks.end(), [](const auto* a, const auto* b) {
@@ -75,7 +73,7 @@ int RunTalkList(const Cli& cli) {
       for (auto start : t->options)
         options.push_back({{"start", start},
                            {"end", start + std::int64_t{t->minutes} * 60},
-                           {"local", model::FormatLocalTime(start, zone.value())}});
+                           {"local", model::FormatLocalTime(start, zone)}});
       nlohmann::json late = nlohmann::json::array();
       for (const auto& l : t->late)
         late.push_back({{"what", l.what}, {"by", Name(l.author_key, d, me, partner_raw)}, {"reason", l.reason}});
@@ -125,14 +123,14 @@ int RunTalkList(const Cli& cli) {
       int n = 0;
       for (auto start : t->options)
         std::printf("    %d) %s%s\n", ++n,
-                    FormatSpan(start, start + std::int64_t{t->minutes} * 60, zone.value()).c_str(),
+                    FormatSpan(start, start + std::int64_t{t->minutes} * 60, zone).c_str(),
                     start <= now ? "  (passed)" : "");
       if (!t->mine)
         std::printf("    answer: duet talk accept %s%s | decline %s | counter %s --at ...\n", id.c_str(),
                     t->options.size() > 1 ? " --option N" : "", id.c_str(), id.c_str());
     } else if (t->chosen != 0) {
       std::printf("%s  %-9s %s  with %s (%s)%s\n", id.c_str(), phase.c_str(),
-                  FormatSpan(t->start(), t->end(), zone.value()).c_str(),
+                  FormatSpan(t->start(), t->end(), zone).c_str(),
                   partner.c_str(), details.c_str(), unsynced.c_str());
       if (t->state == model::TalkState::kCancelled)
         std::printf("    cancelled by %s%s%s\n", t->decided_by == d.my_key() ? "you" : partner.c_str(),

@@ -12,15 +12,11 @@ namespace duet::client::cli {
 int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
   auto note = ReadNote("--note", options.note);
   if (!note.ok()) return Fail(note.error());
-  auto zone = CliZone(cli);
-  if (!zone.ok()) return Fail(zone.error());
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return Fail(device.error());
-  Device& d = *device.value();
-  if (!d.paired())
-    return Fail(MakeError(ErrorKind::kInvalidInput, "not paired yet; pair first (duet invite / duet join)"));
-  auto loaded = LoadState(d);
-  if (!loaded.ok()) return Fail(loaded.error());
+  auto opened = OpenState(cli, "reflections are for the two of you");
+  if (!opened.ok()) return Fail(opened.error());
+  Device& d = *opened->device;
+  const Loaded* loaded = &opened->loaded;
+  const date::time_zone* zone = opened->zone;
   auto found = FindTalk(loaded->state, options.id);
   if (!found.ok()) return Fail(found.error());
   const model::TalkView& talk = *found.value();
@@ -31,7 +27,7 @@ int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
                               "; reflections are for talks you agreed and held"));
   if (NowSeconds() < talk.end())
     return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "talk " + id + " is on " + FormatSpan(talk.start(), talk.end(), zone.value()) +
+                          "talk " + id + " is on " + FormatSpan(talk.start(), talk.end(), zone) +
                               "; reflect on it after you have talked"));
   if (!talk.my_reflection.record_id.empty())
     return Fail(MakeError(ErrorKind::kInvalidInput,

@@ -22,15 +22,11 @@ const date::time_zone* PartnerZone(const model::CoupleState& state) {
 }  // namespace
 
 int RunTalkSuggest(const Cli& cli, const TalkOptions& options) {
-  auto zone = CliZone(cli);
-  if (!zone.ok()) return Fail(zone.error());
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return Fail(device.error());
-  Device& d = *device.value();
-  if (!d.paired())
-    return Fail(MakeError(ErrorKind::kInvalidInput, "not paired yet; pair first (duet invite / duet join)"));
-  auto loaded = LoadState(d);
-  if (!loaded.ok()) return Fail(loaded.error());
+  auto opened = OpenState(cli, "suggestions need both partners' availability");
+  if (!opened.ok()) return Fail(opened.error());
+  Device& d = *opened->device;
+  const Loaded* loaded = &opened->loaded;
+  const date::time_zone* zone = opened->zone;
   const auto& state = loaded->state;
   const std::string partner = PartnerLabel(d);
   const std::int64_t minutes = options.minutes != 0 ? options.minutes : 20;
@@ -42,6 +38,8 @@ int RunTalkSuggest(const Cli& cli, const TalkOptions& options) {
   std::set<std::string> zones;
   for (const auto& w : state.windows) zones.insert(w.time_zone);
   for (const auto& b : state.busy) zones.insert(b.time_zone);
+  for (const auto& b : state.boundaries)
+    if (b.agreed >= 0 && b.versions[b.agreed].quiet) zones.insert(b.versions[b.agreed].time_zone);
   for (const auto& z : zones) RecordZone(z);
   const auto slots = model::SharedFreeTime(state, range, minutes * 60);
 
@@ -57,8 +55,8 @@ int RunTalkSuggest(const Cli& cli, const TalkOptions& options) {
     for (const auto& slot : slots) {
       nlohmann::json item = {{"start", slot.start},
                              {"end", slot.end},
-                             {"start_local", model::FormatLocalTime(slot.start, zone.value())},
-                             {"end_local", model::FormatLocalTime(slot.end, zone.value())}};
+                             {"start_local", model::FormatLocalTime(slot.start, zone)},
+                             {"end_local", model::FormatLocalTime(slot.end, zone)}};
       if (their_zone) {
         item["partner_start_local"] = model::FormatLocalTime(slot.start, their_zone);
         item["partner_end_local"] = model::FormatLocalTime(slot.end, their_zone);
@@ -66,7 +64,7 @@ int RunTalkSuggest(const Cli& cli, const TalkOptions& options) {
       list.push_back(std::move(item));
     }
     PrintJson({{"minutes", minutes},
-               {"time_zone", model::ZoneName(zone.value())},
+               {"time_zone", model::ZoneName(zone)},
                {"slots", list},
                {"missing", missing.empty() ? nlohmann::json() : nlohmann::json(missing)}});
     return 0;
@@ -84,17 +82,17 @@ int RunTalkSuggest(const Cli& cli, const TalkOptions& options) {
     return 0;
   }
   std::printf("times you are both free for %lld min (your time, %s):\n", static_cast<long long>(minutes),
-              model::ZoneName(zone.value()).c_str());
-  const bool show_theirs = their_zone != nullptr && model::ZoneName(their_zone) != model::ZoneName(zone.value());
+              model::ZoneName(zone).c_str());
+  const bool show_theirs = their_zone != nullptr && model::ZoneName(their_zone) != model::ZoneName(zone);
   for (const auto& slot : slots) {
-    std::string line = "  " + FormatSpan(slot.start, slot.end, zone.value());
+    std::string line = "  " + FormatSpan(slot.start, slot.end, zone);
     if (show_theirs)
       line += "   (" + partner + ": " + FormatSpan(slot.start, slot.end, their_zone) + " " +
               model::ZoneAbbreviation(slot.start, their_zone) + ")";
     std::printf("%s\n", line.c_str());
   }
   std::printf("propose up to 3: duet talk propose --at \"%s\" --minutes %lld\n",
-              model::FormatLocalTime(slots.front().start, zone.value()).c_str(),
+              model::FormatLocalTime(slots.front().start, zone).c_str(),
               static_cast<long long>(minutes));
   return 0;
 }

@@ -6,16 +6,16 @@ namespace duet::client::cli {
 namespace {
 
 int RunThanks(const Cli& cli, const std::string& typed) {
-  auto text = ReadNote("the thanks", typed);
+  auto text = ReadNote("the thanks", typed, model::kMaxShortTextBytes);
   if (!text.ok()) return Fail(text.error());
   if (text->empty())
     return Fail(MakeError(ErrorKind::kInvalidInput, "the thanks is empty; say what you appreciate"));
-  if (text->size() > model::kMaxShortTextBytes)
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "the thanks is " + std::to_string(text->size()) + " bytes; keep it under 500"));
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
+  if (!d.paired())
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "not paired yet; thanks are for your partner, so pair first (duet invite / duet join)"));
   model::v1::RecordBody body;
   body.mutable_thanks()->set_text(text.value());
   auto id = d.AddRecord(body, /*shared=*/true);

@@ -8,7 +8,7 @@ namespace {
 
 bool ValidWindow(const v1::AvailabilityWindow& w) {
   return w.weekdays() >= 1 && w.weekdays() <= 127 && w.start_minute() < 1440 &&
-         w.end_minute() <= 1440 && !w.time_zone().empty();
+         w.end_minute() <= 1440 && !w.time_zone().empty() && w.time_zone().size() <= kMaxZoneNameBytes;
 }
 
 // "YYYY-MM-DD" with a month and day in range; the calendar itself (30 or 31
@@ -40,7 +40,7 @@ void FoldAvailability(const Ordered& records, const std::string& my_key, CoupleS
       span.start_minute = b.start_minute();
       span.end_minute = b.end_minute();
       if (!ParseDate(b.date(), &span) || span.start_minute >= span.end_minute ||
-          span.end_minute > 1440 || b.time_zone().empty())
+          span.end_minute > 1440 || b.time_zone().empty() || b.time_zone().size() > kMaxZoneNameBytes)
         continue;
       state->busy.push_back({record->record_id, record->author_key, mine, span, b.time_zone()});
     } else if (body.has_withdraw()) {

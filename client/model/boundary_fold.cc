@@ -18,7 +18,7 @@ bool ValidVersion(const v1::BoundaryProposal& p) {
   const bool quiet = p.kind() == v1::BOUNDARY_KIND_QUIET_HOURS;
   if (!quiet) return !p.has_quiet();
   const auto& w = p.quiet();
-  return p.has_quiet() && w.weekdays() >= 1 && w.weekdays() <= 127 && w.start_minute() < 1440 &&
+  return p.has_quiet() && w.time_zone().size() <= kMaxZoneNameBytes && w.weekdays() >= 1 && w.weekdays() <= 127 && w.start_minute() < 1440 &&
          w.end_minute() <= 1440 && !w.time_zone().empty();
 }
 
@@ -157,6 +157,7 @@ class BoundaryFolder {
     int index = -1;
     BoundaryView* b = Answerable(record, decline.version_id(), "decline", &index);
     if (b == nullptr) return;
+    if (decline.note().size() > kMaxNoteBytes) return Late(*b, record, "decline", "its note is too long");
     BoundaryVersion& v = b->versions[index];
     v.status = VersionStatus::kDeclined;
     v.answered_by = record.author_key;
@@ -169,6 +170,7 @@ class BoundaryFolder {
     BoundaryView* b = Find(retire.boundary_id());
     if (b == nullptr) return;
     if (b->retired) return Late(*b, record, "retire", "the boundary was retired first");
+    if (retire.note().size() > kMaxNoteBytes) return Late(*b, record, "retire", "its note is too long");
     if (b->proposer_key != record.author_key)
       return Late(*b, record, "retire", "only the boundary's proposer retires it");
     b->retired = true;

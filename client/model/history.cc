@@ -27,6 +27,7 @@ LocalDays MondayOf(LocalDays day) {
 History BuildHistory(const CoupleState& state, const date::time_zone* zone, std::int64_t now,
                      int days) {
   History history;
+  if (zone == nullptr) zone = FindZone("UTC").value();
   if (days < 1) return history;
   const LocalDays last = DayOf(now, zone);
   const LocalDays first = last - date::days{days - 1};

@@ -11,7 +11,8 @@ void FoldSmallShares(const Ordered& records, const std::string& my_key, CoupleSt
     if (body.has_readiness()) {
       const auto& r = body.readiness();
       if (r.state() < v1::READINESS_STATE_READY || r.state() > v1::READINESS_STATE_NOT_NOW ||
-          r.until() < 0 || r.note().size() > kMaxShortTextBytes)
+          (r.until() != 0 && (r.until() < kEarliestTalk || r.until() > kLatestTalk)) ||
+          r.note().size() > kMaxShortTextBytes)
         continue;
       ReadinessView view{record->record_id, record->author_key, mine, body.created_at_ms(),
                          r.state(), r.until(), r.note()};

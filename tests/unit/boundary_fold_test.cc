@@ -2,6 +2,8 @@
 // shared prompts, as a specification.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "client/model/fold.h"
 #include "crypto/crypto.h"
 
@@ -219,6 +221,46 @@ TEST_F(BoundaryFold, BothPartnersFoldTheSameHistory) {
   EXPECT_EQ(alice.late.size(), bob.late.size());
 }
 
+TEST_F(BoundaryFold, TheVersionHashIsTheSpecsBytes) {
+  // docs/protocol.md §7.4, assembled by hand.
+  v1::BoundaryProposal p;
+  p.set_kind(v1::BOUNDARY_KIND_QUIET_HOURS);
+  p.set_text("Quiet");
+  p.mutable_quiet()->set_weekdays(0x1f);
+  p.mutable_quiet()->set_start_minute(1320);
+  p.mutable_quiet()->set_end_minute(420);
+  p.mutable_quiet()->set_time_zone("UTC");
+  std::string bytes = "duet/v1/boundary" + Id("b1") + Id("v2");
+  bytes += std::string("\x04", 1);
+  bytes += std::string("\0\0\0\x1f", 4) + std::string("\0\0\x05\x28", 4) + std::string("\0\0\x01\xa4", 4);
+  bytes += std::string("\0\0\0\x03", 4) + "UTC" + std::string("\0\0\0\x05", 4) + "Quiet";
+  EXPECT_EQ(BoundaryVersionHash(Id("b1"), Id("v2"), p), crypto::Hash(32, bytes));
+  auto other_zone = p;
+  other_zone.mutable_quiet()->set_time_zone("CET");
+  EXPECT_NE(BoundaryVersionHash(Id("b1"), Id("v2"), other_zone), BoundaryVersionHash(Id("b1"), Id("v2"), p));
+  auto other_hours = p;
+  other_hours.mutable_quiet()->set_end_minute(480);
+  EXPECT_NE(BoundaryVersionHash(Id("b1"), Id("v2"), other_hours), BoundaryVersionHash(Id("b1"), Id("v2"), p));
+}
+
+TEST_F(BoundaryFold, AnswersOnlyTheVersionWaitingAndOnlyOnce) {
+  log_.Propose("b1", kAlice, "One");
+  log_.Decline("d0", kAlice, "b1");  // her own version
+  log_.Accept("a1", kBob, "b1", "b1");
+  log_.Propose("v2", kBob, "Two", "b1", "b1");  // a revision, pending
+  log_.Accept("a2", kBob, "b1", "b1");          // the agreed one, not the one waiting
+  log_.Retire("r1", kAlice, "b1");
+  log_.Retire("r2", kAlice, "b1");
+  log_.Decline("d1", kAlice, "v2");
+  auto b = log_.Boundary();
+  EXPECT_EQ(b.state(), BoundaryState::kRetired);
+  ASSERT_EQ(b.late.size(), 4u);
+  EXPECT_EQ(b.late[0].reason, "a version is answered by the partner, not its author");
+  EXPECT_EQ(b.late[1].reason, "that version was agreed first");
+  EXPECT_EQ(b.late[2].reason, "the boundary was retired first");
+  EXPECT_EQ(b.late[3].reason, "the boundary was retired first");
+}
+
 TEST(Readiness, TheLatestCountsAndLapsesAtUntil) {
   std::vector<OpenedRecord> records(2);
   for (int i = 0; i < 2; ++i) {
@@ -229,15 +271,28 @@ TEST(Readiness, TheLatestCountsAndLapsesAtUntil) {
   }
   records[0].body.mutable_readiness()->set_state(v1::READINESS_STATE_READY);
   records[1].body.mutable_readiness()->set_state(v1::READINESS_STATE_NOT_NOW);
-  records[1].body.mutable_readiness()->set_until(1000);
+  records[1].body.mutable_readiness()->set_until(kEarliestTalk + 1000);
   records[1].body.mutable_readiness()->set_note("long day");
   auto state = Fold(records, kAlice);
   ASSERT_TRUE(state.their_readiness.has_value());
   EXPECT_FALSE(state.my_readiness.has_value());
   EXPECT_EQ(state.their_readiness->state, v1::READINESS_STATE_NOT_NOW);
-  EXPECT_TRUE(ReadinessAt(state.their_readiness, 999).has_value());
-  EXPECT_FALSE(ReadinessAt(state.their_readiness, 1000).has_value()) << "lapsed at until";
+  EXPECT_TRUE(ReadinessAt(state.their_readiness, kEarliestTalk + 999).has_value());
+  EXPECT_FALSE(ReadinessAt(state.their_readiness, kEarliestTalk + 1000).has_value()) << "lapsed at until";
   EXPECT_EQ(ReadinessName(v1::READINESS_STATE_NOT_NOW), "not now");
+}
+
+TEST(Readiness, AnUntilOutsideTheYears2000To2400ChangesNothing) {
+  OpenedRecord r;
+  r.record_id = Id("r");
+  r.author_key = kBob;
+  r.shared = true;
+  r.relay_seq = 1;
+  r.body.mutable_readiness()->set_state(v1::READINESS_STATE_NOT_NOW);
+  r.body.mutable_readiness()->set_until(INT64_MAX);
+  EXPECT_FALSE(Fold({r}, kAlice).their_readiness.has_value());
+  r.body.mutable_readiness()->set_until(-5);
+  EXPECT_FALSE(Fold({r}, kAlice).their_readiness.has_value());
 }
 
 TEST(SmallShares, ThanksAndPromptsAreKeptInOrderAndBadOnesDropped) {
