@@ -29,6 +29,14 @@ class CoupleTest : public ::testing::Test {
     return RunProgram(argv, dir_.path(), env, input);
   }
 
+  static void Ok(const RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.out << r.err; }
+  // A bad input: exit 2 and exactly one line on stderr, naming the problem.
+  static void Refused(const RunResult& r, const std::string& says) {
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(LineCount(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  }
+
   // Runs duet and parses its --json output, failing the test on a non-zero exit.
   nlohmann::json DuetJson(const std::string& who, std::vector<std::string> args,
                           const std::vector<std::string>& env = {}) {

@@ -38,12 +38,6 @@ class ShareTest : public CoupleTest {
     args.insert(args.begin(), {"--tz", "UTC"});
     return DuetJson(who, args, env);
   }
-  void Ok(const RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.out << r.err; }
-  void Refused(const RunResult& r, const std::string& says) {
-    EXPECT_EQ(r.exit_code, 2) << r.out;
-    EXPECT_EQ(LineCount(r.err), 1) << r.err;
-    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
-  }
   // Alice proposes a boundary; returns its id once Bob has it.
   std::string ProposeBoundary(std::vector<std::string> args) {
     args.insert(args.begin(), {"boundary", "propose"});

@@ -53,13 +53,6 @@ class TalkTest : public CoupleTest {
     args.insert(args.begin(), {"--tz", who == "a" ? kBerlin : kNewYork});
     return DuetJson(who, args, env);
   }
-  void Ok(const RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.out << r.err; }
-  // A bad input: exit 2 and exactly one line on stderr, naming the problem.
-  void Refused(const RunResult& r, const std::string& says) {
-    EXPECT_EQ(r.exit_code, 2) << r.out;
-    EXPECT_EQ(LineCount(r.err), 1) << r.err;
-    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
-  }
   // Alice proposes; returns the talk's full id once Bob has synced.
   std::string Propose(std::vector<std::string> at, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"talk", "propose"};
