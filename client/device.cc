@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "client/sealing.h"
 
@@ -354,15 +355,32 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
   auto rows = store_->AllRecords();
   if (!rows.ok()) return rows.error();
   const std::vector<std::string> self = {keys_.identity.public_key};
+  // Looked up once, not per record: every command opens them all.
+  const std::optional<std::string> couple = couple_id();
+  const std::vector<std::string> authors = CoupleAuthors();
+  std::map<std::string, std::optional<crypto::SymmetricKey>> keys;
+  auto key_for = [&](const std::string& key_id) -> const std::optional<crypto::SymmetricKey>& {
+    auto it = keys.find(key_id);
+    if (it == keys.end()) it = keys.emplace(key_id, KeyFor(key_id)).first;
+    return it->second;
+  };
   std::vector<model::OpenedRecord> out;
+  out.reserve(rows->size());
   for (const auto& row : rows.value()) {
     v1::RecordEnvelope envelope;
     if (!envelope.ParseFromString(row.envelope)) {
       ++*unreadable;
       continue;
     }
-    auto body = row.shared ? VerifyIncoming(envelope)
-                           : OpenRecord(envelope, keys_.local_key, kLocalCoupleId, self);
+    // Every stored record was verified when it was stored (pulled or
+    // written here): its signature is not checked again.
+    Result<model::v1::RecordBody> body = MakeError(ErrorKind::kVerification, "not paired");
+    if (!row.shared) {
+      body = OpenRecord(envelope, keys_.local_key, kLocalCoupleId, self, SignatureCheck::kVerifiedOnReceipt);
+    } else if (couple) {
+      const auto& key = key_for(envelope.key_id());
+      if (key) body = OpenRecord(envelope, *key, *couple, authors, SignatureCheck::kVerifiedOnReceipt);
+    }
     if (!body.ok()) {
       ++*unreadable;
       continue;

@@ -57,6 +57,21 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     std::string message = e.what();
     if (message.find('\n') != std::string::npos) message = message.substr(0, message.find('\n'));
+    // The deepest command typed: "duet talk" alone should list what follows.
+    const CLI::App* deepest = &app;
+    std::string path = "duet";
+    while (!deepest->get_subcommands().empty()) {
+      deepest = deepest->get_subcommands().front();
+      path += " " + deepest->get_name();
+    }
+    if (deepest != &app && !deepest->get_subcommands({}).empty() &&
+        message.find("subcommand is required") != std::string::npos) {
+      std::string names;
+      for (const auto* sub : deepest->get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+      std::fprintf(stderr, "duet: `%s` needs one of: %s; `%s --help` says more\n", path.c_str(),
+                   names.c_str(), path.c_str());
+      return 2;
+    }
     if (app.get_subcommands().empty()) {
       // No known command matched: name what was typed, if anything.
       const std::string typed = argc > 1 ? FirstWord(argc, argv) : "";

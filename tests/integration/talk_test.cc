@@ -258,6 +258,7 @@ TEST_F(TalkTest, BadTalkInputIsOneClearLineAndWritesNothing) {
   Refused(As("a", {"talk", "propose", "--at", LocalA(soon), "--place", std::string(300, 'x')}), "--place");
   Refused(Duet("a", {"--tz", "Mars/Olympus", "talk", "propose", "--at", LocalA(soon)}), "Mars/Olympus");
   Refused(As("a", {"talk", "propose", "--at", "2027-03-28 02:30"}), "does not exist");
+  Refused(As("a", {"talk"}), "`duet talk` needs one of: suggest, propose, accept");
   Refused(As("a", {"talk", "accept", "zz"}), "not a talk id");
   Refused(As("a", {"talk", "accept", "abcdef12"}), "no talk has the id");
   EXPECT_EQ(AsJson("a", {"talk", "list"}).size(), 0u) << "nothing was written";

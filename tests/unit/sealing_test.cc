@@ -40,6 +40,22 @@ TEST_F(SealingTest, RoundTrip) {
   EXPECT_EQ(envelope.ciphertext().find("tender"), std::string::npos);
 }
 
+TEST_F(SealingTest, ARecordVerifiedOnReceiptSkipsOnlyTheSignature) {
+  auto envelope = SealRecord(body_, key_, alice_, couple_);
+  auto bad_signature = envelope;
+  bad_signature.mutable_signature()->at(0) ^= 1;
+  EXPECT_FALSE(Open(bad_signature).ok()) << "what comes from the relay is verified";
+  EXPECT_TRUE(OpenRecord(bad_signature, key_, couple_, {alice_.public_key},
+                         SignatureCheck::kVerifiedOnReceipt)
+                  .ok());
+  auto altered = envelope;
+  altered.mutable_ciphertext()->at(3) ^= 1;
+  EXPECT_FALSE(OpenRecord(altered, key_, couple_, {alice_.public_key}, SignatureCheck::kVerifiedOnReceipt).ok())
+      << "without the couple key, a stored record cannot be changed";
+  EXPECT_FALSE(OpenRecord(envelope, key_, couple_, {bob_.public_key}, SignatureCheck::kVerifiedOnReceipt).ok())
+      << "the author must still be one of the couple";
+}
+
 TEST_F(SealingTest, CiphertextLengthIsPaddedToABucket) {
   auto small = SealRecord(body_, key_, alice_, couple_);
   body_.mutable_checkin()->set_note(std::string(150, 'x'));
