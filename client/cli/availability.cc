@@ -17,12 +17,7 @@ struct AvailabilityOptions {
 // Adds a record, says so, and syncs it.
 int AddAndSync(Device& d, const Cli& cli, const model::v1::RecordBody& body,
                const std::string& what) {
-  auto id = d.AddRecord(body, /*shared=*/true);
-  if (!id.ok()) return Fail(id.error());
-  if (!cli.json)
-    std::printf("%s (id %s), shared with %s\n", what.c_str(), ShortId(id.value()).c_str(),
-                PartnerLabel(d).c_str());
-  return SyncAfterChange(d, cli, {{"id", crypto::Hex(id.value())}});
+  return ShareAndSync(d, cli, body, what + ", shared with " + PartnerLabel(d), /*show_id=*/true);
 }
 
 Result<std::unique_ptr<Device>> OpenPaired(const Cli& cli) {

@@ -118,13 +118,6 @@ Result<model::v1::BoundaryProposal> MakeVersion(const Context& c, const std::str
   return p;
 }
 
-int Record(const Cli& cli, Context& c, const model::v1::RecordBody& body, const std::string& said) {
-  auto id = c.device->AddRecord(body, /*shared=*/true);
-  if (!id.ok()) return Fail(id.error());
-  if (!cli.json) std::printf("%s\n", said.c_str());
-  return SyncAfterChange(*c.device, cli, {{"id", crypto::Hex(id.value())}});
-}
-
 int RunPropose(const Cli& cli, const BoundaryOptions& o) {
   auto kind = model::ParseBoundaryKind(o.kind);
   auto context = Open(cli, true);
@@ -133,7 +126,7 @@ int RunPropose(const Cli& cli, const BoundaryOptions& o) {
   if (!version.ok()) return Fail(version.error());
   model::v1::RecordBody body;
   *body.mutable_boundary_proposal() = version.value();
-  return Record(cli, context.value(), body,
+  return ShareAndSync(*context->device, cli, body,
                 "proposed a boundary to " + PartnerLabel(*context->device) +
                     "; it holds once they accept these exact words");
 }
@@ -165,7 +158,7 @@ int RunCounter(const Cli& cli, const BoundaryOptions& o) {
                                                PartnerLabel(*c.device) + " accepts it)"
                            : answered.author_key == c.device->my_key() ? "revised your proposal of boundary " + id
                                                                         : "answered boundary " + id + " with other words";
-  return Record(cli, c, body, what);
+  return ShareAndSync(*c.device, cli, body, what);
 }
 
 int RunAccept(const Cli& cli, const BoundaryOptions& o) {
@@ -176,7 +169,7 @@ int RunAccept(const Cli& cli, const BoundaryOptions& o) {
   model::v1::RecordBody body;
   body.mutable_boundary_accept()->set_version_id(version.value()->version_id);
   body.mutable_boundary_accept()->set_version_hash(version.value()->hash);
-  return Record(cli, context.value(), body, "agreed: " + Describe(*version.value()));
+  return ShareAndSync(*context->device, cli, body, "agreed: " + Describe(*version.value()));
 }
 
 int RunDecline(const Cli& cli, const BoundaryOptions& o) {
@@ -189,7 +182,7 @@ int RunDecline(const Cli& cli, const BoundaryOptions& o) {
   model::v1::RecordBody body;
   body.mutable_boundary_decline()->set_version_id(version.value()->version_id);
   body.mutable_boundary_decline()->set_note(note.value());
-  return Record(cli, context.value(), body, "declined " + Describe(*version.value()) +
+  return ShareAndSync(*context->device, cli, body, "declined " + Describe(*version.value()) +
                                                  "; you can answer with other words: duet boundary counter");
 }
 
@@ -210,7 +203,7 @@ int RunRetire(const Cli& cli, const BoundaryOptions& o) {
   model::v1::RecordBody body;
   body.mutable_boundary_retire()->set_boundary_id(b.boundary_id);
   body.mutable_boundary_retire()->set_note(note.value());
-  return Record(cli, c, body, "retired boundary " + id);
+  return ShareAndSync(*c.device, cli, body, "retired boundary " + id);
 }
 
 nlohmann::json VersionJson(const model::BoundaryVersion& v, Device& d, const std::string& me,

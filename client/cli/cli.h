@@ -120,6 +120,12 @@ Result<std::string> ReadNote(const std::string& flag, std::string note,
 // when cut: one line on the dashboard for whatever a partner wrote.
 std::string Clip(const std::string& text, std::size_t max_bytes);
 
+// Writes a record shared with the partner, says `said` (human output; with
+// the new record's short id when `show_id`, for what people remove later),
+// and syncs at once as SyncAfterChange does; with --json prints {"id", "sync"}.
+int ShareAndSync(Device& device, const Cli& cli, const model::v1::RecordBody& body,
+                 const std::string& said, bool show_id = false);
+
 // "30m", "2h", "1d" (or plain seconds) to seconds; nullopt when malformed.
 std::optional<std::int64_t> ParseDuration(const std::string& text);
 

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "client/cli/cli.h"
+#include "crypto/crypto.h"
 
 namespace duet::client::cli {
 
@@ -66,6 +67,15 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
   say("synced", "synced: sent " + std::to_string(report->pushed) + ", received " +
                     std::to_string(report->pulled));
   return 0;
+}
+
+int ShareAndSync(Device& device, const Cli& cli, const model::v1::RecordBody& body,
+                 const std::string& said, bool show_id) {
+  auto id = device.AddRecord(body, /*shared=*/true);
+  if (!id.ok()) return Fail(id.error());
+  if (!cli.json && show_id) std::printf("%s (id %s)\n", said.c_str(), ShortId(id.value()).c_str());
+  else if (!cli.json) std::printf("%s\n", said.c_str());
+  return SyncAfterChange(device, cli, {{"id", crypto::Hex(id.value())}});
 }
 
 std::string FormatLocalTime(std::int64_t unix_ms) {

@@ -170,14 +170,6 @@ Result<const model::TalkView*> OpenProposal(const Context& c, const std::string&
   return talk;
 }
 
-// Records an answer and syncs it.
-int Answer(const Cli& cli, Context& c, const model::v1::RecordBody& body, const std::string& said) {
-  auto id = c.device->AddRecord(body, /*shared=*/true);
-  if (!id.ok()) return Fail(id.error());
-  if (!cli.json) std::printf("%s\n", said.c_str());
-  return SyncAfterChange(*c.device, cli, {{"id", crypto::Hex(id.value())}});
-}
-
 }  // namespace
 
 std::string FormatSpan(std::int64_t start, std::int64_t end, const date::time_zone* zone) {
@@ -241,7 +233,7 @@ int RunTalkAccept(const Cli& cli, const TalkOptions& options) {
   model::v1::RecordBody body;
   body.mutable_talk_accept()->set_talk_id(talk.talk_id);
   body.mutable_talk_accept()->set_option(static_cast<std::uint32_t>(option));
-  return Answer(cli, c, body,
+  return ShareAndSync(*c.device, cli, body,
                 "agreed: talk " + ShortId(talk.talk_id) + " with " + PartnerLabel(*c.device) + ", " +
                     FormatSpan(start, start + std::int64_t{talk.minutes} * 60, c.zone));
 }
@@ -257,7 +249,7 @@ int RunTalkDecline(const Cli& cli, const TalkOptions& options) {
   model::v1::RecordBody body;
   body.mutable_talk_decline()->set_talk_id(talk.value()->talk_id);
   body.mutable_talk_decline()->set_note(note.value());
-  return Answer(cli, c, body,
+  return ShareAndSync(*c.device, cli, body,
                 "declined talk " + ShortId(talk.value()->talk_id) +
                     " (no reason needed; you can propose another time whenever you like)");
 }
@@ -283,7 +275,7 @@ int RunTalkCancel(const Cli& cli, const TalkOptions& options) {
   model::v1::RecordBody body;
   body.mutable_talk_cancel()->set_talk_id(talk.talk_id);
   body.mutable_talk_cancel()->set_note(note.value());
-  return Answer(cli, c, body, "cancelled talk " + id);
+  return ShareAndSync(*c.device, cli, body, "cancelled talk " + id);
 }
 
 void SetupTalk(CLI::App& root, Cli& cli) {

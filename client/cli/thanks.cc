@@ -18,10 +18,7 @@ int RunThanks(const Cli& cli, const std::string& typed) {
                           "not paired yet; thanks are for your partner, so pair first (duet invite / duet join)"));
   model::v1::RecordBody body;
   body.mutable_thanks()->set_text(text.value());
-  auto id = d.AddRecord(body, /*shared=*/true);
-  if (!id.ok()) return Fail(id.error());
-  if (!cli.json) std::printf("thanks sent to %s\n", PartnerLabel(d).c_str());
-  return SyncAfterChange(d, cli, {{"id", crypto::Hex(id.value())}});
+  return ShareAndSync(d, cli, body, "thanks sent to " + PartnerLabel(d));
 }
 
 }  // namespace
