@@ -26,7 +26,7 @@ const date::time_zone* RecordZone(const std::string& name) {
   if (zone.ok()) return zone.value();
   Warn("time zone '" + ForTerminal(name) +
        "' is not in this machine's time-zone database (update tzdata); reading it as UTC");
-  return model::FindZone("UTC").value();
+  return model::ZoneOrUtc("UTC");
 }
 
 Result<Loaded> LoadState(Device& device) {

@@ -5,11 +5,6 @@
 namespace duet::model {
 namespace {
 
-const date::time_zone* ZoneOrUtc(const std::string& name) {
-  auto zone = FindZone(name);
-  return zone.ok() ? zone.value() : FindZone("UTC").value();
-}
-
 // The agreed quiet hours of one boundary over `range`.
 std::vector<Interval> QuietTime(const BoundaryView& b, Interval range) {
   if (b.retired || b.agreed < 0) return {};

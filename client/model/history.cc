@@ -11,7 +11,10 @@ namespace {
 using LocalDays = date::local_days;
 
 LocalDays DayOf(std::int64_t unix_seconds, const date::time_zone* zone) {
-  const auto local = zone->to_local(date::sys_seconds{std::chrono::seconds{unix_seconds}});
+  const date::sys_seconds instant{std::chrono::seconds{unix_seconds}};
+  // A null zone is UTC, as everywhere in timeplan.h.
+  const auto local = zone != nullptr ? zone->to_local(instant)
+                                     : date::local_seconds{instant.time_since_epoch()};
   return date::floor<date::days>(local);
 }
 
@@ -27,7 +30,7 @@ LocalDays MondayOf(LocalDays day) {
 History BuildHistory(const CoupleState& state, const date::time_zone* zone, std::int64_t now,
                      int days) {
   History history;
-  if (zone == nullptr) zone = FindZone("UTC").value();
+
   if (days < 1) return history;
   const LocalDays last = DayOf(now, zone);
   const LocalDays first = last - date::days{days - 1};

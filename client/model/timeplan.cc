@@ -346,6 +346,12 @@ const date::time_zone* LocalZone() {
   return nullptr;  // no database at all; every function treats null as UTC
 }
 
+const date::time_zone* ZoneOrUtc(std::string_view name) {
+  if (auto zone = FindZone(name); zone.ok()) return zone.value();
+  if (auto utc = FindZone("UTC"); utc.ok()) return utc.value();
+  return nullptr;
+}
+
 std::string ZoneName(const date::time_zone* zone) {
   return zone == nullptr ? "UTC" : std::string(zone->name());
 }

@@ -72,6 +72,9 @@ Result<const date::time_zone*> FindZone(std::string_view name);
 // This machine's zone: TZ (an IANA name, with or without a leading ':')
 // when set and known, else /etc/localtime, else UTC.
 const date::time_zone* LocalZone();
+// The zone by name, else UTC (null when there is no database at all, which
+// every function here reads as UTC): for zones named in a partner's records.
+const date::time_zone* ZoneOrUtc(std::string_view name);
 std::string ZoneName(const date::time_zone* zone);
 
 // "2026-12-02 19:30" in `zone`, or with an explicit offset
