@@ -269,8 +269,12 @@ Result<model::ChainReport> Device::CheckChains() {
   int unreadable = 0;
   auto records = OpenRecords(&unreadable);
   if (!records.ok()) return records.error();
+  return CheckChains(records.value());
+}
+
+Result<model::ChainReport> Device::CheckChains(const std::vector<model::OpenedRecord>& records) {
   std::vector<model::ChainEntry> entries;
-  for (const auto& r : records.value()) {
+  for (const auto& r : records) {
     if (!r.shared) continue;
     entries.push_back({r.author_key, r.record_id, r.body.author_seq(), r.body.prev_hash(),
                        r.envelope_hash, r.relay_seq, r.body.partner_seq(), r.body.relay_cursor()});

@@ -93,6 +93,9 @@ class Device {
   // Checks both authors' chains over every shared record held, and remembers
   // the partner's head for the next record this device writes.
   Result<model::ChainReport> CheckChains();
+  // The same over records the caller opened already (all of them, as
+  // OpenRecords gives them), so a command opens them once.
+  Result<model::ChainReport> CheckChains(const std::vector<model::OpenedRecord>& records);
   // Checks a record that came from the relay; the error says why it is refused.
   Result<model::v1::RecordBody> VerifyIncoming(const v1::RecordEnvelope& envelope);
 

@@ -141,7 +141,7 @@ int RunCounter(const Cli& cli, const BoundaryOptions& o) {
   const std::string id = ShortId(b.boundary_id);
   if (b.retired) return Fail(Invalid("boundary " + id + " was retired; propose a new one instead"));
   // The version this answers: the one waiting, else the agreed one (a revision).
-  const model::BoundaryVersion& answered = b.versions[b.pending >= 0 ? b.pending : b.agreed >= 0 ? b.agreed : b.versions.size() - 1];
+  const model::BoundaryVersion& answered = b.pending >= 0 ? b.versions[b.pending] : b.current();
   if (b.pending < 0 && b.agreed < 0)
     return Fail(Invalid("boundary " + id + " was declined; propose it anew: duet boundary propose TEXT"));
   if (found->version != nullptr && found->version != &answered)
@@ -329,9 +329,6 @@ void SetupBoundary(CLI::App& root, Cli& cli) {
   auto o = std::make_shared<BoundaryOptions>();
   auto* sub = root.add_subcommand("boundary", "boundaries you agree on, in your own words");
   sub->require_subcommand(1);
-  auto bind = [&cli, o](CLI::App* s, int (*run)(const Cli&, const BoundaryOptions&)) {
-    s->callback([&cli, o, run] { cli.run = [&cli, o, run] { return run(cli, *o); }; });
-  };
   auto add_id = [o](CLI::App* s) {
     s->add_option("id", o->id, "the boundary's id (or a version's), as `duet boundary list` shows it")->required();
   };
@@ -340,29 +337,29 @@ void SetupBoundary(CLI::App& root, Cli& cli) {
   propose->add_option("--kind", o->kind, "general, privacy, topic or quiet-hours")
       ->check(CLI::IsMember({"general", "privacy", "topic", "quiet-hours"}));
   propose->add_option("--window", o->window, "for quiet hours: \"sun-thu 22:00-07:00\"");
-  bind(propose, RunPropose);
+  Bind(propose, cli, o, RunPropose);
   auto* accept = sub->add_subcommand("accept", "agree to the words your partner proposed");
   add_id(accept);
-  bind(accept, RunAccept);
+  Bind(accept, cli, o, RunAccept);
   auto* decline = sub->add_subcommand("decline", "say no to a proposed boundary");
   add_id(decline);
   decline->add_option("--note", o->note, "a word, if you like (- reads standard input)");
-  bind(decline, RunDecline);
+  Bind(decline, cli, o, RunDecline);
   auto* counter = sub->add_subcommand("counter", "answer with other words, or revise an agreed boundary");
   add_id(counter);
   counter->add_option("text", o->text, "the words you propose instead")->required();
   counter->add_option("--window", o->window, "for quiet hours: new hours (default: the same)");
-  bind(counter, RunCounter);
+  Bind(counter, cli, o, RunCounter);
   auto* retire = sub->add_subcommand("retire", "retire a boundary you proposed");
   add_id(retire);
   retire->add_option("--note", o->note, "a word, if you like (- reads standard input)");
-  bind(retire, RunRetire);
+  Bind(retire, cli, o, RunRetire);
   auto* list = sub->add_subcommand("list", "boundaries agreed or waiting for an answer");
   list->add_flag("--all", o->all, "also declined and retired ones");
-  bind(list, RunList);
+  Bind(list, cli, o, RunList);
   auto* show = sub->add_subcommand("show", "a boundary's whole history: who proposed what, who agreed");
   add_id(show);
-  bind(show, RunShow);
+  Bind(show, cli, o, RunShow);
 }
 
 }  // namespace duet::client::cli

@@ -89,6 +89,14 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
 // The partner's name made safe for a terminal, or "your partner".
 std::string PartnerLabel(Device& device);
 
+// Makes `sub` run `run(cli, *options)` when chosen: how every command with
+// an options struct hooks into the table.
+template <typename Options>
+void Bind(CLI::App* sub, Cli& cli, std::shared_ptr<Options> options,
+          int (*run)(const Cli&, const Options&)) {
+  sub->callback([&cli, options, run] { cli.run = [&cli, options, run] { return run(cli, *options); }; });
+}
+
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);
 int ExitCodeFor(const Error& error);

@@ -69,14 +69,14 @@ int RunStatus(const Cli& cli) {
   auto last_sync = d.store().GetMeta("sync.last");
   std::int64_t last_sync_s = 0;
   if (last_sync.ok() && last_sync.value()) last_sync_s = std::strtoll(last_sync.value()->c_str(), nullptr, 10);
+  auto loaded = LoadState(d);
+  if (!loaded.ok()) return Fail(loaded.error());
   std::vector<std::string> findings;
   if (paired) {
-    auto chains = d.CheckChains();
+    auto chains = d.CheckChains(loaded->records);
     if (!chains.ok()) return Fail(chains.error());
     findings = chains->findings;
   }
-  auto loaded = LoadState(d);
-  if (!loaded.ok()) return Fail(loaded.error());
   const auto& state = loaded->state;
   const std::int64_t now = NowSeconds();
   const std::string who = PartnerLabel(d);

@@ -282,9 +282,6 @@ void SetupTalk(CLI::App& root, Cli& cli) {
   auto o = std::make_shared<TalkOptions>();
   auto* talk = root.add_subcommand("talk", "plan a time to talk, and look back on it");
   talk->require_subcommand(1);
-  auto bind = [&cli, o](CLI::App* sub, int (*run)(const Cli&, const TalkOptions&)) {
-    sub->callback([&cli, o, run] { cli.run = [&cli, o, run] { return run(cli, *o); }; });
-  };
   auto add_times = [o](CLI::App* sub) {
     sub->add_option("--at", o->at, "a start time, \"2026-12-02 19:30\" (up to 3, repeat --at)")
         ->required();
@@ -304,31 +301,31 @@ void SetupTalk(CLI::App& root, Cli& cli) {
       ->check(CLI::Range(static_cast<int>(model::kMinTalkMinutes),
                          static_cast<int>(model::kMaxTalkMinutes)));
   suggest->add_option("--days", o->days, "how many days ahead (default 7)")->check(CLI::Range(1, 31));
-  bind(suggest, RunTalkSuggest);
+  Bind(suggest, cli, o, RunTalkSuggest);
 
   auto* propose = talk->add_subcommand("propose", "propose up to 3 times; your partner picks one");
   add_times(propose);
-  bind(propose, RunTalkPropose);
+  Bind(propose, cli, o, RunTalkPropose);
 
   auto* accept = talk->add_subcommand("accept", "agree to one of the proposed times");
   add_id(accept);
   accept->add_option("--option", o->option, "which time (1..3)")->check(CLI::Range(1, 3));
-  bind(accept, RunTalkAccept);
+  Bind(accept, cli, o, RunTalkAccept);
 
   auto* decline = talk->add_subcommand("decline", "say not now (no reason needed)");
   add_id(decline);
   decline->add_option("--note", o->note, "a word, if you like (- reads standard input)");
-  bind(decline, RunTalkDecline);
+  Bind(decline, cli, o, RunTalkDecline);
 
   auto* counter = talk->add_subcommand("counter", "answer a proposal with other times");
   add_id(counter);
   add_times(counter);
-  bind(counter, RunTalkCounter);
+  Bind(counter, cli, o, RunTalkCounter);
 
   auto* cancel = talk->add_subcommand("cancel", "cancel your proposal, or an agreed talk");
   add_id(cancel);
   cancel->add_option("--note", o->note, "a word, if you like (- reads standard input)");
-  bind(cancel, RunTalkCancel);
+  Bind(cancel, cli, o, RunTalkCancel);
 
   auto* list = talk->add_subcommand("list", "talks proposed, agreed and held");
   list->callback([&cli] { cli.run = [&cli] { return RunTalkList(cli); }; });
@@ -338,13 +335,13 @@ void SetupTalk(CLI::App& root, Cli& cli) {
   add_id(reflect);
   reflect->add_option("--felt", o->felt, "1 (hard) to 5 (good)")->required()->check(CLI::Range(1, 5));
   reflect->add_option("--note", o->note, "a few words, if you like (- reads standard input)");
-  bind(reflect, RunTalkReflect);
+  Bind(reflect, cli, o, RunTalkReflect);
 
   auto* export_ = talk->add_subcommand("export", "agreed talks as an iCalendar file");
   export_->add_option("--out", o->out, "file to write (default: standard output)");
   export_->add_option("--alarm", o->alarm, "reminder this many minutes before (0: none)")
       ->check(CLI::Range(0, 1440));
-  bind(export_, RunTalkExport);
+  Bind(export_, cli, o, RunTalkExport);
 }
 
 }  // namespace duet::client::cli
