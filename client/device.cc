@@ -218,8 +218,14 @@ Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
 }
 
 Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
-  body.set_schema(1);
+  body.set_schema(model::kSchema);
   body.set_created_at_ms(NowMs());
+  // What the partner's device would refuse is never saved: the same rules
+  // judge it there (OpenRecord), so a record the author kept cannot vanish.
+  const model::Verdict verdict = model::ValidateBody(body);
+  if (!verdict.valid())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "cannot save this " + model::RecordKindName(body) + ": " + verdict.problem);
   std::optional<std::string> couple = couple_id();
   if (shared && (!couple || !keys_.couple_key))
     return MakeError(ErrorKind::kInvalidInput,
@@ -342,7 +348,7 @@ Status Device::ApplyRekey(const model::v1::RecordBody& body, const std::string& 
   return SwitchCoupleKey(key);
 }
 
-Result<model::v1::RecordBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {
+Result<OpenedBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {
   auto couple = couple_id();
   if (!couple || !keys_.couple_key)
     return MakeError(ErrorKind::kInvalidInput, "not paired yet");
@@ -378,7 +384,7 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     }
     // Every stored record was verified when it was stored (pulled or
     // written here): its signature is not checked again.
-    Result<model::v1::RecordBody> body = MakeError(ErrorKind::kVerification, "not paired");
+    Result<OpenedBody> body = MakeError(ErrorKind::kVerification, "not paired");
     if (!row.shared) {
       body = OpenRecord(envelope, keys_.local_key, kLocalCoupleId, self, SignatureCheck::kVerifiedOnReceipt);
     } else if (couple) {
@@ -395,7 +401,8 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     opened.shared = row.shared;
     opened.relay_seq = row.relay_seq;
     opened.envelope_hash = EnvelopeHash(envelope);
-    opened.body = std::move(body).value();
+    opened.body = std::move(body->body);
+    opened.verdict = std::move(body->verdict);
     out.push_back(std::move(opened));
   }
   return out;

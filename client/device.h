@@ -17,6 +17,7 @@
 #include "client/model/chain.h"
 #include "client/model/fold.h"
 #include "client/pairing.h"
+#include "client/sealing.h"
 #include "net/net.h"
 #include "storage/replica_store.h"
 
@@ -86,6 +87,8 @@ class Device {
 
   // Seals and stores a new record. A shared record is sealed under the couple
   // key and queued for the relay; a private one under the local key, never sent.
+  // A body that breaks the record rules (client/model/validate.h) is refused
+  // with kInvalidInput before anything is written.
   Result<std::string> AddRecord(model::v1::RecordBody body, bool shared);
   // Every record held, opened; records that no longer verify are skipped and
   // counted in `*unreadable`.
@@ -97,7 +100,9 @@ class Device {
   // OpenRecords gives them), so a command opens them once.
   Result<model::ChainReport> CheckChains(const std::vector<model::OpenedRecord>& records);
   // Checks a record that came from the relay; the error says why it is refused.
-  Result<model::v1::RecordBody> VerifyIncoming(const v1::RecordEnvelope& envelope);
+  // A record that authenticates but breaks the record rules is not refused:
+  // it is the partner's, and its verdict says why it is not shown.
+  Result<OpenedBody> VerifyIncoming(const v1::RecordEnvelope& envelope);
 
  private:
   Device(HomePaths home, DeviceKeys keys, std::unique_ptr<storage::ReplicaStore> store)

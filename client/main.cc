@@ -4,6 +4,7 @@
 
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
+#include "proto/protobuf_log.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ std::string FirstWord(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  duet::proto::RouteProtobufLog("duet");
   if (!duet::crypto::Init()) {
     std::fprintf(stderr, "duet: libsodium could not start\n");
     return 2;

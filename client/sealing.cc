@@ -28,7 +28,7 @@ v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::S
   return envelope;
 }
 
-Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
+Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
                                          const crypto::SymmetricKey& key,
                                          const std::string& couple_id,
                                          const std::vector<std::string>& trusted_authors,
@@ -53,11 +53,27 @@ Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
   if (!padded) return MakeError(ErrorKind::kVerification, "record ciphertext does not decrypt");
   auto plain = crypto::Unpad(*padded, kPaddingBlock);
   crypto::WipeString(*padded);
-  model::v1::RecordBody body;
-  const bool parsed = plain && body.ParseFromString(*plain) && body.schema() == 1;
-  if (plain) crypto::WipeString(*plain);
-  if (!parsed) return MakeError(ErrorKind::kVerification, "record body is not readable by this version");
-  return body;
+  if (!plain) return MakeError(ErrorKind::kVerification, "record padding is malformed");
+  OpenedBody opened;
+  model::v1::RecordHeader header;
+  if (opened.body.ParseFromString(*plain)) {
+    opened.verdict = model::ValidateBody(opened.body);
+  } else if (header.ParseFromString(*plain)) {
+    opened.body.Clear();
+    opened.body.set_schema(header.schema());
+    opened.body.set_created_at_ms(header.created_at_ms());
+    opened.body.set_author_seq(header.author_seq());
+    opened.body.set_prev_hash(header.prev_hash());
+    opened.body.set_partner_seq(header.partner_seq());
+    opened.body.set_partner_hash(header.partner_hash());
+    opened.body.set_relay_cursor(header.relay_cursor());
+    opened.verdict = model::UnreadableBody();
+  } else {
+    crypto::WipeString(*plain);
+    return MakeError(ErrorKind::kVerification, "record body is not a protobuf message");
+  }
+  crypto::WipeString(*plain);
+  return opened;
 }
 
 std::string EnvelopeHash(const v1::RecordEnvelope& envelope) {

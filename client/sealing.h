@@ -5,8 +5,9 @@
 // visible fields as associated data) and signs the envelope with the author's
 // Ed25519 key. OpenRecord checks, cheapest first: exact field lengths, the
 // couple, that the author is one the caller trusts, the signature, then the
-// AEAD; only a record that passes all of them is parsed. Pure apart from the
-// random nonce and record id.
+// AEAD; only a record that passes all of them is parsed, and then judged by
+// the record rules (client/model/validate.h). Pure apart from the random
+// nonce and record id.
 #pragma once
 
 #include <string>
@@ -15,6 +16,7 @@
 #include "base/result.h"
 #include "crypto/crypto.h"
 #include "duet/v1/wire.pb.h"
+#include "client/model/validate.h"
 #include "model/record.pb.h"
 
 namespace duet::client {
@@ -30,11 +32,20 @@ v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::S
 
 enum class SignatureCheck { kVerify, kVerifiedOnReceipt };
 
+// An authentic record's body and whether it keeps the rules. A body that
+// authenticates but does not parse (text that is not UTF-8) is still the
+// author's record: `body` then holds its header fields (schema, time and
+// chain) and `verdict` says it is unreadable.
+struct OpenedBody {
+  model::v1::RecordBody body;
+  model::Verdict verdict;
+};
+
 // `kVerifiedOnReceipt` skips only the Ed25519 check, for a record this
 // device verified before storing it (every stored record was); the AEAD
 // under the couple key still authenticates it, so a database changed by
 // someone without the keys still fails to open.
-Result<model::v1::RecordBody> OpenRecord(const v1::RecordEnvelope& envelope,
+Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
                                          const crypto::SymmetricKey& key,
                                          const std::string& couple_id,
                                          const std::vector<std::string>& trusted_authors,

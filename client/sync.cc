@@ -13,6 +13,11 @@ namespace {
 
 constexpr std::size_t kPushBytesBudget = proto::kMaxFrameBytes / 2;
 
+std::string PartnerName(Device& device) {
+  auto partner = device.partner();
+  return partner ? partner->name : "your partner";
+}
+
 model::v1::PairingIdentity MyIdentity(Device& device) {
   model::v1::PairingIdentity identity;
   identity.set_name(device.name());
@@ -118,20 +123,25 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       last = stored.seq();
       const auto& envelope = stored.envelope();
       if (rescan && known.count(envelope.record_id())) continue;
-      auto body = device.VerifyIncoming(envelope);
-      if (!body.ok()) {
+      auto opened = device.VerifyIncoming(envelope);
+      if (!opened.ok()) {
         if (rescan) continue;  // refused already when it was first pulled
-        rejected.push_back({stored.seq(), envelope.record_id(), body.error().message});
+        rejected.push_back({stored.seq(), envelope.record_id(), opened.error().message});
         ++report.refused;
-        report.warnings.push_back("refused record #" + std::to_string(stored.seq()) +
-                                  " from the relay: " + body.error().message +
-                                  " (altered or forged; the other records synced)");
+        report.warnings.push_back("refused the relay's record #" + std::to_string(stored.seq()) + ": " +
+                                  opened.error().message + " (altered or forged; the other records synced)");
         continue;
       }
-      if (envelope.author_key() != device.my_key() && !known.count(envelope.record_id()))
-        ++report.pulled;
+      const bool from_partner = envelope.author_key() != device.my_key();
+      if (from_partner && !known.count(envelope.record_id())) ++report.pulled;
+      // Authentic but against the rules, or from a newer duet: stored (the
+      // author's chain stays whole), said once here, never shown.
+      if (!opened->verdict.valid())
+        report.warnings.push_back(model::DescribeUnshown(opened->body, opened->verdict,
+                                                         from_partner ? PartnerName(device) : "you", from_partner));
       // A new key must be in place before the records sealed under it.
-      DUET_RETURN_IF_ERROR(device.ApplyRekey(body.value(), envelope.author_key()));
+      if (opened->verdict.valid())
+        DUET_RETURN_IF_ERROR(device.ApplyRekey(opened->body, envelope.author_key()));
       known.insert(envelope.record_id());
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
@@ -240,8 +250,8 @@ Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   if (session.latest_seq() < seen) {
     report.relay_rolled_back = true;
     report.warnings.push_back(
-        "the relay's log ends at #" + std::to_string(session.latest_seq()) +
-        " but this device already saw #" + std::to_string(seen) +
+        "the relay's log ends at its record #" + std::to_string(session.latest_seq()) +
+        " but this device already saw its record #" + std::to_string(seen) +
         ": the relay was rolled back or replaced; everything held here is kept and nothing "
         "is sent until its operator restores it");
     return report;

@@ -6,8 +6,10 @@
 
 #include "crypto/crypto.h"
 #include "daemon/relay.h"
+#include "proto/protobuf_log.h"
 
 int main(int argc, char** argv) {
+  duet::proto::RouteProtobufLog("duetd");
   CLI::App app{"duetd: the duet relay. It stores and forwards sealed records and can read none."};
   std::string listen = "127.0.0.1:7707";
   std::string db_path;

@@ -6,13 +6,10 @@ namespace duet::client::cli {
 namespace {
 
 int RunCheckins(const Cli& cli) {
-  auto device = OpenDevice(cli);
-  if (!device.ok()) return Fail(device.error());
-  Device& d = *device.value();
-  int unreadable = 0;
-  auto records = d.OpenRecords(&unreadable);
-  if (!records.ok()) return Fail(records.error());
-  const model::CoupleState state = model::Fold(records.value(), d.my_key());
+  auto opened = OpenState(cli);
+  if (!opened.ok()) return Fail(opened.error());
+  Device& d = *opened->device;
+  const model::CoupleState& state = opened->loaded.state;
   const std::string me = d.name();
   const std::string partner = d.partner() ? d.partner()->name : "partner";
   const std::string shown_me = ForTerminal(me);
@@ -41,7 +38,7 @@ int RunCheckins(const Cli& cli) {
   } else {
     for (const auto& c : state.checkins) {
       std::string line =
-          FormatLocalTime(c.created_at_ms) + "  " + (c.mine ? shown_me + " (you)" : shown_partner);
+          model::FormatLocalTime(c.created_at_ms / 1000, opened->zone) + "  " + (c.mine ? shown_me + " (you)" : shown_partner);
       line += "  mood " + std::to_string(c.mood) + "/5";
       if (c.energy != 0) line += "  energy " + std::to_string(c.energy) + "/5";
       if (c.need != model::v1::NEED_UNSPECIFIED) line += "  needs: " + model::NeedName(c.need);
@@ -51,8 +48,6 @@ int RunCheckins(const Cli& cli) {
       if (!c.note.empty()) std::printf("    %s\n", ForTerminal(c.note).c_str());
     }
   }
-  if (unreadable > 0)
-    Warn(std::to_string(unreadable) + " stored record(s) could not be opened and are not shown");
   return 0;
 }
 

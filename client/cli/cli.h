@@ -50,6 +50,8 @@ void SetupHistory(CLI::App& root, Cli& cli);
 int RunDashboard(const Cli& cli);
 
 // The zone times are typed and shown in: --tz, else TZ, else the system's.
+// Every time a command shows goes through model::FormatLocalTime (or its
+// day-and-time form) in this zone; nothing reads the C library's local time.
 Result<const date::time_zone*> CliZone(const Cli& cli);
 // A zone named in a partner's record; UTC, with a warning, when this
 // machine's time-zone database does not know it.
@@ -111,12 +113,12 @@ std::optional<std::string> ReadPassphrase(bool confirm);
 // A new passphrase for init --passphrase or lock, or the error to print.
 Result<std::string> NewPassphrase();
 
-// After a change: tries to sync at once, and says in one line what happened;
-// with --json it prints `result` once, with "sync" (synced, queued, refused,
-// failed) added. Returns the exit code (0 when the change is safely queued).
+// After a change is saved: tries to sync at once, and says in one line what
+// happened ("saved; queued: REASON" when it could not send); with --json it
+// prints `result` once, with "sync" ("synced" or "queued") and, when queued,
+// "reason" added. Returns 0: exit 2 is kept for "nothing was saved".
 int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result = nlohmann::json::object());
 
-std::string FormatLocalTime(std::int64_t unix_ms);
 // What a partner wrote, made safe for a terminal: control characters (which
 // could move the cursor or rewrite the screen) become '?'.
 std::string ForTerminal(std::string_view text);

@@ -1,6 +1,5 @@
 #include <charconv>
 #include <cstdio>
-#include <ctime>
 
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
@@ -32,41 +31,41 @@ Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli) {
 }
 
 int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
-  // With --json, one object: what was changed, and how the sync went.
-  auto say = [&](const std::string& sync, const std::string& line) {
+  // The change is saved and queued before this runs: whatever the sync
+  // does, the exit code is 0, so a script that retries on failure never
+  // writes it twice. With --json, one object: what was changed, and how the
+  // sync went ("synced", "queued"), with the reason when it did not.
+  auto say = [&](const std::string& sync, const std::string& reason, const std::string& line) {
     if (cli.json) {
       result["sync"] = sync;
+      if (!reason.empty()) result["reason"] = reason;
       PrintJson(result);
     } else {
       std::printf("%s\n", line.c_str());
     }
+    return 0;
+  };
+  auto queued = [&](const std::string& reason) {
+    return say("queued", reason, "saved; queued: " + ForTerminal(reason) + " (the next `duet sync` sends it)");
   };
   auto report = Sync(device, std::chrono::milliseconds(3000));
   if (!report.ok()) {
-    if (report.error().kind == ErrorKind::kNetwork || report.error().kind == ErrorKind::kProtocol) {
-      // A connection broken in transit changed nothing on either side.
-      say("queued", std::string(report.error().kind == ErrorKind::kNetwork ? "relay unreachable"
-                                                                            : "sync interrupted") +
-                        " (" + report.error().message + "); queued, the next `duet sync` sends it");
-      return 0;
+    switch (report.error().kind) {
+      case ErrorKind::kNetwork:
+        return queued("relay unreachable: " + report.error().message);
+      case ErrorKind::kProtocol:
+        return queued("sync interrupted: " + report.error().message);
+      default:
+        return queued("the sync failed: " + report.error().message);
     }
-    say("failed", "saved and queued, but the sync failed");
-    return Fail(report.error());
   }
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
-  if (report->relay_rolled_back) {
-    say("refused", "saved and queued; not sent while the relay is behind this device");
-    return 1;
-  }
-  if (report->not_paired || report->waiting_for_partner) {
-    say("queued", "queued until you are paired");
-    return 0;
-  }
+  if (report->relay_rolled_back) return queued("not sent while the relay is behind this device");
+  if (report->not_paired || report->waiting_for_partner) return queued("not paired yet");
   result["sent"] = report->pushed;
   result["received"] = report->pulled;
-  say("synced", "synced: sent " + std::to_string(report->pushed) + ", received " +
-                    std::to_string(report->pulled));
-  return 0;
+  return say("synced", "",
+             "synced: sent " + std::to_string(report->pushed) + ", received " + std::to_string(report->pulled));
 }
 
 int ShareAndSync(Device& device, const Cli& cli, const model::v1::RecordBody& body,
@@ -76,15 +75,6 @@ int ShareAndSync(Device& device, const Cli& cli, const model::v1::RecordBody& bo
   if (!cli.json && show_id) std::printf("%s (id %s)\n", said.c_str(), ShortId(id.value()).c_str());
   else if (!cli.json) std::printf("%s\n", said.c_str());
   return SyncAfterChange(device, cli, {{"id", crypto::Hex(id.value())}});
-}
-
-std::string FormatLocalTime(std::int64_t unix_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &local);
-  return text;
 }
 
 std::string ForTerminal(std::string_view text) {

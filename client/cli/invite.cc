@@ -1,5 +1,6 @@
 // duet invite [--expires 24h]
 #include "client/cli/cli.h"
+#include "client/model/timeplan.h"
 
 namespace duet::client::cli {
 namespace {
@@ -12,6 +13,8 @@ int RunInvite(const Cli& cli, const std::string& expires, bool replace) {
   if (!seconds || *seconds < kMinExpiry || *seconds > kMaxExpiry)
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           "--expires '" + expires + "' must be a duration from 1m to 7d, e.g. 2h"));
+  auto zone = CliZone(cli);
+  if (!zone.ok()) return Fail(zone.error());
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   auto invite = CreateInvite(*device.value(), static_cast<std::uint32_t>(*seconds), replace);
@@ -23,7 +26,7 @@ int RunInvite(const Cli& cli, const std::string& expires, bool replace) {
     std::fprintf(stderr,
                  "give this code to your partner for `duet join`; it works once, until %s; "
                  "then run `duet sync`\n",
-                 FormatLocalTime(invite->expires_at * 1000).c_str());
+                 model::FormatLocalTime(invite->expires_at, zone.value()).c_str());
   }
   return 0;
 }

@@ -80,6 +80,13 @@ int RunStatus(const Cli& cli) {
   const auto& state = loaded->state;
   const std::int64_t now = NowSeconds();
   const std::string who = PartnerLabel(d);
+  // Records kept but not shown: against the rules, or from a newer duet.
+  std::vector<std::string> unshown;
+  for (const auto& r : loaded->records)
+    if (!r.verdict.valid()) {
+      const bool theirs = r.author_key != d.my_key();
+      unshown.push_back(model::DescribeUnshown(r.body, r.verdict, theirs ? who : "you", theirs));
+    }
 
   // Partner's readiness, the next talk, what waits for me.
   const auto readiness = model::ReadinessAt(state.their_readiness, now);
@@ -146,7 +153,8 @@ int RunStatus(const Cli& cli) {
                {"last_sync", last_sync_s == 0 ? nlohmann::json() : nlohmann::json(last_sync_s)},
                {"queued", queued->size()},
                {"refused", refused_list},
-               {"findings", findings}});
+               {"findings", findings},
+               {"not_shown", unshown}});
     return 0;
   }
 
@@ -199,6 +207,7 @@ int RunStatus(const Cli& cli) {
     std::printf("refused: %zu record(s) from the relay failed verification\n", refused->size());
   if (findings.empty()) std::printf("log: both chains complete and in order\n");
   for (const auto& f : findings) std::printf("log: %s\n", ForTerminal(f).c_str());
+  for (const auto& u : unshown) std::printf("not shown: %s\n", ForTerminal(u).c_str());
   return 0;
 }
 

@@ -36,15 +36,15 @@ ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::strin
     if (records.size() > 1) {
       std::string ids;
       for (const ChainEntry* r : records) ids += (ids.empty() ? "" : ", ") + ShortId(r->record_id);
-      findings.push_back(who + " #" + std::to_string(seq) +
+      findings.push_back(who + " record #" + std::to_string(seq) +
                          " exists in different versions (" + ids +
                          "): a forked or replayed log");
     }
     auto previous = by_seq.find(seq - 1);
     if (previous != by_seq.end() && previous->second.size() == 1 && records.size() == 1 &&
         records[0]->prev_hash != previous->second[0]->hash)
-      findings.push_back(who + " #" + std::to_string(seq) + " (" + ShortId(records[0]->record_id) +
-                         ") does not follow #" + std::to_string(seq - 1) + " (" +
+      findings.push_back(who + " record #" + std::to_string(seq) + " (" + ShortId(records[0]->record_id) +
+                         ") does not follow " + who + " record #" + std::to_string(seq - 1) + " (" +
                          ShortId(previous->second[0]->record_id) + "): a forked log");
     if (seq == expected && head.seq + 1 == seq && records.size() == 1 &&
         records[0]->prev_hash == head.hash) {
@@ -61,8 +61,8 @@ ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::strin
             [](const ChainEntry* a, const ChainEntry* b) { return *a->relay_seq < *b->relay_seq; });
   for (std::size_t i = 1; i < ordered.size(); ++i)
     if (ordered[i]->author_seq < ordered[i - 1]->author_seq)
-      findings.push_back(who + " #" + std::to_string(ordered[i]->author_seq) + " (" +
-                         ShortId(ordered[i]->record_id) + ") came after #" +
+      findings.push_back(who + " record #" + std::to_string(ordered[i]->author_seq) + " (" +
+                         ShortId(ordered[i]->record_id) + ") came after " + who + " record #" +
                          std::to_string(ordered[i - 1]->author_seq) + " (" +
                          ShortId(ordered[i - 1]->record_id) + "): the relay reordered records");
   return head;

@@ -11,7 +11,7 @@ std::vector<const OpenedRecord*> FoldOrder(const std::vector<OpenedRecord>& reco
   Ordered ordered;
   std::set<std::string> seen;  // a record held twice counts once
   for (const auto& record : records)
-    if (seen.insert(record.record_id).second) ordered.push_back(&record);
+    if (record.verdict.valid() && seen.insert(record.record_id).second) ordered.push_back(&record);
   std::sort(ordered.begin(), ordered.end(), [](const OpenedRecord* a, const OpenedRecord* b) {
     if (a->relay_seq.has_value() != b->relay_seq.has_value()) return a->relay_seq.has_value();
     if (a->relay_seq && *a->relay_seq != *b->relay_seq) return *a->relay_seq < *b->relay_seq;

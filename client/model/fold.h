@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/model/timeplan.h"
+#include "client/model/validate.h"
 #include "model/record.pb.h"
 
 namespace duet::model {
@@ -22,7 +23,8 @@ struct OpenedRecord {
   bool shared = false;
   std::optional<std::uint64_t> relay_seq;  // nullopt until the relay acknowledged it
   std::string envelope_hash;               // what the author's next record names
-  v1::RecordBody body;
+  v1::RecordBody body;  // only the header fields when `verdict` says unreadable
+  Verdict verdict;      // a record that is not valid never reaches the fold
 };
 
 struct CheckInView {
@@ -212,8 +214,8 @@ inline constexpr std::int64_t kLatestTalk = 13569465600;    // 2400-01-01T00:00Z
 
 CoupleState Fold(const std::vector<OpenedRecord>& records, const std::string& my_key);
 
-// The records in fold order (docs/protocol.md §7): acknowledged ones by
-// relay sequence, then unacknowledged ones by time and id; each id once.
+// The valid records in fold order (docs/protocol.md §7): acknowledged ones
+// by relay sequence, then unacknowledged ones by time and id; each id once.
 std::vector<const OpenedRecord*> FoldOrder(const std::vector<OpenedRecord>& records);
 
 // "proposed", "agreed", "declined", "cancelled", "countered".

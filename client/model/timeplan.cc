@@ -276,6 +276,11 @@ Result<WeeklyWindow> ParseWeeklyWindow(std::string_view text) {
   const auto start_minute = ClockMinute(*start, /*allow_end_of_day=*/false);
   const auto end_minute = ClockMinute(*end, /*allow_end_of_day=*/true);
   if (!start_minute || !end_minute) return bad();
+  // An end before the start runs past midnight; an end at the start would
+  // be no time at all (or all day: either way not what was meant).
+  if (*end_minute == *start_minute)
+    return Invalid(Quote(text) + " starts and ends at the same time; give the window some length, "
+                                 "e.g. '" + std::string(text.substr(0, space)) + " 19:00-21:00'");
   return WeeklyWindow{*days, *start_minute, *end_minute};
 }
 

@@ -46,8 +46,9 @@ struct WeeklyWindow {
 // "mon-fri 19:00-21:00", "sat 10:00-12:00", "sun-thu 22:00-07:00" (crosses
 // midnight; day ranges wrap round the week), "mon,wed,fri 07:30-08:00",
 // "daily 12:00-13:00", "weekdays ...", "weekends ...". Day names are the
-// first three letters, any case; "24:00" is allowed as an end. The error
-// quotes the text and shows the expected form.
+// first three letters, any case; "24:00" is allowed as an end. A window
+// that starts and ends at the same minute is refused. The error quotes the
+// text and shows the expected form.
 Result<WeeklyWindow> ParseWeeklyWindow(std::string_view text);
 // The canonical text of a window: "mon-fri 19:00-21:00", "sat-sun ...",
 // "daily ...". ParseWeeklyWindow(FormatWeeklyWindow(w)) == w.

@@ -125,7 +125,7 @@ TEST_F(CoupleTest, AlteredCiphertextIsRefusedWhileOtherRecordsSync) {
   }
   auto sync = Duet("b", {"sync"});
   EXPECT_EQ(sync.exit_code, 1) << "a refused record is a failed verification";
-  EXPECT_NE(sync.err.find("refused record #1"), std::string::npos) << sync.err;
+  EXPECT_NE(sync.err.find("refused the relay's record #1"), std::string::npos) << sync.err;
   EXPECT_NE(sync.err.find("signature"), std::string::npos) << sync.err;
   auto list = Checkins("b");
   ASSERT_EQ(list.size(), 1u);
@@ -267,7 +267,7 @@ TEST_F(CoupleTest, RecordsSwappedOnTheRelayAreReportedAsReordered) {
   EXPECT_NE(sync.err.find("the relay reordered records"), std::string::npos) << sync.err;
   EXPECT_EQ(Checkins("b").size(), 2u) << "nothing lost";
   auto status = Duet("b", {"status"});
-  EXPECT_NE(status.out.find("log: Alice's #1"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("log: Alice's record #1"), std::string::npos) << status.out;
 }
 
 TEST_F(CoupleTest, StatusOfAHealthyCouple) {

@@ -76,7 +76,7 @@ TEST(ChainCheck, BrokenLinkIsAFork) {
   auto report = Check(entries);
   ASSERT_EQ(report.findings.size(), 1u);
   EXPECT_NE(report.findings[0].find("#3 (") , std::string::npos);
-  EXPECT_NE(report.findings[0].find("does not follow #2"), std::string::npos) << report.findings[0];
+  EXPECT_NE(report.findings[0].find("does not follow Sam's record #2"), std::string::npos) << report.findings[0];
 }
 
 TEST(ChainCheck, RelayOrderAgainstAuthorOrderIsAReordering) {

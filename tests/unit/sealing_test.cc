@@ -22,7 +22,7 @@ class SealingTest : public ::testing::Test {
     body_.mutable_checkin()->set_mood(4);
     body_.mutable_checkin()->set_note("tender");
   }
-  Result<model::v1::RecordBody> Open(const v1::RecordEnvelope& e) {
+  Result<OpenedBody> Open(const v1::RecordEnvelope& e) {
     return OpenRecord(e, key_, couple_, {alice_.public_key, bob_.public_key});
   }
 
@@ -36,7 +36,8 @@ TEST_F(SealingTest, RoundTrip) {
   auto envelope = SealRecord(body_, key_, alice_, couple_);
   auto opened = Open(envelope);
   ASSERT_TRUE(opened.ok()) << opened.error().message;
-  EXPECT_EQ(opened->checkin().note(), "tender");
+  EXPECT_EQ(opened->body.checkin().note(), "tender");
+  EXPECT_TRUE(opened->verdict.valid());
   EXPECT_EQ(envelope.ciphertext().find("tender"), std::string::npos);
 }
 
@@ -117,6 +118,28 @@ TEST_F(SealingTest, UnknownFieldsAreRejectedAndDoNotChangeTheChainHash) {
   auto opened = Open(envelope);
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().message.find("fields"), std::string::npos);
+}
+
+TEST_F(SealingTest, AnAuthenticBodyWithBrokenTextOpensAsUnreadableWithItsChainFields) {
+  // What an older duet saved from `--note "$(printf 'bad\xff\xfe')"`: protobuf
+  // will not parse it, but the author signed it, so it is their record #7.
+  body_.set_author_seq(7);
+  body_.set_prev_hash(std::string(32, 'h'));
+  body_.mutable_checkin()->set_note("bad\xff\xfe");
+  auto opened = Open(SealRecord(body_, key_, alice_, couple_));
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->verdict.validity, model::Validity::kInvalid);
+  EXPECT_NE(opened->verdict.problem.find("UTF-8"), std::string::npos);
+  EXPECT_EQ(opened->body.author_seq(), 7u);
+  EXPECT_EQ(opened->body.prev_hash(), std::string(32, 'h'));
+  EXPECT_FALSE(opened->body.has_checkin());
+}
+
+TEST_F(SealingTest, ABodyOfANewerSchemaOpensAsNewer) {
+  body_.set_schema(2);
+  auto opened = Open(SealRecord(body_, key_, alice_, couple_));
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(opened->verdict.validity, model::Validity::kNewer);
 }
 
 TEST_F(SealingTest, MalformedFieldsAreRejectedBeforeCrypto) {

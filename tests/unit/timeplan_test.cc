@@ -108,6 +108,18 @@ TEST(Timeplan, WindowErrorQuotesTheInputAndShowsTheForm) {
   EXPECT_NE(hours.error().message.find("'sat 25:00-26:00'"), std::string::npos);
 }
 
+TEST(Timeplan, AnEmptyWindowIsRefusedAndOneAcrossMidnightEndsTheNextDay) {
+  auto empty = ParseWeeklyWindow("mon-fri 19:00-19:00");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("starts and ends at the same time"), std::string::npos)
+      << empty.error().message;
+  EXPECT_FALSE(ParseWeeklyWindow("daily 00:00-00:00").ok());
+  auto night = ParseWeeklyWindow("fri 23:00-01:00");
+  ASSERT_TRUE(night.ok());
+  EXPECT_EQ(night.value(), (WeeklyWindow{0x10, 23 * 60, 60}));
+  EXPECT_TRUE(ParseWeeklyWindow("sun 00:00-24:00").ok()) << "the whole day";
+}
+
 TEST(Timeplan, WindowErrorKeepsControlCharactersOutOfTheMessage) {
   auto window = ParseWeeklyWindow("mon\n19:00-21:00");
   ASSERT_FALSE(window.ok());
@@ -128,7 +140,7 @@ TEST(Timeplan, FormatsCanonicalDayForms) {
 
 TEST(Timeplan, EveryWeekdayMaskRoundTrips) {
   const std::vector<std::pair<std::uint32_t, std::uint32_t>> times = {
-      {19 * 60, 21 * 60}, {22 * 60, 7 * 60}, {0, 1440}, {9 * 60 + 30, 9 * 60 + 30}, {1439, 0}};
+      {19 * 60, 21 * 60}, {22 * 60, 7 * 60}, {0, 1440}, {9 * 60 + 30, 9 * 60 + 31}, {1439, 0}};
   for (std::uint32_t mask = 1; mask <= 0x7f; ++mask) {
     for (const auto& [start, end] : times) {
       const WeeklyWindow window{mask, start, end};

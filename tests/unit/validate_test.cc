@@ -1,0 +1,185 @@
+// The record rules of docs/protocol.md §7.0: every kind, the edges of every
+// range, and what a newer duet may send.
+#include "client/model/validate.h"
+
+#include <gtest/gtest.h>
+
+#include "base/utf8.h"
+#include "client/model/fold.h"
+
+namespace duet::model {
+namespace {
+
+v1::RecordBody Body() {
+  v1::RecordBody body;
+  body.set_schema(1);
+  body.set_created_at_ms(1764700000000);  // 2025-12-02
+  return body;
+}
+
+v1::RecordBody CheckIn(std::uint32_t mood, std::uint32_t energy = 0, const std::string& note = "") {
+  v1::RecordBody body = Body();
+  body.mutable_checkin()->set_mood(mood);
+  body.mutable_checkin()->set_energy(energy);
+  body.mutable_checkin()->set_note(note);
+  return body;
+}
+
+std::string Problem(const v1::RecordBody& body) {
+  const Verdict v = ValidateBody(body);
+  EXPECT_EQ(v.validity, Validity::kInvalid);
+  return v.problem;
+}
+
+TEST(Utf8, AcceptsTextAndRefusesWhatProtobufRefuses) {
+  EXPECT_TRUE(IsValidUtf8("plain ASCII"));
+  EXPECT_TRUE(IsValidUtf8("Grüße, 東京, 🙂"));
+  EXPECT_EQ(FirstInvalidUtf8("bad\xff\xfe"), 3u);
+  EXPECT_EQ(FirstInvalidUtf8("\xc0\xaf"), 0u) << "overlong '/'";
+  EXPECT_EQ(FirstInvalidUtf8("\xe0\x80\xaf"), 0u) << "overlong, three bytes";
+  EXPECT_EQ(FirstInvalidUtf8("a\xed\xa0\x80"), 1u) << "a UTF-16 surrogate";
+  EXPECT_EQ(FirstInvalidUtf8("\xf4\x90\x80\x80"), 0u) << "past U+10FFFF";
+  EXPECT_EQ(FirstInvalidUtf8("ok\xe2\x82"), 2u) << "cut short";
+  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf")) << "U+10FFFF itself";
+}
+
+TEST(RecordRules, ACheckInWithinTheRulesIsValid) {
+  EXPECT_TRUE(ValidateBody(CheckIn(1)).valid());
+  EXPECT_TRUE(ValidateBody(CheckIn(5, 5, std::string(kMaxNoteBytes, 'x'))).valid());
+}
+
+TEST(RecordRules, ACheckInOutsideTheRulesSaysWhichFieldAndWhy) {
+  EXPECT_EQ(Problem(CheckIn(9)), "mood 9 is out of range 1-5");
+  EXPECT_EQ(Problem(CheckIn(0)), "mood 0 is out of range 1-5");
+  EXPECT_EQ(Problem(CheckIn(3, 7)), "energy 7 is out of range 0-5");
+  EXPECT_EQ(Problem(CheckIn(3, 0, std::string(5000, 'x'))), "note is 5000 bytes, over the limit of 2000");
+  EXPECT_EQ(Problem(CheckIn(3, 0, "bad\xff\xfe")), "note is not valid UTF-8 text (byte 4 of 5)");
+  auto need = CheckIn(3);
+  need.mutable_checkin()->set_need(static_cast<v1::Need>(9));
+  EXPECT_EQ(Problem(need), "need 9 is out of range 0-4");
+  EXPECT_EQ(ValidateBody(need).field, "need");
+}
+
+TEST(RecordRules, TheTimeWrittenMustBeOneAWorkingClockCouldShow) {
+  auto future = CheckIn(3);
+  future.set_created_at_ms(13569465600000);  // 2400
+  EXPECT_NE(Problem(future).find("written outside"), std::string::npos);
+  auto past = CheckIn(3);
+  past.set_created_at_ms(0);
+  EXPECT_NE(Problem(past).find("written outside"), std::string::npos);
+}
+
+TEST(RecordRules, SchemaZeroIsInvalidAndALaterSchemaIsNewer) {
+  auto zero = CheckIn(3);
+  zero.set_schema(0);
+  EXPECT_EQ(ValidateBody(zero).validity, Validity::kInvalid);
+  auto later = CheckIn(3);
+  later.set_schema(2);
+  EXPECT_EQ(ValidateBody(later).validity, Validity::kNewer);
+}
+
+TEST(RecordRules, AKindThisVersionDoesNotKnowIsNewerButAnEmptyBodyIsInvalid) {
+  auto unknown = Body();
+  unknown.GetReflection()->MutableUnknownFields(&unknown)->AddLengthDelimited(99, "a future kind");
+  EXPECT_EQ(ValidateBody(unknown).validity, Validity::kNewer);
+  EXPECT_EQ(ValidateBody(Body()).validity, Validity::kInvalid);
+}
+
+TEST(RecordRules, AnUnknownFieldInAKnownKindIsIgnored) {
+  auto body = CheckIn(3);
+  auto* checkin = body.mutable_checkin();
+  checkin->GetReflection()->MutableUnknownFields(checkin)->AddVarint(15, 1);
+  EXPECT_TRUE(ValidateBody(body).valid());
+}
+
+TEST(RecordRules, AnEmptyWindowIsInvalidAndOneAcrossMidnightIsValid) {
+  auto window = [](std::uint32_t start, std::uint32_t end) {
+    auto body = Body();
+    auto* w = body.mutable_availability();
+    w->set_weekdays(0x1f);
+    w->set_start_minute(start);
+    w->set_end_minute(end);
+    w->set_time_zone("Europe/Berlin");
+    return body;
+  };
+  EXPECT_EQ(Problem(window(19 * 60, 19 * 60)), "the window starts and ends at the same minute");
+  EXPECT_TRUE(ValidateBody(window(22 * 60, 7 * 60)).valid()) << "ends the next morning";
+  EXPECT_TRUE(ValidateBody(window(0, 1440)).valid()) << "the whole day";
+  EXPECT_EQ(Problem(window(0, 1441)), "end minute 1441 is out of range 0-1440");
+}
+
+TEST(RecordRules, TalkProposalsKeepTheirLimits) {
+  auto talk = Body();
+  auto* p = talk.mutable_talk_proposal();
+  p->add_options(1800000000);
+  p->set_minutes(20);
+  p->set_place("walk by the river");
+  EXPECT_TRUE(ValidateBody(talk).valid());
+  p->add_options(1800000000);
+  EXPECT_EQ(Problem(talk), "the same start time is offered twice");
+  p->set_options(1, 1800003600);
+  p->set_minutes(241);
+  EXPECT_EQ(Problem(talk), "minutes 241 is out of range 5-240");
+  p->set_minutes(20);
+  p->set_topic(std::string(201, 't'));
+  EXPECT_EQ(Problem(talk), "topic is 201 bytes, over the limit of 200");
+}
+
+TEST(RecordRules, EveryTextFieldMustBeUtf8) {
+  const std::string bad = "\xc3\x28";
+  auto thanks = Body();
+  thanks.mutable_thanks()->set_text(bad);
+  EXPECT_EQ(ValidateBody(thanks).field, "text");
+  auto boundary = Body();
+  boundary.mutable_boundary_proposal()->set_kind(v1::BOUNDARY_KIND_GENERAL);
+  boundary.mutable_boundary_proposal()->set_text(bad);
+  EXPECT_EQ(ValidateBody(boundary).field, "text");
+  auto decline = Body();
+  decline.mutable_talk_decline()->set_talk_id(std::string(16, 't'));
+  decline.mutable_talk_decline()->set_note(bad);
+  EXPECT_EQ(ValidateBody(decline).field, "note");
+  auto talk = Body();
+  talk.mutable_talk_proposal()->add_options(1800000000);
+  talk.mutable_talk_proposal()->set_minutes(20);
+  talk.mutable_talk_proposal()->set_place(bad);
+  EXPECT_EQ(ValidateBody(talk).field, "place");
+  auto ready = Body();
+  ready.mutable_readiness()->set_state(v1::READINESS_STATE_LATER);
+  ready.mutable_readiness()->set_note(bad);
+  EXPECT_EQ(ValidateBody(ready).field, "note");
+}
+
+TEST(RecordRules, IdsAndKeysHaveExactLengths) {
+  auto accept = Body();
+  accept.mutable_boundary_accept()->set_version_id(std::string(16, 'v'));
+  accept.mutable_boundary_accept()->set_version_hash(std::string(31, 'h'));
+  EXPECT_EQ(Problem(accept), "version hash is 31 bytes, not 32");
+  auto rekey = Body();
+  rekey.mutable_rekey()->set_key_id(std::string(8, 'k'));
+  rekey.mutable_rekey()->set_sealed_key(std::string(80, 's'));
+  EXPECT_TRUE(ValidateBody(rekey).valid());
+}
+
+TEST(RecordRules, BusyDaysMustBeOnTheCalendar) {
+  auto busy = Body();
+  busy.mutable_busy()->set_date("2026-02-29");
+  busy.mutable_busy()->set_end_minute(1440);
+  busy.mutable_busy()->set_time_zone("UTC");
+  EXPECT_EQ(ValidateBody(busy).field, "date") << "2026 is not a leap year";
+  busy.mutable_busy()->set_date("2028-02-29");
+  EXPECT_TRUE(ValidateBody(busy).valid());
+}
+
+TEST(RecordRules, AnUnshownRecordIsDescribedWithItsAuthorsNumber) {
+  auto body = CheckIn(9);
+  body.set_author_seq(12);
+  EXPECT_EQ(DescribeUnshown(body, ValidateBody(body), "Bob", true),
+            "an invalid check-in from Bob (their record #12: mood 9 is out of range 1-5); it is kept but not "
+            "shown");
+  body.set_schema(2);
+  EXPECT_EQ(DescribeUnshown(body, ValidateBody(body), "Bob", true),
+            "a record from Bob (their record #12) is from a newer duet; update duet to read it");
+}
+
+}  // namespace
+}  // namespace duet::model
