@@ -18,6 +18,7 @@ enum class ErrorKind {
   kNotFound,
   kAlreadyExists,
   kIo,            // file system or database
+  kDamaged,       // a file on disk is damaged: left as it is, never overwritten
   kNetwork,       // could not reach or lost the relay
   kProtocol,      // the peer broke the protocol
   kVerification,  // a signature, MAC or pinned key did not match

@@ -130,6 +130,8 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
                                                " is missing; restore it or run duet init in a new --home");
   auto store = storage::ReplicaStore::Open(home.database, /*create=*/false);
   if (!store.ok()) return store.error();
+  // A key file from before checksums gets one now, while it is known good.
+  if (keys->older_format) DUET_RETURN_IF_ERROR(SaveKeys(home.key_file, keys.value(), /*exclusive=*/false));
   return std::unique_ptr<Device>(
       new Device(home, std::move(keys).value(), std::move(store).value()));
 }
@@ -329,7 +331,11 @@ Result<std::string> Device::Rekey() {
   const crypto::SymmetricKey fresh = crypto::RandomKey();
   model::v1::RecordBody body;
   body.mutable_rekey()->set_key_id(KeyId(fresh));
-  body.mutable_rekey()->set_sealed_key(crypto::SealToPublicKey(p->kx_key, fresh.view()));
+  auto sealed = crypto::SealToPublicKey(p->kx_key, fresh.view());
+  if (!sealed)
+    return MakeError(ErrorKind::kVerification,
+                     "the partner's key exchange key is not usable; pair again to renew it");
+  body.mutable_rekey()->set_sealed_key(*sealed);
   auto id = AddRecord(body, /*shared=*/true);
   if (!id.ok()) return id;
   DUET_RETURN_IF_ERROR(SwitchCoupleKey(fresh));

@@ -3,15 +3,23 @@
 // on this device, and once paired the couple key (or, while an invite is
 // open, the invite secret).
 //
-// Layout, 201 bytes, strict: "DUETKEY1" | flags (bit 0 couple key, bit 1
-// invite secret) | sign secret (64) | kx secret (32) | local key (32) |
-// couple key (32, zero when absent) | invite secret (32, zero when absent).
-// A locked key file wraps those 201 bytes: "DUETLCK1" | opslimit (8, BE) |
-// memlimit (8, BE) | salt (16) | crypto_secretbox of the plain file under
-// the argon2id key of the passphrase (nonce 24 | MAC 16 | 201), 281 bytes.
-// Saving writes a temporary file, fsyncs it and renames it over the old one,
-// so a crash leaves the old or the new file, never half of one. Loading
-// refuses a file that group or others can read.
+// Layout (version 2), 233 bytes, strict: "DUETKEY2" | flags (bit 0 couple
+// key, bit 1 invite secret) | sign secret (64) | kx secret (32) | local key
+// (32) | couple key (32, zero when absent) | invite secret (32, zero when
+// absent) | checksum (32). A locked key file wraps those 233 bytes:
+// "DUETLCK2" | opslimit (8, BE) | memlimit (8, BE) | salt (16) |
+// crypto_secretbox of the plain file under the argon2id key of the
+// passphrase (nonce 24 | MAC 16 | 233) | checksum (32), 345 bytes. Each
+// checksum is BLAKE2b-256 keyed with ASCII "duet/v1/key-file" over every
+// byte before it, so damage is reported as damage on first use, before
+// anything is written (and before a passphrase is asked for or blamed).
+// Version 1 files (the same without checksums, "DUETKEY1"/"DUETLCK1") are
+// read, and Device::Open rewrites them as version 2.
+//
+// Saving writes a fresh temporary file, fsyncs it, renames it over the old
+// one and fsyncs the folder, so a crash or power cut leaves the old or the
+// new file, never half of one. Loading refuses a file that group or others
+// can read.
 #pragma once
 
 #include <functional>
@@ -32,6 +40,7 @@ struct DeviceKeys {
   // Set when the file is sealed with a passphrase; kept so that saving again
   // does not derive the key again.
   std::optional<crypto::PassphraseKey> lock;
+  bool older_format = false;  // read from a version 1 file: save it again
 
   static DeviceKeys Generate();
 };
@@ -41,5 +50,7 @@ using PassphraseSource = std::function<std::optional<std::string>()>;
 Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase = {});
 // `exclusive`: fail if the file exists (for init).
 Status SaveKeys(const std::string& path, const DeviceKeys& keys, bool exclusive);
+// The checksum that ends each form of the file, over `covered`.
+std::string KeyFileChecksum(std::string_view covered);
 
 }  // namespace duet::client

@@ -238,12 +238,15 @@ std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase) {
                              crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE);
 }
 
+bool PassphraseLimitsAcceptable(std::uint64_t opslimit, std::uint64_t memlimit) {
+  return opslimit >= crypto_pwhash_OPSLIMIT_MIN && opslimit <= crypto_pwhash_OPSLIMIT_SENSITIVE &&
+         memlimit >= crypto_pwhash_MEMLIMIT_MIN && memlimit <= crypto_pwhash_MEMLIMIT_SENSITIVE;
+}
+
 std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
                                                  std::string_view salt, std::uint64_t opslimit,
                                                  std::uint64_t memlimit) {
-  if (salt.size() != crypto_pwhash_SALTBYTES || opslimit < crypto_pwhash_OPSLIMIT_MIN ||
-      opslimit > crypto_pwhash_OPSLIMIT_SENSITIVE || memlimit < crypto_pwhash_MEMLIMIT_MIN ||
-      memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE)
+  if (salt.size() != crypto_pwhash_SALTBYTES || !PassphraseLimitsAcceptable(opslimit, memlimit))
     return std::nullopt;
   PassphraseKey out;
   out.salt = std::string(salt);
@@ -256,11 +259,12 @@ std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
   return out;
 }
 
-std::string SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext) {
-  if (recipient_public_key.size() != crypto_box_PUBLICKEYBYTES) return {};
+std::optional<std::string> SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext) {
+  if (recipient_public_key.size() != crypto_box_PUBLICKEYBYTES) return std::nullopt;
   std::string out(plaintext.size() + crypto_box_SEALBYTES, '\0');
-  crypto_box_seal(reinterpret_cast<unsigned char*>(out.data()), U(plaintext), plaintext.size(),
-                  U(recipient_public_key));
+  if (crypto_box_seal(reinterpret_cast<unsigned char*>(out.data()), U(plaintext), plaintext.size(),
+                      U(recipient_public_key)) != 0)
+    return std::nullopt;  // a public key that is a low-order point
   return out;
 }
 

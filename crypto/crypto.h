@@ -135,13 +135,16 @@ struct PassphraseKey {
 };
 // Fresh salt, moderate limits. nullopt if memory for argon2id is lacking.
 std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase);
-// Derives again with stored parameters; refuses limits beyond what this
-// program would ever set (a crafted file must not make us allocate 64 GiB).
+// Whether argon2id limits are within what this program would ever set (a
+// crafted file must not make us allocate 64 GiB).
+bool PassphraseLimitsAcceptable(std::uint64_t opslimit, std::uint64_t memlimit);
+// Derives again with stored parameters; refuses unacceptable limits.
 std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
                                                  std::string_view salt, std::uint64_t opslimit,
                                                  std::uint64_t memlimit);
 // crypto_box_seal: anonymous sealing to an X25519 public key (a kx key).
-std::string SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext);
+// nullopt when the recipient key is malformed or libsodium refuses it.
+std::optional<std::string> SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext);
 std::optional<std::string> OpenSealed(const KxKeyPair& recipient, std::string_view sealed);
 
 // crypto_secretbox (XSalsa20-Poly1305) with a random nonce prepended.

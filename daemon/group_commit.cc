@@ -48,10 +48,18 @@ void GroupCommit::RunBatch(std::deque<Job>& batch) {
       // A savepoint per job: a job that fails halfway leaves nothing behind.
       Status begun = store_->Savepoint();
       Status outcome = begun.ok() ? job.work(*store_) : begun;
-      if (begun.ok()) store_->EndSavepoint(outcome.ok());
+      if (begun.ok()) {
+        // A savepoint that could not be undone may hold half a job: then
+        // nothing of the batch is committed, and nothing acknowledged.
+        if (Status ended = store_->EndSavepoint(outcome.ok()); !ended.ok()) {
+          commit = ended;
+          break;
+        }
+      }
       outcomes.push_back(std::move(outcome));
     }
-    commit = store_->Commit();
+    if (commit.ok()) commit = store_->Commit();
+    else store_->Rollback();
   }
   ++batches_;
   jobs_ += batch.size();

@@ -36,8 +36,7 @@ Result<bool> Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  const ErrorKind kind = (rc == SQLITE_CONSTRAINT) ? ErrorKind::kAlreadyExists : ErrorKind::kIo;
-  return MakeError(kind, std::string("database: ") + sqlite3_errmsg(db_));
+  return db_->ErrorFor(rc, "step");
 }
 
 Status Statement::Run() {
@@ -82,7 +81,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
     sqlite3_close(raw);
     return MakeError(ErrorKind::kIo, message);
   }
-  std::unique_ptr<Database> db(new Database(raw));
+  std::unique_ptr<Database> db(new Database(raw, path, std::move(options.damaged_hint)));
   sqlite3_busy_timeout(raw, 5000);
   sqlite3_extended_result_codes(raw, 0);
   DUET_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
@@ -94,28 +93,27 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
 
 Database::~Database() { sqlite3_close(db_); }
 
-Error Database::LastError(std::string_view what) const {
-  return MakeError(ErrorKind::kIo,
-                   std::string("database: ") + std::string(what) + ": " + sqlite3_errmsg(db_));
+Error Database::ErrorFor(int rc, std::string_view what) const {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    return MakeError(ErrorKind::kDamaged, "the database " + path_ + " is damaged (SQLite: " +
+                                              sqlite3_errstr(rc) + "); it was left as it is: " + damaged_hint_);
+  const ErrorKind kind = primary == SQLITE_CONSTRAINT ? ErrorKind::kAlreadyExists : ErrorKind::kIo;
+  return MakeError(kind, "database: " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
 Status Database::Exec(std::string_view sql) {
   std::string owned(sql);
-  char* message = nullptr;
-  if (sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message != nullptr ? message : "unknown error";
-    sqlite3_free(message);
-    return MakeError(ErrorKind::kIo, "database: " + text);
-  }
+  const int rc = sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return ErrorFor(rc, "exec");
   return Status::Ok();
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK)
-    return LastError("prepare");
-  return Statement(db_, stmt);
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return ErrorFor(rc, "prepare");
+  return Statement(this, stmt);
 }
 
 std::int64_t Database::SchemaVersion() {
@@ -125,9 +123,19 @@ std::int64_t Database::SchemaVersion() {
   return (row.ok() && row.value()) ? stmt->ColumnInt(0) : -1;
 }
 
+Status Database::ReadWholeTable(std::string_view table) {
+  auto stmt = Prepare("SELECT * FROM " + std::string(table));
+  if (!stmt.ok()) return stmt.error();
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) return Status::Ok();
+  }
+}
+
 Status Database::Migrate(const std::vector<std::string_view>& migrations) {
   const std::int64_t current = SchemaVersion();
-  if (current < 0) return LastError("read schema version");
+  if (current < 0) return ErrorFor(sqlite3_errcode(db_), "read schema version");
   if (current > static_cast<std::int64_t>(migrations.size()))
     return MakeError(ErrorKind::kIo, "database schema version " + std::to_string(current) +
                                          " is newer than this program knows (" +
@@ -145,22 +153,28 @@ Status Database::Migrate(const std::vector<std::string_view>& migrations) {
 
 Transaction::~Transaction() {
   if (!open_) return;
-  if (nested_) {
-    db_.Exec("ROLLBACK TO nested");
-    db_.Exec("RELEASE nested");
-  } else {
-    db_.Exec("ROLLBACK");
+  if (!nested_) {
+    (void)db_.Exec("ROLLBACK");
+    db_.nested_rollback_failed_ = false;
+    return;
   }
+  // Releasing a savepoint that could not be rolled back would keep half of
+  // its work in the outer transaction; leave it, and poison the outer one.
+  if (db_.Exec("ROLLBACK TO nested").ok()) (void)db_.Exec("RELEASE nested");
+  else db_.nested_rollback_failed_ = true;
 }
 
 Status Transaction::Begin() {
   nested_ = db_.InTransaction();
   DUET_RETURN_IF_ERROR(db_.Exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE"));
+  if (!nested_) db_.nested_rollback_failed_ = false;
   open_ = true;
   return Status::Ok();
 }
 
 Status Transaction::Commit() {
+  if (!nested_ && db_.nested_rollback_failed_)
+    return MakeError(ErrorKind::kIo, "database: a nested change could not be undone; nothing was saved");
   DUET_RETURN_IF_ERROR(db_.Exec(nested_ ? "RELEASE nested" : "COMMIT"));
   open_ = false;
   return Status::Ok();

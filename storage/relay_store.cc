@@ -39,9 +39,16 @@ CREATE UNIQUE INDEX records_by_couple_record ON records(couple_id, record_id);
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                      bool synchronous_full) {
-  auto db = Database::Open(path, OpenOptions{.create = true, .synchronous_full = synchronous_full});
+  auto db = Database::Open(path, OpenOptions{.create = true,
+                                             .synchronous_full = synchronous_full,
+                                             .damaged_hint = "restore it from a backup; duetd will not serve "
+                                                             "from a damaged store"});
   if (!db.ok()) return db.error();
   DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
+  // Who is paired with whom: damage here must stop the relay at start, not
+  // turn a couple into strangers while it serves.
+  for (const char* table : {"couples", "devices", "invites"})
+    DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable(table));
   return std::unique_ptr<RelayStore>(new RelayStore(std::move(db).value()));
 }
 
@@ -83,9 +90,11 @@ Result<Statement*> RelayStore::Cached(const char* sql) {
 
 Status RelayStore::Savepoint() { return db_->Exec("SAVEPOINT job"); }
 
-void RelayStore::EndSavepoint(bool keep) {
-  if (!keep) db_->Exec("ROLLBACK TO job");
-  db_->Exec("RELEASE job");
+Status RelayStore::EndSavepoint(bool keep) {
+  ResetStatements();
+  // Releasing after a failed ROLLBACK TO would keep half a job: stop there.
+  if (!keep) DUET_RETURN_IF_ERROR(db_->Exec("ROLLBACK TO job"));
+  return db_->Exec("RELEASE job");
 }
 
 Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string& device_key) {

@@ -45,8 +45,10 @@ class RelayStore {
   void Rollback();
   // A nested unit inside the open transaction: EndSavepoint(false) undoes
   // everything since Savepoint() and leaves the rest of the batch intact.
+  // When EndSavepoint fails, the savepoint may hold part of a job: the
+  // caller must Rollback() the whole transaction.
   Status Savepoint();
-  void EndSavepoint(bool keep);
+  Status EndSavepoint(bool keep);
 
   // The couple a device belongs to, or nullopt when it is not paired.
   Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key);

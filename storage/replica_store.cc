@@ -59,9 +59,15 @@ Result<std::vector<ReplicaRecord>> ReadRecords(Database& db, std::string_view sq
 }  // namespace
 
 Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path, bool create) {
-  auto db = Database::Open(path, OpenOptions{.create = create, .synchronous_full = true});
+  auto db = Database::Open(path, OpenOptions{.create = create,
+                                             .synchronous_full = true,
+                                             .damaged_hint = "restore it from a backup, or set up duet again in "
+                                                             "a new --home and pair again"});
   if (!db.ok()) return db.error();
   DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
+  // Every command decides on what meta says (paired or not, the chain
+  // head): damage there must be an error, never a missing value.
+  DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable("meta"));
   return std::unique_ptr<ReplicaStore>(new ReplicaStore(std::move(db).value()));
 }
 

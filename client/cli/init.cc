@@ -1,4 +1,5 @@
 // duet init --name NAME --relay HOST:PORT [--relay-key KEY]
+#include "base/utf8.h"
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
 
@@ -13,6 +14,7 @@ struct InitOptions {
 };
 
 std::string NameProblem(const std::string& name) {
+  if (!IsValidUtf8(name)) return "is not valid UTF-8 text; type it again";
   if (name.empty() || name.size() > 64) return "must be 1 to 64 characters";
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f) return "must not contain control characters";
@@ -21,7 +23,7 @@ std::string NameProblem(const std::string& name) {
 
 int RunInit(const Cli& cli, const InitOptions& options) {
   if (auto problem = NameProblem(options.name); !problem.empty())
-    return Fail(MakeError(ErrorKind::kInvalidInput, "--name '" + options.name + "' " + problem));
+    return Fail(MakeError(ErrorKind::kInvalidInput, "--name " + problem));
   auto relay = net::ParseEndpoint(options.relay);
   if (!relay.ok()) return Fail(relay.error());
   std::optional<std::string> relay_key;

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "storage/database.h"
 #include "storage/relay_store.h"
@@ -95,6 +96,57 @@ TEST(Database, NestedTransactionIsASavepoint) {
   ASSERT_TRUE(sum.ok());
   ASSERT_TRUE(sum->Step().value());
   EXPECT_EQ(sum->ColumnInt(0), 4);
+}
+
+TEST(Database, ANestedRollbackThatFailsKeepsTheOuterTransactionFromCommitting) {
+  TempDir dir;
+  auto db = Database::Open(dir.File("t.db"), {});
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db.value()->Exec("CREATE TABLE a (x INTEGER)").ok());
+  {
+    Transaction outer(*db.value());
+    ASSERT_TRUE(outer.Begin().ok());
+    ASSERT_TRUE(db.value()->Exec("INSERT INTO a VALUES (1)").ok());
+    {
+      Transaction inner(*db.value());
+      ASSERT_TRUE(inner.Begin().ok());
+      ASSERT_TRUE(db.value()->Exec("INSERT INTO a VALUES (2)").ok());
+      // The savepoint vanishes under it, so its ROLLBACK TO fails.
+      ASSERT_TRUE(db.value()->Exec("RELEASE nested").ok());
+    }
+    EXPECT_FALSE(outer.Commit().ok()) << "half of the inner work would be committed";
+  }
+  auto count = db.value()->Prepare("SELECT count(*) FROM a");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(count->Step().value());
+  EXPECT_EQ(count->ColumnInt(0), 0);
+}
+
+TEST(Database, ADamagedFileIsReportedAsDamagedAndLeftAsItIs) {
+  TempDir dir;
+  const std::string path = dir.File("d.db");
+  {
+    auto store = ReplicaStore::Open(path, true);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store.value()->SetMeta("couple.id", "0123456789abcdef").ok());
+  }
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GE(bytes.size(), 2u * 4096);
+  for (std::size_t i = 4096; i < 4096 + 8; ++i) bytes[i] = static_cast<char>(bytes[i] ^ 0xff);  // page 2: meta
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  auto store = ReplicaStore::Open(path, false);
+  ASSERT_FALSE(store.ok()) << "damage in meta must not read as 'not paired'";
+  EXPECT_EQ(store.error().kind, ErrorKind::kDamaged);
+  EXPECT_NE(store.error().message.find("is damaged"), std::string::npos) << store.error().message;
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), bytes) << "left as it is";
 }
 
 TEST(Database, OpenWithoutCreateFailsOnMissingFile) {
