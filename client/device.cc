@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/crash_point.h"
 #include "client/sealing.h"
 
 namespace duet::client {
@@ -32,6 +33,8 @@ constexpr char kChainHead[] = "chain.head";
 constexpr char kPartnerHeadSeq[] = "partner.head_seq";
 constexpr char kPartnerHeadHash[] = "partner.head_hash";
 const std::string kArchivedKeyPrefix = "key.archived.";
+// The key id of a `duet rekey` whose key is kept but not yet current.
+constexpr char kRekeyPending[] = "rekey.pending";
 // The cursor when the partner's head was last computed: the two go together
 // into the next record, so an interrupted sync cannot make them disagree.
 constexpr char kPartnerHeadCursor[] = "partner.head_cursor";
@@ -132,8 +135,9 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
   if (!store.ok()) return store.error();
   // A key file from before checksums gets one now, while it is known good.
   if (keys->older_format) DUET_RETURN_IF_ERROR(SaveKeys(home.key_file, keys.value(), /*exclusive=*/false));
-  return std::unique_ptr<Device>(
-      new Device(home, std::move(keys).value(), std::move(store).value()));
+  std::unique_ptr<Device> device(new Device(home, std::move(keys).value(), std::move(store).value()));
+  DUET_RETURN_IF_ERROR(device->FinishRekey());
+  return device;
 }
 
 Status Device::Lock(const std::string& passphrase) {
@@ -329,17 +333,46 @@ Result<std::string> Device::Rekey() {
   if (!paired() || !p)
     return MakeError(ErrorKind::kInvalidInput, "not paired yet; there is no couple key to renew");
   const crypto::SymmetricKey fresh = crypto::RandomKey();
-  model::v1::RecordBody body;
-  body.mutable_rekey()->set_key_id(KeyId(fresh));
   auto sealed = crypto::SealToPublicKey(p->kx_key, fresh.view());
   if (!sealed)
     return MakeError(ErrorKind::kVerification,
                      "the partner's key exchange key is not usable; pair again to renew it");
+  model::v1::RecordBody body;
+  body.mutable_rekey()->set_key_id(KeyId(fresh));
   body.mutable_rekey()->set_sealed_key(*sealed);
-  auto id = AddRecord(body, /*shared=*/true);
-  if (!id.ok()) return id;
-  DUET_RETURN_IF_ERROR(SwitchCoupleKey(fresh));
+  // The new key is durable before anything names it: kept (sealed under the
+  // local key) in the same transaction that queues the Rekey record, so
+  // whenever the partner starts using it, this device can read what they
+  // write. Making it current comes after, and is finished by the next
+  // Device::Open if a crash comes first.
+  std::string id;
+  Status queued = store_->InTransaction([&]() -> Status {
+    DUET_RETURN_IF_ERROR(store_->SetMetas({{kArchivedKeyPrefix + crypto::Hex(KeyId(fresh)),
+                                            crypto::SecretboxSeal(keys_.local_key, fresh.view())},
+                                           {kRekeyPending, KeyId(fresh)}}));
+    auto added = AddRecord(body, /*shared=*/true);
+    if (!added.ok()) return added.error();
+    id = added.value();
+    return Status::Ok();
+  });
+  if (!queued.ok()) return queued.error();
+  CrashPoint("rekey-queued");
+  DUET_RETURN_IF_ERROR(FinishRekey());
   return id;
+}
+
+Status Device::FinishRekey() {
+  const std::string pending = Meta(kRekeyPending).value_or("");
+  if (pending.empty()) return Status::Ok();
+  if (!keys_.couple_key || KeyId(*keys_.couple_key) != pending) {
+    auto key = KeyFor(pending);
+    if (!key)
+      return MakeError(ErrorKind::kDamaged, "the new couple key of an interrupted `duet rekey` is missing "
+                                            "from the local database; restore it from a backup");
+    DUET_RETURN_IF_ERROR(SwitchCoupleKey(*key));
+  }
+  CrashPoint("rekey-switched");
+  return store_->SetMeta(kRekeyPending, "");
 }
 
 Status Device::ApplyRekey(const model::v1::RecordBody& body, const std::string& author_key) {

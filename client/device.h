@@ -79,7 +79,9 @@ class Device {
 
   // Starts a new couple-key epoch: a Rekey record (sealed under the current
   // key) carries the new key sealed to the partner; this device uses the new
-  // key from now on and keeps the old one for older records.
+  // key from now on and keeps the old one for older records. The new key is
+  // durably kept before the record exists; a crash at any step leaves both
+  // devices able to read everything (docs/reliability.md).
   Result<std::string> Rekey();
   // Applies a partner's Rekey record: opens the key sent to this device and
   // uses it from now on. Idempotent.
@@ -113,6 +115,8 @@ class Device {
   std::optional<crypto::SymmetricKey> KeyFor(const std::string& key_id);
   // Archives the current couple key and makes `key` current.
   Status SwitchCoupleKey(const crypto::SymmetricKey& key);
+  // Makes the key of an interrupted Rekey() current; nothing when none is.
+  Status FinishRekey();
 
   HomePaths home_;
   DeviceKeys keys_;

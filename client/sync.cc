@@ -3,6 +3,7 @@
 #include <chrono>
 #include <set>
 
+#include "base/crash_point.h"
 #include "client/relay_session.h"
 #include "client/sealing.h"
 #include "proto/envelope.h"
@@ -86,6 +87,9 @@ Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
     if (!reply.ok()) return reply.error();
     if (!reply->has_push_ack() || reply->push_ack().seqs_size() != static_cast<int>(sent.size()))
       return MakeError(ErrorKind::kProtocol, "relay acknowledged a different number of records");
+    // Acknowledged but not yet marked: the next push sends them again, and
+    // the relay answers with the same numbers.
+    CrashPoint("sync-acknowledged");
     for (std::size_t i = 0; i < sent.size(); ++i)
       DUET_RETURN_IF_ERROR(device.store().MarkPushed(sent[i]->record_id, reply->push_ack().seqs(i)));
     report.pushed += sent.size();
@@ -146,6 +150,9 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
     }
+    // Verified but not yet stored: the cursor has not moved, so the next
+    // pull fetches them again.
+    CrashPoint("sync-received");
     if (rescan) {
       if (!accepted.empty())
         DUET_RETURN_IF_ERROR(device.store().ApplyPulled(accepted, {}, cursor.value()));
