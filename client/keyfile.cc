@@ -126,7 +126,7 @@ Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& pas
                      "key file " + path + " is readable by other users; run: chmod 600 " + path);
   }
   WipedBuffer buffer;
-  buffer.bytes.assign(kLockedFileBytes + 1, '\0');
+  buffer.bytes.assign(kLockedFileBytes + 1, '\0');  // one more: a longer file is damaged
   ssize_t total = 0;
   for (;;) {
     ssize_t n = ::read(fd, buffer.bytes.data() + total, buffer.bytes.size() - total);
@@ -135,7 +135,12 @@ Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& pas
     if (static_cast<std::size_t>(total) == buffer.bytes.size()) break;
   }
   ::close(fd);
-  std::string_view data(buffer.bytes.data(), static_cast<std::size_t>(total));
+  return ParseKeyFile(std::string_view(buffer.bytes.data(), static_cast<std::size_t>(total)), path,
+                      passphrase_source);
+}
+
+Result<DeviceKeys> ParseKeyFile(std::string_view data, const std::string& path,
+                                const PassphraseSource& passphrase_source) {
   const std::string_view magic = data.substr(0, kMagicBytes);
   const bool locked = magic == kLockedMagic || magic == kLockedMagicV1;
   const bool v1 = magic == kMagicV1 || magic == kLockedMagicV1;

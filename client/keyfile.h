@@ -48,6 +48,10 @@ struct DeviceKeys {
 // Asked for the passphrase only when the file is locked; nullopt: none given.
 using PassphraseSource = std::function<std::optional<std::string>()>;
 Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase = {});
+// The parser behind LoadKeys, with no I/O (so it is fuzzed directly);
+// `path` only names the file in errors.
+Result<DeviceKeys> ParseKeyFile(std::string_view bytes, const std::string& path,
+                                const PassphraseSource& passphrase = {});
 // `exclusive`: fail if the file exists (for init).
 Status SaveKeys(const std::string& path, const DeviceKeys& keys, bool exclusive);
 // The checksum that ends each form of the file, over `covered`.

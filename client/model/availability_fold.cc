@@ -6,21 +6,12 @@
 namespace duet::model {
 namespace {
 
-bool ValidWindow(const v1::AvailabilityWindow& w) {
-  return w.weekdays() >= 1 && w.weekdays() <= 127 && w.start_minute() < 1440 &&
-         w.end_minute() <= 1440 && !w.time_zone().empty() && w.time_zone().size() <= kMaxZoneNameBytes;
-}
-
-// "YYYY-MM-DD" with a month and day in range; the calendar itself (30 or 31
-// days) is checked where the span is turned into instants.
-bool ParseDate(const std::string& text, LocalSpan* span) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (text[i] < '0' || text[i] > '9') return false;
+// "YYYY-MM-DD", which the validator (validate.h) already checked is a day
+// of the calendar.
+void ReadDate(const std::string& text, LocalSpan* span) {
   span->year = std::stoi(text.substr(0, 4));
   span->month = static_cast<unsigned>(std::stoi(text.substr(5, 2)));
   span->day = static_cast<unsigned>(std::stoi(text.substr(8, 2)));
-  return span->month >= 1 && span->month <= 12 && span->day >= 1 && span->day <= 31;
 }
 
 }  // namespace
@@ -29,7 +20,7 @@ void FoldAvailability(const Ordered& records, const std::string& my_key, CoupleS
   for (const OpenedRecord* record : records) {
     const auto& body = record->body;
     const bool mine = record->author_key == my_key;
-    if (body.has_availability() && ValidWindow(body.availability())) {
+    if (body.has_availability()) {
       const auto& w = body.availability();
       state->windows.push_back({record->record_id, record->author_key, mine,
                                 WeeklyWindow{w.weekdays(), w.start_minute(), w.end_minute()},
@@ -39,9 +30,7 @@ void FoldAvailability(const Ordered& records, const std::string& my_key, CoupleS
       LocalSpan span;
       span.start_minute = b.start_minute();
       span.end_minute = b.end_minute();
-      if (!ParseDate(b.date(), &span) || span.start_minute >= span.end_minute ||
-          span.end_minute > 1440 || b.time_zone().empty() || b.time_zone().size() > kMaxZoneNameBytes)
-        continue;
+      ReadDate(b.date(), &span);
       state->busy.push_back({record->record_id, record->author_key, mine, span, b.time_zone()});
     } else if (body.has_withdraw()) {
       // Only the author may withdraw what they wrote.

@@ -12,16 +12,6 @@ void AppendU32(std::string& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
-bool ValidVersion(const v1::BoundaryProposal& p) {
-  if (p.text().empty() || p.text().size() > kMaxBoundaryTextBytes) return false;
-  if (p.kind() < v1::BOUNDARY_KIND_GENERAL || p.kind() > v1::BOUNDARY_KIND_QUIET_HOURS) return false;
-  const bool quiet = p.kind() == v1::BOUNDARY_KIND_QUIET_HOURS;
-  if (!quiet) return !p.has_quiet();
-  const auto& w = p.quiet();
-  return p.has_quiet() && w.time_zone().size() <= kMaxZoneNameBytes && w.weekdays() >= 1 && w.weekdays() <= 127 && w.start_minute() < 1440 &&
-         w.end_minute() <= 1440 && !w.time_zone().empty();
-}
-
 class BoundaryFolder {
  public:
   BoundaryFolder(const std::string& my_key, CoupleState* state) : my_key_(my_key), state_(state) {}
@@ -73,9 +63,9 @@ class BoundaryFolder {
   }
 
   void Propose(const OpenedRecord& record, const v1::BoundaryProposal& p) {
-    if (!ValidVersion(p) || versions_.count(record.record_id)) return;
+    // Field rules were kept by the validator (validate.h) before the fold.
+    if (versions_.count(record.record_id)) return;
     if (p.boundary_id().empty()) {
-      if (!p.replaces().empty()) return;
       BoundaryView b;
       b.boundary_id = record.record_id;
       b.proposer_key = record.author_key;
@@ -157,7 +147,6 @@ class BoundaryFolder {
     int index = -1;
     BoundaryView* b = Answerable(record, decline.version_id(), "decline", &index);
     if (b == nullptr) return;
-    if (decline.note().size() > kMaxNoteBytes) return Late(*b, record, "decline", "its note is too long");
     BoundaryVersion& v = b->versions[index];
     v.status = VersionStatus::kDeclined;
     v.answered_by = record.author_key;
@@ -170,7 +159,6 @@ class BoundaryFolder {
     BoundaryView* b = Find(retire.boundary_id());
     if (b == nullptr) return;
     if (b->retired) return Late(*b, record, "retire", "the boundary was retired first");
-    if (retire.note().size() > kMaxNoteBytes) return Late(*b, record, "retire", "its note is too long");
     if (b->proposer_key != record.author_key)
       return Late(*b, record, "retire", "only the boundary's proposer retires it");
     b->retired = true;

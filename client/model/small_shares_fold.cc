@@ -10,22 +10,15 @@ void FoldSmallShares(const Ordered& records, const std::string& my_key, CoupleSt
     const bool mine = record->author_key == my_key;
     if (body.has_readiness()) {
       const auto& r = body.readiness();
-      if (r.state() < v1::READINESS_STATE_READY || r.state() > v1::READINESS_STATE_NOT_NOW ||
-          (r.until() != 0 && (r.until() < kEarliestTalk || r.until() > kLatestTalk)) ||
-          r.note().size() > kMaxShortTextBytes)
-        continue;
       ReadinessView view{record->record_id, record->author_key, mine, body.created_at_ms(),
                          r.state(), r.until(), r.note()};
       (mine ? state->my_readiness : state->their_readiness) = std::move(view);
     } else if (body.has_thanks()) {
       const auto& text = body.thanks().text();
-      if (text.empty() || text.size() > kMaxShortTextBytes) continue;
       state->thanks.push_back({record->record_id, record->author_key, mine, body.created_at_ms(),
                                record->relay_seq, text});
     } else if (body.has_prompt_share()) {
       const auto& p = body.prompt_share();
-      if (p.text().empty() || p.text().size() > kMaxShortTextBytes || p.prompt_id().size() > 32)
-        continue;
       state->prompts.push_back({record->record_id, record->author_key, mine, body.created_at_ms(),
                                 p.prompt_id(), p.text()});
     }

@@ -1,6 +1,5 @@
 // Talks: proposals, answers and reflections (docs/protocol.md §7.2, §7.3).
 #include <map>
-#include <set>
 
 #include "client/model/fold_parts.h"
 #include "client/model/reflection.h"
@@ -10,18 +9,6 @@ namespace duet::model {
 namespace {
 
 std::string ShortId(const std::string& id) { return crypto::Hex(id).substr(0, 8); }
-
-bool ValidProposal(const v1::TalkProposal& p) {
-  if (p.options_size() < 1 || static_cast<std::size_t>(p.options_size()) > kMaxTalkOptions)
-    return false;
-  for (auto start : p.options())
-    if (start < kEarliestTalk || start > kLatestTalk) return false;
-  std::set<std::int64_t> distinct(p.options().begin(), p.options().end());
-  return distinct.size() == static_cast<std::size_t>(p.options_size()) &&
-         p.minutes() >= kMinTalkMinutes && p.minutes() <= kMaxTalkMinutes &&
-         p.place().size() <= kMaxTalkTextBytes && p.topic().size() <= kMaxTalkTextBytes &&
-         (p.counters().empty() || p.counters().size() == 16);
-}
 
 class TalkFolder {
  public:
@@ -98,7 +85,9 @@ class TalkFolder {
   }
 
   void Propose(const OpenedRecord& record, const v1::TalkProposal& p) {
-    if (!ValidProposal(p) || index_.count(record.record_id)) return;
+    // Field rules (times within 2000-2400, 1-3 distinct options, minutes)
+    // were kept by the validator (validate.h) before the fold.
+    if (index_.count(record.record_id)) return;
     TalkView talk;
     talk.talk_id = record.record_id;
     talk.author_key = record.author_key;
@@ -147,7 +136,6 @@ class TalkFolder {
              const std::string& note) {
     TalkView* talk = Find(talk_id);
     if (talk == nullptr) return;
-    if (note.size() > kMaxNoteBytes) return Late(*talk, record, what, "its note is too long");
     const bool by_proposer = talk->author_key == record.author_key;
     if (what == "decline") {
       if (by_proposer)
@@ -172,10 +160,9 @@ class TalkFolder {
     if (talk == nullptr) return;
     if (talk->state != TalkState::kAgreed)
       return Late(*talk, record, "reflection", "only an agreed talk takes reflections");
-    // A reflection that commits to nothing must not draw out the partner's key.
-    const std::size_t sealed = reflection.sealed().size();
-    if (reflection.commitment().size() != 32 || sealed < 24 + 16 + 256 || (sealed - 40) % 256 != 0)
-      return Late(*talk, record, "reflection", "it is not a sealed reflection");
+    // A reflection that commits to nothing (no 32-byte commitment, sealed
+    // bytes of the wrong length) never gets here: the validator refused it,
+    // so it cannot draw out the partner's key.
     const bool mine = record.author_key == my_key_;
     ReflectionView& view = mine ? talk->my_reflection : talk->their_reflection;
     if (!view.record_id.empty())

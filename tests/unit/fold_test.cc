@@ -50,6 +50,20 @@ TEST(Fold, SyncedFollowsTheRelaySequence) {
   EXPECT_TRUE(state.checkins[1].synced);
 }
 
+TEST(Fold, ARecordThatIsNotValidIsKeptOutOfEveryView) {
+  auto invalid = Checkin("r1", "you", 1, 9);
+  invalid.verdict = ValidateBody(invalid.body);
+  ASSERT_EQ(invalid.verdict.validity, Validity::kInvalid);
+  auto newer = Checkin("r2", "you", 2, 3);
+  newer.verdict = {Validity::kNewer, "schema", "from a newer duet"};
+  auto valid = Checkin("r3", "you", 3, 3);
+  const std::vector<OpenedRecord> records = {invalid, newer, valid};
+  ASSERT_EQ(FoldOrder(records).size(), 1u);
+  auto state = Fold(records, "me");
+  ASSERT_EQ(state.checkins.size(), 1u);
+  EXPECT_EQ(state.checkins[0].record_id, "r3");
+}
+
 TEST(Fold, NeedNamesRoundTrip) {
   for (auto need : {v1::NEED_LISTEN, v1::NEED_SUPPORT, v1::NEED_SPACE, v1::NEED_ADVICE})
     EXPECT_EQ(ParseNeed(NeedName(need)), need);

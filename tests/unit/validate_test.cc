@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "base/utf8.h"
 #include "client/model/fold.h"
 
@@ -168,6 +170,126 @@ TEST(RecordRules, BusyDaysMustBeOnTheCalendar) {
   EXPECT_EQ(ValidateBody(busy).field, "date") << "2026 is not a leap year";
   busy.mutable_busy()->set_date("2028-02-29");
   EXPECT_TRUE(ValidateBody(busy).valid());
+}
+
+v1::RecordBody Proposal(std::vector<std::int64_t> options, std::uint32_t minutes = 20) {
+  v1::RecordBody body = Body();
+  auto* p = body.mutable_talk_proposal();
+  for (auto o : options) p->add_options(o);
+  p->set_minutes(minutes);
+  p->set_time_zone("Europe/Berlin");
+  return body;
+}
+
+TEST(RecordRules, MalformedTalkProposalsAreInvalid) {
+  const std::int64_t seven = 1800000000;
+  EXPECT_FALSE(ValidateBody(Proposal({seven, seven + 1, seven + 2, seven + 3})).valid()) << "four";
+  EXPECT_FALSE(ValidateBody(Proposal({})).valid()) << "none";
+  EXPECT_FALSE(ValidateBody(Proposal({seven, seven})).valid()) << "the same twice";
+  EXPECT_FALSE(ValidateBody(Proposal({seven}, 4)).valid()) << "too short";
+  EXPECT_FALSE(ValidateBody(Proposal({seven}, 241)).valid()) << "too long";
+  EXPECT_TRUE(ValidateBody(Proposal({seven}, 240)).valid());
+  auto counters = Proposal({seven});
+  counters.mutable_talk_proposal()->set_counters("short");
+  EXPECT_FALSE(ValidateBody(counters).valid());
+}
+
+TEST(RecordRules, TalkTimesOutsideTheYears2000To2400AreInvalidSoNothingOverflows) {
+  EXPECT_FALSE(ValidateBody(Proposal({INT64_MAX - 100})).valid());
+  EXPECT_FALSE(ValidateBody(Proposal({INT64_MIN + 100})).valid());
+  EXPECT_FALSE(ValidateBody(Proposal({kEarliestTalk - 1})).valid());
+  EXPECT_TRUE(ValidateBody(Proposal({kLatestTalk})).valid()) << "the edge itself";
+  auto ready = Body();
+  ready.mutable_readiness()->set_state(v1::READINESS_STATE_NOT_NOW);
+  ready.mutable_readiness()->set_until(INT64_MAX);
+  EXPECT_FALSE(ValidateBody(ready).valid());
+  ready.mutable_readiness()->set_until(-5);
+  EXPECT_FALSE(ValidateBody(ready).valid());
+  ready.mutable_readiness()->set_until(0);
+  EXPECT_TRUE(ValidateBody(ready).valid()) << "until changed";
+}
+
+TEST(RecordRules, NotesOverTheirLimitAreInvalid) {
+  auto decline = Body();
+  decline.mutable_talk_decline()->set_talk_id(std::string(16, 't'));
+  decline.mutable_talk_decline()->set_note(std::string(kMaxNoteBytes, 'x'));
+  EXPECT_TRUE(ValidateBody(decline).valid());
+  decline.mutable_talk_decline()->set_note(std::string(kMaxNoteBytes + 1, 'x'));
+  EXPECT_EQ(Problem(decline), "note is 2001 bytes, over the limit of 2000");
+  auto retire = Body();
+  retire.mutable_boundary_retire()->set_boundary_id(std::string(16, 'b'));
+  retire.mutable_boundary_retire()->set_note(std::string(kMaxNoteBytes + 1, 'x'));
+  EXPECT_FALSE(ValidateBody(retire).valid());
+  auto thanks = Body();
+  thanks.mutable_thanks()->set_text(std::string(501, 'x'));
+  EXPECT_FALSE(ValidateBody(thanks).valid());
+  thanks.mutable_thanks()->set_text("");
+  EXPECT_EQ(Problem(thanks), "text is empty");
+  auto prompt = Body();
+  prompt.mutable_prompt_share()->set_prompt_id("light-02");
+  EXPECT_FALSE(ValidateBody(prompt).valid()) << "a prompt without its words";
+}
+
+TEST(RecordRules, AReflectionThatCommitsToNothingIsInvalidSoItDrawsOutNoKey) {
+  auto reflection = Body();
+  auto* r = reflection.mutable_talk_reflection();
+  r->set_talk_id(std::string(16, 't'));
+  EXPECT_FALSE(ValidateBody(reflection).valid()) << "nothing sealed, no commitment";
+  r->set_commitment(std::string(32, 'c'));
+  r->set_sealed(std::string(40 + 256, 's'));
+  EXPECT_TRUE(ValidateBody(reflection).valid());
+  r->set_sealed(std::string(40 + 255, 's'));
+  EXPECT_FALSE(ValidateBody(reflection).valid()) << "not a padded block";
+}
+
+TEST(RecordRules, MalformedBoundaryVersionsAreInvalid) {
+  auto version = [](const std::string& text, v1::BoundaryKind kind = v1::BOUNDARY_KIND_GENERAL) {
+    auto body = Body();
+    body.mutable_boundary_proposal()->set_kind(kind);
+    body.mutable_boundary_proposal()->set_text(text);
+    return body;
+  };
+  EXPECT_TRUE(ValidateBody(version("No phones at dinner")).valid());
+  EXPECT_EQ(Problem(version("")), "text is empty");
+  EXPECT_FALSE(ValidateBody(version(std::string(501, 'x'))).valid());
+  EXPECT_EQ(Problem(version("Quiet", v1::BOUNDARY_KIND_QUIET_HOURS)), "quiet hours need a window");
+  auto windowed = version("General");
+  windowed.mutable_boundary_proposal()->mutable_quiet()->set_weekdays(1);
+  EXPECT_EQ(Problem(windowed), "only quiet hours carry a window");
+  auto half = version("Half an answer");
+  half.mutable_boundary_proposal()->set_boundary_id(std::string(16, 'b'));
+  EXPECT_FALSE(ValidateBody(half).valid()) << "names its boundary but not the version it replaces";
+  EXPECT_FALSE(ValidateBody(version("Kind 9", static_cast<v1::BoundaryKind>(9))).valid());
+}
+
+TEST(RecordRules, OutOfRangeWindowsAndBusyTimesAreInvalid) {
+  auto window = [](std::uint32_t days, std::uint32_t start, std::uint32_t end) {
+    auto body = Body();
+    auto* w = body.mutable_availability();
+    w->set_weekdays(days);
+    w->set_start_minute(start);
+    w->set_end_minute(end);
+    w->set_time_zone("UTC");
+    return ValidateBody(body).valid();
+  };
+  EXPECT_FALSE(window(0, 60, 120)) << "no days";
+  EXPECT_FALSE(window(128, 60, 120)) << "too many days";
+  EXPECT_FALSE(window(1, 1440, 60)) << "starts at the end of the day";
+  EXPECT_FALSE(window(1, 60, 1441));
+  EXPECT_TRUE(window(1, 1380, 60)) << "crosses midnight";
+  auto busy = [](const std::string& date, std::uint32_t start, std::uint32_t end) {
+    auto body = Body();
+    auto* b = body.mutable_busy();
+    b->set_date(date);
+    b->set_start_minute(start);
+    b->set_end_minute(end);
+    b->set_time_zone("UTC");
+    return ValidateBody(body).valid();
+  };
+  EXPECT_FALSE(busy("2026-13-01", 0, 1440)) << "month 13";
+  EXPECT_FALSE(busy("2026-12-24", 600, 500)) << "backwards";
+  EXPECT_FALSE(busy("2026-12-24", 0, 0)) << "empty";
+  EXPECT_TRUE(busy("2026-12-24", 0, 1440));
 }
 
 TEST(RecordRules, AnUnshownRecordIsDescribedWithItsAuthorsNumber) {
