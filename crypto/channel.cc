@@ -117,10 +117,11 @@ Result<std::string> ClientHandshake::Finish(std::string_view server_hello,
 }
 
 std::optional<RelayHandshake> RespondToHello(const KxKeyPair& relay_static,
-                                             std::string_view client_hello, StreamSender* sender) {
+                                             std::string_view client_hello, StreamSender* sender,
+                                             const KxKeyPair* fixed_ephemeral) {
   if (!IsClientHello(client_hello)) return std::nullopt;
   const std::string_view client_ephemeral = client_hello.substr(5, 32);
-  KxKeyPair ephemeral = KxKeyPair::Generate();
+  const KxKeyPair ephemeral = fixed_ephemeral != nullptr ? *fixed_ephemeral : KxKeyPair::Generate();
   auto ee = KxServer(ephemeral, client_ephemeral);
   auto es = KxServer(relay_static, client_ephemeral);
   if (!ee || !es) return std::nullopt;

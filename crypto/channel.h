@@ -67,6 +67,9 @@ bool IsClientHello(std::string_view hello);
 class ClientHandshake {
  public:
   ClientHandshake();
+  // With a given ephemeral key pair: for the test vectors only (a reused
+  // ephemeral key would make two connections share keys).
+  explicit ClientHandshake(KxKeyPair ephemeral) : ephemeral_(std::move(ephemeral)) {}
   // Message 1.
   std::string Hello() const;
   // Reads message 2: checks it, refuses a relay key other than `pinned`
@@ -92,7 +95,9 @@ struct RelayHandshake {
   ChannelKeys keys;
   std::string transcript_hash;  // h, as the client computes it
 };
+// `ephemeral`: null (a fresh pair) except in the test vectors.
 std::optional<RelayHandshake> RespondToHello(const KxKeyPair& relay_static,
-                                             std::string_view client_hello, StreamSender* sender);
+                                             std::string_view client_hello, StreamSender* sender,
+                                             const KxKeyPair* ephemeral = nullptr);
 
 }  // namespace duet::crypto
