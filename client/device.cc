@@ -306,13 +306,7 @@ std::optional<crypto::SymmetricKey> Device::KeyFor(const std::string& key_id) {
   if (keys_.couple_key && KeyId(*keys_.couple_key) == key_id) return keys_.couple_key;
   auto sealed = Meta(kArchivedKeyPrefix + crypto::Hex(key_id));
   if (!sealed) return std::nullopt;
-  auto plain = crypto::SecretboxOpen(keys_.local_key, *sealed);
-  if (!plain) return std::nullopt;
-  crypto::SymmetricKey key;
-  const bool ok = key.Assign(*plain);
-  crypto::WipeString(*plain);
-  if (!ok) return std::nullopt;
-  return key;
+  return crypto::SecretboxOpenKey(keys_.local_key, *sealed);
 }
 
 Status Device::SwitchCoupleKey(const crypto::SymmetricKey& key) {
@@ -378,13 +372,10 @@ Status Device::FinishRekey() {
 Status Device::ApplyRekey(const model::v1::RecordBody& body, const std::string& author_key) {
   if (!body.has_rekey() || author_key == my_key()) return Status::Ok();
   if (KeyFor(body.rekey().key_id())) return Status::Ok();  // applied already
-  auto plain = crypto::OpenSealed(keys_.exchange, body.rekey().sealed_key());
-  crypto::SymmetricKey key;
-  const bool ok = plain && key.Assign(*plain);
-  if (plain) crypto::WipeString(*plain);
-  if (!ok || KeyId(key) != body.rekey().key_id())
+  auto key = crypto::OpenSealedKey(keys_.exchange, body.rekey().sealed_key());
+  if (!key || KeyId(*key) != body.rekey().key_id())
     return MakeError(ErrorKind::kVerification, "the partner's new couple key did not open");
-  return SwitchCoupleKey(key);
+  return SwitchCoupleKey(*key);
 }
 
 Result<OpenedBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {

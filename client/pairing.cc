@@ -30,6 +30,8 @@ Error Malformed(const std::string& why) {
 
 std::string FormatInviteCode(const InviteCode& code) {
   std::string body;
+  // Sized once: growing would leave an unwiped copy of the secret behind.
+  body.reserve(1 + 32 + code.relay_key.size() + 1 + code.relay_address.size() + kChecksumBytes);
   body.push_back(static_cast<char>(kCodeVersion));
   body.append(code.secret.view());
   body.append(code.relay_key);
@@ -111,10 +113,12 @@ Result<crypto::SymmetricKey> DeriveCoupleKey(const crypto::SymmetricKey& secret,
   // Order the two directions the same way on both sides: creator's rx first.
   const crypto::SymmetricKey& first = role == PairingRole::kCreator ? session->rx : session->tx;
   const crypto::SymmetricKey& second = role == PairingRole::kCreator ? session->tx : session->rx;
-  std::string message = "duet/v1/couple-key";
-  message.append(first.view()).append(second.view());
-  std::string derived = crypto::Hash(32, message, secret.view());
-  crypto::WipeString(message);
+  constexpr std::string_view kLabel = "duet/v1/couple-key";
+  crypto::Secret<kLabel.size() + 2 * crypto::kKeyBytes> message;
+  message.Put(0, kLabel);
+  message.Put(kLabel.size(), first.view());
+  message.Put(kLabel.size() + crypto::kKeyBytes, second.view());
+  std::string derived = crypto::Hash(32, message.view(), secret.view());
   crypto::SymmetricKey key;
   key.Assign(derived);
   crypto::WipeString(derived);

@@ -1,5 +1,7 @@
 #include "crypto/channel.h"
 
+#include <cstdlib>
+
 namespace duet::crypto {
 namespace {
 
@@ -22,13 +24,15 @@ ChannelKeys DeriveKeys(std::string_view client_hello, std::string_view relay_eph
                        std::string_view relay_static, const SessionKeys& ee,
                        const SessionKeys& es) {
   const std::string h = TranscriptHash(client_hello, relay_ephemeral, relay_static);
-  std::string material;
-  material.append(ee.rx.view()).append(ee.tx.view()).append(es.rx.view()).append(es.tx.view());
-  std::string okm = Hash(64, material, h);
+  Secret<4 * kKeyBytes> material;
+  material.Put(0, ee.rx.view());
+  material.Put(kKeyBytes, ee.tx.view());
+  material.Put(2 * kKeyBytes, es.rx.view());
+  material.Put(3 * kKeyBytes, es.tx.view());
+  std::string okm = Hash(64, material.view(), h);
   ChannelKeys keys;
   keys.client_to_relay.Assign(std::string_view(okm).substr(0, 32));
   keys.relay_to_client.Assign(std::string_view(okm).substr(32, 32));
-  WipeString(material);
   WipeString(okm);
   return keys;
 }
@@ -39,18 +43,20 @@ StreamSender::~StreamSender() { sodium_memzero(&state_, sizeof state_); }
 
 std::string StreamSender::Start(const SymmetricKey& key) {
   std::string header(crypto_secretstream_xchacha20poly1305_HEADERBYTES, '\0');
-  crypto_secretstream_xchacha20poly1305_init_push(
-      &state_, reinterpret_cast<unsigned char*>(header.data()), key.data());
+  if (crypto_secretstream_xchacha20poly1305_init_push(&state_, reinterpret_cast<unsigned char*>(header.data()),
+                                                      key.data()) != 0)
+    std::abort();  // cannot fail: a broken libsodium must not be used
   return header;
 }
 
 std::string StreamSender::Seal(std::string_view plaintext, bool final) {
   std::string out(plaintext.size() + crypto_secretstream_xchacha20poly1305_ABYTES, '\0');
-  crypto_secretstream_xchacha20poly1305_push(
-      &state_, reinterpret_cast<unsigned char*>(out.data()), nullptr, U(plaintext),
-      plaintext.size(), nullptr, 0,
-      final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
-            : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+  if (crypto_secretstream_xchacha20poly1305_push(
+          &state_, reinterpret_cast<unsigned char*>(out.data()), nullptr, U(plaintext), plaintext.size(), nullptr,
+          0,
+          final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) !=
+      0)
+    std::abort();  // only a message past 2^38 bytes fails; frames are capped at 1 MiB
   return out;
 }
 

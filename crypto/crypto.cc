@@ -1,9 +1,16 @@
 #include "crypto/crypto.h"
 
 #include <sodium.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
 
 namespace duet::crypto {
 namespace {
@@ -12,6 +19,14 @@ const unsigned char* U(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+// For libsodium calls that cannot fail with the sizes checked before them:
+// if one does, the library is broken, and its output must not be used.
+void Require(int rc, const char* what) {
+  if (rc == 0) return;
+  std::fprintf(stderr, "libsodium: %s failed\n", what);
+  std::abort();
+}
 
 }  // namespace
 
@@ -23,33 +38,56 @@ std::atomic<bool> memory_lock_failed{false};
 
 bool MemoryLockFailed() { return memory_lock_failed.load(); }
 
-void LockMemory(void* data, std::size_t size) {
-  if (sodium_mlock(data, size) != 0) memory_lock_failed = true;
+namespace {
+
+// Never destroyed: a Secret in a static may outlive any other static.
+struct PageLocks {
+  std::mutex mutex;
+  std::map<std::uintptr_t, std::size_t> count;  // guarded by mutex
+};
+PageLocks& Locks() {
+  static PageLocks* locks = new PageLocks;
+  return *locks;
 }
 
+std::uintptr_t PageSize() {
+  static const std::uintptr_t size = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
 
-template <std::size_t N>
-bool Secret<N>::Assign(std::string_view bytes) {
-  if (bytes.size() != N) {
-    Wipe();
-    return false;
+}  // namespace
+
+void LockMemory(const void* data, std::size_t size) {
+  if (size == 0) return;
+  const auto first = reinterpret_cast<std::uintptr_t>(data) & ~(PageSize() - 1);
+  const auto last = (reinterpret_cast<std::uintptr_t>(data) + size - 1) & ~(PageSize() - 1);
+  PageLocks& locks = Locks();
+  std::lock_guard lock(locks.mutex);
+  for (auto page = first; page <= last; page += PageSize())
+    if (locks.count[page]++ == 0 && mlock(reinterpret_cast<void*>(page), PageSize()) != 0)
+      memory_lock_failed = true;
+}
+
+void UnlockMemory(const void* data, std::size_t size) {
+  if (size == 0) return;
+  const auto first = reinterpret_cast<std::uintptr_t>(data) & ~(PageSize() - 1);
+  const auto last = (reinterpret_cast<std::uintptr_t>(data) + size - 1) & ~(PageSize() - 1);
+  PageLocks& locks = Locks();
+  std::lock_guard lock(locks.mutex);
+  for (auto page = first; page <= last; page += PageSize()) {
+    auto it = locks.count.find(page);
+    if (it == locks.count.end()) continue;
+    if (--it->second == 0) {
+      munlock(reinterpret_cast<void*>(page), PageSize());
+      locks.count.erase(it);
+    }
   }
-  std::copy(bytes.begin(), bytes.end(), bytes_.begin());
-  return true;
 }
 
-template <std::size_t N>
-bool Secret<N>::operator==(const Secret& other) const {
-  return sodium_memcmp(bytes_.data(), other.bytes_.data(), N) == 0;
-}
 
-template <std::size_t N>
-void Secret<N>::Wipe() {
-  sodium_memzero(bytes_.data(), N);
-}
+void WipeBytes(void* data, std::size_t size) { sodium_memzero(data, size); }
 
-template class Secret<kKeyBytes>;
-template class Secret<kSignSecretBytes>;
+bool EqualBytes(const void* a, const void* b, std::size_t size) { return sodium_memcmp(a, b, size) == 0; }
 
 std::string RandomBytes(std::size_t n) {
   std::string out(n, '\0');
@@ -66,7 +104,7 @@ SymmetricKey RandomKey() {
 SigningKeyPair SigningKeyPair::Generate() {
   SigningKeyPair keys;
   keys.public_key.assign(crypto_sign_PUBLICKEYBYTES, '\0');
-  crypto_sign_keypair(U(keys.public_key), keys.secret_key.data());
+  Require(crypto_sign_keypair(U(keys.public_key), keys.secret_key.data()), "crypto_sign_keypair");
   return keys;
 }
 
@@ -74,14 +112,14 @@ SigningKeyPair SigningKeyPair::FromSecret(const Secret<kSignSecretBytes>& secret
   SigningKeyPair keys;
   keys.secret_key = secret;
   keys.public_key.assign(crypto_sign_PUBLICKEYBYTES, '\0');
-  crypto_sign_ed25519_sk_to_pk(U(keys.public_key), keys.secret_key.data());
+  Require(crypto_sign_ed25519_sk_to_pk(U(keys.public_key), keys.secret_key.data()), "crypto_sign_ed25519_sk_to_pk");
   return keys;
 }
 
 std::string Sign(const SigningKeyPair& keys, std::string_view message) {
   std::string signature(crypto_sign_BYTES, '\0');
-  crypto_sign_detached(U(signature), nullptr, U(message), message.size(),
-                       keys.secret_key.data());
+  Require(crypto_sign_detached(U(signature), nullptr, U(message), message.size(), keys.secret_key.data()),
+          "crypto_sign_detached");
   return signature;
 }
 
@@ -95,7 +133,7 @@ bool Verify(std::string_view public_key, std::string_view message, std::string_v
 KxKeyPair KxKeyPair::Generate() {
   KxKeyPair keys;
   keys.public_key.assign(crypto_kx_PUBLICKEYBYTES, '\0');
-  crypto_kx_keypair(U(keys.public_key), keys.secret_key.data());
+  Require(crypto_kx_keypair(U(keys.public_key), keys.secret_key.data()), "crypto_kx_keypair");
   return keys;
 }
 
@@ -130,9 +168,10 @@ std::string AeadSeal(const SymmetricKey& key, std::string_view nonce,
   if (nonce.size() != kNonceBytes) return {};
   std::string out(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out), &written, U(plaintext), plaintext.size(),
-                                             U(associated_data), associated_data.size(),
-                                             nullptr, U(nonce), key.data());
+  Require(crypto_aead_xchacha20poly1305_ietf_encrypt(U(out), &written, U(plaintext), plaintext.size(),
+                                                     U(associated_data), associated_data.size(), nullptr,
+                                                     U(nonce), key.data()),
+          "crypto_aead_xchacha20poly1305_ietf_encrypt");
   out.resize(written);
   return out;
 }
@@ -174,8 +213,9 @@ std::string Hash(std::size_t out_bytes, std::string_view message, std::string_vi
       (key.size() < crypto_generichash_KEYBYTES_MIN || key.size() > crypto_generichash_KEYBYTES_MAX))
     return {};
   std::string out(out_bytes, '\0');
-  crypto_generichash(U(out), out_bytes, U(message), message.size(),
-                     key.empty() ? nullptr : U(key), key.size());
+  Require(crypto_generichash(U(out), out_bytes, U(message), message.size(), key.empty() ? nullptr : U(key),
+                             key.size()),
+          "crypto_generichash");
   return out;
 }
 
@@ -183,7 +223,7 @@ std::string DeriveSubkey(const SymmetricKey& key, std::uint64_t id, const char (
                          std::size_t out_bytes) {
   if (out_bytes < crypto_kdf_BYTES_MIN || out_bytes > crypto_kdf_BYTES_MAX) return {};
   std::string out(out_bytes, '\0');
-  crypto_kdf_derive_from_key(U(out), out_bytes, id, context, key.data());
+  Require(crypto_kdf_derive_from_key(U(out), out_bytes, id, context, key.data()), "crypto_kdf_derive_from_key");
   return out;
 }
 
@@ -280,8 +320,9 @@ std::optional<std::string> OpenSealed(const KxKeyPair& recipient, std::string_vi
 std::string SecretboxSeal(const SymmetricKey& key, std::string_view plaintext) {
   std::string out = RandomBytes(crypto_secretbox_NONCEBYTES);
   out.resize(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
-  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(out.data()) + crypto_secretbox_NONCEBYTES,
-                        U(plaintext), plaintext.size(), U(out), key.data());
+  Require(crypto_secretbox_easy(reinterpret_cast<unsigned char*>(out.data()) + crypto_secretbox_NONCEBYTES,
+                                U(plaintext), plaintext.size(), U(out), key.data()),
+          "crypto_secretbox_easy");
   return out;
 }
 
@@ -292,6 +333,28 @@ std::optional<std::string> SecretboxOpen(const SymmetricKey& key, std::string_vi
   if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()), U(box), box.size(),
                                  U(sealed), key.data()) != 0)
     return std::nullopt;
+  return out;
+}
+
+std::optional<SymmetricKey> SecretboxOpenKey(const SymmetricKey& key, std::string_view sealed) {
+  if (sealed.size() != crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + kKeyBytes) return std::nullopt;
+  const std::string_view box = sealed.substr(crypto_secretbox_NONCEBYTES);
+  SymmetricKey out;
+  if (crypto_secretbox_open_easy(out.data(), U(box), box.size(), U(sealed), key.data()) != 0) {
+    out.Wipe();
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<SymmetricKey> OpenSealedKey(const KxKeyPair& recipient, std::string_view sealed) {
+  if (sealed.size() != crypto_box_SEALBYTES + kKeyBytes) return std::nullopt;
+  SymmetricKey out;
+  if (crypto_box_seal_open(out.data(), U(sealed), sealed.size(), U(recipient.public_key),
+                           recipient.secret_key.data()) != 0) {
+    out.Wipe();
+    return std::nullopt;
+  }
   return out;
 }
 

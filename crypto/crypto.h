@@ -30,11 +30,20 @@ inline constexpr std::size_t kMacBytes = 16;
 // True once locking a secret's memory failed (RLIMIT_MEMLOCK, no
 // permission): secrets still work, but may be swapped to disk. Callers warn.
 bool MemoryLockFailed();
-void LockMemory(void* data, std::size_t size);
+// The kernel locks whole pages and does not count, so these count: a page is
+// locked while any secret on it lives, and unlocked when the last one goes
+// (a page that other data shares is not kept locked for ever). Thread-safe.
+void LockMemory(const void* data, std::size_t size);
+void UnlockMemory(const void* data, std::size_t size);
+// sodium_memzero and sodium_memcmp (constant time), for Secret.
+void WipeBytes(void* data, std::size_t size);
+bool EqualBytes(const void* a, const void* b, std::size_t size);
 
-// A fixed-size secret that is wiped when it goes away, and kept out of swap
-// where the system allows. Locking is per page and not counted, so a secret
-// never unlocks its page when it goes away: another key may live there.
+// The one type for key material: a fixed-size secret, kept out of swap where
+// the system allows, wiped and its pages unlocked when it goes away. Build
+// anything that holds key bytes (a concatenation to hash, a key opened from
+// a box) in one of these rather than in a std::string, which copies itself
+// unwiped when it grows.
 template <std::size_t N>
 class Secret {
  public:
@@ -47,7 +56,10 @@ class Secret {
     bytes_ = other.bytes_;
     return *this;
   }
-  ~Secret() { Wipe(); }
+  ~Secret() {
+    Wipe();
+    UnlockMemory(bytes_.data(), N);
+  }
 
   unsigned char* data() { return bytes_.data(); }
   const unsigned char* data() const { return bytes_.data(); }
@@ -56,9 +68,22 @@ class Secret {
     return {reinterpret_cast<const char*>(bytes_.data()), N};
   }
   // Copies `bytes`; false (and left zero) unless it has exactly N bytes.
-  bool Assign(std::string_view bytes);
-  bool operator==(const Secret& other) const;  // constant time
-  void Wipe();
+  bool Assign(std::string_view bytes) {
+    if (bytes.size() != N) {
+      Wipe();
+      return false;
+    }
+    std::copy(bytes.begin(), bytes.end(), bytes_.begin());
+    return true;
+  }
+  // Copies `bytes` to `offset`; false (and nothing copied) past the end.
+  bool Put(std::size_t offset, std::string_view bytes) {
+    if (offset > N || bytes.size() > N - offset) return false;
+    std::copy(bytes.begin(), bytes.end(), bytes_.begin() + offset);
+    return true;
+  }
+  bool operator==(const Secret& other) const { return EqualBytes(bytes_.data(), other.bytes_.data(), N); }
+  void Wipe() { WipeBytes(bytes_.data(), N); }
 
  private:
   std::array<unsigned char, N> bytes_;
@@ -146,10 +171,14 @@ std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase,
 // nullopt when the recipient key is malformed or libsodium refuses it.
 std::optional<std::string> SealToPublicKey(std::string_view recipient_public_key, std::string_view plaintext);
 std::optional<std::string> OpenSealed(const KxKeyPair& recipient, std::string_view sealed);
+// OpenSealed for a sealed 32-byte key: opened straight into a Secret.
+std::optional<SymmetricKey> OpenSealedKey(const KxKeyPair& recipient, std::string_view sealed);
 
 // crypto_secretbox (XSalsa20-Poly1305) with a random nonce prepended.
 std::string SecretboxSeal(const SymmetricKey& key, std::string_view plaintext);
 std::optional<std::string> SecretboxOpen(const SymmetricKey& key, std::string_view sealed);
+// SecretboxOpen for a boxed 32-byte key: opened straight into a Secret.
+std::optional<SymmetricKey> SecretboxOpenKey(const SymmetricKey& key, std::string_view sealed);
 
 // Constant-time equality of two byte strings of the same length.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);

@@ -186,6 +186,9 @@ Result<v1::Frame> FramedClient::Call(v1::Frame request, std::chrono::millisecond
     if (!frame.ok()) return frame;
     if (frame->request_id() == id) return frame;
     if (frame->request_id() == 0 && !frame->has_error()) {
+      // Deliveries are hints (the next pull fetches what they carried): a
+      // relay that floods them must not grow this queue without bound.
+      if (unsolicited_.size() >= kMaxUnsolicitedFrames) unsolicited_.pop_front();
       unsolicited_.push_back(std::move(frame).value());
       continue;
     }

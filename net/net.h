@@ -63,7 +63,10 @@ class FramedClient {
   // The next frame from the peer, whatever its request_id.
   Result<v1::Frame> Receive(std::chrono::milliseconds timeout);
   // Sends `request` with a fresh request_id and waits for the frame answering
-  // it; frames the relay sent on its own meanwhile are kept for TakeUnsolicited.
+  // it; frames the relay sent on its own meanwhile are kept for TakeUnsolicited
+  // (the newest kMaxUnsolicitedFrames of them: they are hints, and the oldest
+  // give way rather than let a relay grow the queue without bound).
+  static constexpr std::size_t kMaxUnsolicitedFrames = 16;
   Result<v1::Frame> Call(v1::Frame request, std::chrono::milliseconds timeout);
   std::deque<v1::Frame> TakeUnsolicited();
   // Waits up to `timeout` for the relay to send something, for a client

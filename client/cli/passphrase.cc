@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
 
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
@@ -21,11 +20,16 @@ std::optional<std::string> Prompt(const char* question) {
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  std::string line;
-  std::getline(std::cin, line);
+  // Read into a fixed, locked buffer: a std::string read a character at a
+  // time grows, leaving unwiped copies of the passphrase behind.
+  crypto::Secret<1024> buffer;
+  char* read = std::fgets(reinterpret_cast<char*>(buffer.data()), static_cast<int>(buffer.size()), stdin);
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
   std::fprintf(stderr, "\n");
-  return line;
+  if (read == nullptr) return std::nullopt;
+  std::string_view line(read);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return std::string(line);
 }
 
 }  // namespace
