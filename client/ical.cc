@@ -1,7 +1,9 @@
 #include "client/ical.h"
 
+#include <date/date.h>
+
 #include <algorithm>
-#include <cstdio>
+#include <chrono>
 #include <string_view>
 
 namespace duet::client {
@@ -115,35 +117,11 @@ void AppendProperty(std::string& out, std::string_view name, std::string_view va
   AppendFolded(out, line);
 }
 
-// Proleptic Gregorian "YYYYMMDDTHHMMSSZ", using Howard Hinnant's
-// civil_from_days so that no time zone state or libc locking is involved.
+// "YYYYMMDDTHHMMSSZ" in UTC, from the date library: no time zone state or
+// libc locking is involved.
 std::string UtcDateTime(std::int64_t unix_seconds) {
   const std::int64_t t = std::clamp(unix_seconds, kEarliestTime, kLatestTime);
-  std::int64_t days = t / 86400;
-  std::int64_t second_of_day = t % 86400;
-  if (second_of_day < 0) {
-    second_of_day += 86400;
-    --days;
-  }
-  const std::int64_t z = days + 719468;  // days since 0000-03-01
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t day_of_era = z - era * 146097;
-  const std::int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const std::int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::int64_t march_month = (5 * day_of_year + 2) / 153;  // 0 is March
-  const std::int64_t day = day_of_year - (153 * march_month + 2) / 5 + 1;
-  const std::int64_t month = march_month < 10 ? march_month + 3 : march_month - 9;
-  const std::int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-
-  char text[48];
-  std::snprintf(text, sizeof text, "%04lld%02lld%02lldT%02lld%02lld%02lldZ",
-                static_cast<long long>(year), static_cast<long long>(month),
-                static_cast<long long>(day), static_cast<long long>(second_of_day / 3600),
-                static_cast<long long>(second_of_day / 60 % 60),
-                static_cast<long long>(second_of_day % 60));
-  return text;
+  return date::format("%Y%m%dT%H%M%SZ", date::sys_seconds{std::chrono::seconds{t}});
 }
 
 void AppendEvent(std::string& out, const CalendarEvent& event) {
