@@ -95,10 +95,28 @@ Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std:
                          "); use another --home, or remove that folder to start over");
   DUET_RETURN_IF_ERROR(MakeDirs(home.key_dir));
   DUET_RETURN_IF_ERROR(MakeDirs(home.data_dir));
-
+  DeviceKeys keys = DeviceKeys::Generate();
+  if (passphrase) {
+    keys.lock = crypto::DerivePassphraseKey(*passphrase);
+    if (!keys.lock)
+      return MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
+  }
+  // The key file first, created exclusively (link(2) decides): of two inits
+  // racing in one home, the loser stops here having touched nothing.
+  if (Status saved = SaveKeys(home.key_file, keys, /*exclusive=*/true); !saved.ok()) {
+    if (saved.error().kind == ErrorKind::kAlreadyExists)
+      return MakeError(ErrorKind::kAlreadyExists,
+                       "duet is already set up here (" + home.key_file +
+                           "); use another --home, or remove that folder to start over");
+    return saved.error();
+  }
+  auto undo = [&home] {
+    RemoveDatabase(home.database);
+    ::unlink(home.key_file.c_str());
+  };
   auto store = storage::ReplicaStore::Open(home.database, /*create=*/true);
   if (!store.ok()) {
-    RemoveDatabase(home.database);
+    undo();
     return store.error();
   }
   // Sealed records, but names and keys too: for this user only. SQLite gives
@@ -107,18 +125,9 @@ Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std:
   std::vector<std::pair<std::string, std::string>> meta = {{kName, name},
                                                             {kRelay, relay.ToString()}};
   if (relay_key) meta.emplace_back(kRelayKey, *relay_key);
-  DeviceKeys keys = DeviceKeys::Generate();
-  Status status = Status::Ok();
-  if (passphrase) {
-    keys.lock = crypto::DerivePassphraseKey(*passphrase);
-    if (!keys.lock)
-      status = MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
-  }
-  if (status.ok()) status = store.value()->SetMetas(meta);
-  if (status.ok()) status = SaveKeys(home.key_file, keys, /*exclusive=*/true);
-  if (!status.ok()) {
+  if (Status status = store.value()->SetMetas(meta); !status.ok()) {
     store.value().reset();
-    RemoveDatabase(home.database);
+    undo();
     return status.error();
   }
   return std::unique_ptr<Device>(new Device(home, std::move(keys), std::move(store).value()));
@@ -310,11 +319,15 @@ std::optional<crypto::SymmetricKey> Device::KeyFor(const std::string& key_id) {
 }
 
 Status Device::SwitchCoupleKey(const crypto::SymmetricKey& key) {
-  // Archive first: a crash after it leaves the old key current and the new
-  // one unknown, which a re-applied Rekey record repairs; never the reverse.
+  // Both keys go to the database first, so neither depends on the key file
+  // alone (which another duet process holding an older copy could rewrite):
+  // a crash after this leaves the old key current and the new one kept.
+  std::vector<std::pair<std::string, std::string>> archive = {
+      {kArchivedKeyPrefix + crypto::Hex(KeyId(key)), crypto::SecretboxSeal(keys_.local_key, key.view())}};
   if (keys_.couple_key)
-    DUET_RETURN_IF_ERROR(store_->SetMeta(kArchivedKeyPrefix + crypto::Hex(KeyId(*keys_.couple_key)),
-                                         crypto::SecretboxSeal(keys_.local_key, keys_.couple_key->view())));
+    archive.emplace_back(kArchivedKeyPrefix + crypto::Hex(KeyId(*keys_.couple_key)),
+                         crypto::SecretboxSeal(keys_.local_key, keys_.couple_key->view()));
+  DUET_RETURN_IF_ERROR(store_->SetMetas(archive));
   DeviceKeys updated = keys_;
   updated.couple_key = key;
   DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
@@ -351,7 +364,9 @@ Result<std::string> Device::Rekey() {
   });
   if (!queued.ok()) return queued.error();
   CrashPoint("rekey-queued");
-  DUET_RETURN_IF_ERROR(FinishRekey());
+  // The record is saved: a failure to make the key current now (a full
+  // disk) is finished by the next open, and must not read as "not saved".
+  (void)FinishRekey();
   return id;
 }
 

@@ -148,8 +148,12 @@ Result<DeviceKeys> ParseKeyFile(std::string_view data, const std::string& path,
                                : magic == kLockedMagic ? kLockedFileBytes
                                : magic == kMagicV1     ? kFileBytesV1
                                                        : kLockedFileBytesV1;
-  if (!(magic == kMagic || magic == kLockedMagic || v1))
+  if (!(magic == kMagic || magic == kLockedMagic || v1)) {
+    // Empty, or a duet key file whose first bytes were hit: damage. Anything
+    // else is some other file put in its place.
+    if (data.empty() || data.substr(0, 4) == "DUET") return Damaged(path, "its header is unreadable");
     return MakeError(ErrorKind::kInvalidInput, "key file " + path + " is not a duet key file");
+  }
   if (data.size() != expected)
     return Damaged(path, std::to_string(data.size()) + " bytes, not " + std::to_string(expected));
   // The checksum first: damage is named as damage, before a passphrase is

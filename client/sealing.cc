@@ -53,8 +53,13 @@ Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
   if (!padded) return MakeError(ErrorKind::kVerification, "record ciphertext does not decrypt");
   auto plain = crypto::Unpad(*padded, kPaddingBlock);
   crypto::WipeString(*padded);
-  if (!plain) return MakeError(ErrorKind::kVerification, "record padding is malformed");
+  // From here on the author's key sealed it: whatever is wrong with it is
+  // theirs to hear about, never the relay's fault (protocol §7.0).
   OpenedBody opened;
+  if (!plain) {
+    opened.verdict = {model::Validity::kInvalid, "padding", "its padding is malformed"};
+    return opened;
+  }
   model::v1::RecordHeader header;
   if (opened.body.ParseFromString(*plain)) {
     opened.verdict = model::ValidateBody(opened.body);
@@ -67,10 +72,9 @@ Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
     opened.body.set_partner_seq(header.partner_seq());
     opened.body.set_partner_hash(header.partner_hash());
     opened.body.set_relay_cursor(header.relay_cursor());
-    opened.verdict = model::UnreadableBody();
+    opened.verdict = model::UnreadableBody(header.schema());
   } else {
-    crypto::WipeString(*plain);
-    return MakeError(ErrorKind::kVerification, "record body is not a protobuf message");
+    opened.verdict = {model::Validity::kInvalid, "body", "its body is not a duet record"};
   }
   crypto::WipeString(*plain);
   return opened;

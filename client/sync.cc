@@ -143,9 +143,10 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       if (!opened->verdict.valid())
         report.warnings.push_back(model::DescribeUnshown(opened->body, opened->verdict,
                                                          from_partner ? PartnerName(device) : "you", from_partner));
-      // A new key must be in place before the records sealed under it.
-      if (opened->verdict.valid())
-        DUET_RETURN_IF_ERROR(device.ApplyRekey(opened->body, envelope.author_key()));
+      // A new key must be in place before the records sealed under it. Even
+      // from a record not shown: the key proves itself (its id must match),
+      // and without it every later record of the partner would be lost.
+      DUET_RETURN_IF_ERROR(device.ApplyRekey(opened->body, envelope.author_key()));
       known.insert(envelope.record_id());
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});

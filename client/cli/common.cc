@@ -56,7 +56,11 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
       case ErrorKind::kProtocol:
         return queued("sync interrupted: " + report.error().message);
       default:
-        return queued("the sync failed: " + report.error().message);
+        // A refusal, a relay key that does not match, damage: not something
+        // the next sync fixes by itself, so it is said on stderr too.
+        Warn("not sent: " + ForTerminal(report.error().message));
+        return say("queued", "not sent: " + report.error().message,
+                   "saved; not sent: it stays queued until the problem above is solved");
     }
   }
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));

@@ -20,15 +20,28 @@ std::optional<std::string> Prompt(const char* question) {
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  // Read into a fixed, locked buffer: a std::string read a character at a
-  // time grows, leaving unwiped copies of the passphrase behind.
+  // Read with read(2) into a fixed, locked buffer: stdio's buffer and a
+  // std::string that grows would each leave unwiped copies behind.
   crypto::Secret<1024> buffer;
-  char* read = std::fgets(reinterpret_cast<char*>(buffer.data()), static_cast<int>(buffer.size()), stdin);
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  std::size_t length = 0;
+  bool ended = false;
+  while (length < buffer.size()) {
+    char c = 0;
+    if (::read(STDIN_FILENO, &c, 1) != 1) break;
+    if (c == '\n') {
+      ended = true;
+      break;
+    }
+    buffer.data()[length++] = static_cast<unsigned char>(c);
+  }
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);  // also drops what was typed past the limit
   std::fprintf(stderr, "\n");
-  if (read == nullptr) return std::nullopt;
-  std::string_view line(read);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (!ended && length == buffer.size()) {
+    std::fprintf(stderr, "duet: the passphrase is over %zu bytes; use a shorter one\n", buffer.size() - 1);
+    return std::nullopt;
+  }
+  std::string_view line(reinterpret_cast<const char*>(buffer.data()), length);
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return std::string(line);
 }
 

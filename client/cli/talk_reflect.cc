@@ -36,6 +36,9 @@ int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
   model::v1::ReflectionContent content;
   content.set_felt(static_cast<std::uint32_t>(options.felt));
   content.set_note(note.value());
+  // The validator sees only the sealed bytes, so the words are checked here.
+  if (auto verdict = model::ValidateReflection(content); !verdict.valid())
+    return Fail(MakeError(ErrorKind::kInvalidInput, "cannot save this reflection: " + verdict.problem));
   model::SealedReflection sealed = model::SealReflection(content, talk.talk_id, d.my_key());
   content.Clear();
   model::v1::RecordBody reflection;

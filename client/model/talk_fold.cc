@@ -51,7 +51,7 @@ class TalkFolder {
     TalkView& talk = state_->talks[it->second.talk];
     ReflectionView& view = mine ? talk.my_reflection : talk.their_reflection;
     auto content = OpenReflection(it->second.body, key.key(), record.author_key);
-    if (!content || content->felt() < 1 || content->felt() > 5) return;
+    if (!content || !ValidateReflection(*content).valid()) return;
     view.readable = true;
     view.felt = content->felt();
     view.note = content->note();

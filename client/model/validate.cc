@@ -63,9 +63,9 @@ class Rules {
     Range("weekdays", w.weekdays(), 1, 127);
     Range("start minute", w.start_minute(), 0, 1439);
     Range("end minute", w.end_minute(), 0, 1440);
-    // end < start crosses midnight; end == start would be a window of no
-    // time at all (or of every minute: the writer cannot have meant either).
-    if (w.end_minute() == w.start_minute()) Fail("window", "the window starts and ends at the same minute");
+    // end < start crosses midnight, and end == start is the 24 hours from
+    // start (earlier duets wrote such windows; `availability add` no longer
+    // takes them, but a stored one keeps its meaning).
     Zone("time zone", w.time_zone());
   }
 
@@ -112,7 +112,7 @@ void TalkReflection(Rules& r, const v1::TalkReflection& t) {
   const std::size_t sealed = t.sealed().size();
   if (sealed < 24 + 16 + 256 || (sealed - 40) % 256 != 0 || sealed > kMaxSealedReflectionBytes)
     r.Fail("sealed reflection", "the sealed reflection is " + std::to_string(sealed) +
-                                    " bytes, not 40 + a multiple of 256 up to 4096");
+                                    " bytes, not 40 + 256 to 4096 in steps of 256");
 }
 
 void BoundaryProposal(Rules& r, const v1::BoundaryProposal& p) {
@@ -204,19 +204,29 @@ Verdict ValidateBody(const v1::RecordBody& body) {
   Rules r;
   if (body.schema() != kSchema) r.Fail("schema", "schema 0 is not a schema");
   if (body.created_at_ms() < kEarliestRecordMs || body.created_at_ms() >= kLatestRecordMs)
-    r.Fail("time written", "it says it was written outside the years 2000-2099");
+    r.Fail("time written", "it says it was written outside the years 2000-2099 (is the device's clock right?)");
   Kind(r, body);
   return r.verdict();
 }
 
-Verdict UnreadableBody() {
+Verdict UnreadableBody(std::uint32_t schema) {
+  if (schema > kSchema) return {Validity::kNewer, "schema", "it is from a newer duet; update duet to read it"};
   return {Validity::kInvalid, "text", "its text is not valid UTF-8, or its fields are malformed"};
+}
+
+Verdict ValidateReflection(const v1::ReflectionContent& content) {
+  Rules r;
+  r.Range("felt", content.felt(), 1, 5);
+  r.Text("note", content.note(), 0, kMaxNoteBytes);
+  return r.verdict();
 }
 
 std::string DescribeUnshown(const v1::RecordBody& body, const Verdict& verdict, const std::string& author,
                             bool by_partner) {
-  const std::string number =
-      std::string(by_partner ? "their" : "your") + " record #" + std::to_string(body.author_seq());
+  // Private records are not in the chain: they have no number.
+  const std::string number = body.author_seq() == 0 ? std::string("a private record")
+                                                    : std::string(by_partner ? "their" : "your") + " record #" +
+                                                          std::to_string(body.author_seq());
   if (verdict.validity == Validity::kNewer)
     return "a record from " + author + " (" + number + ") is from a newer duet; update duet to read it";
   return "an invalid " + RecordKindName(body) + " from " + author + " (" + number + ": " + verdict.problem + "); it is kept but not shown";

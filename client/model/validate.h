@@ -41,8 +41,14 @@ struct Verdict {
 Verdict ValidateBody(const v1::RecordBody& body);
 
 // The verdict for a body that authenticated but did not parse: a string that
-// is not UTF-8, or fields of the wrong wire type.
-Verdict UnreadableBody();
+// is not UTF-8, or fields of the wrong wire type. `schema` is what its
+// header says: above kSchema, the body is newer rather than unreadable.
+Verdict UnreadableBody(std::uint32_t schema);
+
+// The rules for what a sealed reflection holds (protocol §7.3): felt 1..5,
+// a note of UTF-8 text up to 2000 bytes. Checked before sealing, since the
+// validator sees only the sealed bytes, and again when a reflection opens.
+Verdict ValidateReflection(const v1::ReflectionContent& content);
 
 // What people call a record of this kind: "check-in", "talk proposal", ...;
 // "record" for one this version does not know.

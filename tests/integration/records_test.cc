@@ -160,7 +160,9 @@ TEST_F(RecordsTest, ASavedChangeExitsZeroAndSaysQueuedWhenTheRelayRefusesTheSync
   ForgeRecord(dir_.File("b"), body, Forgery::kBrokenSignature);  // the relay refuses the push
   auto checkin = Duet("b", {"checkin", "--mood", "3", "--note", "saved anyway"});
   EXPECT_EQ(checkin.exit_code, 0) << "saved: a retry would write it twice\n" << checkin.err;
-  EXPECT_NE(checkin.out.find("saved; queued: "), std::string::npos) << checkin.out;
+  EXPECT_NE(checkin.out.find("saved; not sent"), std::string::npos) << checkin.out;
+  EXPECT_NE(checkin.err.find("not sent: relay refused"), std::string::npos) << "the reason, on stderr: "
+                                                                            << checkin.err;
   auto json = Duet("b", {"--json", "thanks", "for waiting"});
   EXPECT_EQ(json.exit_code, 0) << json.err;
   auto parsed = nlohmann::json::parse(json.out);

@@ -168,6 +168,23 @@ TEST_F(RelayProtocolTest, OversizedFrameIsRefusedAndTheRelayKeepsServing) {
   ExpectRelayServes();
 }
 
+TEST_F(RelayProtocolTest, AHelloWithAnAgentThatIsNotUtf8LeavesNoLibprotobufLineInTheLog) {
+  for (int i = 0; i < 3; ++i) {
+    auto client = Connect();
+    v1::Frame hello;
+    hello.mutable_client_hello()->set_min_version(1);
+    hello.mutable_client_hello()->set_max_version(1);
+    hello.mutable_client_hello()->set_agent("duet/\xff\xfe");
+    auto answer = client->Call(hello, 5s);  // refused as a bad frame, or the connection ends
+    EXPECT_TRUE(!answer.ok() || answer->has_error());
+  }
+  ExpectRelayServes();
+  relay_->Stop();
+  const std::string log = ReadFile(dir_.File("relay.db.log"));
+  EXPECT_EQ(log.find("libprotobuf"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\xff"), std::string::npos) << "no untrusted byte reaches the log";
+}
+
 TEST_F(RelayProtocolTest, StrangerBytesGetNoAnswerAndTheRelayKeepsServing) {
   // Wrong magic: dropped before any public-key operation, with no answer.
   EXPECT_EQ(RawExchange("GET / HTTP/1.1\r\nHost: relay.example\r\n\r\n"), "");

@@ -142,6 +142,39 @@ TEST_F(SealingTest, ABodyOfANewerSchemaOpensAsNewer) {
   EXPECT_EQ(opened->verdict.validity, model::Validity::kNewer);
 }
 
+// An envelope Alice sealed and signed around arbitrary plaintext bytes.
+v1::RecordEnvelope SealBytes(const std::string& plain, const crypto::SymmetricKey& key,
+                             const crypto::SigningKeyPair& author, const std::string& couple,
+                             bool padded = true) {
+  v1::RecordEnvelope e;
+  e.set_couple_id(couple);
+  e.set_record_id(crypto::RandomBytes(16));
+  e.set_author_key(author.public_key);
+  e.set_nonce(crypto::RandomBytes(crypto::kNonceBytes));
+  e.set_key_id(KeyId(key));
+  e.set_ciphertext(crypto::AeadSeal(key, e.nonce(), proto::EnvelopeAssociatedData(e),
+                                    padded ? crypto::Pad(plain, kPaddingBlock) : plain));
+  e.set_signature(crypto::Sign(author, proto::EnvelopeSignedBytes(e)));
+  return e;
+}
+
+TEST_F(SealingTest, WhateverIsWrongInsideAnAuthenticRecordIsTheAuthorsNotAForgery) {
+  auto bad_padding = Open(SealBytes(std::string(256, 'x'), key_, alice_, couple_, /*padded=*/false));
+  ASSERT_TRUE(bad_padding.ok()) << "it authenticated: Alice sealed it";
+  EXPECT_EQ(bad_padding->verdict.validity, model::Validity::kInvalid);
+  auto not_protobuf = Open(SealBytes("\xff\xff\xff", key_, alice_, couple_));
+  ASSERT_TRUE(not_protobuf.ok());
+  EXPECT_EQ(not_protobuf->verdict.validity, model::Validity::kInvalid);
+}
+
+TEST_F(SealingTest, ANewerSchemaThatDoesNotParseIsNewerNotUnreadable) {
+  body_.set_schema(2);
+  body_.mutable_checkin()->set_note("bad\xff");  // what this version cannot parse
+  auto opened = Open(SealRecord(body_, key_, alice_, couple_));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened->verdict.validity, model::Validity::kNewer);
+}
+
 TEST_F(SealingTest, MalformedFieldsAreRejectedBeforeCrypto) {
   auto envelope = SealRecord(body_, key_, alice_, couple_);
   envelope.set_nonce("short");

@@ -94,7 +94,7 @@ TEST(RecordRules, AnUnknownFieldInAKnownKindIsIgnored) {
   EXPECT_TRUE(ValidateBody(body).valid());
 }
 
-TEST(RecordRules, AnEmptyWindowIsInvalidAndOneAcrossMidnightIsValid) {
+TEST(RecordRules, AWindowAcrossMidnightIsValidAndOneOfEqualEndsKeepsItsDayLongMeaning) {
   auto window = [](std::uint32_t start, std::uint32_t end) {
     auto body = Body();
     auto* w = body.mutable_availability();
@@ -104,7 +104,7 @@ TEST(RecordRules, AnEmptyWindowIsInvalidAndOneAcrossMidnightIsValid) {
     w->set_time_zone("Europe/Berlin");
     return body;
   };
-  EXPECT_EQ(Problem(window(19 * 60, 19 * 60)), "the window starts and ends at the same minute");
+  EXPECT_TRUE(ValidateBody(window(19 * 60, 19 * 60)).valid()) << "24 hours from 19:00, as version 1 wrote it";
   EXPECT_TRUE(ValidateBody(window(22 * 60, 7 * 60)).valid()) << "ends the next morning";
   EXPECT_TRUE(ValidateBody(window(0, 1440)).valid()) << "the whole day";
   EXPECT_EQ(Problem(window(0, 1441)), "end minute 1441 is out of range 0-1440");
@@ -290,6 +290,23 @@ TEST(RecordRules, OutOfRangeWindowsAndBusyTimesAreInvalid) {
   EXPECT_FALSE(busy("2026-12-24", 600, 500)) << "backwards";
   EXPECT_FALSE(busy("2026-12-24", 0, 0)) << "empty";
   EXPECT_TRUE(busy("2026-12-24", 0, 1440));
+}
+
+TEST(RecordRules, AReflectionsWordsKeepTheirRulesToo) {
+  v1::ReflectionContent content;
+  content.set_felt(4);
+  content.set_note("we laughed");
+  EXPECT_TRUE(ValidateReflection(content).valid());
+  content.set_note("bad\xff");
+  EXPECT_EQ(ValidateReflection(content).field, "note");
+  content.set_note("");
+  content.set_felt(6);
+  EXPECT_EQ(ValidateReflection(content).problem, "felt 6 is out of range 1-5");
+}
+
+TEST(RecordRules, ABodyThatDoesNotParseIsNewerWhenItsHeaderSaysSo) {
+  EXPECT_EQ(UnreadableBody(1).validity, Validity::kInvalid);
+  EXPECT_EQ(UnreadableBody(2).validity, Validity::kNewer);
 }
 
 TEST(RecordRules, AnUnshownRecordIsDescribedWithItsAuthorsNumber) {
