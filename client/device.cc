@@ -1,5 +1,6 @@
 #include "client/device.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,9 +158,27 @@ Status Device::Lock(const std::string& passphrase) {
     return MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
   DeviceKeys updated = keys_;
   updated.lock = std::move(lock);
-  DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
+  DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
   keys_ = std::move(updated);
   return Status::Ok();
+}
+
+Status Device::SaveKeyFile(const DeviceKeys& updated) {
+  // Another duet may have locked (or unlocked) the file since this one read
+  // it, e.g. `duet lock` while `duet watch` runs: writing this copy over it
+  // would silently undo that.
+  std::string head(8, '\0');
+  const int fd = ::open(home_.key_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const ssize_t n = ::read(fd, head.data(), head.size());
+    ::close(fd);
+    const bool locked_on_disk = n == 8 && head.substr(0, 7) == "DUETLCK";
+    if (locked_on_disk != keys_.lock.has_value())
+      return MakeError(ErrorKind::kInvalidInput,
+                       std::string("the key file was ") + (locked_on_disk ? "locked" : "unlocked") +
+                           " by another duet while this one ran; nothing was changed: run the command again");
+  }
+  return SaveKeys(home_.key_file, updated, /*exclusive=*/false);
 }
 
 std::optional<std::string> Device::Meta(const std::string& key) {
@@ -206,13 +225,19 @@ std::optional<Partner> Device::partner() {
 }
 
 Status Device::SetPendingInvite(const crypto::SymmetricKey& secret) {
-  keys_.invite_secret = secret;
-  return SaveKeys(home_.key_file, keys_, /*exclusive=*/false);
+  DeviceKeys updated = keys_;
+  updated.invite_secret = secret;
+  DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
+  keys_ = std::move(updated);
+  return Status::Ok();
 }
 
 Status Device::ClearPendingInvite() {
-  keys_.invite_secret.reset();
-  return SaveKeys(home_.key_file, keys_, /*exclusive=*/false);
+  DeviceKeys updated = keys_;
+  updated.invite_secret.reset();
+  DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
+  keys_ = std::move(updated);
+  return Status::Ok();
 }
 
 Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
@@ -227,7 +252,7 @@ Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
   DeviceKeys updated = keys_;
   updated.couple_key = couple_key;
   updated.invite_secret.reset();
-  DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
+  DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
   keys_ = std::move(updated);
   return Status::Ok();
 }
@@ -330,7 +355,7 @@ Status Device::SwitchCoupleKey(const crypto::SymmetricKey& key) {
   DUET_RETURN_IF_ERROR(store_->SetMetas(archive));
   DeviceKeys updated = keys_;
   updated.couple_key = key;
-  DUET_RETURN_IF_ERROR(SaveKeys(home_.key_file, updated, /*exclusive=*/false));
+  DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
   keys_ = std::move(updated);
   return Status::Ok();
 }

@@ -117,6 +117,9 @@ class Device {
   Status SwitchCoupleKey(const crypto::SymmetricKey& key);
   // Makes the key of an interrupted Rekey() current; nothing when none is.
   Status FinishRekey();
+  // Saves `updated` as the key file, unless another duet locked or unlocked
+  // it since this one read it.
+  Status SaveKeyFile(const DeviceKeys& updated);
 
   HomePaths home_;
   DeviceKeys keys_;
