@@ -1,5 +1,7 @@
 #include "client/ical.h"
 
+#include "base/utf8.h"
+
 #include <date/date.h>
 
 #include <algorithm>
@@ -21,36 +23,6 @@ constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
 // hold; this also keeps the day arithmetic far from overflow.
 constexpr std::int64_t kEarliestTime = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr std::int64_t kLatestTime = 253402300799;    // 9999-12-31T23:59:59Z
-
-// Length of the well-formed UTF-8 sequence at the start of `in`, or 0 when it
-// is not one: a stray continuation byte, an overlong form, a surrogate, a code
-// point beyond U+10FFFF or a truncated sequence (Unicode table 3-7).
-std::size_t Utf8SequenceLength(std::string_view in) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in[i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_min = 0xA0;  // overlong
-    if (lead == 0xED) second_max = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_min = 0x90;  // overlong
-    if (lead == 0xF4) second_max = 0x8F;  // beyond U+10FFFF
-  } else {
-    return 0;
-  }
-  if (in.size() < length || byte(1) < second_min || byte(1) > second_max) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
 
 // A TEXT value (RFC 5545 3.3.11). Any line break (CRLF, CR or LF) becomes one
 // "\n"; other controls are not allowed in TEXT and a partner's text has no

@@ -57,33 +57,38 @@ std::uintptr_t PageSize() {
 
 }  // namespace
 
-void LockMemory(const void* data, std::size_t size) {
+namespace {
+
+// Calls `each` with every page that [data, data + size) touches, under the
+// registry's lock.
+template <typename Each>
+void ForEachPage(const void* data, std::size_t size, Each each) {
   if (size == 0) return;
   const auto first = reinterpret_cast<std::uintptr_t>(data) & ~(PageSize() - 1);
   const auto last = (reinterpret_cast<std::uintptr_t>(data) + size - 1) & ~(PageSize() - 1);
   PageLocks& locks = Locks();
   std::lock_guard lock(locks.mutex);
-  for (auto page = first; page <= last; page += PageSize())
-    if (locks.count[page]++ == 0 && mlock(reinterpret_cast<void*>(page), PageSize()) != 0)
-      memory_lock_failed = true;
+  for (auto page = first; page <= last; page += PageSize()) each(locks.count, page);
+}
+
+}  // namespace
+
+void LockMemory(const void* data, std::size_t size) {
+  ForEachPage(data, size, [](auto& count, std::uintptr_t page) {
+    if (count[page]++ == 0 && mlock(reinterpret_cast<void*>(page), PageSize()) != 0) memory_lock_failed = true;
+  });
 }
 
 void UnlockMemory(const void* data, std::size_t size) {
-  if (size == 0) return;
-  const auto first = reinterpret_cast<std::uintptr_t>(data) & ~(PageSize() - 1);
-  const auto last = (reinterpret_cast<std::uintptr_t>(data) + size - 1) & ~(PageSize() - 1);
-  PageLocks& locks = Locks();
-  std::lock_guard lock(locks.mutex);
-  for (auto page = first; page <= last; page += PageSize()) {
-    auto it = locks.count.find(page);
-    if (it == locks.count.end()) continue;
+  ForEachPage(data, size, [](auto& count, std::uintptr_t page) {
+    auto it = count.find(page);
+    if (it == count.end()) return;
     if (--it->second == 0) {
       munlock(reinterpret_cast<void*>(page), PageSize());
-      locks.count.erase(it);
+      count.erase(it);
     }
-  }
+  });
 }
-
 
 void WipeBytes(void* data, std::size_t size) { sodium_memzero(data, size); }
 
