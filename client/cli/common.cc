@@ -1,6 +1,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/crash_point.h"
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
 
@@ -48,6 +49,8 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
   auto queued = [&](const std::string& reason) {
     return say("queued", reason, "saved; queued: " + ForTerminal(reason) + " (the next `duet sync` sends it)");
   };
+  // Saved, not yet sent: the outbox holds it for whichever sync comes next.
+  CrashPoint("saved-not-sent");
   auto report = Sync(device, std::chrono::milliseconds(3000));
   if (!report.ok()) {
     switch (report.error().kind) {

@@ -69,6 +69,16 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, RekeyCrashTest,
                            return name;
                          });
 
+TEST_F(CrashTest, ARecordKilledBetweenSavingAndSendingIsSentByTheNextSync) {
+  Pair();
+  CrashAt("a", "saved-not-sent", {"checkin", "--mood", "3", "--note", "saved, then killed"});
+  EXPECT_EQ(RelayRecordCount(), 0) << "not sent yet";
+  EXPECT_EQ(DuetJson("a", {"status"})["queued"], 1) << "but kept";
+  Ok(Duet("a", {"sync"}));
+  Ok(Duet("b", {"sync"}));
+  ExpectWhole({"saved, then killed"});
+}
+
 TEST_F(CrashTest, ARecordKilledBetweenTheRelaysAcknowledgementAndMarkingIsSentOnce) {
   Pair();
   CrashAt("a", "sync-acknowledged", {"checkin", "--mood", "3", "--note", "acknowledged, unmarked"});
