@@ -62,6 +62,9 @@ struct OpenOptions {
   bool synchronous_full = true;
   // What to do about a damaged file, said after "the database F is damaged".
   std::string damaged_hint = "restore it from a backup";
+  // An SQLite VFS registered under this name, or empty for the default one.
+  // Tests pass a fault-injecting VFS (power cuts, I/O errors, a full disk).
+  std::string vfs;
 };
 
 class Database {

@@ -38,11 +38,13 @@ CREATE UNIQUE INDEX records_by_couple_record ON records(couple_id, record_id);
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
-                                                     bool synchronous_full) {
+                                                     bool synchronous_full,
+                                                     const std::string& vfs) {
   auto db = Database::Open(path, OpenOptions{.create = true,
                                              .synchronous_full = synchronous_full,
                                              .damaged_hint = "restore it from a backup; duetd will not serve "
-                                                             "from a damaged store"});
+                                                             "from a damaged store",
+                                             .vfs = vfs});
   if (!db.ok()) return db.error();
   DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
   // Who is paired with whom: damage here must stop the relay at start, not

@@ -38,7 +38,9 @@ struct LogEntry {
 
 class RelayStore {
  public:
-  static Result<std::unique_ptr<RelayStore>> Open(const std::string& path, bool synchronous_full);
+  // `vfs` names a registered SQLite VFS; empty means the default one.
+  static Result<std::unique_ptr<RelayStore>> Open(const std::string& path, bool synchronous_full,
+                                                  const std::string& vfs = {});
 
   Status Begin();
   Status Commit();
