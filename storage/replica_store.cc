@@ -62,7 +62,8 @@ Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path
   auto db = Database::Open(path, OpenOptions{.create = create,
                                              .synchronous_full = true,
                                              .damaged_hint = "restore it from a backup, or set up duet again in "
-                                                             "a new --home and pair again"});
+                                                             "a new --home and pair again",
+                                             .vfs = {}});
   if (!db.ok()) return db.error();
   DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
   // Every command decides on what meta says (paired or not, the chain
