@@ -52,7 +52,9 @@ void GroupCommit::RunBatch(std::deque<Job>& batch) {
         // A savepoint that could not be undone may hold half a job: then
         // nothing of the batch is committed, and nothing acknowledged.
         if (Status ended = store_->EndSavepoint(outcome.ok()); !ended.ok()) {
-          commit = ended;
+          // After an I/O error or a full disk SQLite rolls the whole
+          // transaction back, savepoint and all: the job's error is the cause.
+          commit = outcome.ok() ? ended : outcome;
           break;
         }
       }
@@ -64,7 +66,9 @@ void GroupCommit::RunBatch(std::deque<Job>& batch) {
   ++batches_;
   jobs_ += batch.size();
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    Status result = !commit.ok() ? Status(MakeError(ErrorKind::kIo, "relay could not commit"))
+    // The cause goes with it: "disk full" calls for another fix than "I/O error".
+    Status result = !commit.ok() ? Status(MakeError(ErrorKind::kIo, "relay could not commit: " +
+                                                                        commit.message()))
                                  : outcomes[i];
     asio::post(network_, [done = std::move(batch[i].done), result] { done(result); });
   }
