@@ -24,6 +24,7 @@ const std::string kLocalCoupleId(16, '\0');
 constexpr char kName[] = "device.name";
 constexpr char kRelay[] = "relay.address";
 constexpr char kRelayKey[] = "relay.key";
+constexpr char kRelayToken[] = "relay.token";
 constexpr char kCoupleId[] = "couple.id";
 constexpr char kPartnerName[] = "partner.name";
 constexpr char kPartnerSignKey[] = "partner.sign_key";
@@ -195,6 +196,10 @@ net::Endpoint Device::relay() {
 }
 
 std::optional<std::string> Device::pinned_relay_key() { return Meta(kRelayKey); }
+
+std::optional<std::string> Device::relay_token() { return Meta(kRelayToken); }
+
+Status Device::SetRelayToken(const std::string& token) { return store_->SetMeta(kRelayToken, token); }
 
 Status Device::PinRelay(const net::Endpoint& relay, const std::string& relay_key) {
   return store_->SetMetas({{kRelay, relay.ToString()}, {kRelayKey, relay_key}});

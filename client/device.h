@@ -59,6 +59,10 @@ class Device {
   net::Endpoint relay();
   std::optional<std::string> pinned_relay_key();
   Status PinRelay(const net::Endpoint& relay, const std::string& relay_key);
+  // An invite-only relay's one-time token (duet init --relay-token), sent
+  // with this device's invites until it is paired.
+  std::optional<std::string> relay_token();
+  Status SetRelayToken(const std::string& token);
   std::optional<std::string> couple_id();
   std::optional<Partner> partner();
   bool paired() { return couple_id().has_value() && keys_.couple_key.has_value(); }

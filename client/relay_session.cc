@@ -63,7 +63,10 @@ Result<v1::Frame> RelaySession::Call(v1::Frame request, RelayRefusal* refusal) {
   if (!reply.ok()) return reply;
   Observe(reply.value());
   if (reply->has_error()) {
-    if (refusal != nullptr) refusal->code = reply->error().code();
+    if (refusal != nullptr) {
+      refusal->code = reply->error().code();
+      refusal->retry_after_ms = reply->error().retry_after_ms();
+    }
     return MakeError(ErrorKind::kRefused, "relay refused: " + net::DescribeError(reply->error()));
   }
   return reply;

@@ -19,6 +19,7 @@ namespace duet::client {
 
 struct RelayRefusal {
   v1::ErrorCode code = v1::ERROR_CODE_UNSPECIFIED;
+  std::uint32_t retry_after_ms = 0;  // RATE_LIMITED: the relay's own estimate
 };
 
 class RelaySession {

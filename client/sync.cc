@@ -67,6 +67,18 @@ Status CheckPendingInvite(Device& device, RelaySession& session, SyncReport& rep
   return Status::Ok();
 }
 
+// The relay's pacing or quota, said so that nobody thinks a change is lost.
+std::string HeldBackReason(const RelayRefusal& refusal, std::size_t waiting) {
+  const std::string changes = std::to_string(waiting) + (waiting == 1 ? " change" : " changes");
+  if (refusal.code == v1::ERROR_CODE_QUOTA_EXCEEDED)
+    return changes + " stay queued here: your couple has reached this relay's storage limit; "
+                     "ask the relay's owner to raise it (nothing is lost)";
+  const std::uint32_t seconds = (refusal.retry_after_ms + 999) / 1000;
+  return changes + " stay queued here: the relay paces how fast a couple sends; run `duet sync` " +
+         (seconds > 0 ? "again in " + std::to_string(seconds) + " s" : "again in a minute") +
+         " (nothing is lost)";
+}
+
 Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
   auto outbox = device.store().Outbox();
   if (!outbox.ok()) return outbox.error();
@@ -83,8 +95,16 @@ Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
       bytes += records[next].envelope.size();
       sent.push_back(&records[next++]);
     }
-    auto reply = session.Call(std::move(request));
-    if (!reply.ok()) return reply.error();
+    RelayRefusal refusal;
+    auto reply = session.Call(std::move(request), &refusal);
+    if (!reply.ok()) {
+      const std::size_t waiting = records.size() - next + sent.size();
+      if (refusal.code == v1::ERROR_CODE_RATE_LIMITED || refusal.code == v1::ERROR_CODE_QUOTA_EXCEEDED) {
+        report.held_back = HeldBackReason(refusal, waiting);
+        return Status::Ok();  // what is queued stays queued; the pull still runs
+      }
+      return reply.error();
+    }
     if (!reply->has_push_ack() || reply->push_ack().seqs_size() != static_cast<int>(sent.size()))
       return MakeError(ErrorKind::kProtocol, "relay acknowledged a different number of records");
     // Acknowledged but not yet marked: the next push sends them again, and
@@ -300,8 +320,17 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
   create->set_couple_id(keys.couple_id);
   create->set_sealed_offer(SealIdentity(keys, PairingRole::kCreator, MyIdentity(device)));
   create->set_ttl_seconds(ttl_seconds);
-  auto reply = session.value()->Call(std::move(request));
-  if (!reply.ok()) return reply.error();
+  if (auto token = device.relay_token()) create->set_relay_token(*token);
+  RelayRefusal refusal;
+  auto reply = session.value()->Call(std::move(request), &refusal);
+  if (!reply.ok()) {
+    if (refusal.code == v1::ERROR_CODE_TOKEN_REQUIRED)
+      return MakeError(ErrorKind::kRefused,
+                       reply.error().message +
+                           "; this relay is invite-only: ask its owner for a token (they run "
+                           "`duetd token create`), then `duet invite --relay-token TOKEN`");
+    return reply.error();
+  }
   if (!reply->has_invite_created())
     return MakeError(ErrorKind::kProtocol, "relay answered CreateInvite with something else");
   DUET_RETURN_IF_ERROR(device.SetPendingInvite(secret));

@@ -32,6 +32,10 @@ struct SyncReport {
   bool waiting_for_partner = false;        // an invite is still open
   bool not_paired = false;
   bool relay_rolled_back = false;  // the relay's log is behind what we saw
+  // The relay paced or capped this couple: what stays queued and why, in
+  // plain words. Nothing is lost; a later sync
+  // sends it.
+  std::optional<std::string> held_back;
   std::size_t new_chain_findings = 0;  // dropped, reordered or forked records
   std::size_t keys_released = 0;       // reflections revealed to the partner
 };

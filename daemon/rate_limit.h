@@ -1,11 +1,13 @@
-// A token bucket per key (here: a client's IP address), for work a stranger
-// can ask for repeatedly, such as invite lookups. `burst` requests pass at
-// once, then one more every `refill` interval. The clock is passed in, so
+// A token bucket per key (a client's IP address for invite lookups, a couple
+// for pushes), for work that can be asked for repeatedly. `burst` tokens are
+// there at once, then one more every `refill` interval; a refusal says how
+// long to wait. The clock is passed in, so
 // tests run on a fixed one. Buckets that have refilled completely are dropped,
 // so memory is bounded by the addresses active within one refill window.
 // Used from the network thread only.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <unordered_map>
@@ -18,8 +20,9 @@ class RateLimiter {
 
   RateLimiter(double burst, Clock::duration refill) : burst_(burst), refill_(refill) {}
 
-  // Takes one token for `key`; false when its bucket is empty.
-  bool Allow(const std::string& key, Clock::time_point now) {
+  // Takes `cost` tokens for `key`. Zero when they were taken; otherwise none
+  // is taken and the result is how long until `cost` tokens would be there.
+  Clock::duration Take(const std::string& key, Clock::time_point now, double cost = 1.0) {
     Prune(now);
     auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
     Bucket& bucket = it->second;
@@ -27,9 +30,17 @@ class RateLimiter {
       bucket.tokens = std::min(burst_, bucket.tokens + Elapsed(bucket.updated, now));
       bucket.updated = now;
     }
-    if (bucket.tokens < 1.0) return false;
-    bucket.tokens -= 1.0;
-    return true;
+    cost = std::min(cost, burst_);  // a request larger than the burst waits for a full bucket
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
+      return Clock::duration::zero();
+    }
+    const double missing = cost - bucket.tokens;
+    return std::chrono::ceil<Clock::duration>(
+        std::chrono::duration<double>(refill_) * missing);
+  }
+  bool Allow(const std::string& key, Clock::time_point now) {
+    return Take(key, now) == Clock::duration::zero();
   }
 
   std::size_t tracked() const { return buckets_.size(); }

@@ -2,11 +2,14 @@
 // couple's sealed records in order and fans them out to the partner.
 //
 // The relay never holds a key that opens a record: it links neither the
-// client's record model nor its keys (DESIGN.md §2). One network thread runs
-// every session (Run()); one store thread commits in groups (group_commit.h).
-// Create() binds the socket, so listening() is known before Run() starts.
-// Stop() may be called from any thread; Run() returns after sessions closed
-// and every acknowledged write is committed.
+// client's record model nor its keys (DESIGN.md §2). Its parts: this server
+// (the acceptor, signals and housekeeping), the ConnectionManager (who is
+// connected, and the fair limits), Connection (one socket's channel and
+// frames), the RequestHandler (what each request does) and GroupCommit (the
+// one thread that owns the store). One network thread runs all but the
+// store (Run()). Create() binds the socket, so listening() is known before
+// Run() starts. Stop() may be called from any thread; Run() returns after
+// connections closed and every acknowledged write is committed.
 #pragma once
 
 #include <chrono>
@@ -15,6 +18,9 @@
 #include <string>
 
 #include "base/result.h"
+#include "daemon/clock.h"
+#include "daemon/limits.h"
+#include "daemon/request_handler.h"
 #include "net/net.h"
 
 namespace duet::daemon {
@@ -24,16 +30,13 @@ struct RelayOptions {
   std::string db_path;
   std::string key_path;            // created 0600 when missing
   bool synchronous_full = true;    // an acknowledged record survives power loss
-  std::size_t max_connections = 1024;
-  std::chrono::seconds handshake_timeout{10};
-  std::chrono::seconds idle_timeout{300};
-  std::size_t max_unauthenticated_per_address = 16;
-  // All connections from one address, authenticated or not: one host cannot
-  // take every slot with throwaway device keys.
-  std::size_t max_connections_per_address = 64;
-  // Invite lookups per source address: a burst, then one per interval.
-  double invite_lookup_burst = 10;
-  std::chrono::milliseconds invite_lookup_interval{6000};
+  Admission admission = Admission::kOpen;
+  RelayLimits limits;
+  // Deadlines and expiry read this clock; null means the system's. Tests
+  // pass a ManualClock and call Sweep() after moving it.
+  const Clock* clock = nullptr;
+  // How often deadlines are checked (the clock decides whether one passed).
+  std::chrono::milliseconds sweep_interval{250};
   bool handle_signals = true;      // SIGINT/SIGTERM stop Run()
 };
 
@@ -46,6 +49,8 @@ class Relay {
   std::string public_key() const;  // 32 bytes, X25519
   void Run();
   void Stop();
+  // Checks every connection's deadline now (any thread).
+  void Sweep();
 
  private:
   struct Impl;

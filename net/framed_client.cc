@@ -60,7 +60,8 @@ const std::string& FramedClient::channel_hash() const { return impl_->channel_ha
 
 Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endpoint,
                                                             std::chrono::milliseconds timeout,
-                                                            const std::string& pinned_relay_key) {
+                                                            const std::string& pinned_relay_key,
+                                                            const std::string& source_address) {
   auto impl = std::make_unique<Impl>();
   asio::ip::tcp::resolver resolver(impl->io);
   asio::error_code ec;
@@ -69,14 +70,28 @@ Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endp
   if (ec)
     return MakeError(ErrorKind::kNetwork,
                      "cannot resolve relay " + endpoint.ToString() + ": " + ec.message());
-  ec = impl->RunWithDeadline(
-      [&](auto handler) {
-        asio::async_connect(impl->socket, results,
-                            [handler](asio::error_code e, const asio::ip::tcp::endpoint&) mutable {
-                              handler(e, 0);
-                            });
-      },
-      timeout);
+  if (source_address.empty()) {
+    ec = impl->RunWithDeadline(
+        [&](auto handler) {
+          asio::async_connect(impl->socket, results,
+                              [handler](asio::error_code e, const asio::ip::tcp::endpoint&) mutable {
+                                handler(e, 0);
+                              });
+        },
+        timeout);
+  } else {
+    // A range connect reopens the socket per address and would lose the bind.
+    const asio::ip::tcp::endpoint target = *results.begin();
+    const auto source = asio::ip::make_address(source_address, ec);
+    if (!ec) impl->socket.open(target.protocol(), ec);
+    if (!ec) impl->socket.bind({source, 0}, ec);
+    if (!ec)
+      ec = impl->RunWithDeadline(
+          [&](auto handler) {
+            impl->socket.async_connect(target, [handler](asio::error_code e) mutable { handler(e, 0); });
+          },
+          timeout);
+  }
   if (ec)
     return MakeError(ErrorKind::kNetwork,
                      "cannot reach relay " + endpoint.ToString() + ": " + ec.message());

@@ -49,9 +49,12 @@ class FramedClient {
   using Clock = std::chrono::steady_clock;
   // Connects and runs the channel handshake. `pinned_relay_key` empty: any
   // relay key is accepted (first contact); relay_key() then tells which.
+  // `source_address` binds the local end (a multi-homed host; tests that
+  // play many hosts on loopback's 127.0.0.0/8); empty lets the system pick.
   static Result<std::unique_ptr<FramedClient>> Connect(const Endpoint& endpoint,
                                                        std::chrono::milliseconds timeout,
-                                                       const std::string& pinned_relay_key = {});
+                                                       const std::string& pinned_relay_key = {},
+                                                       const std::string& source_address = {});
   // Ends the stream in order (TAG_FINAL) when the connection is still sound.
   ~FramedClient();
 

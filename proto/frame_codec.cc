@@ -3,6 +3,10 @@
 namespace duet::proto {
 namespace {
 
+// A drained buffer larger than this gives its memory back, so an idle
+// connection holds no more than one read.
+constexpr std::size_t kReleaseAbove = 64 * 1024;
+
 std::uint32_t ReadBigEndian32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) |
@@ -52,13 +56,20 @@ void FrameDecoder::Append(std::string_view bytes) {
   if (bad_) return;
   // Compact before growing, so the buffer holds at most one frame in flight.
   if (consumed_ > 0 && consumed_ == buffer_.size()) {
-    buffer_.clear();
-    consumed_ = 0;
+    Drain();
   } else if (consumed_ > 0 && buffer_.size() + bytes.size() > buffer_.capacity()) {
     buffer_.erase(0, consumed_);
     consumed_ = 0;
   }
   buffer_.append(bytes);
+}
+
+void FrameDecoder::Drain() {
+  if (buffer_.capacity() > kReleaseAbove)
+    std::string().swap(buffer_);
+  else
+    buffer_.clear();
+  consumed_ = 0;
 }
 
 std::string FrameDecoder::TakeBuffered() {
@@ -84,6 +95,7 @@ FrameDecoder::Outcome FrameDecoder::NextPayload(std::string* payload, std::strin
   if (buffered() < kFrameHeaderBytes + length) return Outcome::kNeedMore;
   payload->assign(buffer_.data() + consumed_ + kFrameHeaderBytes, length);
   consumed_ += kFrameHeaderBytes + length;
+  if (consumed_ == buffer_.size()) Drain();
   return Outcome::kFrame;
 }
 

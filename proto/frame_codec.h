@@ -55,11 +55,17 @@ class FrameDecoder {
 
   // Bytes buffered but not yet consumed.
   std::size_t buffered() const { return buffer_.size() - consumed_; }
+  // Memory the buffer holds (what a receive budget counts).
+  std::size_t held() const { return buffer_.capacity(); }
+  // Raises or lowers the largest payload accepted from now on (a relay
+  // accepts large frames only once it knows who is sending).
+  void set_max_payload(std::size_t max_payload) { max_payload_ = max_payload; }
   // Removes and returns everything buffered (used when a handshake hands the
   // rest of the stream over).
   std::string TakeBuffered();
 
  private:
+  void Drain();  // everything consumed: start over, giving large memory back
   std::size_t min_payload_;
   std::size_t max_payload_;
   std::string buffer_;

@@ -64,7 +64,7 @@ struct OpenOptions {
   std::string damaged_hint = "restore it from a backup";
   // An SQLite VFS registered under this name, or empty for the default one.
   // Tests pass a fault-injecting VFS (power cuts, I/O errors, a full disk).
-  std::string vfs;
+  std::string vfs{};
 };
 
 class Database {

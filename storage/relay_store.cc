@@ -35,6 +35,26 @@ CREATE UNIQUE INDEX records_by_couple_seq ON records(couple_id, seq);
 CREATE UNIQUE INDEX records_by_couple_record ON records(couple_id, record_id);
 )sql";
 
+// Quotas and who may open a mailbox (issue #11): what each couple stores is
+// counted as it is appended, pending invites are counted per source address,
+// and an invite-only relay keeps the hashes of the tokens its owner made.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE couples ADD COLUMN records INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE couples ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE couples SET
+  records = (SELECT count(*) FROM records r WHERE r.couple_id = couples.couple_id),
+  bytes = (SELECT coalesce(sum(length(envelope)), 0) FROM records r
+           WHERE r.couple_id = couples.couple_id);
+ALTER TABLE invites ADD COLUMN creator_address TEXT;
+CREATE INDEX invites_by_address ON invites(creator_address);
+CREATE TABLE relay_tokens (
+  token_hash BLOB PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  spent_by BLOB
+) WITHOUT ROWID;
+CREATE INDEX relay_tokens_by_device ON relay_tokens(spent_by);
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -46,10 +66,10 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                              "from a damaged store",
                                              .vfs = vfs});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2}));
   // Who is paired with whom: damage here must stop the relay at start, not
   // turn a couple into strangers while it serves.
-  for (const char* table : {"couples", "devices", "invites"})
+  for (const char* table : {"couples", "devices", "invites", "relay_tokens"})
     DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable(table));
   return std::unique_ptr<RelayStore>(new RelayStore(std::move(db).value()));
 }
@@ -144,14 +164,84 @@ Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invit
 
 Status RelayStore::CreateInvite(const InviteRow& invite) {
   auto stmt = db_->Prepare(
-      "INSERT INTO invites (invite_id, couple_id, creator_key, sealed_offer, expires_at) "
-      "VALUES (?, ?, ?, ?, ?)");
+      "INSERT INTO invites (invite_id, couple_id, creator_key, sealed_offer, expires_at, "
+      "creator_address) VALUES (?, ?, ?, ?, ?, ?)");
   if (!stmt.ok()) return stmt.error();
   stmt->BindBlob(1, invite.invite_id)
       .BindBlob(2, invite.couple_id)
       .BindBlob(3, invite.creator_key)
       .BindBlob(4, invite.sealed_offer)
       .Bind(5, invite.expires_at);
+  if (invite.creator_address.empty())
+    stmt->BindNull(6);
+  else
+    stmt->BindText(6, invite.creator_address);
+  return stmt->Run();
+}
+
+Result<std::uint64_t> RelayStore::PendingInvites(std::int64_t now) {
+  auto stmt = Cached("SELECT count(*) FROM invites WHERE answerer_key IS NULL AND expires_at > ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->Bind(1, now);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<std::uint64_t>(stmt.value()->ColumnInt(0));
+}
+
+Result<std::uint64_t> RelayStore::PendingInvitesFrom(const std::string& address,
+                                                     std::int64_t now) {
+  auto stmt = Cached(
+      "SELECT count(*) FROM invites WHERE creator_address = ? AND answerer_key IS NULL AND "
+      "expires_at > ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindText(1, address).Bind(2, now);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<std::uint64_t>(stmt.value()->ColumnInt(0));
+}
+
+Result<CoupleUsage> RelayStore::Usage(const std::string& couple_id) {
+  auto stmt = Cached("SELECT records, bytes FROM couples WHERE couple_id = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindBlob(1, couple_id);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return CoupleUsage{};
+  return CoupleUsage{static_cast<std::uint64_t>(stmt.value()->ColumnInt(0)),
+                     static_cast<std::uint64_t>(stmt.value()->ColumnInt(1))};
+}
+
+Status RelayStore::AddToken(const std::string& token_hash, std::int64_t created_at) {
+  auto stmt = db_->Prepare("INSERT INTO relay_tokens (token_hash, created_at) VALUES (?, ?)");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, token_hash).Bind(2, created_at);
+  return stmt->Run();
+}
+
+Result<std::optional<TokenRow>> RelayStore::FindToken(const std::string& token_hash) {
+  auto stmt = Cached("SELECT spent_by FROM relay_tokens WHERE token_hash = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindBlob(1, token_hash);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<TokenRow>();
+  return std::optional<TokenRow>(TokenRow{stmt.value()->ColumnBlob(0)});
+}
+
+Result<bool> RelayStore::DeviceSpentToken(const std::string& device_key) {
+  auto stmt = Cached("SELECT 1 FROM relay_tokens WHERE spent_by = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindBlob(1, device_key);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  return row.value();
+}
+
+Status RelayStore::SpendToken(const std::string& token_hash, const std::string& device_key) {
+  auto stmt = db_->Prepare(
+      "UPDATE relay_tokens SET spent_by = ? WHERE token_hash = ? AND spent_by IS NULL");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, device_key).BindBlob(2, token_hash);
   return stmt->Run();
 }
 
@@ -170,7 +260,13 @@ Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
   auto stmt = db_->Prepare("DELETE FROM invites WHERE answerer_key IS NULL AND expires_at < ?");
   if (!stmt.ok()) return stmt.error();
   stmt->Bind(1, before);
-  return stmt->Run();
+  DUET_RETURN_IF_ERROR(stmt->Run());
+  // An answered invite's address is not needed any more: keep no more of it.
+  auto forget = db_->Prepare(
+      "UPDATE invites SET creator_address = NULL WHERE answerer_key IS NOT NULL AND "
+      "creator_address IS NOT NULL");
+  if (!forget.ok()) return forget.error();
+  return forget->Run();
 }
 
 Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
@@ -181,7 +277,8 @@ Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string&
     return MakeError(ErrorKind::kNotFound, "invite is not open");
   const InviteRow& row = *invite.value();
   auto update = db_->Prepare(
-      "UPDATE invites SET answerer_key = ?, sealed_answer = ? WHERE invite_id = ?");
+      "UPDATE invites SET answerer_key = ?, sealed_answer = ?, creator_address = NULL "
+      "WHERE invite_id = ?");
   if (!update.ok()) return update.error();
   update->BindBlob(1, answerer_key).BindBlob(2, sealed_answer).BindBlob(3, invite_id);
   DUET_RETURN_IF_ERROR(update->Run());
@@ -224,6 +321,11 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
       .BindBlob(4, author_key)
       .BindBlob(5, envelope);
   DUET_RETURN_IF_ERROR(insert->Run());
+  auto count_or = Cached("UPDATE couples SET records = records + 1, bytes = bytes + ? "
+                         "WHERE couple_id = ?");
+  if (!count_or.ok()) return count_or.error();
+  count_or.value()->Bind(1, static_cast<std::int64_t>(envelope.size())).BindBlob(2, couple_id);
+  DUET_RETURN_IF_ERROR(count_or.value()->Run());
   *appended = true;
   return seq;
 }

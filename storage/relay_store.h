@@ -29,6 +29,20 @@ struct InviteRow {
   bool answered = false;
   std::string answerer_key;
   std::string sealed_answer;
+  // Where it was created from, for the per-address limit; forgotten once
+  // the invite is answered or purged.
+  std::string creator_address;
+};
+
+// What one couple stores, counted as records are appended.
+struct CoupleUsage {
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+};
+
+// A one-time token of an invite-only relay: unspent while spent_by is empty.
+struct TokenRow {
+  std::string spent_by;  // the device whose invites it allowed
 };
 
 struct LogEntry {
@@ -60,13 +74,30 @@ class RelayStore {
   Status CreateInvite(const InviteRow& invite);
   // Invites of this creator that are neither answered nor expired at `now`.
   Result<std::uint64_t> OpenInvites(const std::string& creator_key, std::int64_t now);
+  // Unanswered invites not expired at `now`: all of them, or from one address.
+  Result<std::uint64_t> PendingInvites(std::int64_t now);
+  Result<std::uint64_t> PendingInvitesFrom(const std::string& address, std::int64_t now);
   // Drops invites nobody answered that expired before `before`.
   Status PurgeExpiredInvites(std::int64_t before);
   // Marks the invite answered and registers creator and answerer as its couple.
   Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                       const std::string& sealed_answer);
 
-  // Appends a record, or finds it when (couple, record_id) is already there.
+  // Records and envelope bytes the couple stores (zero for no such couple).
+  Result<CoupleUsage> Usage(const std::string& couple_id);
+
+  // Tokens of an invite-only relay, stored as hashes: a copy of the database
+  // does not hand out unspent tokens.
+  Status AddToken(const std::string& token_hash, std::int64_t created_at);
+  Result<std::optional<TokenRow>> FindToken(const std::string& token_hash);
+  // Binds an unspent token to the device that spent it.
+  Status SpendToken(const std::string& token_hash, const std::string& device_key);
+  // Whether `device_key` spent a token (so it may invite again, say after an
+  // invite expired, without another: a device becomes one couple only).
+  Result<bool> DeviceSpentToken(const std::string& device_key);
+
+  // Appends a record and counts it in the couple's usage, or finds it when
+  // (couple, record_id) is already there.
   // Returns its sequence number; `appended` says whether it is new.
   Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
                                const std::string& author_key, const std::string& envelope,

@@ -101,6 +101,8 @@ void Bind(CLI::App* sub, Cli& cli, std::shared_ptr<Options> options,
 
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);
+// Why a --relay-token is not one duetd printed, or empty when it could be.
+std::string RelayTokenProblem(const std::string& token);
 int ExitCodeFor(const Error& error);
 void Warn(const std::string& message);
 void PrintJson(const nlohmann::json& value);

@@ -18,6 +18,15 @@ int Fail(const Error& error) {
   return ExitCodeFor(error);
 }
 
+std::string RelayTokenProblem(const std::string& token) {
+  if (token.empty()) return {};
+  const auto decoded = crypto::Base64UrlDecode(token);
+  if (token.size() != 24 || !decoded)
+    return "--relay-token is not a relay token (24 characters, as `duetd token create` prints "
+           "it); copy it again";
+  return {};
+}
+
 void Warn(const std::string& message) { std::fprintf(stderr, "duet: warning: %s\n", message.c_str()); }
 
 void PrintJson(const nlohmann::json& value) {
@@ -69,6 +78,7 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
   if (report->relay_rolled_back) return queued("not sent while the relay is behind this device");
   if (report->not_paired || report->waiting_for_partner) return queued("not paired yet");
+  if (report->held_back) return queued(*report->held_back);
   result["sent"] = report->pushed;
   result["received"] = report->pulled;
   return say("synced", "",

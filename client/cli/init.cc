@@ -1,4 +1,4 @@
-// duet init --name NAME --relay HOST:PORT [--relay-key KEY]
+// duet init --name NAME --relay HOST:PORT [--relay-key KEY] [--relay-token TOKEN]
 #include "base/utf8.h"
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
@@ -10,6 +10,7 @@ struct InitOptions {
   std::string name;
   std::string relay;
   std::string relay_key;
+  std::string relay_token;
   bool passphrase = false;
 };
 
@@ -35,6 +36,8 @@ int RunInit(const Cli& cli, const InitOptions& options) {
                                 "' is not a relay key (43 characters, as duetd prints it)"));
     relay_key = *decoded;
   }
+  if (auto problem = RelayTokenProblem(options.relay_token); !problem.empty())
+    return Fail(MakeError(ErrorKind::kInvalidInput, problem));
   std::optional<std::string> passphrase;
   if (options.passphrase) {
     auto given = NewPassphrase();
@@ -46,6 +49,11 @@ int RunInit(const Cli& cli, const InitOptions& options) {
   auto device = Device::Create(home.value(), options.name, relay.value(), relay_key, passphrase);
   if (passphrase) crypto::WipeString(*passphrase);
   if (!device.ok()) return Fail(device.error());
+  if (!options.relay_token.empty()) {
+    if (auto saved = device.value()->SetRelayToken(options.relay_token); !saved.ok())
+      return Fail(MakeError(saved.error().kind, saved.error().message +
+                                                    "; give the token to `duet invite --relay-token`"));
+  }
   if (cli.json) {
     PrintJson({{"name", options.name},
                {"relay", relay->ToString()},
@@ -68,6 +76,8 @@ void SetupInit(CLI::App& root, Cli& cli) {
   sub->add_option("--relay", options->relay, "the relay to sync through, HOST:PORT")->required();
   sub->add_option("--relay-key", options->relay_key,
                   "the relay's key as duetd prints it (otherwise trusted on first contact)");
+  sub->add_option("--relay-token", options->relay_token,
+                  "a one-time token from the relay's owner, for an invite-only relay");
   sub->add_flag("--passphrase", options->passphrase,
                 "seal the key file with a passphrase (asked, or from DUET_PASSPHRASE)");
   sub->callback([&cli, options] { cli.run = [&cli, options] { return RunInit(cli, *options); }; });

@@ -27,7 +27,9 @@ int RunSync(const Cli& cli) {
                {"paired_with", report->paired_with ? nlohmann::json(*report->paired_with)
                                                    : nlohmann::json()},
                {"waiting_for_partner", report->waiting_for_partner},
-               {"relay_rolled_back", report->relay_rolled_back}});
+               {"relay_rolled_back", report->relay_rolled_back},
+               {"held_back", report->held_back ? nlohmann::json(*report->held_back)
+                                               : nlohmann::json()}});
   } else {
     if (report->paired_with) {
       std::printf("paired with %s\n", ForTerminal(*report->paired_with).c_str());
@@ -41,6 +43,9 @@ int RunSync(const Cli& cli) {
       std::printf("your invite is open; waiting for your partner to join\n");
     else if (report->not_paired)
       std::printf("not paired yet; run `duet invite`, or `duet join CODE` with your partner's code\n");
+    else if (report->held_back)
+      std::printf("synced: sent %zu, received %zu; %s\n", report->pushed, report->pulled,
+                  ForTerminal(*report->held_back).c_str());
     else
       std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
   }

@@ -134,6 +134,7 @@ class Watcher {
     }
     last_contact_ = NowSeconds();
     for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
+    if (report->held_back) Warn(ForTerminal(*report->held_back));
     auto loaded = LoadState(d_);
     if (!loaded.ok()) return true;
     state_ = loaded->state;

@@ -18,9 +18,12 @@ namespace duet::testing {
 class CoupleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    relay_ = std::make_unique<RelayProcess>(dir_.File("relay.db"));
+    relay_ = std::make_unique<RelayProcess>(dir_.File("relay.db"), "127.0.0.1:0", RelayArgs());
     relay_->Start();
   }
+  // duetd's options beyond --listen and --db, for fixtures that need a
+  // relay set up otherwise.
+  virtual std::vector<std::string> RelayArgs() const { return {}; }
 
   RunResult Duet(const std::string& who, std::vector<std::string> args,
                  const std::vector<std::string>& env = {}, const std::string& input = {}) {

@@ -13,6 +13,7 @@
 
 #include <google/protobuf/unknown_field_set.h>
 #include "tests/integration/harness.h"
+#include "tests/integration/relay_client.h"
 
 namespace duet::testing {
 namespace {
@@ -21,18 +22,8 @@ using namespace std::chrono_literals;
 
 // Walks hello and authentication on a connected channel.
 void SayHelloAndAuthenticate(net::FramedClient& client, const crypto::SigningKeyPair& device) {
-  v1::Frame hello;
-  hello.mutable_client_hello()->set_min_version(1);
-  hello.mutable_client_hello()->set_max_version(1);
-  auto server = client.Call(hello, 5s);
-  ASSERT_TRUE(server.ok() && server->has_server_hello());
-  v1::Frame auth;
-  auth.mutable_authenticate()->set_device_key(device.public_key);
-  auth.mutable_authenticate()->set_signature(crypto::Sign(
-      device, net::AuthTranscript(client.channel_hash(), server->server_hello().challenge(),
-                                  server->server_hello().relay_key(), device.public_key)));
-  auto ok = client.Call(auth, 5s);
-  ASSERT_TRUE(ok.ok() && ok->has_auth_ok());
+  auto ok = HelloAndAuthenticate(client, device);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
 }
 
 class RelayProtocolTest : public ::testing::Test {
@@ -404,18 +395,6 @@ struct RawCouple {
   std::string couple_id = crypto::RandomBytes(16);
   std::unique_ptr<net::FramedClient> ca, cb;
 };
-
-v1::RecordEnvelope SignedEnvelope(const crypto::SigningKeyPair& author, const std::string& couple) {
-  v1::RecordEnvelope envelope;
-  envelope.set_couple_id(couple);
-  envelope.set_record_id(crypto::RandomBytes(16));
-  envelope.set_author_key(author.public_key);
-  envelope.set_nonce(crypto::RandomBytes(24));
-  envelope.set_key_id(crypto::RandomBytes(8));
-  envelope.set_ciphertext(crypto::RandomBytes(256 + 16));
-  envelope.set_signature(crypto::Sign(author, proto::EnvelopeSignedBytes(envelope)));
-  return envelope;
-}
 
 TEST_F(RelayProtocolTest, RelayOrdersPushesDeliversThemAndServesOnlyTheCouple) {
   RawCouple couple;

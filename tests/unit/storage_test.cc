@@ -221,6 +221,94 @@ TEST(RelayStore, AppendOrdersPerCoupleAndIsIdempotent) {
   EXPECT_EQ(s.LatestSeq("c1").value(), 2u);
 }
 
+TEST(RelayStore, UsageCountsWhatEachCoupleStores) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
+  ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "alice", std::string(100, 'e'), &appended).ok());
+  ASSERT_TRUE(s.Append("c1", "r2", "alice", std::string(50, 'e'), &appended).ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "alice", std::string(100, 'e'), &appended).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(s.Usage("c1").value().records, 2u) << "a retried record is not counted twice";
+  EXPECT_EQ(s.Usage("c1").value().bytes, 150u);
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r3", "alice", "e", &appended).ok());
+  s.Rollback();
+  EXPECT_EQ(s.Usage("c1").value().records, 2u) << "counted in the same transaction";
+}
+
+TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
+  TempDir dir;
+  {
+    auto store = RelayStore::Open(dir.File("r.db"), true);
+    ASSERT_TRUE(store.ok());
+    RelayStore& s = *store.value();
+    ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
+    ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
+    bool appended = false;
+    ASSERT_TRUE(s.Begin().ok());
+    ASSERT_TRUE(s.Append("c1", "r1", "alice", std::string(70, 'e'), &appended).ok());
+    ASSERT_TRUE(s.Append("c1", "r2", "alice", std::string(30, 'e'), &appended).ok());
+    ASSERT_TRUE(s.Commit().ok());
+  }
+  // Back to what a relay of schema 1 left: no counts, no tokens.
+  {
+    auto db = Database::Open(dir.File("r.db"), OpenOptions{});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db.value()->Exec("DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
+                                 "ALTER TABLE invites DROP COLUMN creator_address; "
+                                 "ALTER TABLE couples DROP COLUMN records; "
+                                 "ALTER TABLE couples DROP COLUMN bytes; PRAGMA user_version=1")
+                    .ok());
+  }
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ(store.value()->Usage("c1").value().records, 2u);
+  EXPECT_EQ(store.value()->Usage("c1").value().bytes, 100u);
+}
+
+TEST(RelayStore, PendingInvitesAreCountedPerAddressAndForgottenWhenAnswered) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  for (const char* id : {"i1", "i2", "i3"}) {
+    InviteRow invite = MakeInvite(id, std::string("c") + id, std::string("k") + id);
+    invite.creator_address = "192.0.2.7";
+    ASSERT_TRUE(s.CreateInvite(invite).ok());
+  }
+  InviteRow elsewhere = MakeInvite("i4", "c4", "k4");
+  elsewhere.creator_address = "198.51.100.1";
+  ASSERT_TRUE(s.CreateInvite(elsewhere).ok());
+  EXPECT_EQ(s.PendingInvitesFrom("192.0.2.7", 2000).value(), 3u);
+  EXPECT_EQ(s.PendingInvites(2000).value(), 4u);
+  ASSERT_TRUE(s.AnswerInvite("i1", "bob", "answer").ok());
+  EXPECT_EQ(s.PendingInvitesFrom("192.0.2.7", 2000).value(), 2u);
+  EXPECT_EQ(s.PendingInvites(4102444800).value(), 0u) << "expired ones are not pending";
+}
+
+TEST(RelayStore, ATokenIsSpentOnceAndKeptOnlyAsItsHash) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  ASSERT_TRUE(s.AddToken("hash", 1000).ok());
+  ASSERT_TRUE(s.FindToken("hash").value().has_value());
+  EXPECT_TRUE(s.FindToken("hash").value()->spent_by.empty());
+  EXPECT_FALSE(s.DeviceSpentToken("alice").value());
+  ASSERT_TRUE(s.SpendToken("hash", "alice").ok());
+  ASSERT_TRUE(s.SpendToken("hash", "mallory").ok());  // no effect: spent already
+  EXPECT_EQ(s.FindToken("hash").value()->spent_by, "alice");
+  EXPECT_TRUE(s.DeviceSpentToken("alice").value());
+  EXPECT_FALSE(s.DeviceSpentToken("mallory").value());
+  EXPECT_FALSE(s.FindToken("other").value().has_value());
+}
+
 TEST(RelayStore, RolledBackBatchLeavesNothing) {
   TempDir dir;
   auto store = RelayStore::Open(dir.File("r.db"), true);

@@ -1,0 +1,141 @@
+#include "daemon/connection_manager.h"
+
+#include <algorithm>
+
+namespace duet::daemon {
+
+bool ConnectionManager::Admit(const std::string& address) {
+  if (FromAddress(address, false) >= limits_.max_connections_per_address ||
+      FromAddress(address, true) >= limits_.max_unauthenticated_per_address) {
+    log_.Write("refused", "refused a connection from " + address + ": too many from that address");
+    return false;
+  }
+  if (strangers_ < limits_.max_stranger_connections && open() < limits_.max_connections)
+    return true;
+  auto oldest = OldestStranger();
+  if (!oldest) {
+    log_.Write("refused", "refused a connection from " + address + ": every slot is a paired device's");
+    return false;
+  }
+  log_.Write("shed", "closed the oldest unpaired connection (from " + oldest->peer_address() +
+                         ") to admit one from " + address);
+  oldest->Close();
+  return true;
+}
+
+void ConnectionManager::Add(const std::shared_ptr<Connection>& connection) {
+  connections_.emplace(connection->serial(), Entry{connection, 0});
+  ++strangers_;
+}
+
+void ConnectionManager::Paired(const std::shared_ptr<Connection>& connection) {
+  --strangers_;
+  auto& members = couples_[connection->couple_id()];
+  members.push_back(connection);
+  if (members.size() <= limits_.max_connections_per_couple) return;
+  // Its own oldest goes (a half-open connection of a restarted device, most
+  // likely), never someone else's.
+  auto oldest = std::min_element(members.begin(), members.end(), [](const auto& a, const auto& b) {
+    return a->serial() < b->serial();
+  });
+  std::shared_ptr<Connection> victim = *oldest;
+  log_.Write("shed", "closed a couple's oldest connection: it holds more than " +
+                         std::to_string(limits_.max_connections_per_couple));
+  victim->Close();
+}
+
+void ConnectionManager::Forget(const Connection& connection) {
+  auto it = connections_.find(connection.serial());
+  if (it == connections_.end()) return;
+  receive_bytes_ -= it->second.charged;
+  if (connection.paired()) {
+    auto couple = couples_.find(connection.couple_id());
+    if (couple != couples_.end()) {
+      auto& members = couple->second;
+      std::erase_if(members, [&](const auto& c) { return c.get() == &connection; });
+      if (members.empty()) couples_.erase(couple);
+    }
+  } else {
+    --strangers_;
+  }
+  // Last: the entry may hold the last reference to `connection`.
+  auto keep = std::move(it->second.connection);
+  connections_.erase(it);
+}
+
+bool ConnectionManager::Charge(const Connection& connection) {
+  auto it = connections_.find(connection.serial());
+  if (it == connections_.end()) return false;
+  const std::size_t held = connection.held_bytes();
+  receive_bytes_ = receive_bytes_ - it->second.charged + held;
+  it->second.charged = held;
+  while (receive_bytes_ > limits_.receive_budget_bytes) {
+    std::shared_ptr<Connection> newest;
+    for (auto r = connections_.rbegin(); r != connections_.rend(); ++r) {
+      if (!r->second.connection->paired() && r->second.charged > 0) {
+        newest = r->second.connection;
+        break;
+      }
+    }
+    if (!newest) {
+      // Only paired devices hold memory: the one asking for more waits its
+      // turn (its client retries), the others finish their frames.
+      if (connection.paired()) {
+        log_.Write("budget", "closed a paired connection from " + connection.peer_address() +
+                                 ": the relay's receive memory is full");
+        auto self = it->second.connection;
+        self->Close();
+        return false;
+      }
+      break;
+    }
+    log_.Write("budget", "closed the newest unpaired connection (from " + newest->peer_address() +
+                             "): the relay's receive memory is full");
+    const bool itself = newest.get() == &connection;
+    newest->Close();
+    if (itself) return false;
+  }
+  return true;
+}
+
+void ConnectionManager::Sweep(Clock::TimePoint now) {
+  std::vector<std::shared_ptr<Connection>> late;
+  for (const auto& [serial, entry] : connections_)
+    if (!entry.connection->suspended() && entry.connection->deadline() <= now)
+      late.push_back(entry.connection);
+  CloseAll(late);
+}
+
+void ConnectionManager::FinishAll() {
+  std::vector<std::shared_ptr<Connection>> all;
+  for (const auto& [serial, entry] : connections_) all.push_back(entry.connection);
+  for (const auto& connection : all) connection->Finish();
+}
+
+void ConnectionManager::CloseAll(const std::vector<std::shared_ptr<Connection>>& victims) {
+  for (const auto& connection : victims) connection->Close();
+}
+
+std::vector<std::shared_ptr<Connection>> ConnectionManager::CoupleMembers(
+    const std::string& couple_id) const {
+  auto it = couples_.find(couple_id);
+  return it == couples_.end() ? std::vector<std::shared_ptr<Connection>>() : it->second;
+}
+
+std::shared_ptr<Connection> ConnectionManager::OldestStranger() const {
+  for (const auto& [serial, entry] : connections_)
+    if (!entry.connection->paired()) return entry.connection;
+  return nullptr;
+}
+
+std::size_t ConnectionManager::FromAddress(const std::string& address,
+                                           bool only_unauthenticated) const {
+  std::size_t count = 0;
+  for (const auto& [serial, entry] : connections_) {
+    const auto& c = *entry.connection;
+    if (c.peer_address() == address && !(only_unauthenticated && c.authenticated())) ++count;
+  }
+  return count;
+}
+
+}  // namespace duet::daemon

@@ -1,0 +1,76 @@
+// Who is connected, and the fair limits on it (docs/reliability.md):
+// admission per address and per pool, shedding, the receive-memory budget,
+// deadlines, and which connections belong to which couple (so a commit is
+// fanned out to the partner at once). Two pools: strangers (not yet
+// authenticated, or a device nobody paired with) and paired devices. When
+// the stranger pool or the whole table is full, the oldest stranger is shed
+// to admit a newcomer, so a real device's fresh connection outlives a
+// flood of older ones and a paired device is never refused while strangers
+// hold slots. Network thread only; owns the connections (Asio's HTTP server
+// example calls this the connection manager).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/connection.h"
+#include "daemon/log.h"
+
+namespace duet::daemon {
+
+class ConnectionManager {
+ public:
+  ConnectionManager(const RelayLimits& limits, RelayLog& log) : limits_(limits), log_(log) {}
+
+  // Whether a connection from `address` may open now; may shed the oldest
+  // stranger to make room. False: refuse it (close without a word).
+  bool Admit(const std::string& address);
+  std::uint64_t NextSerial() { return ++serial_; }
+  void Add(const std::shared_ptr<Connection>& connection);
+  // The connection joined a couple: it leaves the stranger pool. A couple
+  // over its own cap loses its oldest other connection.
+  void Paired(const std::shared_ptr<Connection>& connection);
+  // Called by Connection::Close(): forgets it everywhere.
+  void Forget(const Connection& connection);
+
+  // Recounts the connection's receive memory. Over the budget, the newest
+  // stranger holding memory is shed, and a paired connection that still
+  // does not fit is closed. False when `connection` itself was closed.
+  bool Charge(const Connection& connection);
+
+  // Closes every connection past its deadline (handshake, frame or idle);
+  // one waiting on the store is left alone until it is answered.
+  void Sweep(Clock::TimePoint now);
+  // Ends every connection in order (shutdown).
+  void FinishAll();
+
+  std::vector<std::shared_ptr<Connection>> CoupleMembers(const std::string& couple_id) const;
+
+  std::size_t open() const { return connections_.size(); }
+  std::size_t strangers() const { return strangers_; }
+  std::size_t receive_bytes() const { return receive_bytes_; }
+  RelayLog& log() { return log_; }
+
+ private:
+  struct Entry {
+    std::shared_ptr<Connection> connection;
+    std::size_t charged = 0;
+  };
+  std::shared_ptr<Connection> OldestStranger() const;
+  std::size_t FromAddress(const std::string& address, bool only_unauthenticated) const;
+  void CloseAll(const std::vector<std::shared_ptr<Connection>>& victims);
+
+  const RelayLimits& limits_;
+  RelayLog& log_;
+  std::uint64_t serial_ = 0;
+  std::map<std::uint64_t, Entry> connections_;  // by serial: oldest first
+  std::size_t strangers_ = 0;
+  std::size_t receive_bytes_ = 0;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> couples_;
+};
+
+}  // namespace duet::daemon

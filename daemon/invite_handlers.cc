@@ -1,0 +1,266 @@
+// Invites: how two devices become a couple (docs/protocol.md §4-§5), with
+// the limits that keep a stranger from filling the invite table, and the
+// tokens of an invite-only relay.
+#include "daemon/relay_token.h"
+#include "daemon/request_handler.h"
+#include "proto/envelope.h"
+
+namespace duet::daemon {
+namespace {
+
+constexpr std::uint32_t kMinInviteTtl = 60;
+constexpr std::uint32_t kMaxInviteTtl = 7 * 24 * 3600;
+
+// Why `device` cannot use an invite at `now`, or UNSPECIFIED when it can. The
+// device that answered it may come back (a join interrupted after the relay
+// paired it but before the device saved its partner).
+v1::ErrorCode InviteProblem(const std::optional<storage::InviteRow>& invite,
+                            const std::string& device, std::int64_t now) {
+  if (!invite) return v1::ERROR_CODE_INVITE_NOT_FOUND;
+  if (invite->answered) {
+    return invite->answerer_key == device ? v1::ERROR_CODE_UNSPECIFIED : v1::ERROR_CODE_INVITE_USED;
+  }
+  if (invite->expires_at <= now) return v1::ERROR_CODE_INVITE_EXPIRED;
+  return v1::ERROR_CODE_UNSPECIFIED;
+}
+
+std::string InviteProblemText(v1::ErrorCode code) {
+  switch (code) {
+    case v1::ERROR_CODE_INVITE_NOT_FOUND:
+      return "no such invite on this relay";
+    case v1::ERROR_CODE_INVITE_USED:
+      return "this invite was used already";
+    case v1::ERROR_CODE_INVITE_EXPIRED:
+      return "this invite has expired";
+    default:
+      return "invite cannot be used";
+  }
+}
+
+// A refusal decided on the store thread, said on the network thread.
+struct Refusal {
+  v1::ErrorCode code = v1::ERROR_CODE_UNSPECIFIED;
+  std::string message;
+  std::chrono::milliseconds retry_after{};
+  explicit operator bool() const { return code != v1::ERROR_CODE_UNSPECIFIED; }
+};
+
+}  // namespace
+
+bool RequestHandler::AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id) {
+  const auto wait = invite_lookups_.Take(c->peer_address(), clock_.steady());
+  if (wait == RateLimiter::Clock::duration::zero()) return true;
+  log_.Write("lookups", "invite lookups from " + c->peer_address() + " are being rate-limited");
+  c->ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
+                "too many invite lookups from this address; wait and try again",
+                std::chrono::ceil<std::chrono::milliseconds>(wait));
+  return false;
+}
+
+void RequestHandler::PurgeExpiredInvites() {
+  store_.Submit(
+      [before = clock_.unix_seconds() - limits_.expired_invite_kept.count()](
+          storage::RelayStore& store) { return store.PurgeExpiredInvites(before); },
+      [this](const Status& status) {
+        if (!status.ok()) log_.Write("store", "could not purge expired invites: " + status.error().message);
+      });
+}
+
+void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id,
+                                        const v1::CreateInvite& request) {
+  if (c->paired())
+    return c->ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
+  if (request.invite_id().size() != proto::kIdBytes ||
+      request.couple_id().size() != proto::kIdBytes || request.sealed_offer().empty() ||
+      request.sealed_offer().size() > proto::kMaxSealedInviteBytes ||
+      request.ttl_seconds() < kMinInviteTtl || request.ttl_seconds() > kMaxInviteTtl ||
+      request.relay_token().size() > 64)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "malformed invite");
+  const std::int64_t now = clock_.unix_seconds();
+  storage::InviteRow invite;
+  invite.invite_id = request.invite_id();
+  invite.couple_id = request.couple_id();
+  invite.creator_key = c->device_key();
+  invite.sealed_offer = request.sealed_offer();
+  invite.expires_at = now + request.ttl_seconds();
+  invite.creator_address = c->peer_address();
+  const std::string token_hash =
+      request.relay_token().empty() ? std::string() : RelayTokenHash(request.relay_token());
+  auto refusal = std::make_shared<Refusal>();
+  WithStore(
+      c,
+      [invite, now, refusal, token_hash, invite_only = admission_ == Admission::kInviteOnly,
+       limits = limits_](storage::RelayStore& store) -> Status {
+        DUET_RETURN_IF_ERROR(store.PurgeExpiredInvites(now - limits.expired_invite_kept.count()));
+        auto mine = store.OpenInvites(invite.creator_key, now);
+        if (!mine.ok()) return mine.error();
+        if (mine.value() >= limits.max_open_invites_per_device) {
+          *refusal = {v1::ERROR_CODE_RATE_LIMITED,
+                      "this device has " + std::to_string(limits.max_open_invites_per_device) +
+                          " open invites; use one or let them expire"};
+          return Status::Ok();
+        }
+        auto from_address = store.PendingInvitesFrom(invite.creator_address, now);
+        if (!from_address.ok()) return from_address.error();
+        auto everyone = store.PendingInvites(now);
+        if (!everyone.ok()) return everyone.error();
+        if (from_address.value() >= limits.max_pending_invites_per_address ||
+            everyone.value() >= limits.max_pending_invites) {
+          *refusal = {v1::ERROR_CODE_RATE_LIMITED,
+                      "the relay holds as many open invites as it takes; try again later",
+                      std::chrono::minutes(1)};
+          return Status::Ok();
+        }
+        auto existing = store.FindInvite(invite.invite_id);
+        if (!existing.ok()) return existing.error();
+        if (existing.value()) {
+          *refusal = {v1::ERROR_CODE_INVITE_EXISTS, "an invite with that id exists"};
+          return Status::Ok();
+        }
+        if (invite_only) {
+          // Last, so a refusal above never spends a token.
+          auto spent = store.DeviceSpentToken(invite.creator_key);
+          if (!spent.ok()) return spent.error();
+          if (!spent.value()) {
+            std::optional<storage::TokenRow> token;
+            if (!token_hash.empty()) {
+              auto found = store.FindToken(token_hash);
+              if (!found.ok()) return found.error();
+              token = found.value();
+            }
+            if (!token) {
+              *refusal = {v1::ERROR_CODE_TOKEN_REQUIRED,
+                          token_hash.empty()
+                              ? "this relay is invite-only: a new couple needs a token from its owner"
+                              : "this relay does not know that token"};
+              return Status::Ok();
+            }
+            if (!token->spent_by.empty()) {
+              *refusal = {v1::ERROR_CODE_TOKEN_REQUIRED, "that token was used already"};
+              return Status::Ok();
+            }
+            DUET_RETURN_IF_ERROR(store.SpendToken(token_hash, invite.creator_key));
+          }
+        }
+        return store.CreateInvite(invite);
+      },
+      [this, c, id, refusal, expires = invite.expires_at](const Status& status) {
+        if (!status.ok()) {
+          log_.Write("store", "could not store an invite: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not store invite");
+        }
+        if (*refusal) {
+          if (refusal->code == v1::ERROR_CODE_RATE_LIMITED)
+            log_.Write("invites", "refused an invite from " + c->peer_address() + ": " +
+                                      refusal->message);
+          return c->ReplyError(id, refusal->code, refusal->message, refusal->retry_after);
+        }
+        v1::Frame reply;
+        reply.mutable_invite_created()->set_expires_at(expires);
+        c->Reply(id, std::move(reply));
+      });
+}
+
+void RequestHandler::WithInvite(const ConnectionPtr& c, std::uint64_t id,
+                                const std::string& invite_id,
+                                std::function<void(const std::optional<storage::InviteRow>&)> then) {
+  if (invite_id.size() != proto::kIdBytes)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "invite_id must be 16 bytes");
+  if (!AllowInviteLookup(c, id)) return;
+  auto invite = std::make_shared<std::optional<storage::InviteRow>>();
+  WithStore(
+      c,
+      [invite_id, invite](storage::RelayStore& store) -> Status {
+        auto found = store.FindInvite(invite_id);
+        if (!found.ok()) return found.error();
+        *invite = std::move(found).value();
+        return Status::Ok();
+      },
+      [c, id, invite, then = std::move(then)](const Status& status) {
+        if (!status.ok())
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
+        then(*invite);
+      });
+}
+
+void RequestHandler::HandleFetchInvite(const ConnectionPtr& c, std::uint64_t id,
+                                       const v1::FetchInvite& request) {
+  WithInvite(c, id, request.invite_id(), [this, c, id](const std::optional<storage::InviteRow>& invite) {
+    if (c->paired() && !(invite && invite->couple_id == c->couple_id()))
+      return c->ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
+    const v1::ErrorCode problem = InviteProblem(invite, c->device_key(), clock_.unix_seconds());
+    if (problem != v1::ERROR_CODE_UNSPECIFIED)
+      return c->ReplyError(id, problem, InviteProblemText(problem));
+    v1::Frame reply;
+    reply.mutable_invite_offer()->set_sealed_offer(invite->sealed_offer);
+    c->Reply(id, std::move(reply));
+  });
+}
+
+void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id,
+                                        const v1::AnswerInvite& request) {
+  if (request.invite_id().size() != proto::kIdBytes || request.sealed_answer().empty() ||
+      request.sealed_answer().size() > proto::kMaxSealedInviteBytes)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "malformed answer");
+  if (!AllowInviteLookup(c, id)) return;
+  auto problem = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
+  auto couple = std::make_shared<std::string>();
+  WithStore(
+      c,
+      [invite_id = request.invite_id(), answer = request.sealed_answer(), device = c->device_key(),
+       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem,
+       couple](storage::RelayStore& store) -> Status {
+        auto found = store.FindInvite(invite_id);
+        if (!found.ok()) return found.error();
+        if (!paired_to.empty() && !(found.value() && found.value()->couple_id == paired_to)) {
+          *problem = v1::ERROR_CODE_ALREADY_PAIRED;
+          return Status::Ok();
+        }
+        *problem = InviteProblem(found.value(), device, now);
+        if (*problem != v1::ERROR_CODE_UNSPECIFIED) return Status::Ok();
+        if (found.value()->creator_key == device) {
+          *problem = v1::ERROR_CODE_INVALID_ARGUMENT;
+          return Status::Ok();
+        }
+        *couple = found.value()->couple_id;
+        if (found.value()->answered) return Status::Ok();  // this device, again
+        return store.AnswerInvite(invite_id, device, answer);
+      },
+      [this, c, id, problem, couple](const Status& status) {
+        if (!status.ok()) {
+          log_.Write("store", "could not pair: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not pair");
+        }
+        if (*problem == v1::ERROR_CODE_INVALID_ARGUMENT)
+          return c->ReplyError(id, *problem, "a device cannot answer its own invite");
+        if (*problem == v1::ERROR_CODE_ALREADY_PAIRED)
+          return c->ReplyError(id, *problem, "this device is already paired");
+        if (*problem != v1::ERROR_CODE_UNSPECIFIED)
+          return c->ReplyError(id, *problem, InviteProblemText(*problem));
+        if (!c->paired()) c->BecomePaired(*couple);
+        v1::Frame reply;
+        reply.mutable_paired()->set_couple_id(*couple);
+        c->Reply(id, std::move(reply));
+      });
+}
+
+void RequestHandler::HandleCheckInvite(const ConnectionPtr& c, std::uint64_t id,
+                                       const v1::CheckInvite& request) {
+  WithInvite(c, id, request.invite_id(), [this, c, id](const std::optional<storage::InviteRow>& invite) {
+    // Only the creator may learn the answer; to anyone else it does not exist.
+    if (!invite || invite->creator_key != c->device_key())
+      return c->ReplyError(id, v1::ERROR_CODE_INVITE_NOT_FOUND, "no such invite on this relay");
+    v1::Frame reply;
+    auto* state = reply.mutable_invite_state();
+    state->set_answered(invite->answered);
+    if (invite->answered) {
+      state->set_sealed_answer(invite->sealed_answer);
+      if (!c->paired()) c->BecomePaired(invite->couple_id);
+    } else if (invite->expires_at <= clock_.unix_seconds()) {
+      return c->ReplyError(id, v1::ERROR_CODE_INVITE_EXPIRED, "this invite has expired");
+    }
+    c->Reply(id, std::move(reply));
+  });
+}
+
+}  // namespace duet::daemon

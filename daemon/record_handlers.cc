@@ -1,0 +1,143 @@
+// Push and Pull: the couple's record log, with its quota and pacing.
+#include "crypto/crypto.h"
+#include "daemon/request_handler.h"
+#include "proto/envelope.h"
+
+namespace duet::daemon {
+namespace {
+
+constexpr std::size_t kMaxReplyBytes = proto::kMaxFrameBytes - 1024;
+
+std::string ShortId(const std::string& id) {
+  return crypto::Base64UrlEncode(id.substr(0, 6));
+}
+
+}  // namespace
+
+void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const v1::Push& request) {
+  if (!c->paired()) return c->ReplyError(id, v1::ERROR_CODE_NOT_PAIRED, "pair first");
+  if (request.records_size() < 1 || request.records_size() > proto::kMaxRecordsPerPush)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "a push holds 1 to 100 records");
+  for (const auto& envelope : request.records()) {
+    std::string why = proto::EnvelopeShapeError(envelope);
+    if (why.empty() && envelope.couple_id() != c->couple_id()) why = "record is for another couple";
+    if (why.empty() && envelope.author_key() != c->device_key())
+      why = "record is signed by another device";
+    if (why.empty() && !crypto::Verify(envelope.author_key(),
+                                       proto::EnvelopeSignedBytes(envelope), envelope.signature()))
+      why = "record signature did not verify";
+    if (!why.empty()) return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, why);
+  }
+  // Paced per couple, in records: a couple pushing as fast as it can gets a
+  // wait, not the relay's whole disk bandwidth.
+  const auto wait = push_pacing_.Take(c->couple_id(), clock_.steady(), request.records_size());
+  if (wait > RateLimiter::Clock::duration::zero()) {
+    log_.Write("paced", "paced couple " + ShortId(c->couple_id()) + ": it pushes faster than " +
+                            "the relay allows");
+    return c->ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
+                         "this couple is sending faster than the relay allows; wait and retry",
+                         std::chrono::ceil<std::chrono::milliseconds>(wait));
+  }
+  struct Outcome {
+    std::vector<std::uint64_t> seqs;
+    v1::RecordBatch fresh;  // records new to the log, for the partner
+    bool over_quota = false;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  WithStore(
+      c,
+      [couple = c->couple_id(), request, outcome, max_records = limits_.max_records_per_couple,
+       max_bytes = limits_.max_bytes_per_couple](storage::RelayStore& store) -> Status {
+        auto usage = store.Usage(couple);
+        if (!usage.ok()) return usage.error();
+        for (const auto& envelope : request.records()) {
+          const std::string bytes = envelope.SerializeAsString();
+          bool appended = false;
+          auto seq = store.Append(couple, envelope.record_id(), envelope.author_key(), bytes,
+                                  &appended);
+          if (!seq.ok()) return seq.error();
+          outcome->seqs.push_back(seq.value());
+          if (!appended) continue;
+          usage.value().records += 1;
+          usage.value().bytes += bytes.size();
+          if (usage.value().records > max_records || usage.value().bytes > max_bytes) {
+            // Refused whole: failing the job undoes what it appended.
+            outcome->over_quota = true;
+            return MakeError(ErrorKind::kRefused, "over the couple's quota");
+          }
+          auto* stored = outcome->fresh.add_records();
+          stored->set_seq(seq.value());
+          *stored->mutable_envelope() = envelope;
+        }
+        return Status::Ok();
+      },
+      [this, c, id, outcome](const Status& status) {
+        if (outcome->over_quota) {
+          log_.Write("quota", "couple " + ShortId(c->couple_id()) + " reached its storage quota");
+          return c->ReplyError(id, v1::ERROR_CODE_QUOTA_EXCEEDED,
+                               "this couple has reached the relay's storage limit; nothing of "
+                               "this push was stored");
+        }
+        if (!status.ok()) {
+          log_.Write("store", "could not commit a push: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
+        }
+        v1::Frame reply;
+        for (auto seq : outcome->seqs) reply.mutable_push_ack()->add_seqs(seq);
+        c->Reply(id, std::move(reply));
+        DeliverToPartner(*c, outcome->fresh);
+      });
+}
+
+void RequestHandler::DeliverToPartner(const Connection& author, const v1::RecordBatch& fresh) {
+  if (fresh.records_size() == 0) return;
+  // One record a frame: each fits, whatever the push's total size.
+  for (const auto& member : connections_.CoupleMembers(author.couple_id())) {
+    if (member.get() == &author) continue;
+    for (const auto& stored : fresh.records()) {
+      v1::Frame deliver;
+      *deliver.mutable_record_batch()->add_records() = stored;
+      member->Deliver(deliver);
+    }
+  }
+}
+
+void RequestHandler::HandlePull(const ConnectionPtr& c, std::uint64_t id, const v1::Pull& request) {
+  if (!c->paired()) return c->ReplyError(id, v1::ERROR_CODE_NOT_PAIRED, "pair first");
+  if (request.limit() < 1 || request.limit() > proto::kMaxPullLimit)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "pull limit must be 1 to 500");
+  auto entries = std::make_shared<std::vector<storage::LogEntry>>();
+  WithStore(
+      c,
+      [couple = c->couple_id(), after = request.after_seq(), limit = request.limit(),
+       entries](storage::RelayStore& store) -> Status {
+        // One more than asked, to know whether more remain.
+        auto read = store.ReadAfter(couple, after, limit + 1, kMaxReplyBytes);
+        if (!read.ok()) return read.error();
+        *entries = std::move(read).value();
+        return Status::Ok();
+      },
+      [this, c, id, entries, limit = request.limit()](const Status& status) {
+        if (!status.ok()) {
+          log_.Write("store", "could not read records: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
+        }
+        v1::Frame reply;
+        auto* batch = reply.mutable_record_batch();
+        std::size_t taken = 0;
+        for (; taken < entries->size() && taken < limit; ++taken) {
+          v1::StoredRecord stored;
+          stored.set_seq((*entries)[taken].seq);
+          if (!stored.mutable_envelope()->ParseFromString((*entries)[taken].envelope))
+            return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "stored record is unreadable");
+          // Stop before the answer would outgrow a frame; the client asks again.
+          if (taken > 0 && reply.ByteSizeLong() + stored.ByteSizeLong() + 16 > kMaxReplyBytes)
+            break;
+          *batch->add_records() = std::move(stored);
+        }
+        batch->set_more(entries->size() > taken);
+        c->Reply(id, std::move(reply));
+      });
+}
+
+}  // namespace duet::daemon

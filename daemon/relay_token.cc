@@ -1,0 +1,25 @@
+#include "daemon/relay_token.h"
+
+#include "crypto/crypto.h"
+#include "storage/relay_store.h"
+
+namespace duet::daemon {
+
+std::string NewRelayToken() { return crypto::Base64UrlEncode(crypto::RandomBytes(18)); }
+
+std::string RelayTokenHash(std::string_view token) {
+  return crypto::Hash(32, token, "duet/v1/relay-token");
+}
+
+Result<std::string> CreateRelayToken(const std::string& db_path, std::int64_t now) {
+  if (!crypto::Init()) return MakeError(ErrorKind::kInternal, "libsodium could not start");
+  auto store = storage::RelayStore::Open(db_path, /*synchronous_full=*/true);
+  if (!store.ok()) return store.error();
+  std::string token = NewRelayToken();
+  DUET_RETURN_IF_ERROR(store.value()->Begin());
+  DUET_RETURN_IF_ERROR(store.value()->AddToken(RelayTokenHash(token), now));
+  DUET_RETURN_IF_ERROR(store.value()->Commit());
+  return token;
+}
+
+}  // namespace duet::daemon

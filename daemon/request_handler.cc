@@ -1,0 +1,133 @@
+#include "daemon/request_handler.h"
+
+#include "crypto/crypto.h"
+#include "net/net.h"
+#include "proto/envelope.h"
+
+namespace duet::daemon {
+
+RequestHandler::RequestHandler(const crypto::KxKeyPair& relay_keys, const Clock& clock,
+                               const RelayLimits& limits, Admission admission, GroupCommit& store,
+                               ConnectionManager& connections, RelayLog& log)
+    : relay_keys_(relay_keys),
+      clock_(clock),
+      limits_(limits),
+      admission_(admission),
+      store_(store),
+      connections_(connections),
+      log_(log),
+      invite_lookups_(limits.invite_lookup_burst, limits.invite_lookup_interval),
+      push_pacing_(limits.push_burst_records, limits.push_record_interval) {}
+
+void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
+  using Phase = Connection::Phase;
+  const std::uint64_t id = frame.request_id();
+  switch (c->phase()) {
+    case Phase::kChannelHello:
+    case Phase::kChannelHeader:
+    case Phase::kClosed:
+      return;  // frames flow only while the channel is up
+    case Phase::kHello:
+      if (!frame.has_client_hello())
+        return c->Fail(id, v1::ERROR_CODE_NOT_AUTHENTICATED, "send ClientHello first");
+      return HandleHello(c, frame);
+    case Phase::kAuthenticate:
+      if (!frame.has_authenticate())
+        return c->Fail(id, v1::ERROR_CODE_NOT_AUTHENTICATED, "send Authenticate after ServerHello");
+      return HandleAuthenticate(c, frame);
+    case Phase::kReady:
+      break;
+  }
+  if (id == 0) return c->Fail(0, v1::ERROR_CODE_BAD_FRAME, "requests need a request_id above 0");
+  switch (frame.body_case()) {
+    case v1::Frame::kCreateInvite:
+      return HandleCreateInvite(c, id, frame.create_invite());
+    case v1::Frame::kFetchInvite:
+      return HandleFetchInvite(c, id, frame.fetch_invite());
+    case v1::Frame::kAnswerInvite:
+      return HandleAnswerInvite(c, id, frame.answer_invite());
+    case v1::Frame::kCheckInvite:
+      return HandleCheckInvite(c, id, frame.check_invite());
+    case v1::Frame::kPush:
+      return HandlePush(c, id, frame.push());
+    case v1::Frame::kPull:
+      return HandlePull(c, id, frame.pull());
+    case v1::Frame::kPing: {
+      v1::Frame pong;
+      pong.mutable_pong();
+      return c->Reply(id, std::move(pong));
+    }
+    default:
+      return c->Fail(id, v1::ERROR_CODE_UNEXPECTED_MESSAGE, "that message is not a request");
+  }
+}
+
+void RequestHandler::HandleHello(const ConnectionPtr& c, const v1::Frame& frame) {
+  const auto& hello = frame.client_hello();
+  if (hello.agent().size() > 64)
+    return c->Fail(frame.request_id(), v1::ERROR_CODE_BAD_FRAME, "agent is longer than 64 bytes");
+  if (hello.min_version() > net::kProtocolVersion || hello.max_version() < net::kProtocolVersion)
+    return c->Fail(frame.request_id(), v1::ERROR_CODE_UNSUPPORTED_VERSION,
+                   "this relay speaks protocol version 1 only");
+  c->challenge() = crypto::RandomBytes(32);
+  v1::Frame reply;
+  auto* server_hello = reply.mutable_server_hello();
+  server_hello->set_version(net::kProtocolVersion);
+  server_hello->set_relay_key(relay_keys_.public_key);
+  server_hello->set_challenge(c->challenge());
+  c->set_phase(Connection::Phase::kAuthenticate);
+  c->Reply(frame.request_id(), std::move(reply));
+}
+
+void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame& frame) {
+  const auto& auth = frame.authenticate();
+  const std::uint64_t id = frame.request_id();
+  // Lengths first: a wrong-size key never reaches the signature check.
+  if (auth.device_key().size() != proto::kKeyBytes ||
+      auth.signature().size() != proto::kSignatureBytes ||
+      !crypto::Verify(auth.device_key(),
+                      net::AuthTranscript(c->channel_hash(), c->challenge(), relay_keys_.public_key,
+                                          auth.device_key()),
+                      auth.signature()))
+    return c->Fail(id, v1::ERROR_CODE_AUTH_FAILED, "device signature did not verify");
+  c->set_device_key(auth.device_key());
+  auto couple = std::make_shared<std::string>();
+  auto latest = std::make_shared<std::uint64_t>(0);
+  WithStore(
+      c,
+      [device = auth.device_key(), couple, latest](storage::RelayStore& store) -> Status {
+        auto found = store.CoupleOfDevice(device);
+        if (!found.ok()) return found.error();
+        if (found.value()) {
+          *couple = *found.value();
+          auto seq = store.LatestSeq(*couple);
+          if (!seq.ok()) return seq.error();
+          *latest = seq.value();
+        }
+        return Status::Ok();
+      },
+      [this, c, id, couple, latest](const Status& status) {
+        if (!status.ok()) {
+          log_.Write("store", "could not look up a device: " + status.error().message);
+          return c->Fail(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
+        }
+        c->set_phase(Connection::Phase::kReady);
+        if (!couple->empty()) c->BecomePaired(*couple);
+        v1::Frame reply;
+        reply.mutable_auth_ok()->set_couple_id(*couple);
+        reply.mutable_auth_ok()->set_latest_seq(*latest);
+        c->Reply(id, std::move(reply));
+      });
+}
+
+void RequestHandler::WithStore(const ConnectionPtr& c, GroupCommit::Work work,
+                               std::function<void(const Status&)> done) {
+  c->Suspend();
+  store_.Submit(std::move(work), [c, done = std::move(done)](const Status& status) {
+    if (c->closed()) return;
+    done(status);
+    c->Resume();
+  });
+}
+
+}  // namespace duet::daemon
