@@ -101,6 +101,7 @@ Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
       const std::size_t waiting = records.size() - next + sent.size();
       if (refusal.code == v1::ERROR_CODE_RATE_LIMITED || refusal.code == v1::ERROR_CODE_QUOTA_EXCEEDED) {
         report.held_back = HeldBackReason(refusal, waiting);
+        report.over_quota = refusal.code == v1::ERROR_CODE_QUOTA_EXCEEDED;
         return Status::Ok();  // what is queued stays queued; the pull still runs
       }
       return reply.error();

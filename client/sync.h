@@ -36,6 +36,7 @@ struct SyncReport {
   // plain words. Nothing is lost; a later sync
   // sends it.
   std::optional<std::string> held_back;
+  bool over_quota = false;  // held back for good, until the relay's owner acts
   std::size_t new_chain_findings = 0;  // dropped, reordered or forked records
   std::size_t keys_released = 0;       // reflections revealed to the partner
 };

@@ -175,6 +175,9 @@ void Connection::ProcessFrames() {
         Fail(0, v1::ERROR_CODE_BAD_FRAME, why);
         return;
       case proto::FrameDecoder::Outcome::kNeedMore:
+        // What was consumed may have given memory back: count it now, not
+        // at the next read (which may be a minute away).
+        if (!context_.manager.Charge(*this)) return;
         UpdateDeadline();
         ReadMore();
         return;

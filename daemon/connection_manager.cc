@@ -1,6 +1,5 @@
 #include "daemon/connection_manager.h"
 
-#include <algorithm>
 
 namespace duet::daemon {
 
@@ -35,10 +34,9 @@ void ConnectionManager::Paired(const std::shared_ptr<Connection>& connection) {
   if (members.size() <= limits_.max_connections_per_couple) return;
   // Its own oldest goes (a half-open connection of a restarted device, most
   // likely), never someone else's.
-  auto oldest = std::min_element(members.begin(), members.end(), [](const auto& a, const auto& b) {
-    return a->serial() < b->serial();
-  });
-  std::shared_ptr<Connection> victim = *oldest;
+  std::shared_ptr<Connection> victim;
+  for (const auto& member : members)
+    if (member != connection && (!victim || member->serial() < victim->serial())) victim = member;
   log_.Write("shed", "closed a couple's oldest connection: it holds more than " +
                          std::to_string(limits_.max_connections_per_couple));
   victim->Close();
@@ -110,6 +108,12 @@ void ConnectionManager::FinishAll() {
   std::vector<std::shared_ptr<Connection>> all;
   for (const auto& [serial, entry] : connections_) all.push_back(entry.connection);
   for (const auto& connection : all) connection->Finish();
+}
+
+void ConnectionManager::CloseEverything() {
+  std::vector<std::shared_ptr<Connection>> all;
+  for (const auto& [serial, entry] : connections_) all.push_back(entry.connection);
+  CloseAll(all);
 }
 
 void ConnectionManager::CloseAll(const std::vector<std::shared_ptr<Connection>>& victims) {

@@ -47,6 +47,8 @@ class ConnectionManager {
   void Sweep(Clock::TimePoint now);
   // Ends every connection in order (shutdown).
   void FinishAll();
+  // Closes every connection at once (shutdown, after a grace period).
+  void CloseEverything();
 
   std::vector<std::shared_ptr<Connection>> CoupleMembers(const std::string& couple_id) const;
 

@@ -52,17 +52,19 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", limits.max_connections, "connections held at once")
       ->check(CLI::Range(8, 1'000'000))
       ->capture_default_str();
-  app.add_option("--receive-budget-mib", limits.receive_budget_bytes,
+  std::uint64_t receive_budget_mib = limits.receive_budget_bytes >> 20;
+  app.add_option("--receive-budget-mib", receive_budget_mib,
                  "MiB all receive buffers together may hold")
       ->check(CLI::Range(1, 65536))
-      ->transform([](std::string value) { return std::to_string(std::stoull(value) << 20); });
+      ->capture_default_str();
   app.add_option("--couple-max-records", limits.max_records_per_couple,
                  "records one couple may store")
       ->check(CLI::Range(1, 100'000'000))
       ->capture_default_str();
-  app.add_option("--couple-max-mib", limits.max_bytes_per_couple, "MiB of records one couple may store")
+  std::uint64_t couple_max_mib = limits.max_bytes_per_couple >> 20;
+  app.add_option("--couple-max-mib", couple_max_mib, "MiB of records one couple may store")
       ->check(CLI::Range(1, 1'000'000))
-      ->transform([](std::string value) { return std::to_string(std::stoull(value) << 20); });
+      ->capture_default_str();
   auto* token = app.add_subcommand("token", "one-time tokens for an invite-only relay");
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand(
@@ -97,6 +99,8 @@ int main(int argc, char** argv) {
   options.synchronous_full = sync_mode == "full";
   options.admission =
       mode == "open" ? duet::daemon::Admission::kOpen : duet::daemon::Admission::kInviteOnly;
+  limits.receive_budget_bytes = static_cast<std::size_t>(receive_budget_mib) << 20;
+  limits.max_bytes_per_couple = couple_max_mib << 20;
   limits.handshake_timeout = std::chrono::seconds(handshake_timeout);
   limits.frame_timeout = std::chrono::seconds(frame_timeout);
   limits.idle_timeout = std::chrono::seconds(idle_timeout);

@@ -18,6 +18,16 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
   if (!c->paired()) return c->ReplyError(id, v1::ERROR_CODE_NOT_PAIRED, "pair first");
   if (request.records_size() < 1 || request.records_size() > proto::kMaxRecordsPerPush)
     return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "a push holds 1 to 100 records");
+  // Paced per couple, in records, before any signature is checked: a couple
+  // pushing as fast as it can gets a wait, not the relay's CPU or disk.
+  const auto wait = push_pacing_.Take(c->couple_id(), clock_.steady(), request.records_size());
+  if (wait > RateLimiter::Clock::duration::zero()) {
+    log_.Write("paced", "paced couple " + ShortId(c->couple_id()) + ": it pushes faster than " +
+                            "the relay allows");
+    return c->ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
+                         "this couple is sending faster than the relay allows; wait and retry",
+                         std::chrono::ceil<std::chrono::milliseconds>(wait));
+  }
   for (const auto& envelope : request.records()) {
     std::string why = proto::EnvelopeShapeError(envelope);
     if (why.empty() && envelope.couple_id() != c->couple_id()) why = "record is for another couple";
@@ -27,16 +37,6 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
                                        proto::EnvelopeSignedBytes(envelope), envelope.signature()))
       why = "record signature did not verify";
     if (!why.empty()) return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, why);
-  }
-  // Paced per couple, in records: a couple pushing as fast as it can gets a
-  // wait, not the relay's whole disk bandwidth.
-  const auto wait = push_pacing_.Take(c->couple_id(), clock_.steady(), request.records_size());
-  if (wait > RateLimiter::Clock::duration::zero()) {
-    log_.Write("paced", "paced couple " + ShortId(c->couple_id()) + ": it pushes faster than " +
-                            "the relay allows");
-    return c->ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
-                         "this couple is sending faster than the relay allows; wait and retry",
-                         std::chrono::ceil<std::chrono::milliseconds>(wait));
   }
   struct Outcome {
     std::vector<std::uint64_t> seqs;

@@ -48,6 +48,7 @@ struct Relay::Impl {
   asio::steady_timer accept_backoff{io};
   asio::steady_timer sweep_timer{io};
   asio::steady_timer purge_timer{io};
+  asio::steady_timer shutdown_grace{io};
   crypto::KxKeyPair key;
   std::unique_ptr<RelayLog> log;
   std::unique_ptr<GroupCommit> store;
@@ -113,6 +114,12 @@ struct Relay::Impl {
     purge_timer.cancel();
     signals.cancel(ignored);
     connections->FinishAll();
+    // A peer that does not read would keep its goodbye unwritten, and Run()
+    // from returning: after a grace period whatever is left is closed.
+    shutdown_grace.expires_after(std::chrono::seconds(5));
+    shutdown_grace.async_wait([this](asio::error_code ec) {
+      if (!ec) connections->CloseEverything();
+    });
   }
 };
 

@@ -57,6 +57,13 @@ void FrameDecoder::Append(std::string_view bytes) {
   // Compact before growing, so the buffer holds at most one frame in flight.
   if (consumed_ > 0 && consumed_ == buffer_.size()) {
     Drain();
+  } else if (consumed_ > 0 && buffer_.capacity() > kReleaseAbove &&
+             buffer_.size() - consumed_ < kReleaseAbove / 2) {
+    // Only a little is left of a large buffer: move it to a small one, so a
+    // peer that keeps a frame half-sent holds only what it sent.
+    std::string rest(buffer_, consumed_);
+    buffer_.swap(rest);
+    consumed_ = 0;
   } else if (consumed_ > 0 && buffer_.size() + bytes.size() > buffer_.capacity()) {
     buffer_.erase(0, consumed_);
     consumed_ = 0;

@@ -49,7 +49,11 @@ int RunSync(const Cli& cli) {
     else
       std::printf("synced: sent %zu, received %zu\n", report->pushed, report->pulled);
   }
-  return report->refused == 0 && !report->relay_rolled_back && report->new_chain_findings == 0 ? 0 : 1;
+  // A quota needs the relay's owner, so a script is told; pacing passes.
+  return report->refused == 0 && !report->relay_rolled_back && report->new_chain_findings == 0 &&
+                 !report->over_quota
+             ? 0
+             : 1;
 }
 
 }  // namespace

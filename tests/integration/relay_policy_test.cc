@@ -84,13 +84,33 @@ TEST_F(QuotaRelayTest, ARecordOverTheQuotaStaysQueuedAndIsSaidPlainly) {
   auto status = DuetJson("a", {"status"});
   EXPECT_EQ(status["queued"], 1);
   auto sync = Duet("a", {"--json", "sync"});
-  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  ASSERT_EQ(sync.exit_code, 1) << "a script is told: the relay's owner must act" << sync.err;
   EXPECT_NE(nlohmann::json::parse(sync.out)["held_back"].get<std::string>().find("storage limit"),
             std::string::npos);
   // Alice still sees her own note; Bob got the three that fit.
   EXPECT_EQ(Checkins("a").size(), 4u);
   Ok(Duet("b", {"sync"}));
   EXPECT_EQ(Checkins("b").size(), 3u);
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST(RelayFlags, LimitsInMebibytesAreTakenAndNonsenseIsRefusedInOneLine) {
+  TempDir dir;
+  RelayProcess relay(dir.File("relay.db"), "127.0.0.1:0",
+                     {"--receive-budget-mib", "16", "--couple-max-mib", "8"});
+  relay.Start();
+  EXPECT_EQ(relay.Stop(), 0);
+  for (const char* bad : {"abc", "0", "99999999999"}) {
+    auto r = RunProgram({DUETD_PATH, "--db", dir.File("relay.db"), "--couple-max-mib", bad}, dir.path());
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_EQ(LineCount(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("--couple-max-mib"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
