@@ -127,6 +127,8 @@ class RelayProcess {
     listen_ = address;  // a restart comes back on the same port
   }
 
+  pid_t pid() const { return pid_; }
+
   // SIGTERM, then waits; returns the exit code.
   int Stop() {
     if (pid_ <= 0) return exit_code_;
