@@ -257,7 +257,14 @@ TEST_F(RelayAbuseTest, EveryAttackIsCutOffByALimitWhileCouplesKeepSyncing) {
       static_cast<long long>(invites), static_cast<long long>(flooded));
   EXPECT_EQ(couple_failures.load(), 0);
   EXPECT_LT(p99, 1000.0);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MiB) on purpose:
+  // the relay's RSS says nothing about its buffers there. The release
+  // build's run of this test holds the bound.
+  (void)growth_mib;
+#else
   EXPECT_LT(growth_mib, 96u) << "memory stays flat: connections and buffers are bounded";
+#endif
   EXPECT_LE(invites, 20 * 20 + 5) << "20 pending invites per address";
   EXPECT_GT(flood_paced.load(), 0);
   EXPECT_LE(flooded, 500 + 2 * scale.duration.count() + 100) << "paced: a burst, then 2 a second";
