@@ -50,6 +50,18 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   return session;
 }
 
+namespace {
+
+// The relay could not read what reached it: bytes changed in transit (this
+// client never sends a bad frame). Not a refusal of anything: the next sync
+// sends the same again.
+Error StreamGarbled(const v1::Error& error) {
+  return MakeError(ErrorKind::kProtocol,
+                   "the connection garbled what was sent (" + net::DescribeError(error) + ")");
+}
+
+}  // namespace
+
 void RelaySession::Observe(const v1::Frame& frame) {
   if (frame.has_push_ack())
     for (auto seq : frame.push_ack().seqs()) latest_seq_ = std::max(latest_seq_, seq);
@@ -63,6 +75,7 @@ Result<v1::Frame> RelaySession::Call(v1::Frame request, RelayRefusal* refusal) {
   if (!reply.ok()) return reply;
   Observe(reply.value());
   if (reply->has_error()) {
+    if (reply->error().code() == v1::ERROR_CODE_BAD_FRAME) return StreamGarbled(reply->error());
     if (refusal != nullptr) {
       refusal->code = reply->error().code();
       refusal->retry_after_ms = reply->error().retry_after_ms();
@@ -80,8 +93,10 @@ Result<std::deque<v1::Frame>> RelaySession::TakeDelivered() {
   if (!frame.ok()) return frame.error();
   if (frame->request_id() != 0)
     return MakeError(ErrorKind::kProtocol, "relay answered a request that was not asked");
-  if (frame->has_error())
+  if (frame->has_error()) {
+    if (frame->error().code() == v1::ERROR_CODE_BAD_FRAME) return StreamGarbled(frame->error());
     return MakeError(ErrorKind::kRefused, "relay refused: " + net::DescribeError(frame->error()));
+  }
   Observe(frame.value());
   queued.push_back(std::move(frame).value());
   return queued;

@@ -175,6 +175,8 @@ class HostileNetworkTest : public CoupleTest {
       const std::string reason = result.value("reason", "");
       if (reason.find("paces") != std::string::npos) ++tally_.held_back;
       ++tally_.reasons[Gist(reason)];
+      // Whatever the network did, the next sync sends it: never "not sent".
+      EXPECT_NE(reason.rfind("not sent", 0), 0u) << reason;
     }
   }
 
