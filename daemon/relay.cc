@@ -116,9 +116,17 @@ struct Relay::Impl {
     connections->FinishAll();
     // A peer that does not read would keep its goodbye unwritten, and Run()
     // from returning: after a grace period whatever is left is closed.
-    shutdown_grace.expires_after(std::chrono::seconds(5));
-    shutdown_grace.async_wait([this](asio::error_code ec) {
-      if (!ec) connections->CloseEverything();
+    AwaitGoodbyes(50);
+  }
+
+  // Checks every 100 ms whether every connection has ended, `ticks` times,
+  // then closes what is left (a pending timer would keep Run() going).
+  void AwaitGoodbyes(int ticks) {
+    if (connections->open() == 0) return;
+    if (ticks == 0) return connections->CloseEverything();
+    shutdown_grace.expires_after(std::chrono::milliseconds(100));
+    shutdown_grace.async_wait([this, ticks](asio::error_code ec) {
+      if (!ec) AwaitGoodbyes(ticks - 1);
     });
   }
 };
