@@ -407,19 +407,6 @@ TEST_F(CoupleTest, RelayWithAnotherKeyIsRefused) {
 // state changes on either side, and the next sync carries on.
 class TamperTest : public CoupleTest {
  protected:
-  void PairThroughProxy() {
-    proxy_ = std::make_unique<TamperProxy>(relay_->port());
-    for (auto [who, name] : {std::pair{"a", "Alice"}, std::pair{"b", "Bob"}}) {
-      auto r = Duet(who, {"init", "--name", name, "--relay", proxy_->address(), "--relay-key",
-                          relay_->key()});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    auto invite = Duet("a", {"invite"});
-    ASSERT_EQ(invite.exit_code, 0) << invite.err;
-    ASSERT_EQ(Duet("b", {"join", invite.out.substr(0, invite.out.find('\n'))}).exit_code, 0);
-    ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
-  }
-
   void ExpectTamperingRefusedThenRecovered(TamperProxy::Tamper tamper) {
     PairThroughProxy();
     proxy_->set_tamper(std::move(tamper));
@@ -439,7 +426,6 @@ class TamperTest : public CoupleTest {
     EXPECT_EQ(list[0]["note"], "through a hostile network");
   }
 
-  std::unique_ptr<TamperProxy> proxy_;
 };
 
 TEST_F(TamperTest, ByteFlippedTowardTheClient) {

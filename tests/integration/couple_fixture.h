@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/tamper_proxy.h"
 
 namespace duet::testing {
 
@@ -98,8 +99,25 @@ class CoupleTest : public ::testing::Test {
     return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));
   }
 
+  // Pairs on a calm network with both devices knowing the relay only by a
+  // proxy's address, the relay's key pinned: the proxy (proxy_) can break
+  // connections but never read or forge them.
+  void PairThroughProxy() {
+    proxy_ = std::make_unique<TamperProxy>(relay_->port());
+    for (auto [who, name] : {std::pair{"a", "Alice"}, std::pair{"b", "Bob"}}) {
+      auto r = Duet(who, {"init", "--name", name, "--relay", proxy_->address(), "--relay-key",
+                          relay_->key()});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    auto invite = Duet("a", {"invite"});
+    ASSERT_EQ(invite.exit_code, 0) << invite.err;
+    ASSERT_EQ(Duet("b", {"join", invite.out.substr(0, invite.out.find('\n'))}).exit_code, 0);
+    ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  }
+
   TempDir dir_;
   std::unique_ptr<RelayProcess> relay_;
+  std::unique_ptr<TamperProxy> proxy_;
   std::string code_;
 };
 

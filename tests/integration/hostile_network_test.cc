@@ -90,22 +90,6 @@ std::string Gist(const std::string& message) {
 
 class HostileNetworkTest : public CoupleTest {
  protected:
-  // Pairs on a calm network: both devices know the relay only by the proxy's
-  // address, with the relay's key pinned, so the proxy can break connections
-  // but never read or forge them.
-  void PairThroughProxy() {
-    proxy_ = std::make_unique<TamperProxy>(relay_->port());
-    for (auto [who, name] : {std::pair{"a", "Alice"}, std::pair{"b", "Bob"}}) {
-      auto r = Duet(who, {"init", "--name", name, "--relay", proxy_->address(), "--relay-key",
-                          relay_->key()});
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    auto invite = Duet("a", {"invite"});
-    ASSERT_EQ(invite.exit_code, 0) << invite.err;
-    ASSERT_EQ(Duet("b", {"join", invite.out.substr(0, invite.out.find('\n'))}).exit_code, 0);
-    ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
-  }
-
   std::vector<std::string> Argv(const std::string& who, const std::vector<std::string>& args) {
     std::vector<std::string> argv = {DUET_PATH, "--home", dir_.File(who), "--json"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -255,7 +239,6 @@ class HostileNetworkTest : public CoupleTest {
     return count;
   }
 
-  std::unique_ptr<TamperProxy> proxy_;
   std::mt19937_64 random_;
   int commands_ = 0;
   std::map<std::string, Written> pending_;  // by tag, until the write reports its id
