@@ -1,5 +1,7 @@
 #include "daemon/connection.h"
 
+#include <cctype>
+
 #include "crypto/crypto.h"
 #include "daemon/connection_manager.h"
 #include "daemon/request_handler.h"
@@ -89,6 +91,7 @@ void Connection::ReadMore() {
 
 void Connection::OnRead(std::size_t n) {
   const std::string_view bytes(read_buffer_.data(), n);
+  context_.manager.metrics().bytes_received += n;
   if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) {
     // Never more than the handshake's 61 bytes plus one read are held here.
     handshake_bytes_.append(bytes);
@@ -107,11 +110,13 @@ bool Connection::AdvanceHandshake() {
     // Size, magic and version are checked before any public-key operation;
     // a stranger gets no answer at all.
     if (!crypto::IsClientHello(hello)) {
+      context_.manager.metrics().handshakes.Add("bad_hello");
       Close();
       return false;
     }
     auto answer = crypto::RespondToHello(context_.relay_keys, hello, &sender_);
     if (!answer) {
+      context_.manager.metrics().handshakes.Add("bad_hello");
       Close();
       return false;
     }
@@ -129,6 +134,7 @@ bool Connection::AdvanceHandshake() {
         client_to_relay_, std::string_view(handshake_bytes_.data(), crypto::kStreamHeaderBytes));
     client_to_relay_.Wipe();
     if (!started) {
+      context_.manager.metrics().handshakes.Add("bad_hello");
       Close();
       return false;
     }
@@ -170,7 +176,7 @@ void Connection::ProcessFrames() {
         continue;
       }
       case proto::FrameDecoder::Outcome::kBad:
-        context_.manager.log().Write("bad-frame", "closed a connection from " + peer_address_ +
+        context_.manager.log().Write(LogLevel::kInfo, "bad-frame", "closed a connection from " + peer_address_ +
                                                       ": " + why);
         Fail(0, v1::ERROR_CODE_BAD_FRAME, why);
         return;
@@ -200,6 +206,7 @@ void Connection::Reply(std::uint64_t id, v1::Frame frame) {
     error.set_request_id(id);
     error.mutable_error()->set_code(v1::ERROR_CODE_INTERNAL);
     error.mutable_error()->set_message("answer too large for one frame");
+    CountRefusal(v1::ERROR_CODE_INTERNAL, "answer too large for one frame");
     plain = proto::SerializeFrame(error);
   }
   Send(std::move(plain));
@@ -207,6 +214,7 @@ void Connection::Reply(std::uint64_t id, v1::Frame frame) {
 
 void Connection::ReplyError(std::uint64_t id, v1::ErrorCode code, const std::string& message,
                             std::chrono::milliseconds retry_after) {
+  CountRefusal(code, message);
   v1::Frame frame;
   frame.mutable_error()->set_code(code);
   frame.mutable_error()->set_message(message);
@@ -214,6 +222,20 @@ void Connection::ReplyError(std::uint64_t id, v1::ErrorCode code, const std::str
     frame.mutable_error()->set_retry_after_ms(static_cast<std::uint32_t>(
         std::min<std::chrono::milliseconds::rep>(retry_after.count(), UINT32_MAX)));
   Reply(id, std::move(frame));
+}
+
+void Connection::CountRefusal(v1::ErrorCode code, const std::string& message) {
+  RelayMetrics& metrics = context_.manager.metrics();
+  // "ERROR_CODE_QUOTA_EXCEEDED" counts as "quota_exceeded": a fixed set of words.
+  std::string reason = v1::ErrorCode_Name(code);
+  reason.erase(0, std::string_view("ERROR_CODE_").size());
+  for (char& ch : reason) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  metrics.refusals.Add(reason);
+  if (code == v1::ERROR_CODE_INTERNAL) {
+    ++metrics.internal_errors;
+    context_.manager.log().Write(LogLevel::kError, "internal",
+                                 "answered INTERNAL to a client from " + peer_address_ + ": " + message);
+  }
 }
 
 void Connection::Fail(std::uint64_t id, v1::ErrorCode code, const std::string& message) {
@@ -257,6 +279,7 @@ void Connection::WriteNext() {
                     [self = shared_from_this()](asio::error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (ec) return self->Close();
+                      self->context_.manager.metrics().bytes_sent += self->write_queue_.front().size();
                       self->queued_bytes_ -= self->write_queue_.front().size();
                       self->write_queue_.pop_front();
                       const bool was_held_back = !self->suspended_ && !self->reading_;

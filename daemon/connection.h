@@ -56,6 +56,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReplyError(std::uint64_t id, v1::ErrorCode code, const std::string& message,
                   std::chrono::milliseconds retry_after = {});
   // Sends an error, then finishes the stream.
+  // Counts an error answer for the metrics, by its code; logs INTERNAL ones.
+  void CountRefusal(v1::ErrorCode code, const std::string& message);
   void Fail(std::uint64_t id, v1::ErrorCode code, const std::string& message);
   void Deliver(const v1::Frame& frame) { Reply(0, frame); }
 

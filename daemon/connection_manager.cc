@@ -6,18 +6,21 @@ namespace duet::daemon {
 bool ConnectionManager::Admit(const std::string& address) {
   if (FromAddress(address, false) >= limits_.max_connections_per_address ||
       FromAddress(address, true) >= limits_.max_unauthenticated_per_address) {
-    log_.Write("refused", "refused a connection from " + address + ": too many from that address");
+    log_.Write(LogLevel::kWarning, "refused", "refused a connection from " + address + ": too many from that address");
+    metrics_.refusals.Add("connection_limit");
     return false;
   }
   if (strangers_ < limits_.max_stranger_connections && open() < limits_.max_connections)
     return true;
   auto oldest = OldestStranger();
   if (!oldest) {
-    log_.Write("refused", "refused a connection from " + address + ": every slot is a paired device's");
+    log_.Write(LogLevel::kWarning, "refused", "refused a connection from " + address + ": every slot is a paired device's");
+    metrics_.refusals.Add("connection_limit");
     return false;
   }
-  log_.Write("shed", "closed the oldest unpaired connection (from " + oldest->peer_address() +
+  log_.Write(LogLevel::kWarning, "shed", "closed the oldest unpaired connection (from " + oldest->peer_address() +
                          ") to admit one from " + address);
+  metrics_.refusals.Add("shed_unpaired");
   oldest->Close();
   return true;
 }
@@ -37,8 +40,9 @@ void ConnectionManager::Paired(const std::shared_ptr<Connection>& connection) {
   std::shared_ptr<Connection> victim;
   for (const auto& member : members)
     if (member != connection && (!victim || member->serial() < victim->serial())) victim = member;
-  log_.Write("shed", "closed a couple's oldest connection: it holds more than " +
+  log_.Write(LogLevel::kWarning, "shed", "closed a couple's oldest connection: it holds more than " +
                          std::to_string(limits_.max_connections_per_couple));
+  metrics_.refusals.Add("shed_couple_over_cap");
   victim->Close();
 }
 
@@ -79,16 +83,18 @@ bool ConnectionManager::Charge(const Connection& connection) {
       // Only paired devices hold memory: the one asking for more waits its
       // turn (its client retries), the others finish their frames.
       if (connection.paired()) {
-        log_.Write("budget", "closed a paired connection from " + connection.peer_address() +
+        log_.Write(LogLevel::kWarning, "budget", "closed a paired connection from " + connection.peer_address() +
                                  ": the relay's receive memory is full");
+        metrics_.refusals.Add("memory_budget");
         auto self = it->second.connection;
         self->Close();
         return false;
       }
       break;
     }
-    log_.Write("budget", "closed the newest unpaired connection (from " + newest->peer_address() +
+    log_.Write(LogLevel::kWarning, "budget", "closed the newest unpaired connection (from " + newest->peer_address() +
                              "): the relay's receive memory is full");
+    metrics_.refusals.Add("memory_budget");
     const bool itself = newest.get() == &connection;
     newest->Close();
     if (itself) return false;
@@ -101,6 +107,10 @@ void ConnectionManager::Sweep(Clock::TimePoint now) {
   for (const auto& [serial, entry] : connections_)
     if (!entry.connection->suspended() && entry.connection->deadline() <= now)
       late.push_back(entry.connection);
+  for (const auto& connection : late) {
+    if (!connection->authenticated()) metrics_.handshakes.Add("timeout");
+    metrics_.refusals.Add("deadline");
+  }
   CloseAll(late);
 }
 
@@ -118,6 +128,17 @@ void ConnectionManager::CloseEverything() {
 
 void ConnectionManager::CloseAll(const std::vector<std::shared_ptr<Connection>>& victims) {
   for (const auto& connection : victims) connection->Close();
+}
+
+ConnectionManager::Counts ConnectionManager::Count() const {
+  Counts counts;
+  for (const auto& [serial, entry] : connections_) {
+    const Connection& c = *entry.connection;
+    if (c.paired()) ++counts.paired;
+    else if (c.authenticated()) ++counts.unpaired;
+    else ++counts.handshake;
+  }
+  return counts;
 }
 
 std::vector<std::shared_ptr<Connection>> ConnectionManager::CoupleMembers(

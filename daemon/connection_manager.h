@@ -19,12 +19,14 @@
 
 #include "daemon/connection.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 
 namespace duet::daemon {
 
 class ConnectionManager {
  public:
-  ConnectionManager(const RelayLimits& limits, RelayLog& log) : limits_(limits), log_(log) {}
+  ConnectionManager(const RelayLimits& limits, RelayLog& log, RelayMetrics& metrics)
+      : limits_(limits), log_(log), metrics_(metrics) {}
 
   // Whether a connection from `address` may open now; may shed the oldest
   // stranger to make room. False: refuse it (close without a word).
@@ -56,6 +58,14 @@ class ConnectionManager {
   std::size_t strangers() const { return strangers_; }
   std::size_t receive_bytes() const { return receive_bytes_; }
   RelayLog& log() { return log_; }
+  RelayMetrics& metrics() { return metrics_; }
+
+  struct Counts {
+    std::size_t handshake = 0;  // not yet authenticated
+    std::size_t unpaired = 0;   // authenticated, no couple yet
+    std::size_t paired = 0;
+  };
+  Counts Count() const;
 
  private:
   struct Entry {
@@ -68,6 +78,7 @@ class ConnectionManager {
 
   const RelayLimits& limits_;
   RelayLog& log_;
+  RelayMetrics& metrics_;
   std::uint64_t serial_ = 0;
   std::map<std::uint64_t, Entry> connections_;  // by serial: oldest first
   std::size_t strangers_ = 0;

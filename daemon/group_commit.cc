@@ -4,8 +4,9 @@
 
 namespace duet::daemon {
 
-GroupCommit::GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network)
-    : store_(std::move(store)), network_(network), thread_([this] { Loop(); }) {}
+GroupCommit::GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network,
+                         RelayMetrics* metrics)
+    : store_(std::move(store)), network_(network), metrics_(metrics), thread_([this] { Loop(); }) {}
 
 GroupCommit::~GroupCommit() { Stop(); }
 
@@ -42,6 +43,7 @@ void GroupCommit::Loop() {
 void GroupCommit::RunBatch(std::deque<Job>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
+  const auto started = std::chrono::steady_clock::now();
   Status commit = store_->Begin();
   if (commit.ok()) {
     for (auto& job : batch) {
@@ -65,6 +67,11 @@ void GroupCommit::RunBatch(std::deque<Job>& batch) {
   }
   ++batches_;
   jobs_ += batch.size();
+  if (metrics_ != nullptr) {
+    metrics_->commit_jobs.Observe(static_cast<double>(batch.size()));
+    metrics_->commit_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     // The cause goes with it: "disk full" calls for another fix than "I/O error".
     Status result = !commit.ok() ? Status(MakeError(ErrorKind::kIo, "relay could not commit: " +

@@ -21,6 +21,7 @@
 #include <asio/io_context.hpp>
 
 #include "base/result.h"
+#include "daemon/metrics.h"
 #include "storage/relay_store.h"
 
 namespace duet::daemon {
@@ -32,7 +33,9 @@ class GroupCommit {
   // Runs on the network thread after the batch committed (or failed).
   using Done = std::function<void(const Status&)>;
 
-  GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network);
+  // `metrics` (may be null) receives each batch's size and commit time.
+  GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network,
+              RelayMetrics* metrics = nullptr);
   ~GroupCommit();
 
   void Submit(Work work, Done done);
@@ -52,6 +55,7 @@ class GroupCommit {
 
   std::unique_ptr<storage::RelayStore> store_;
   asio::io_context& network_;
+  RelayMetrics* metrics_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;  // guarded by mutex_

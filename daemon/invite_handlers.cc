@@ -50,7 +50,7 @@ struct Refusal {
 bool RequestHandler::AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id) {
   const auto wait = invite_lookups_.Take(c->peer_address(), clock_.steady());
   if (wait == RateLimiter::Clock::duration::zero()) return true;
-  log_.Write("lookups", "invite lookups from " + c->peer_address() + " are being rate-limited");
+  log_.Write(LogLevel::kWarning, "lookups", "invite lookups from " + c->peer_address() + " are being rate-limited");
   c->ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
                 "too many invite lookups from this address; wait and try again",
                 std::chrono::ceil<std::chrono::milliseconds>(wait));
@@ -62,7 +62,7 @@ void RequestHandler::PurgeExpiredInvites() {
       [before = clock_.unix_seconds() - limits_.expired_invite_kept.count()](
           storage::RelayStore& store) { return store.PurgeExpiredInvites(before); },
       [this](const Status& status) {
-        if (!status.ok()) log_.Write("store", "could not purge expired invites: " + status.error().message);
+        if (!status.ok()) log_.Write(LogLevel::kError, "store", "could not purge expired invites: " + status.error().message);
       });
 }
 
@@ -146,12 +146,12 @@ void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id
       },
       [this, c, id, refusal, expires = invite.expires_at](const Status& status) {
         if (!status.ok()) {
-          log_.Write("store", "could not store an invite: " + status.error().message);
+          log_.Write(LogLevel::kError, "store", "could not store an invite: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not store invite");
         }
         if (*refusal) {
           if (refusal->code == v1::ERROR_CODE_RATE_LIMITED)
-            log_.Write("invites", "refused an invite from " + c->peer_address() + ": " +
+            log_.Write(LogLevel::kInfo, "invites", "refused an invite from " + c->peer_address() + ": " +
                                       refusal->message);
           return c->ReplyError(id, refusal->code, refusal->message, refusal->retry_after);
         }
@@ -228,7 +228,7 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
       },
       [this, c, id, problem, couple](const Status& status) {
         if (!status.ok()) {
-          log_.Write("store", "could not pair: " + status.error().message);
+          log_.Write(LogLevel::kError, "store", "could not pair: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not pair");
         }
         if (*problem == v1::ERROR_CODE_INVALID_ARGUMENT)
@@ -237,7 +237,11 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
           return c->ReplyError(id, *problem, "this device is already paired");
         if (*problem != v1::ERROR_CODE_UNSPECIFIED)
           return c->ReplyError(id, *problem, InviteProblemText(*problem));
-        if (!c->paired()) c->BecomePaired(*couple);
+        if (!c->paired()) {
+          ++connections_.metrics().pairings;
+          log_.Write(LogLevel::kInfo, "paired", "a couple paired (couple " + RelayLog::CoupleTag(*couple) + ")");
+          c->BecomePaired(*couple);
+        }
         v1::Frame reply;
         reply.mutable_paired()->set_couple_id(*couple);
         c->Reply(id, std::move(reply));

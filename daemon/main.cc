@@ -1,70 +1,108 @@
 // duetd: the duet relay. Stores and forwards sealed records; reads none.
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "crypto/crypto.h"
+#include "daemon/config.h"
 #include "daemon/relay.h"
 #include "daemon/relay_token.h"
+#include "net/net.h"
 #include "proto/protobuf_log.h"
+
+namespace {
+
+using duet::daemon::ConfigError;
+using duet::daemon::RelayConfig;
+using duet::daemon::Settings;
+
+constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+
+// Everything the command line said about settings: the file and each flag.
+struct SettingSources {
+  std::string config_path;
+  std::vector<std::string> flag_values;  // one per Settings() entry
+  std::vector<CLI::Option*> flags;
+};
+
+// Defaults, then the file, then the flags; every problem is collected.
+std::vector<ConfigError> LoadSettings(const SettingSources& sources, RelayConfig& config) {
+  std::vector<ConfigError> errors;
+  std::vector<std::string> given;
+  if (!sources.config_path.empty()) {
+    std::ifstream file(sources.config_path, std::ios::binary);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(sources.config_path, ec);
+    if (!file || ec) {
+      errors.push_back({"cannot read the config file " + sources.config_path + ": " +
+                        (ec ? ec.message() : "it cannot be opened")});
+      return errors;
+    }
+    if (size > kMaxConfigBytes) {
+      errors.push_back({sources.config_path + ": larger than 1 MiB; is it a config file?"});
+      return errors;
+    }
+    std::stringstream text;
+    text << file.rdbuf();
+    errors = duet::daemon::ApplyConfigText(text.str(), sources.config_path, config, &given);
+  }
+  for (std::size_t i = 0; i < Settings().size(); ++i) {
+    if (sources.flags[i]->count() == 0) continue;
+    const auto& setting = Settings()[i];
+    given.emplace_back(setting.key);
+    std::string problem = duet::daemon::ApplySettingText(setting, sources.flag_values[i], config);
+    if (!problem.empty()) errors.push_back({std::string(setting.flag) + ": " + problem});
+  }
+  auto finished = duet::daemon::FinishConfig(config, given);
+  errors.insert(errors.end(), finished.begin(), finished.end());
+  return errors;
+}
+
+duet::daemon::ReloadableSettings LogSettings(const RelayConfig& config) {
+  return {*duet::daemon::ParseLogLevel(config.log_level),
+          config.log_format == "json" ? duet::daemon::LogFormat::kJson : duet::daemon::LogFormat::kText};
+}
+
+std::string FirstOf(const std::vector<ConfigError>& errors, const SettingSources& sources) {
+  std::string line = errors.front().message;
+  if (errors.size() > 1)
+    line += " (and " + std::to_string(errors.size() - 1) + " more; `duetd --check-config" +
+            (sources.config_path.empty() ? "" : " --config " + sources.config_path) +
+            "` lists them)";
+  return line;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   duet::proto::RouteProtobufLog("duetd");
   CLI::App app{"duetd: the duet relay. It stores and forwards sealed records and can read none."};
   app.fallthrough();  // `duetd token create --db F` takes --db after the subcommand
-  std::string listen = "127.0.0.1:7707";
-  std::string db_path;
-  std::string key_path;
-  std::string sync_mode = "full";
-  std::string mode = "open";
-  duet::daemon::RelayLimits limits;
-  int handshake_timeout = static_cast<int>(limits.handshake_timeout.count());
-  int frame_timeout = static_cast<int>(limits.frame_timeout.count());
-  int idle_timeout = static_cast<int>(limits.idle_timeout.count());
-  app.add_option("--listen", listen, "address to listen on, HOST:PORT (port 0 picks a free one)")
-      ->capture_default_str();
-  app.add_option("--db", db_path, "SQLite file holding the couples' sealed records")->required();
-  app.add_option("--key", key_path, "relay key file (default: the --db path + .key)");
-  app.add_option("--sync", sync_mode,
-                 "full: an acknowledged record survives power loss; normal: faster, may lose "
-                 "the last commits on power loss")
-      ->check(CLI::IsMember({"full", "normal"}))
-      ->capture_default_str();
-  app.add_option("--mode", mode,
-                 "open: any device may open a couple's mailbox; invite-only: a new couple needs "
-                 "a token from `duetd token create`")
-      ->check(CLI::IsMember({"open", "invite-only"}))
-      ->capture_default_str();
-  app.add_option("--handshake-timeout", handshake_timeout,
-                 "seconds a new connection has to finish the handshake and authenticate")
-      ->check(CLI::Range(1, 600))
-      ->capture_default_str();
-  app.add_option("--frame-timeout", frame_timeout,
-                 "seconds a frame may take from its first byte to its last")
-      ->check(CLI::Range(1, 600))
-      ->capture_default_str();
-  app.add_option("--idle-timeout", idle_timeout,
-                 "seconds an authenticated connection may stay silent (clients ping)")
-      ->check(CLI::Range(1, 86400))
-      ->capture_default_str();
-  app.add_option("--max-connections", limits.max_connections, "connections held at once")
-      ->check(CLI::Range(8, 1'000'000))
-      ->capture_default_str();
-  std::uint64_t receive_budget_mib = limits.receive_budget_bytes >> 20;
-  app.add_option("--receive-budget-mib", receive_budget_mib,
-                 "MiB all receive buffers together may hold")
-      ->check(CLI::Range(1, 65536))
-      ->capture_default_str();
-  app.add_option("--couple-max-records", limits.max_records_per_couple,
-                 "records one couple may store")
-      ->check(CLI::Range(1, 100'000'000))
-      ->capture_default_str();
-  std::uint64_t couple_max_mib = limits.max_bytes_per_couple >> 20;
-  app.add_option("--couple-max-mib", couple_max_mib, "MiB of records one couple may store")
-      ->check(CLI::Range(1, 1'000'000))
-      ->capture_default_str();
+  app.set_version_flag("--version", "duetd " DUET_VERSION " (protocol 1)");
+  SettingSources sources;
+  const RelayConfig defaults;
+  sources.flag_values.resize(Settings().size());
+  app.add_option("--config", sources.config_path,
+                 "TOML file of settings (duetd(8) lists every key); flags win over it");
+  bool check_config = false;
+  app.add_flag("--check-config", check_config,
+               "check the settings (file and flags), print each problem with its line, and exit");
+  bool print_config = false;
+  app.add_flag("--print-config", print_config,
+               "print a complete config file holding the settings given, and exit");
+  for (std::size_t i = 0; i < Settings().size(); ++i) {
+    const auto& setting = Settings()[i];
+    auto* option = app.add_option(std::string(setting.flag), sources.flag_values[i],
+                                  std::string(setting.help) + " [" + std::string(setting.key) + "]");
+    const std::string value = setting.get(defaults);
+    if (!value.empty()) option->default_str(value);
+    sources.flags.push_back(option);
+  }
   auto* token = app.add_subcommand("token", "one-time tokens for an invite-only relay");
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand(
@@ -77,8 +115,27 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  RelayConfig config;
+  const auto errors = LoadSettings(sources, config);
+  if (check_config) {
+    for (const auto& error : errors) std::fprintf(stderr, "duetd: %s\n", error.message.c_str());
+    if (!errors.empty()) return 2;
+    std::printf("%s: ok\n", sources.config_path.empty() ? "settings" : sources.config_path.c_str());
+    return 0;
+  }
+  if (print_config) {
+    // Problems are reported, but a file is still printed for the others.
+    for (const auto& error : errors) std::fprintf(stderr, "duetd: %s\n", error.message.c_str());
+    std::fputs(duet::daemon::ConfigFileText(config).c_str(), stdout);
+    return errors.empty() ? 0 : 2;
+  }
+  if (!errors.empty()) {
+    std::fprintf(stderr, "duetd: %s\n", FirstOf(errors, sources).c_str());
+    return 2;
+  }
+
   if (token_create->parsed()) {
-    auto made = duet::daemon::CreateRelayToken(db_path, static_cast<std::int64_t>(std::time(nullptr)));
+    auto made = duet::daemon::CreateRelayToken(config.db, static_cast<std::int64_t>(std::time(nullptr)));
     if (!made.ok()) {
       std::fprintf(stderr, "duetd: %s\n", made.error().message.c_str());
       return 2;
@@ -87,25 +144,26 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto endpoint = duet::net::ParseEndpoint(listen, /*allow_port_zero=*/true);
-  if (!endpoint.ok()) {
-    std::fprintf(stderr, "duetd: %s\n", endpoint.error().message.c_str());
-    return 2;
-  }
   duet::daemon::RelayOptions options;
-  options.listen = endpoint.value();
-  options.db_path = db_path;
-  options.key_path = key_path.empty() ? db_path + ".key" : key_path;
-  options.synchronous_full = sync_mode == "full";
-  options.admission =
-      mode == "open" ? duet::daemon::Admission::kOpen : duet::daemon::Admission::kInviteOnly;
-  limits.receive_budget_bytes = static_cast<std::size_t>(receive_budget_mib) << 20;
-  limits.max_bytes_per_couple = couple_max_mib << 20;
-  limits.handshake_timeout = std::chrono::seconds(handshake_timeout);
-  limits.frame_timeout = std::chrono::seconds(frame_timeout);
-  limits.idle_timeout = std::chrono::seconds(idle_timeout);
-  limits.max_stranger_connections = std::min(limits.max_stranger_connections, limits.max_connections / 4);
-  options.limits = limits;
+  options.listen = duet::net::ParseEndpoint(config.listen, /*allow_port_zero=*/true).value();
+  if (!config.metrics.empty())
+    options.metrics = duet::net::ParseEndpoint(config.metrics, /*allow_port_zero=*/true).value();
+  options.db_path = config.db;
+  options.key_path = config.key;
+  options.synchronous_full = config.sync == "full";
+  options.admission = config.mode == "open" ? duet::daemon::Admission::kOpen
+                                            : duet::daemon::Admission::kInviteOnly;
+  options.limits = config.limits;
+  options.log = LogSettings(config);
+  if (!sources.config_path.empty()) {
+    options.reload = [sources]() -> duet::Result<duet::daemon::ReloadableSettings> {
+      RelayConfig fresh;
+      const auto problems = LoadSettings(sources, fresh);
+      if (!problems.empty())
+        return duet::MakeError(duet::ErrorKind::kInvalidInput, FirstOf(problems, sources));
+      return LogSettings(fresh);
+    };
+  }
   auto relay = duet::daemon::Relay::Create(options);
   if (!relay.ok()) {
     std::fprintf(stderr, "duetd: %s\n", relay.error().message.c_str());
@@ -114,6 +172,8 @@ int main(int argc, char** argv) {
   std::printf("duetd listening on %s relay-key %s\n",
               relay.value()->listening().ToString().c_str(),
               duet::crypto::Base64UrlEncode(relay.value()->public_key()).c_str());
+  if (auto metrics = relay.value()->metrics_listening())
+    std::printf("duetd metrics on http://%s/metrics\n", metrics->ToString().c_str());
   std::fflush(stdout);
   if (duet::crypto::MemoryLockFailed())
     std::fprintf(stderr, "duetd: warning: the relay key's memory could not be locked (see ulimit -l)\n");

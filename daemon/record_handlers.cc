@@ -8,10 +8,6 @@ namespace {
 
 constexpr std::size_t kMaxReplyBytes = proto::kMaxFrameBytes - 1024;
 
-std::string ShortId(const std::string& id) {
-  return crypto::Base64UrlEncode(id.substr(0, 6));
-}
-
 }  // namespace
 
 void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const v1::Push& request) {
@@ -22,7 +18,7 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
   // pushing as fast as it can gets a wait, not the relay's CPU or disk.
   const auto wait = push_pacing_.Take(c->couple_id(), clock_.steady(), request.records_size());
   if (wait > RateLimiter::Clock::duration::zero()) {
-    log_.Write("paced", "paced couple " + ShortId(c->couple_id()) + ": it pushes faster than " +
+    log_.Write(LogLevel::kInfo, "paced", "paced couple " + RelayLog::CoupleTag(c->couple_id()) + ": it pushes faster than " +
                             "the relay allows");
     return c->ReplyError(id, v1::ERROR_CODE_RATE_LIMITED,
                          "this couple is sending faster than the relay allows; wait and retry",
@@ -73,17 +69,18 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
       },
       [this, c, id, outcome](const Status& status) {
         if (outcome->over_quota) {
-          log_.Write("quota", "couple " + ShortId(c->couple_id()) + " reached its storage quota");
+          log_.Write(LogLevel::kWarning, "quota", "couple " + RelayLog::CoupleTag(c->couple_id()) + " reached its storage quota");
           return c->ReplyError(id, v1::ERROR_CODE_QUOTA_EXCEEDED,
                                "this couple has reached the relay's storage limit; nothing of "
                                "this push was stored");
         }
         if (!status.ok()) {
-          log_.Write("store", "could not commit a push: " + status.error().message);
+          log_.Write(LogLevel::kError, "store", "could not commit a push: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
         }
         v1::Frame reply;
         for (auto seq : outcome->seqs) reply.mutable_push_ack()->add_seqs(seq);
+        connections_.metrics().records_pushed += static_cast<std::uint64_t>(outcome->fresh.records_size());
         c->Reply(id, std::move(reply));
         DeliverToPartner(*c, outcome->fresh);
       });
@@ -119,7 +116,7 @@ void RequestHandler::HandlePull(const ConnectionPtr& c, std::uint64_t id, const 
       },
       [this, c, id, entries, limit = request.limit()](const Status& status) {
         if (!status.ok()) {
-          log_.Write("store", "could not read records: " + status.error().message);
+          log_.Write(LogLevel::kError, "store", "could not read records: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
         }
         v1::Frame reply;

@@ -1,15 +1,22 @@
 #include "daemon/relay.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 
 #include <asio.hpp>
 
 #include "daemon/connection.h"
 #include "daemon/connection_manager.h"
 #include "daemon/group_commit.h"
+#include "daemon/listener.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/metrics_server.h"
 #include "daemon/relay_key.h"
 
 namespace duet::daemon {
@@ -31,9 +38,26 @@ void FitConnectionsToDescriptors(RelayLimits& limits, RelayLog& log) {
   if (limit.rlim_cur >= wanted || limit.rlim_cur <= kReserved) return;
   limits.max_connections = static_cast<std::size_t>(limit.rlim_cur - kReserved);
   limits.max_stranger_connections = std::min(limits.max_stranger_connections, limits.max_connections / 4);
-  log.Write("limits", "only " + std::to_string(limit.rlim_cur) +
+  log.Write(LogLevel::kWarning, "limits", "only " + std::to_string(limit.rlim_cur) +
                           " file descriptors are allowed (ulimit -n): serving at most " +
                           std::to_string(limits.max_connections) + " connections");
+}
+
+// The folder of a file the relay creates; made 0700 when missing, like
+// systemd's StateDirectory, since it holds the key and every couple's mailbox.
+Status MakeFolderFor(const std::string& file) {
+  const std::filesystem::path folder = std::filesystem::path(file).parent_path();
+  std::vector<std::filesystem::path> missing;
+  std::error_code ec;
+  for (auto p = folder; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST)
+      return MakeError(ErrorKind::kIo,
+                       "cannot create the folder " + it->string() + ": " + std::strerror(errno));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -51,11 +75,113 @@ struct Relay::Impl {
   asio::steady_timer shutdown_grace{io};
   crypto::KxKeyPair key;
   std::unique_ptr<RelayLog> log;
+  RelayMetrics metrics;
   std::unique_ptr<GroupCommit> store;
   std::unique_ptr<ConnectionManager> connections;
   std::unique_ptr<RequestHandler> handler;
   std::unique_ptr<ConnectionContext> context;
+  std::unique_ptr<MetricsServer> metrics_server;
   bool stopped = false;
+
+  void AwaitSignal() {
+    signals.async_wait([this](asio::error_code ec, int signal) {
+      if (ec || stopped) return;
+      if (signal == SIGHUP) {
+        Reload();
+        return AwaitSignal();
+      }
+      Shutdown();
+    });
+  }
+
+  // SIGHUP: reread what may change while running. Logs go to stderr, so
+  // there is no file to reopen: log rotation is journald's business.
+  void Reload() {
+    if (!options.reload) {
+      log->Write(LogLevel::kInfo, "reload", "SIGHUP: no config file was given, nothing to reload");
+      return;
+    }
+    auto settings = options.reload();
+    if (!settings.ok()) {
+      log->Write(LogLevel::kWarning, "reload",
+                 "SIGHUP: kept the running settings: " + settings.error().message);
+      return;
+    }
+    log->Configure(settings.value().log_level, settings.value().log_format);
+    log->Write(LogLevel::kInfo, "reload",
+               "SIGHUP: reloaded the log settings; other changes take effect at the next restart");
+  }
+
+  // GET /metrics reads the store's totals through the group commit, then
+  // renders; GET /healthz proves the store takes a write.
+  void Route(const std::string& path, MetricsServer::Respond respond) {
+    if (path == "/metrics") {
+      auto totals = std::make_shared<storage::StoreTotals>();
+      store->Submit(
+          [totals, now = clock->unix_seconds()](storage::RelayStore& s) -> Status {
+            auto read = s.Totals(now);
+            if (!read.ok()) return read.error();
+            *totals = read.value();
+            return Status::Ok();
+          },
+          [this, totals, respond](const Status& status) {
+            respond(200, "text/plain; version=0.0.4; charset=utf-8",
+                    RenderMetrics(status.ok() ? totals.get() : nullptr));
+          });
+    } else if (path == "/healthz") {
+      store->Submit([now = clock->unix_seconds()](storage::RelayStore& s) { return s.RecordHealthCheck(now); },
+                    [this, respond](const Status& status) {
+                      if (status.ok() && !stopped) return respond(200, "text/plain", "ok\n");
+                      if (!status.ok())
+                        log->Write(LogLevel::kError, "health", "health check: " + status.message());
+                      respond(503, "text/plain",
+                              stopped ? "stopping\n" : "the store does not take writes: " + status.message() + "\n");
+                    });
+    } else {
+      respond(404, "text/plain", "not found: try /metrics or /healthz\n");
+    }
+  }
+
+  std::string RenderMetrics(const storage::StoreTotals* totals) const {
+    std::string out;
+    const auto counts = connections->Count();
+    RenderGauges(out, "duetd_connections", "state", "Connections held now, by state.",
+                 {{"handshake", static_cast<double>(counts.handshake)},
+                  {"unpaired", static_cast<double>(counts.unpaired)},
+                  {"paired", static_cast<double>(counts.paired)}});
+    RenderSample(out, "duetd_receive_buffer_bytes", "gauge",
+                 "Bytes all receive buffers hold now.", static_cast<double>(connections->receive_bytes()));
+    metrics.handshakes.Render(out, "duetd_handshakes_total", "outcome",
+                              "Handshakes ended, by outcome (ok, refused, bad_hello, timeout).");
+    metrics.requests.Render(out, "duetd_requests_total", "kind", "Requests answered, by kind.");
+    metrics.refusals.Render(out, "duetd_refusals_total", "reason",
+                            "Connections closed or requests refused by a limit or a check, by reason.");
+    RenderSample(out, "duetd_records_pushed_total", "counter", "Records new to the store.",
+                 static_cast<double>(metrics.records_pushed));
+    RenderSample(out, "duetd_pairings_total", "counter", "Couples paired.",
+                 static_cast<double>(metrics.pairings));
+    RenderSample(out, "duetd_received_bytes_total", "counter", "Bytes received from clients.",
+                 static_cast<double>(metrics.bytes_received));
+    RenderSample(out, "duetd_sent_bytes_total", "counter", "Bytes sent to clients.",
+                 static_cast<double>(metrics.bytes_sent));
+    RenderSample(out, "duetd_internal_errors_total", "counter",
+                 "Requests answered INTERNAL (each is logged).", static_cast<double>(metrics.internal_errors));
+    metrics.commit_jobs.Render(out, "duetd_commit_batch_jobs", "Jobs per group commit.");
+    metrics.commit_seconds.Render(out, "duetd_commit_duration_seconds",
+                                  "Time from a group commit's start to its durable end.");
+    RenderSample(out, "duetd_store_readable", "gauge", "1 when the store answered this scrape.",
+                 totals != nullptr ? 1 : 0);
+    if (totals != nullptr) {
+      RenderSample(out, "duetd_couples", "gauge", "Couples stored.", static_cast<double>(totals->couples));
+      RenderSample(out, "duetd_devices", "gauge", "Devices known.", static_cast<double>(totals->devices));
+      RenderSample(out, "duetd_records", "gauge", "Records stored.", static_cast<double>(totals->records));
+      RenderSample(out, "duetd_record_bytes", "gauge", "Bytes of records stored.",
+                   static_cast<double>(totals->bytes));
+      RenderSample(out, "duetd_pending_invites", "gauge", "Invites waiting for an answer.",
+                   static_cast<double>(totals->pending_invites));
+    }
+    return out;
+  }
 
   void Accept() {
     acceptor.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
@@ -63,7 +189,7 @@ struct Relay::Impl {
       if (ec) {
         // Out of file descriptors (or similar): retrying at once would spin;
         // wait a little so closing connections can free some.
-        log->Write("accept", "cannot accept a connection: " + ec.message());
+        log->Write(LogLevel::kError, "accept", "cannot accept a connection: " + ec.message());
         accept_backoff.expires_after(std::chrono::milliseconds(100));
         accept_backoff.async_wait([this](asio::error_code e) {
           if (!e && !stopped) Accept();
@@ -113,6 +239,7 @@ struct Relay::Impl {
     sweep_timer.cancel();
     purge_timer.cancel();
     signals.cancel(ignored);
+    if (metrics_server) metrics_server->Stop();
     connections->FinishAll();
     // A peer that does not read would keep its goodbye unwritten, and Run()
     // from returning: after a grace period whatever is left is closed.
@@ -143,36 +270,38 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   impl->options = options;
   impl->clock = options.clock != nullptr ? options.clock : &impl->system_clock;
   impl->log = std::make_unique<RelayLog>(*impl->clock);
+  impl->log->Configure(options.log.log_level, options.log.log_format);
   FitConnectionsToDescriptors(impl->options.limits, *impl->log);
+
+  // The sockets first: a port already taken must leave no file behind.
+  DUET_RETURN_IF_ERROR(Listen(impl->acceptor, options.listen, "--listen"));
+  if (options.metrics) {
+    auto server = MetricsServer::Create(
+        impl->io, *options.metrics,
+        [impl = impl.get()](const std::string& path, MetricsServer::Respond respond) {
+          impl->Route(path, std::move(respond));
+        });
+    if (!server.ok()) return server.error();
+    impl->metrics_server = std::move(server).value();
+  }
+  DUET_RETURN_IF_ERROR(MakeFolderFor(options.key_path));
+  DUET_RETURN_IF_ERROR(MakeFolderFor(options.db_path));
   auto key = LoadOrCreateRelayKey(options.key_path);
   if (!key.ok()) return key.error();
   impl->key = std::move(key).value();
   auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full);
   if (!store.ok()) return store.error();
 
-  asio::error_code ec;
-  auto address = asio::ip::make_address(options.listen.host, ec);
-  if (ec)
-    return MakeError(ErrorKind::kInvalidInput,
-                     "--listen needs an IP address, not '" + options.listen.host + "'");
-  asio::ip::tcp::endpoint endpoint(address, options.listen.port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return MakeError(ErrorKind::kNetwork,
-                     "cannot listen on " + options.listen.ToString() + ": " + ec.message());
-
   // Catch the signals before anyone can learn the address: a SIGTERM sent
   // right after the "listening" line must still stop the relay cleanly.
   if (options.handle_signals) {
     impl->signals.add(SIGINT);
     impl->signals.add(SIGTERM);
+    impl->signals.add(SIGHUP);
   }
   const RelayLimits& limits = impl->options.limits;
-  impl->store = std::make_unique<GroupCommit>(std::move(store).value(), impl->io);
-  impl->connections = std::make_unique<ConnectionManager>(limits, *impl->log);
+  impl->store = std::make_unique<GroupCommit>(std::move(store).value(), impl->io, &impl->metrics);
+  impl->connections = std::make_unique<ConnectionManager>(limits, *impl->log, impl->metrics);
   impl->handler = std::make_unique<RequestHandler>(impl->key, *impl->clock, limits,
                                                    options.admission, *impl->store,
                                                    *impl->connections, *impl->log);
@@ -186,15 +315,17 @@ net::Endpoint Relay::listening() const {
   return net::Endpoint{endpoint.address().to_string(), endpoint.port()};
 }
 
+std::optional<net::Endpoint> Relay::metrics_listening() const {
+  if (!impl_->metrics_server) return std::nullopt;
+  return impl_->metrics_server->listening();
+}
+
 std::string Relay::public_key() const { return impl_->key.public_key; }
 
 void Relay::Run() {
-  if (impl_->options.handle_signals) {
-    impl_->signals.async_wait([this](asio::error_code ec, int) {
-      if (!ec) impl_->Shutdown();
-    });
-  }
+  if (impl_->options.handle_signals) impl_->AwaitSignal();
   impl_->Accept();
+  if (impl_->metrics_server) impl_->metrics_server->Start();
   impl_->ScheduleSweep();
   impl_->handler->PurgeExpiredInvites();
   impl_->SchedulePurge();

@@ -7,27 +7,37 @@
 // connected, and the fair limits), Connection (one socket's channel and
 // frames), the RequestHandler (what each request does) and GroupCommit (the
 // one thread that owns the store). One network thread runs all but the
-// store (Run()). Create() binds the socket, so listening() is known before
+// store (Run()). Create() binds the sockets before it creates any file (a
+// port already taken leaves nothing behind), so listening() is known before
 // Run() starts. Stop() may be called from any thread; Run() returns after
 // connections closed and every acknowledged write is committed.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
 #include "daemon/clock.h"
 #include "daemon/limits.h"
+#include "daemon/log.h"
 #include "daemon/request_handler.h"
 #include "net/net.h"
 
 namespace duet::daemon {
 
+// What a SIGHUP may change while the relay runs; the rest needs a restart.
+struct ReloadableSettings {
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+};
+
 struct RelayOptions {
-  net::Endpoint listen{"127.0.0.1", net::kDefaultPort};
-  std::string db_path;
+  net::Endpoint listen{"127.0.0.1", net::kDefaultPort};  // the host may be a name
+  std::string db_path;             // its folder is created 0700 when missing
   std::string key_path;            // created 0600 when missing
   bool synchronous_full = true;    // an acknowledged record survives power loss
   Admission admission = Admission::kOpen;
@@ -37,7 +47,13 @@ struct RelayOptions {
   const Clock* clock = nullptr;
   // How often deadlines are checked (the clock decides whether one passed).
   std::chrono::milliseconds sweep_interval{250};
-  bool handle_signals = true;      // SIGINT/SIGTERM stop Run()
+  bool handle_signals = true;      // SIGINT/SIGTERM stop Run(); SIGHUP reloads
+  // Where /metrics and /healthz are served over HTTP; none: not at all.
+  std::optional<net::Endpoint> metrics;
+  ReloadableSettings log;
+  // Rereads the config file on SIGHUP; an error keeps the running settings
+  // (and is logged). None: SIGHUP is logged and changes nothing.
+  std::function<Result<ReloadableSettings>()> reload;
 };
 
 class Relay {
@@ -46,6 +62,7 @@ class Relay {
   ~Relay();
 
   net::Endpoint listening() const;
+  std::optional<net::Endpoint> metrics_listening() const;
   std::string public_key() const;  // 32 bytes, X25519
   void Run();
   void Stop();

@@ -19,6 +19,24 @@ RequestHandler::RequestHandler(const crypto::KxKeyPair& relay_keys, const Clock&
       invite_lookups_(limits.invite_lookup_burst, limits.invite_lookup_interval),
       push_pacing_(limits.push_burst_records, limits.push_record_interval) {}
 
+namespace {
+
+// For the metrics: a fixed word per request kind.
+const char* RequestName(v1::Frame::BodyCase body) {
+  switch (body) {
+    case v1::Frame::kCreateInvite: return "create_invite";
+    case v1::Frame::kFetchInvite: return "fetch_invite";
+    case v1::Frame::kAnswerInvite: return "answer_invite";
+    case v1::Frame::kCheckInvite: return "check_invite";
+    case v1::Frame::kPush: return "push";
+    case v1::Frame::kPull: return "pull";
+    case v1::Frame::kPing: return "ping";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
 void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
   using Phase = Connection::Phase;
   const std::uint64_t id = frame.request_id();
@@ -39,6 +57,7 @@ void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
       break;
   }
   if (id == 0) return c->Fail(0, v1::ERROR_CODE_BAD_FRAME, "requests need a request_id above 0");
+  connections_.metrics().requests.Add(RequestName(frame.body_case()));
   switch (frame.body_case()) {
     case v1::Frame::kCreateInvite:
       return HandleCreateInvite(c, id, frame.create_invite());
@@ -89,7 +108,10 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
                       net::AuthTranscript(c->channel_hash(), c->challenge(), relay_keys_.public_key,
                                           auth.device_key()),
                       auth.signature()))
+  {
+    connections_.metrics().handshakes.Add("refused");
     return c->Fail(id, v1::ERROR_CODE_AUTH_FAILED, "device signature did not verify");
+  }
   c->set_device_key(auth.device_key());
   auto couple = std::make_shared<std::string>();
   auto latest = std::make_shared<std::uint64_t>(0);
@@ -108,9 +130,10 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
       },
       [this, c, id, couple, latest](const Status& status) {
         if (!status.ok()) {
-          log_.Write("store", "could not look up a device: " + status.error().message);
+          log_.Write(LogLevel::kError, "store", "could not look up a device: " + status.error().message);
           return c->Fail(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
         }
+        connections_.metrics().handshakes.Add("ok");
         c->set_phase(Connection::Phase::kReady);
         if (!couple->empty()) c->BecomePaired(*couple);
         v1::Frame reply;

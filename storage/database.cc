@@ -1,5 +1,8 @@
 #include "storage/database.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace duet::storage {
 
 Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
@@ -73,7 +76,16 @@ bool Statement::ColumnIsNull(int column) const {
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOptions options) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (options.create) flags |= SQLITE_OPEN_CREATE;
+  if (options.create) {
+    flags |= SQLITE_OPEN_CREATE;
+    // SQLite would create the file 0644 (less the umask), and its -wal and
+    // -shm files copy the database's mode: made 0600 here, none of the
+    // three is readable by other users of the machine.
+    if (path != ":memory:" && !path.empty()) {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    }
+  }
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags,
                                  options.vfs.empty() ? nullptr : options.vfs.c_str());
   if (rc != SQLITE_OK) {

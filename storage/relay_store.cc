@@ -55,6 +55,15 @@ CREATE TABLE relay_tokens (
 CREATE INDEX relay_tokens_by_device ON relay_tokens(spent_by);
 )sql";
 
+// Version 3: a place for the relay's own small facts; /healthz writes the
+// time of its last check here to prove the store takes writes.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE relay_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -66,7 +75,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                              "from a damaged store",
                                              .vfs = vfs});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3}));
   // Who is paired with whom: damage here must stop the relay at start, not
   // turn a couple into strangers while it serves.
   for (const char* table : {"couples", "devices", "invites", "relay_tokens"})
@@ -209,6 +218,33 @@ Result<CoupleUsage> RelayStore::Usage(const std::string& couple_id) {
   if (!row.value()) return CoupleUsage{};
   return CoupleUsage{static_cast<std::uint64_t>(stmt.value()->ColumnInt(0)),
                      static_cast<std::uint64_t>(stmt.value()->ColumnInt(1))};
+}
+
+Result<StoreTotals> RelayStore::Totals(std::int64_t now) {
+  StoreTotals totals;
+  auto couples = Cached("SELECT count(*), coalesce(sum(records), 0), coalesce(sum(bytes), 0) FROM couples");
+  if (!couples.ok()) return couples.error();
+  auto row = couples.value()->Step();
+  if (!row.ok()) return row.error();
+  totals.couples = static_cast<std::uint64_t>(couples.value()->ColumnInt(0));
+  totals.records = static_cast<std::uint64_t>(couples.value()->ColumnInt(1));
+  totals.bytes = static_cast<std::uint64_t>(couples.value()->ColumnInt(2));
+  auto devices = Cached("SELECT count(*) FROM devices");
+  if (!devices.ok()) return devices.error();
+  row = devices.value()->Step();
+  if (!row.ok()) return row.error();
+  totals.devices = static_cast<std::uint64_t>(devices.value()->ColumnInt(0));
+  auto pending = PendingInvites(now);
+  if (!pending.ok()) return pending.error();
+  totals.pending_invites = pending.value();
+  return totals;
+}
+
+Status RelayStore::RecordHealthCheck(std::int64_t now) {
+  auto stmt = Cached("INSERT OR REPLACE INTO relay_meta (key, value) VALUES ('health_checked_at', ?)");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->Bind(1, now);
+  return stmt.value()->Run();
 }
 
 Status RelayStore::AddToken(const std::string& token_hash, std::int64_t created_at) {

@@ -40,6 +40,15 @@ struct CoupleUsage {
   std::uint64_t bytes = 0;
 };
 
+// What the whole relay stores (for its metrics).
+struct StoreTotals {
+  std::uint64_t couples = 0;
+  std::uint64_t devices = 0;
+  std::uint64_t records = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t pending_invites = 0;
+};
+
 // A one-time token of an invite-only relay: unspent while spent_by is empty.
 struct TokenRow {
   std::string spent_by;  // the device whose invites it allowed
@@ -88,6 +97,10 @@ class RelayStore {
 
   // Tokens of an invite-only relay, stored as hashes: a copy of the database
   // does not hand out unspent tokens.
+  Result<StoreTotals> Totals(std::int64_t now);
+  // A small write that proves the store takes writes (the relay's /healthz).
+  Status RecordHealthCheck(std::int64_t now);
+
   Status AddToken(const std::string& token_hash, std::int64_t created_at);
   Result<std::optional<TokenRow>> FindToken(const std::string& token_hash);
   // Binds an unspent token to the device that spent it.

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -108,13 +109,24 @@ class RelayProcess {
       throw std::runtime_error("cannot start duetd");
     posix_spawn_file_actions_destroy(&actions);
     close(pipe_fds[1]);
-    std::string line;
-    char c = 0;
-    pollfd pfd{pipe_fds[0], POLLIN, 0};
-    while (line.find('\n') == std::string::npos) {
-      if (poll(&pfd, 1, 10000) <= 0) throw std::runtime_error("duetd did not start");
-      if (read(pipe_fds[0], &c, 1) != 1) throw std::runtime_error("duetd exited at start");
-      line.push_back(c);
+    auto read_line = [fd = pipe_fds[0]] {
+      std::string line;
+      char c = 0;
+      pollfd pfd{fd, POLLIN, 0};
+      while (line.find('\n') == std::string::npos) {
+        if (poll(&pfd, 1, 10000) <= 0) throw std::runtime_error("duetd did not start");
+        if (read(fd, &c, 1) != 1) throw std::runtime_error("duetd exited at start");
+        line.push_back(c);
+      }
+      return line;
+    };
+    const std::string line = read_line();
+    // "duetd metrics on http://HOST:PORT/metrics" follows when asked for.
+    if (std::find(extra_args_.begin(), extra_args_.end(), "--metrics") != extra_args_.end()) {
+      const std::string metrics = read_line();
+      const auto start = metrics.find("http://");
+      if (start == std::string::npos) throw std::runtime_error("duetd did not say where its metrics are");
+      metrics_address_ = metrics.substr(start + 7, metrics.find("/metrics") - start - 7);
     }
     close(pipe_fds[0]);
     first_line_ = line;
@@ -143,6 +155,8 @@ class RelayProcess {
   const std::string& address() const { return address_; }
   const std::string& key() const { return key_; }
   const std::string& first_line() const { return first_line_; }
+  // HOST:PORT of /metrics, when started with --metrics.
+  const std::string& metrics_address() const { return metrics_address_; }
   std::uint16_t port() const {
     return static_cast<std::uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1)));
   }
@@ -155,6 +169,7 @@ class RelayProcess {
   std::string address_;
   std::string key_;
   std::string first_line_;
+  std::string metrics_address_;
   std::vector<std::string> env_;
   std::vector<std::string> extra_args_;
 };
@@ -244,6 +259,7 @@ class LiveProcess {
   }
 
   const std::string& output() const { return output_; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = 0;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -260,7 +261,7 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   {
     auto db = Database::Open(dir.File("r.db"), OpenOptions{});
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db.value()->Exec("DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
+    ASSERT_TRUE(db.value()->Exec("DROP TABLE relay_meta; DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
                                  "ALTER TABLE invites DROP COLUMN creator_address; "
                                  "ALTER TABLE couples DROP COLUMN records; "
                                  "ALTER TABLE couples DROP COLUMN bytes; PRAGMA user_version=1")
@@ -270,6 +271,45 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_EQ(store.value()->Usage("c1").value().records, 2u);
   EXPECT_EQ(store.value()->Usage("c1").value().bytes, 100u);
+}
+
+TEST(RelayStore, TotalsCountWhatTheWholeRelayHolds) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv2", "c2", "carol")).ok());
+  ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "alice", std::string(70, 'e'), &appended).ok());
+  ASSERT_TRUE(s.Append("c1", "r2", "bob", std::string(30, 'e'), &appended).ok());
+  ASSERT_TRUE(s.RecordHealthCheck(1000).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  auto totals = s.Totals(/*now=*/0);
+  ASSERT_TRUE(totals.ok()) << totals.error().message;
+  EXPECT_EQ(totals.value().couples, 1u);
+  EXPECT_EQ(totals.value().devices, 2u);
+  EXPECT_EQ(totals.value().records, 2u);
+  EXPECT_EQ(totals.value().bytes, 100u);
+  EXPECT_EQ(totals.value().pending_invites, 1u) << "carol's, unanswered";
+}
+
+TEST(Database, ANewDatabaseAndItsLogAreReadableByTheirOwnerOnly) {
+  TempDir dir;
+  const mode_t old_mask = ::umask(022);  // the usual one: files 0644
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ::umask(old_mask);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(store.value()->Begin().ok());
+  ASSERT_TRUE(store.value()->RecordHealthCheck(1).ok());
+  ASSERT_TRUE(store.value()->Commit().ok());
+  for (const char* name : {"r.db", "r.db-wal", "r.db-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(dir.File(name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+  }
 }
 
 TEST(RelayStore, PendingInvitesAreCountedPerAddressAndForgottenWhenAnswered) {

@@ -1,0 +1,162 @@
+#include "daemon/metrics_server.h"
+
+#include <array>
+#include <set>
+
+#include <asio.hpp>
+
+#include "daemon/listener.h"
+
+namespace duet::daemon {
+namespace {
+
+constexpr std::size_t kMaxRequestBytes = 4096;
+constexpr std::size_t kMaxExchanges = 16;
+constexpr auto kExchangeDeadline = std::chrono::seconds(5);
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+
+}  // namespace
+
+HttpRequest ParseHttpRequest(std::string_view bytes) {
+  HttpRequest request;
+  const auto head_end = bytes.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) {
+    request.state = bytes.size() >= kMaxRequestBytes ? HttpRequest::State::kBad
+                                                      : HttpRequest::State::kNeedMore;
+    return request;
+  }
+  const std::string_view line = bytes.substr(0, bytes.find("\r\n"));
+  const auto first_space = line.find(' ');
+  const auto second_space = line.find(' ', first_space + 1);
+  request.state = HttpRequest::State::kBad;
+  if (first_space == std::string_view::npos || second_space == std::string_view::npos) return request;
+  const std::string_view version = line.substr(second_space + 1);
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return request;
+  std::string_view target = line.substr(first_space + 1, second_space - first_space - 1);
+  if (target.empty() || target[0] != '/') return request;
+  target = target.substr(0, target.find('?'));
+  request.method = std::string(line.substr(0, first_space));
+  request.path = std::string(target);
+  request.state = HttpRequest::State::kGood;
+  return request;
+}
+
+struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
+  struct Exchange : std::enable_shared_from_this<Exchange> {
+    Exchange(asio::ip::tcp::socket s, Impl& owner)
+        : socket(std::move(s)), timer(socket.get_executor()), server(owner.weak_from_this()) {}
+    asio::ip::tcp::socket socket;
+    asio::steady_timer timer;
+    std::weak_ptr<Impl> server;
+    std::array<char, 1024> chunk{};
+    std::string received;
+    std::string answer;
+    bool head_only = false;
+    bool answered = false;
+
+    void Begin() {
+      timer.expires_after(kExchangeDeadline);
+      timer.async_wait([self = shared_from_this()](asio::error_code ec) {
+        if (!ec) self->End();
+      });
+      Read();
+    }
+    void Read() {
+      socket.async_read_some(asio::buffer(chunk), [self = shared_from_this()](asio::error_code ec,
+                                                                              std::size_t n) {
+        if (ec) return self->End();
+        self->received.append(self->chunk.data(), n);
+        const HttpRequest request = ParseHttpRequest(self->received);
+        if (request.state == HttpRequest::State::kNeedMore) return self->Read();
+        if (request.state == HttpRequest::State::kBad)
+          return self->Send(400, "text/plain", "bad request\n");
+        if (request.method != "GET" && request.method != "HEAD")
+          return self->Send(405, "text/plain", "only GET and HEAD\n");
+        self->head_only = request.method == "HEAD";
+        auto server = self->server.lock();
+        if (!server) return self->End();
+        server->route(request.path, [self](int status, std::string type, std::string body) {
+          self->Send(status, std::move(type), std::move(body));
+        });
+      });
+    }
+    void Send(int status, std::string type, std::string body) {
+      if (answered || !socket.is_open()) return;
+      answered = true;
+      answer = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
+               "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+      if (!head_only) answer += body;
+      asio::async_write(socket, asio::buffer(answer),
+                        [self = shared_from_this()](asio::error_code, std::size_t) { self->End(); });
+    }
+    void End() {
+      asio::error_code ignored;
+      timer.cancel();
+      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+      if (auto owner = server.lock()) owner->exchanges.erase(this);
+    }
+  };
+
+  Impl(asio::io_context& io, Route r) : acceptor(io), route(std::move(r)) {}
+
+  void Accept() {
+    acceptor.async_accept([self = shared_from_this()](asio::error_code ec, asio::ip::tcp::socket s) {
+      if (!self->acceptor.is_open()) return;
+      if (!ec) {
+        if (self->exchanges.size() >= kMaxExchanges) {
+          asio::error_code ignored;
+          s.close(ignored);
+        } else {
+          auto exchange = std::make_shared<Exchange>(std::move(s), *self);
+          self->exchanges.insert(exchange.get());
+          exchange->Begin();
+        }
+      }
+      self->Accept();
+    });
+  }
+
+  asio::ip::tcp::acceptor acceptor;
+  Route route;
+  std::set<Exchange*> exchanges;  // open ones; each owns itself through its handlers
+};
+
+MetricsServer::MetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MetricsServer::~MetricsServer() { Stop(); }
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Create(asio::io_context& io,
+                                                             const net::Endpoint& where, Route route) {
+  auto impl = std::make_unique<Impl>(io, std::move(route));
+  DUET_RETURN_IF_ERROR(Listen(impl->acceptor, where, "--metrics"));
+  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
+}
+
+net::Endpoint MetricsServer::listening() const {
+  const auto endpoint = impl_->acceptor.local_endpoint();
+  return net::Endpoint{endpoint.address().to_string(), endpoint.port()};
+}
+
+void MetricsServer::Start() { impl_->Accept(); }
+
+void MetricsServer::Stop() {
+  asio::error_code ignored;
+  impl_->acceptor.close(ignored);
+  // End() erases from the set: copy first.
+  const auto open = std::vector<Impl::Exchange*>(impl_->exchanges.begin(), impl_->exchanges.end());
+  for (auto* exchange : open) exchange->End();
+}
+
+}  // namespace duet::daemon
+

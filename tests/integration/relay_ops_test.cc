@@ -1,0 +1,298 @@
+// Running duetd as a self-hoster does (issue #12): its folder and file
+// modes, a port already taken, a host name to listen on, a config file with
+// flags over it, SIGHUP, the log, and the metrics a Prometheus scrapes.
+// Real duetd (and duet) processes on loopback.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/couple_fixture.h"
+
+namespace duet::testing {
+namespace {
+
+void Succeeds(const RunResult& r) { ASSERT_EQ(r.exit_code, 0) << r.out << r.err; }
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 0777;
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// A socket listening on a free loopback port, as another program would hold it.
+class HeldPort {
+ public:
+  HeldPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 || ::listen(fd_, 1) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+      throw std::runtime_error("cannot hold a port");
+    port_ = ntohs(address.sin_port);
+  }
+  ~HeldPort() { ::close(fd_); }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// GET over a plain socket: what curl or Prometheus would send.
+HttpAnswer HttpGet(const std::string& address, const std::string& path) {
+  const auto colon = address.rfind(':');
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
+  ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return {};
+  }
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: relay\r\n\r\n";
+  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return {};
+  }
+  std::string response;
+  char buffer[4096];
+  pollfd pfd{fd, POLLIN, 0};
+  while (::poll(&pfd, 1, 10000) > 0) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  HttpAnswer answer;
+  if (response.rfind("HTTP/1.1 ", 0) != 0) return answer;
+  answer.status = std::stoi(response.substr(9, 3));
+  const auto body = response.find("\r\n\r\n");
+  if (body != std::string::npos) answer.body = response.substr(body + 4);
+  return answer;
+}
+
+// The value of one sample ("name" or "name{label=\"x\"}") in a scrape.
+double Sample(const std::string& scrape, const std::string& series) {
+  std::istringstream lines(scrape);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+// duetd run as a service runs it: from a config file, its log on the
+// same pipe as its "listening" line.
+class ServedRelay {
+ public:
+  ServedRelay(const TempDir& dir, const std::string& config_file)
+      : process_({"/bin/sh", "-c", std::string("exec ") + DUETD_PATH + " --config " + config_file + " 2>&1"},
+                 dir.File("relay.err")) {
+    if (!process_.WaitForLine("duetd listening on")) throw std::runtime_error("duetd did not start: " + process_.output());
+    const std::string line = process_.output().substr(process_.output().find("listening on ") + 13);
+    address_ = line.substr(0, line.find(' '));
+  }
+  const std::string& address() const { return address_; }
+  LiveProcess& process() { return process_; }
+
+ private:
+  LiveProcess process_;
+  std::string address_;
+};
+
+TEST(RelayFiles, ANewRelayMakesItsFolderAndKeepsEveryFilePrivate) {
+  TempDir dir;
+  const std::string db = dir.File("state/duet/relay.db");
+  WriteText(dir.File("duetd.toml"), "listen = \"127.0.0.1:0\"\ndb = \"" + db + "\"\n");
+  ServedRelay relay(dir, dir.File("duetd.toml"));
+  Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "init", "--name", "A", "--relay",
+                       relay.address()},
+                      dir.path()));
+  Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "invite"}, dir.path()));
+  EXPECT_EQ(relay.process().Stop(), 0);
+  EXPECT_EQ(ModeOf(dir.File("state")), 0700u);
+  EXPECT_EQ(ModeOf(dir.File("state/duet")), 0700u);
+  EXPECT_EQ(ModeOf(db), 0600u);
+  EXPECT_EQ(ModeOf(db + ".key"), 0600u);
+}
+
+TEST(RelayFiles, APortAlreadyTakenLeavesNoFileBehind) {
+  TempDir dir;
+  HeldPort taken;
+  auto r = RunProgram({DUETD_PATH, "--listen", "127.0.0.1:" + std::to_string(taken.port()), "--db",
+                       dir.File("fresh/relay.db")},
+                      dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(taken.port())),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("fresh"))) << "nothing was created";
+}
+
+TEST(RelayFiles, AHostNameIsLookedUp) {
+  TempDir dir;
+  RelayProcess relay(dir.File("relay.db"), "localhost:0");
+  relay.Start();
+  EXPECT_NE(relay.first_line().find("duetd listening on "), std::string::npos);
+  EXPECT_GT(relay.port(), 0);
+  EXPECT_EQ(relay.Stop(), 0);
+  auto unknown = RunProgram({DUETD_PATH, "--listen", "no-such-host.invalid:7707", "--db",
+                             dir.File("relay.db")},
+                            dir.path());
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_EQ(LineCount(unknown.err), 1) << unknown.err;
+  EXPECT_NE(unknown.err.find("no-such-host.invalid"), std::string::npos) << unknown.err;
+}
+
+TEST(RelayConfigFile, CheckConfigNamesTheLineAndKeyOfEachProblem) {
+  TempDir dir;
+  const std::string good = dir.File("good.toml");
+  WriteText(good, "db = \"" + dir.File("relay.db") + "\"\n[couple]\nmax_records = 10\n");
+  auto ok = RunProgram({DUETD_PATH, "--check-config", "--config", good}, dir.path());
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, good + ": ok\n");
+
+  const std::string bad = dir.File("bad.toml");
+  WriteText(bad, "db = \"x.db\"\nmode = \"closed\"\n[connections]\nper_adress = 3\n");
+  auto check = RunProgram({DUETD_PATH, "--check-config", "--config", bad}, dir.path());
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_EQ(check.err,
+            "duetd: " + bad + ":2: mode: must be open or invite-only, not 'closed'\n"
+            "duetd: " + bad + ":4: connections.per_adress: unknown key; `duetd --help` lists the settings\n");
+  // Starting with it: one line, and nothing created.
+  auto start = RunProgram({DUETD_PATH, "--config", bad}, dir.path());
+  EXPECT_EQ(start.exit_code, 2);
+  EXPECT_EQ(LineCount(start.err), 1) << start.err;
+  EXPECT_NE(start.err.find("and 1 more; `duetd --check-config --config " + bad + "` lists them"),
+            std::string::npos)
+      << start.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("x.db")));
+
+  auto missing = RunProgram({DUETD_PATH, "--config", dir.File("none.toml")}, dir.path());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(LineCount(missing.err), 1) << missing.err;
+  EXPECT_NE(missing.err.find("cannot read the config file"), std::string::npos) << missing.err;
+}
+
+TEST(RelayConfigFile, FlagsWinOverTheFile) {
+  TempDir dir;
+  const std::string file = dir.File("duetd.toml");
+  WriteText(file, "db = \"/srv/a.db\"\nmode = \"invite-only\"\n[couple]\nmax_records = 10\nmax_mib = 4\n");
+  auto printed = RunProgram({DUETD_PATH, "--config", file, "--couple-max-records", "20", "--print-config"},
+                            dir.path());
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("max_records = 20\n"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("max_mib = 4\n"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("mode = \"invite-only\"\n"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("db = \"/srv/a.db\"\n"), std::string::npos) << printed.out;
+  // What it printed is itself a good config file.
+  const std::string copy = dir.File("copy.toml");
+  WriteText(copy, printed.out);
+  EXPECT_EQ(RunProgram({DUETD_PATH, "--check-config", "--config", copy}, dir.path()).exit_code, 0);
+}
+
+TEST(RelayConfigFile, TheRelayRunsFromTheFileAlone) {
+  TempDir dir;
+  const std::string file = dir.File("duetd.toml");
+  WriteText(file, "listen = \"127.0.0.1:0\"\ndb = \"" + dir.File("relay.db") +
+                      "\"\nmode = \"invite-only\"\n");
+  ServedRelay served(dir, file);
+  LiveProcess& relay = served.process();
+  const std::string address = served.address();
+  Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "init", "--name", "A", "--relay", address},
+                dir.path()));
+  auto invite = RunProgram({DUET_PATH, "--home", dir.File("a"), "invite"}, dir.path());
+  EXPECT_NE(invite.exit_code, 0) << "the file's invite-only mode is in force";
+  EXPECT_NE(invite.err.find("invite-only"), std::string::npos) << invite.err;
+  // `duetd token create` finds the database through the same file.
+  auto token = RunProgram({DUETD_PATH, "token", "create", "--config", file}, dir.path());
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "invite", "--relay-token",
+                 token.out.substr(0, token.out.find('\n'))},
+                dir.path()));
+  EXPECT_EQ(relay.Stop(), 0);
+}
+
+TEST(RelaySignals, SighupReloadsTheLogSettingsAndTheRelayKeepsServing) {
+  TempDir dir;
+  const std::string file = dir.File("duetd.toml");
+  WriteText(file, "listen = \"127.0.0.1:0\"\ndb = \"" + dir.File("relay.db") + "\"\n");
+  ServedRelay served(dir, file);
+  LiveProcess& relay = served.process();
+  const std::string address = served.address();
+
+  WriteText(file, "listen = \"127.0.0.1:0\"\ndb = \"" + dir.File("relay.db") + "\"\n[log]\nformat = \"json\"\n");
+  ::kill(relay.pid(), SIGHUP);
+  ASSERT_TRUE(relay.WaitForLine("reloaded the log settings")) << relay.output();
+  const std::string output = relay.output();
+  const std::string reloaded = output.substr(output.rfind('\n', output.find("reloaded the log")) + 1);
+  const auto json = nlohmann::json::parse(reloaded.substr(0, reloaded.find('\n')));
+  EXPECT_EQ(json["event"], "reload");
+  EXPECT_EQ(json["level"], "info");
+
+  // A broken file keeps what runs, and says why.
+  WriteText(file, "[log]\nlevel = \"loud\"\n");
+  ::kill(relay.pid(), SIGHUP);
+  ASSERT_TRUE(relay.WaitForLine("kept the running settings")) << relay.output();
+  EXPECT_NE(relay.output().find("log.level: must be error, warning, info or debug, not 'loud'"),
+            std::string::npos)
+      << relay.output();
+  // Still serving.
+  Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "init", "--name", "A", "--relay", address},
+                dir.path()));
+  Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "invite"}, dir.path()));
+  EXPECT_EQ(relay.Stop(), 0);
+}
+
+class RelayMetricsTest : public CoupleTest {
+ protected:
+  std::vector<std::string> RelayArgs() const override {
+    return {"--metrics", "127.0.0.1:0", "--couple-max-records", "4"};
+  }
+};
+
+TEST_F(RelayMetricsTest, AScrapeIsValidPrometheusTextAndCountsWhatHappened) {
+  Pair();
+  for (int i = 0; i < 5; ++i) Ok(Duet("a", {"checkin", "--mood", "3"}));  // the fifth is over quota
+  Ok(Duet("b", {"sync"}));
+  const auto scrape = HttpGet(relay_->metrics_address(), "/metrics");
+  ASSERT_EQ(scrape.status, 200) << scrape.body;
+  auto lint = RunProgram({"/usr/bin/promtool", "check", "metrics"}, dir_.path(), {}, scrape.body);
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err << scrape.body;
+  EXPECT_EQ(Sample(scrape.body, "duetd_couples"), 1);
+  EXPECT_EQ(Sample(scrape.body, "duetd_devices"), 2);
+  EXPECT_GE(Sample(scrape.body, "duetd_records"), 4);
+  EXPECT_EQ(Sample(scrape.body, "duetd_pairings_total"), 1);
+  EXPECT_GE(Sample(scrape.body, "duetd_handshakes_total{outcome=\"ok\"}"), 5);
+  EXPECT_GE(Sample(scrape.body, "duetd_refusals_total{reason=\"quota_exceeded\"}"), 1);
+  EXPECT_GE(Sample(scrape.body, "duetd_requests_total{kind=\"push\"}"), 4);
+  EXPECT_GT(Sample(scrape.body, "duetd_commit_duration_seconds_count"), 0);
+  EXPECT_GT(Sample(scrape.body, "duetd_received_bytes_total"), 0);
+  EXPECT_EQ(Sample(scrape.body, "duetd_store_readable"), 1);
+
+  const auto health = HttpGet(relay_->metrics_address(), "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+  EXPECT_EQ(HttpGet(relay_->metrics_address(), "/other").status, 404);
+}
+
+}  // namespace
+}  // namespace duet::testing
