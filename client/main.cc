@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   app.add_option("--tz", cli.time_zone,
                  "IANA time zone for the times you type and see (default: TZ, or the system's)");
   app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "duet " DUET_VERSION " (protocol 1)");
   app.fallthrough();  // --home and --json may come after the command too
   for (auto setup : kCommands) setup(app, cli);
   try {

@@ -26,6 +26,8 @@ bool ConnectionManager::Admit(const std::string& address) {
 }
 
 void ConnectionManager::Add(const std::shared_ptr<Connection>& connection) {
+  if (log_.Enabled(LogLevel::kDebug))
+    log_.Write(LogLevel::kDebug, "connection", "connection from " + connection->peer_address());
   connections_.emplace(connection->serial(), Entry{connection, 0});
   ++strangers_;
 }

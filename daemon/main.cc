@@ -101,6 +101,15 @@ int main(int argc, char** argv) {
                                   std::string(setting.help) + " [" + std::string(setting.key) + "]");
     const std::string value = setting.get(defaults);
     if (!value.empty()) option->default_str(value);
+    if (setting.kind == duet::daemon::Setting::Kind::kNumber) {
+      option->type_name("N");
+    } else if (setting.kind == duet::daemon::Setting::Kind::kChoice) {
+      std::string choices;
+      for (auto choice : setting.choices) choices += (choices.empty() ? "" : "|") + std::string(choice);
+      option->type_name(choices);
+    } else {
+      option->type_name(setting.key == "listen" || setting.key == "metrics" ? "HOST:PORT" : "PATH");
+    }
     sources.flags.push_back(option);
   }
   auto* token = app.add_subcommand("token", "one-time tokens for an invite-only relay");

@@ -323,6 +323,14 @@ std::optional<net::Endpoint> Relay::metrics_listening() const {
 std::string Relay::public_key() const { return impl_->key.public_key; }
 
 void Relay::Run() {
+  const RelayOptions& o = impl_->options;
+  impl_->log->Write(LogLevel::kInfo, "start",
+                    "serving on " + listening().ToString() + " (" +
+                        (o.admission == Admission::kOpen ? "open" : "invite-only") + ", sync " +
+                        (o.synchronous_full ? "full" : "normal") + ", at most " +
+                        std::to_string(o.limits.max_connections) + " connections)" +
+                        (impl_->metrics_server ? ", metrics on " + impl_->metrics_server->listening().ToString()
+                                               : std::string()));
   if (impl_->options.handle_signals) impl_->AwaitSignal();
   impl_->Accept();
   if (impl_->metrics_server) impl_->metrics_server->Start();

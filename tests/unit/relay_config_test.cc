@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace duet::daemon {
 namespace {
@@ -135,6 +137,18 @@ TEST(RelayConfig, EveryKeyAndFlagIsUniqueAndHelped) {
     EXPECT_TRUE(flags.insert(s.flag).second) << s.flag;
     EXPECT_EQ(s.flag.substr(0, 2), "--");
     EXPECT_FALSE(s.help.empty()) << s.key;
+  }
+}
+
+TEST(RelayConfig, EveryKeyAndFlagIsInTheOperatorsGuide) {
+  std::ifstream file(OPS_DOC_PATH);
+  std::stringstream text;
+  text << file.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  for (const auto& s : Settings()) {
+    EXPECT_NE(text.str().find("| `" + std::string(s.key) + "` | `" + std::string(s.flag) + "` |"),
+              std::string::npos)
+        << s.key << " is missing from docs/ops.md's table of settings";
   }
 }
 
