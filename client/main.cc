@@ -18,6 +18,7 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupWatch,    duet::client::cli::SetupBoundary,
     duet::client::cli::SetupReady,    duet::client::cli::SetupThanks,
     duet::client::cli::SetupPrompt,   duet::client::cli::SetupHistory,
+    duet::client::cli::SetupHelp,     duet::client::cli::SetupCompletion,
 };
 
 // The first argument that is not a global option: what the user meant as
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   duet::client::cli::Cli cli;
-  CLI::App app{"duet: check-ins, boundaries and talk times, shared end-to-end encrypted with your partner"};
+  CLI::App app{"duet: check-ins, boundaries and talk times, shared end-to-end encrypted with your partner", "duet"};
   app.set_help_all_flag("--help-all", "show help for every command");
   app.add_option("--home", cli.home, "folder for this device's keys and data (or DUET_HOME)");
   app.add_flag("--json", cli.json, "machine-readable output");
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
       // No known command matched: name what was typed, if anything.
       const std::string typed = argc > 1 ? FirstWord(argc, argv) : "";
       message = typed.empty() ? "no command given" : "unknown command '" + typed + "'";
+      const std::string nearest = typed.empty() ? "" : duet::client::cli::NearestCommand(app, typed);
+      if (!nearest.empty()) message += "; did you mean `duet " + nearest + "`?";
     }
     std::fprintf(stderr, "duet: %s; `duet --help` lists the commands and options\n",
                  message.c_str());

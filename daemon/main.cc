@@ -81,7 +81,8 @@ std::string FirstOf(const std::vector<ConfigError>& errors, const SettingSources
 
 int main(int argc, char** argv) {
   duet::proto::RouteProtobufLog("duetd");
-  CLI::App app{"duetd: the duet relay. It stores and forwards sealed records and can read none."};
+  CLI::App app{"duetd: the duet relay. It stores and forwards sealed records and can read none.", "duetd"};
+  app.set_help_all_flag("--help-all", "show help for every subcommand");
   app.fallthrough();  // `duetd token create --db F` takes --db after the subcommand
   app.set_version_flag("--version", "duetd " DUET_VERSION " (protocol 1)");
   SettingSources sources;

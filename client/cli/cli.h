@@ -46,6 +46,11 @@ void SetupReady(CLI::App& root, Cli& cli);
 void SetupThanks(CLI::App& root, Cli& cli);
 void SetupPrompt(CLI::App& root, Cli& cli);
 void SetupHistory(CLI::App& root, Cli& cli);
+void SetupHelp(CLI::App& root, Cli& cli);
+void SetupCompletion(CLI::App& root, Cli& cli);
+// The subcommand of `parent` nearest to a mistyped `typed` (a couple of
+// letters off), or "" when none is near.
+std::string NearestCommand(const CLI::App& parent, const std::string& typed);
 // `duet` with no command: the dashboard, as `duet status` shows it.
 int RunDashboard(const Cli& cli);
 

@@ -1,0 +1,72 @@
+// duet help [COMMAND...]: the help of a command, as `duet COMMAND --help`
+// prints it; and the nearest command to a mistyped one.
+#include <algorithm>
+
+#include "client/cli/cli.h"
+
+namespace duet::client::cli {
+namespace {
+
+// Edits (insert, delete, substitute, swap two neighbours) from a to b.
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+int RunHelp(const CLI::App& root, const std::vector<std::string>& path) {
+  const CLI::App* command = &root;
+  std::string typed = "duet";
+  for (const auto& word : path) {
+    const CLI::App* next = nullptr;
+    for (const auto* sub : command->get_subcommands({}))
+      if (sub->get_name() == word) next = sub;
+    if (next == nullptr) {
+      const std::string nearest = NearestCommand(*command, word);
+      return Fail(MakeError(ErrorKind::kInvalidInput,
+                            "`" + typed + "` has no command '" + word + "'" +
+                                (nearest.empty() ? "" : "; did you mean `" + typed + " " + nearest + "`?") +
+                                " `" + typed + " --help` lists them"));
+    }
+    command = next;
+    typed += " " + word;
+  }
+  // Through the formatter: App::help() would show the `help` command itself,
+  // since it is the one selected.
+  std::fputs(command->get_formatter()->make_help(command, typed, CLI::AppFormatMode::Normal).c_str(),
+             stdout);
+  return 0;
+}
+
+}  // namespace
+
+std::string NearestCommand(const CLI::App& parent, const std::string& typed) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, typed.size() / 3) + 1;
+  for (const auto* sub : parent.get_subcommands({})) {
+    const std::size_t distance = EditDistance(typed, sub->get_name());
+    if (distance < best_distance) {
+      best = sub->get_name();
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+void SetupHelp(CLI::App& root, Cli& cli) {
+  auto path = std::make_shared<std::vector<std::string>>();
+  auto* sub = root.add_subcommand("help", "show the help of a command: duet help talk propose");
+  sub->add_option("command", *path, "the command, and its subcommand if any");
+  sub->callback([&root, &cli, path] { cli.run = [&root, path] { return RunHelp(root, *path); }; });
+}
+
+}  // namespace duet::client::cli

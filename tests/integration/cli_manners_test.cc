@@ -1,0 +1,92 @@
+// The command line's manners (issue #12): help for any command, a
+// suggestion for a mistyped one, and completion scripts made from the same
+// command table the parser uses.
+#include <gtest/gtest.h>
+
+#include "tests/integration/harness.h"
+
+namespace duet::testing {
+namespace {
+
+class CliManners : public ::testing::Test {
+ protected:
+  RunResult Duet(std::vector<std::string> args) {
+    args.insert(args.begin(), DUET_PATH);
+    return RunProgram(args, dir_.path());
+  }
+  // What bash offers after `line` (the last word is being completed).
+  std::string BashCompletes(const std::string& words) {
+    const std::string script = dir_.File("duet.bash");
+    std::ofstream(script) << Duet({"completion", "bash"}).out;
+    auto r = RunProgram({"/bin/bash", "-c",
+                         "source " + script + "; COMP_WORDS=(" + words +
+                             "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _duet; echo \"${COMPREPLY[*]}\""},
+                        dir_.path());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliManners, HelpNamesACommandAndItsSubcommand) {
+  auto r = Duet({"help", "talk", "propose"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, Duet({"talk", "propose", "--help"}).out);
+  EXPECT_NE(r.out.find("--at"), std::string::npos) << r.out;
+  auto top = Duet({"help"});
+  ASSERT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("checkin"), std::string::npos);
+}
+
+TEST_F(CliManners, AMistypedCommandGetsTheNearestOne) {
+  auto r = Duet({"chekin", "--mood", "3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("unknown command 'chekin'; did you mean `duet checkin`?"), std::string::npos) << r.err;
+  auto far = Duet({"xyzzy"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << "nothing is near: " << far.err;
+  auto help = Duet({"help", "talk", "propse"});
+  EXPECT_EQ(help.exit_code, 2);
+  EXPECT_EQ(LineCount(help.err), 1) << help.err;
+  EXPECT_NE(help.err.find("did you mean `duet talk propose`?"), std::string::npos) << help.err;
+}
+
+TEST_F(CliManners, BashCompletesCommandsSubcommandsAndOptions) {
+  EXPECT_EQ(BashCompletes("duet che"), "checkin checkins");
+  EXPECT_EQ(BashCompletes("duet talk pro"), "propose");
+  EXPECT_EQ(BashCompletes("duet --json talk acc"), "accept");
+  EXPECT_EQ(BashCompletes("duet checkin --m"), "--mood");
+  EXPECT_EQ(BashCompletes("duet boundary propose --k"), "--kind");
+  EXPECT_EQ(BashCompletes("duet checkin --js"), "--json") << "global options follow any command";
+}
+
+TEST_F(CliManners, ZshCompletionIsAScriptZshReads) {
+  auto script = Duet({"completion", "zsh"});
+  ASSERT_EQ(script.exit_code, 0);
+  EXPECT_EQ(script.out.rfind("#compdef duet\n", 0), 0u);
+  EXPECT_NE(script.out.find("\"/talk/propose\")"), std::string::npos);
+  if (!std::filesystem::exists("/bin/zsh")) GTEST_SKIP() << "zsh is not installed; checked the text only";
+  std::ofstream(dir_.File("_duet")) << script.out;
+  auto r = RunProgram({"/bin/zsh", "-n", dir_.File("_duet")}, dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // With compadd standing in for zsh's own, what it would offer after
+  // `duet talk ` (zsh filters by the typed prefix itself).
+  auto offered = RunProgram({"/bin/zsh", "-c",
+                             "compadd() { shift; print -r -- \"$*\"; }; words=(duet talk pro); "
+                             "CURRENT=3; source " + dir_.File("_duet")},
+                            dir_.path());
+  ASSERT_EQ(offered.exit_code, 0) << offered.err;
+  EXPECT_NE(offered.out.find("propose"), std::string::npos) << offered.out;
+  EXPECT_NE(offered.out.find("accept"), std::string::npos) << offered.out;
+  EXPECT_EQ(offered.out.find("checkin"), std::string::npos) << "only what follows `talk`: " << offered.out;
+}
+
+TEST_F(CliManners, CompletionWantsAShellItKnows) {
+  auto r = Duet({"completion", "fish"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(LineCount(r.err), 1) << r.err;
+}
+
+}  // namespace
+}  // namespace duet::testing
