@@ -298,12 +298,12 @@ std::vector<ConfigError> ApplyConfigText(std::string_view text, const std::strin
 }
 
 std::vector<ConfigError> FinishConfig(RelayConfig& config,
-                                      const std::vector<std::string>& explicitly_set) {
+                                      const std::vector<std::string>& explicitly_set, bool require_db) {
   std::vector<ConfigError> errors;
   auto given = [&](std::string_view key) {
     return std::find(explicitly_set.begin(), explicitly_set.end(), key) != explicitly_set.end();
   };
-  if (config.db.empty())
+  if (config.db.empty() && require_db)
     errors.push_back({"db: no database path; give --db PATH or db = \"PATH\" in the config file"});
   if (config.key.empty() && !config.db.empty()) config.key = config.db + ".key";
   if (auto listen = net::ParseEndpoint(config.listen, /*allow_port_zero=*/true); !listen.ok())

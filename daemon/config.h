@@ -68,9 +68,11 @@ std::string ApplySettingText(const Setting& setting, const std::string& text, Re
 // Settles what depends on other settings once everything is applied: the
 // key file beside the database, the unpaired pool within the connection
 // table. `explicitly_set` names the keys a file or flag gave. Returns the
-// problems (a missing database path, an address that does not parse).
+// problems (a missing database path, unless not `require_db`; an address
+// that does not parse).
 std::vector<ConfigError> FinishConfig(RelayConfig& config,
-                                      const std::vector<std::string>& explicitly_set);
+                                      const std::vector<std::string>& explicitly_set,
+                                      bool require_db = true);
 
 // A complete, commented config file holding `config`'s values (the packaged
 // /etc/duet/duetd.toml is this with the defaults).

@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "daemon/config.h"
+#include "daemon/metrics_server.h"
 #include "daemon/relay.h"
 #include "daemon/relay_token.h"
 #include "net/net.h"
@@ -31,7 +32,8 @@ struct SettingSources {
 };
 
 // Defaults, then the file, then the flags; every problem is collected.
-std::vector<ConfigError> LoadSettings(const SettingSources& sources, RelayConfig& config) {
+std::vector<ConfigError> LoadSettings(const SettingSources& sources, RelayConfig& config,
+                                      bool require_db = true) {
   std::vector<ConfigError> errors;
   std::vector<std::string> given;
   if (!sources.config_path.empty()) {
@@ -58,7 +60,7 @@ std::vector<ConfigError> LoadSettings(const SettingSources& sources, RelayConfig
     std::string problem = duet::daemon::ApplySettingText(setting, sources.flag_values[i], config);
     if (!problem.empty()) errors.push_back({std::string(setting.flag) + ": " + problem});
   }
-  auto finished = duet::daemon::FinishConfig(config, given);
+  auto finished = duet::daemon::FinishConfig(config, given, require_db);
   errors.insert(errors.end(), finished.begin(), finished.end());
   return errors;
 }
@@ -117,6 +119,8 @@ int main(int argc, char** argv) {
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand(
       "create", "print a new token; a couple passes it to `duet init --relay-token`");
+  auto* health = app.add_subcommand(
+      "health", "ask the running relay's /healthz (at its metrics address); exit 0 when its store takes writes");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -126,7 +130,8 @@ int main(int argc, char** argv) {
   }
 
   RelayConfig config;
-  const auto errors = LoadSettings(sources, config);
+  // A health check asks a running relay: it needs no database of its own.
+  const auto errors = LoadSettings(sources, config, /*require_db=*/!health->parsed());
   if (check_config) {
     for (const auto& error : errors) std::fprintf(stderr, "duetd: %s\n", error.message.c_str());
     if (!errors.empty()) return 2;
@@ -142,6 +147,21 @@ int main(int argc, char** argv) {
   if (!errors.empty()) {
     std::fprintf(stderr, "duetd: %s\n", FirstOf(errors, sources).c_str());
     return 2;
+  }
+
+  if (health->parsed()) {
+    if (config.metrics.empty()) {
+      std::fprintf(stderr, "duetd: health needs the metrics address: give --metrics HOST:PORT or --config FILE\n");
+      return 2;
+    }
+    auto where = duet::net::ParseEndpoint(config.metrics).value();
+    auto answer = duet::daemon::ProbeHealth(where, std::chrono::seconds(5));
+    if (!answer.ok()) {
+      std::fprintf(stderr, "duetd: unhealthy: %s\n", answer.error().message.c_str());
+      return 1;
+    }
+    std::printf("healthy\n");
+    return 0;
   }
 
   if (token_create->parsed()) {

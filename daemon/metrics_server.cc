@@ -51,6 +51,52 @@ HttpRequest ParseHttpRequest(std::string_view bytes) {
   return request;
 }
 
+Status ProbeHealth(const net::Endpoint& metrics, std::chrono::milliseconds timeout) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  asio::ip::tcp::resolver resolver(io);
+  std::string request = "GET /healthz HTTP/1.1\r\nHost: duetd\r\nConnection: close\r\n\r\n";
+  std::string response;
+  std::array<char, 1024> chunk{};
+  asio::error_code failure;
+  std::function<void()> read_more = [&] {
+    socket.async_read_some(asio::buffer(chunk), [&](asio::error_code ec, std::size_t n) {
+      response.append(chunk.data(), n);
+      if (ec) {
+        if (ec != asio::error::eof) failure = ec;
+        return;
+      }
+      if (response.size() < kMaxRequestBytes) read_more();
+    });
+  };
+  resolver.async_resolve(metrics.host, std::to_string(metrics.port),
+                         [&](asio::error_code ec, asio::ip::tcp::resolver::results_type found) {
+                           if (ec) return void(failure = ec);
+                           asio::async_connect(socket, found, [&](asio::error_code ec2, const auto&) {
+                             if (ec2) return void(failure = ec2);
+                             asio::async_write(socket, asio::buffer(request),
+                                               [&](asio::error_code ec3, std::size_t) {
+                                                 if (ec3) return void(failure = ec3);
+                                                 read_more();
+                                               });
+                           });
+                         });
+  io.run_for(timeout);
+  const std::string where = "http://" + metrics.ToString() + "/healthz";
+  if (!io.stopped())
+    return MakeError(ErrorKind::kNetwork, where + " did not answer within " +
+                                              std::to_string(timeout.count()) + " ms");
+  if (failure) return MakeError(ErrorKind::kNetwork, "cannot reach " + where + ": " + failure.message());
+  const auto line_end = response.find("\r\n");
+  const std::string status_line = response.substr(0, line_end);
+  const auto body_start = response.find("\r\n\r\n");
+  std::string body = body_start == std::string::npos ? "" : response.substr(body_start + 4);
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  if (status_line.rfind("HTTP/1.1 200 ", 0) == 0) return Status::Ok();
+  return MakeError(ErrorKind::kRefused,
+                   where + " answered \"" + status_line + "\"" + (body.empty() ? "" : ": " + body));
+}
+
 struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
   struct Exchange : std::enable_shared_from_this<Exchange> {
     Exchange(asio::ip::tcp::socket s, Impl& owner)

@@ -7,6 +7,7 @@
 // route may answer later (after the store replied). Network thread only.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,11 @@ struct HttpRequest {
   std::string path;  // without the query
 };
 HttpRequest ParseHttpRequest(std::string_view bytes);
+
+// GET /healthz from a relay's metrics address, as a health check runs it
+// (`duetd health`, Docker's HEALTHCHECK): ok when it answered 200 within
+// `timeout`, else an error saying what it answered or why it could not.
+Status ProbeHealth(const net::Endpoint& metrics, std::chrono::milliseconds timeout);
 
 class MetricsServer {
  public:

@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/couple_fixture.h"
@@ -292,6 +295,81 @@ TEST_F(RelayMetricsTest, AScrapeIsValidPrometheusTextAndCountsWhatHappened) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
   EXPECT_EQ(HttpGet(relay_->metrics_address(), "/other").status, 404);
+
+  // `duetd health`, as Docker's HEALTHCHECK runs it.
+  auto healthy = RunProgram({DUETD_PATH, "health", "--metrics", relay_->metrics_address()}, dir_.path());
+  EXPECT_EQ(healthy.exit_code, 0) << healthy.err;
+  EXPECT_EQ(healthy.out, "healthy\n");
+  std::uint16_t closed_port = 0;
+  {
+    HeldPort gone;
+    closed_port = gone.port();
+  }
+  auto unreachable = RunProgram({DUETD_PATH, "health", "--metrics", "127.0.0.1:" + std::to_string(closed_port)},
+                                dir_.path());
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_EQ(LineCount(unreachable.err), 1) << unreachable.err;
+  EXPECT_NE(unreachable.err.find("unhealthy: cannot reach"), std::string::npos) << unreachable.err;
+}
+
+// The backup docs/ops.md describes: SQLite's online backup while pushes run,
+// then a restore in place of the live store.
+class RelayBackupTest : public CoupleTest {
+ protected:
+  // Records in a relay store file, by a read-only connection.
+  static int RecordsIn(const std::string& path) {
+    auto r = RunProgram({"/usr/bin/sqlite3", "-readonly", path, "SELECT count(*) FROM records;"}, "/tmp");
+    return r.exit_code == 0 ? std::stoi(r.out) : -1;
+  }
+};
+
+TEST_F(RelayBackupTest, ABackupTakenWhilePushesRunRestoresAndServes) {
+  Pair();
+  Ok(Duet("b", {"sync"}));
+  // Alice writes while the owner backs up; every check-in she was told
+  // was sent before the backup began must be in it.
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0};
+  std::thread writer([&] {
+    while (!stop) {
+      auto r = Duet("a", {"--json", "checkin", "--mood", "4"});
+      if (r.exit_code == 0 && nlohmann::json::parse(r.out).value("sync", "") == "synced") ++acknowledged;
+    }
+  });
+  while (acknowledged < 5) std::this_thread::yield();
+  const int before_backup = acknowledged;
+  auto backup = RunProgram({"/usr/bin/sqlite3", dir_.File("relay.db"),
+                            ".backup '" + dir_.File("backup.db") + "'"},
+                           dir_.path());
+  while (acknowledged < before_backup + 3) std::this_thread::yield();  // pushes ran on
+  stop = true;
+  writer.join();
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  auto check = RunProgram({"/usr/bin/sqlite3", dir_.File("backup.db"), "PRAGMA integrity_check;"},
+                          dir_.path());
+  EXPECT_EQ(check.out, "ok\n");
+  EXPECT_GE(RecordsIn(dir_.File("backup.db")), before_backup);
+  EXPECT_LT(RecordsIn(dir_.File("backup.db")), RecordsIn(dir_.File("relay.db")))
+      << "the pushes after the backup are not in it";
+
+  // Restore: stop, put the backup in place of the store, start.
+  EXPECT_EQ(relay_->Stop(), 0);
+  for (const char* f : {"relay.db-wal", "relay.db-shm"}) std::filesystem::remove(dir_.File(f));
+  std::filesystem::copy_file(dir_.File("backup.db"), dir_.File("relay.db"),
+                             std::filesystem::copy_options::overwrite_existing);
+  relay_->Start();
+  // Bob, who had seen nothing since pairing, gets everything the backup holds.
+  auto bob = Duet("b", {"sync"});
+  ASSERT_EQ(bob.exit_code, 0) << bob.err;
+  const auto bob_sees = Checkins("b").size();
+  EXPECT_GE(bob_sees, static_cast<std::size_t>(before_backup));
+  EXPECT_LT(bob_sees, static_cast<std::size_t>(acknowledged.load()));
+  // Alice saw the relay hand out numbers past the backup: her device says
+  // the relay went back, keeps everything, and sends nothing into the gap.
+  auto alice = Duet("a", {"sync"});
+  EXPECT_NE((alice.out + alice.err).find("rolled back or replaced"), std::string::npos)
+      << alice.out << alice.err;
+  EXPECT_GE(Checkins("a").size(), static_cast<std::size_t>(acknowledged.load()));
 }
 
 }  // namespace
