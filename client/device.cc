@@ -25,6 +25,8 @@ constexpr char kName[] = "device.name";
 constexpr char kRelay[] = "relay.address";
 constexpr char kRelayKey[] = "relay.key";
 constexpr char kRelayToken[] = "relay.token";
+// The key the relay announced it will move to (protocol.md §3.1); "" for none.
+constexpr char kRelayNextKey[] = "relay.next_key";
 constexpr char kCoupleId[] = "couple.id";
 constexpr char kPartnerName[] = "partner.name";
 constexpr char kPartnerSignKey[] = "partner.sign_key";
@@ -202,8 +204,16 @@ std::optional<std::string> Device::relay_token() { return Meta(kRelayToken); }
 Status Device::SetRelayToken(const std::string& token) { return store_->SetMeta(kRelayToken, token); }
 
 Status Device::PinRelay(const net::Endpoint& relay, const std::string& relay_key) {
-  return store_->SetMetas({{kRelay, relay.ToString()}, {kRelayKey, relay_key}});
+  return store_->SetMetas({{kRelay, relay.ToString()}, {kRelayKey, relay_key}, {kRelayNextKey, ""}});
 }
+
+std::optional<std::string> Device::next_relay_key() {
+  auto key = Meta(kRelayNextKey);
+  if (!key || key->empty()) return std::nullopt;
+  return key;
+}
+
+Status Device::SetNextRelayKey(const std::string& key) { return store_->SetMeta(kRelayNextKey, key); }
 
 std::optional<std::string> Device::couple_id() { return Meta(kCoupleId); }
 

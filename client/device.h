@@ -58,7 +58,12 @@ class Device {
   std::string name();
   net::Endpoint relay();
   std::optional<std::string> pinned_relay_key();
+  // Pins `relay_key` for the relay at `relay`, forgetting any next key.
   Status PinRelay(const net::Endpoint& relay, const std::string& relay_key);
+  // The key the relay announced it will move to (docs/protocol.md §3.1),
+  // accepted beside the pinned one; "" forgets it.
+  std::optional<std::string> next_relay_key();
+  Status SetNextRelayKey(const std::string& key);
   // An invite-only relay's one-time token (duet init --relay-token), sent
   // with this device's invites until it is paired.
   std::optional<std::string> relay_token();

@@ -10,10 +10,10 @@ std::string RelayKeyText(const std::string& key) { return crypto::Base64UrlEncod
 
 Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
                                                          const net::Endpoint& relay,
-                                                         const std::string& expected_relay_key,
+                                                         const crypto::PinnedRelayKeys& expected,
                                                          std::chrono::milliseconds timeout) {
   // The channel checks the pinned key before anything else is sent.
-  auto client = net::FramedClient::Connect(relay, timeout, expected_relay_key);
+  auto client = net::FramedClient::Connect(relay, timeout, expected);
   if (!client.ok()) return client.error();
   std::unique_ptr<RelaySession> session(new RelaySession(std::move(client).value(), timeout));
 
@@ -25,7 +25,9 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   if (!reply.ok()) return reply.error();
   if (!reply->has_server_hello() || reply->server_hello().version() != net::kProtocolVersion ||
       reply->server_hello().relay_key().size() != 32 ||
-      reply->server_hello().challenge().size() != 32)
+      reply->server_hello().challenge().size() != 32 ||
+      (!reply->server_hello().next_relay_key().empty() &&
+       reply->server_hello().next_relay_key().size() != 32))
     return MakeError(ErrorKind::kProtocol, "the relay at " + relay.ToString() +
                                                " did not answer like a duet relay");
   const auto& server_hello = reply->server_hello();
@@ -33,6 +35,7 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
     return MakeError(ErrorKind::kProtocol,
                      "the relay at " + relay.ToString() + " named a key other than its channel's");
   session->relay_key_ = server_hello.relay_key();
+  session->next_relay_key_ = server_hello.next_relay_key();
 
   v1::Frame auth;
   auth.mutable_authenticate()->set_device_key(device.keys().identity.public_key);

@@ -24,8 +24,10 @@ struct RelayRefusal {
 
 class RelaySession {
  public:
+  // `expected`: the pinned relay key, and the next one it announced, if any;
+  // none pinned accepts any key (first contact).
   static Result<std::unique_ptr<RelaySession>> Open(Device& device, const net::Endpoint& relay,
-                                                    const std::string& expected_relay_key,
+                                                    const crypto::PinnedRelayKeys& expected,
                                                     std::chrono::milliseconds timeout);
 
   // Sends a request and returns the relay's answer. An Error frame becomes an
@@ -40,6 +42,8 @@ class RelaySession {
   Result<std::deque<v1::Frame>> TakeDelivered();
 
   const std::string& relay_key() const { return relay_key_; }
+  // The key the relay will move to (ServerHello.next_relay_key); "" for none.
+  const std::string& next_relay_key() const { return next_relay_key_; }
   const std::string& couple_id() const { return couple_id_; }
   // The highest relay sequence number of the couple known on this
   // connection: AuthOk's, raised by every record and ack received since.
@@ -52,6 +56,7 @@ class RelaySession {
   std::unique_ptr<net::FramedClient> client_;
   std::chrono::milliseconds timeout_;
   std::string relay_key_;
+  std::string next_relay_key_;
   std::string couple_id_;
   std::uint64_t latest_seq_ = 0;
 };

@@ -235,9 +235,17 @@ Status ReleaseReflectionKeys(Device& device, SyncReport& report) {
 Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::milliseconds timeout) {
   const net::Endpoint relay = device.relay();
   const std::string pinned = device.pinned_relay_key().value_or("");
-  auto session = RelaySession::Open(device, relay, pinned, timeout);
+  const std::string next = device.next_relay_key().value_or("");
+  auto session = RelaySession::Open(device, relay, crypto::PinnedRelayKeys(pinned, next), timeout);
   if (!session.ok()) return session;
-  if (pinned.empty()) DUET_RETURN_IF_ERROR(device.PinRelay(relay, session.value()->relay_key()));
+  const RelaySession& s = *session.value();
+  // First contact pins the key; a relay now presenting the next key it
+  // announced has moved to it (protocol.md §3.1): pin it, forget the old.
+  if (pinned.empty() || s.relay_key() != pinned) {
+    DUET_RETURN_IF_ERROR(device.PinRelay(relay, s.relay_key()));
+  }
+  if (s.next_relay_key() != device.next_relay_key().value_or(""))
+    DUET_RETURN_IF_ERROR(device.SetNextRelayKey(s.next_relay_key()));
   return session;
 }
 

@@ -95,7 +95,7 @@ std::string ClientHandshake::Hello() const {
 }
 
 Result<std::string> ClientHandshake::Finish(std::string_view server_hello,
-                                            const std::string& pinned, std::string* relay_key,
+                                            const PinnedRelayKeys& pinned, std::string* relay_key,
                                             StreamSender* sender, StreamReceiver* receiver) {
   if (server_hello.size() != kServerHelloBytes || server_hello.substr(0, 4) != kMagic ||
       server_hello[4] != kChannelVersion)
@@ -104,11 +104,15 @@ Result<std::string> ClientHandshake::Finish(std::string_view server_hello,
   const std::string_view relay_static = server_hello.substr(37, 32);
   const std::string_view header = server_hello.substr(69, kStreamHeaderBytes);
   *relay_key = std::string(relay_static);
-  if (!pinned.empty() && !ConstantTimeEqual(pinned, relay_static))
+  const bool trusted = pinned.current.empty() || ConstantTimeEqual(pinned.current, relay_static) ||
+                       (pinned.next.size() == relay_static.size() &&
+                        ConstantTimeEqual(pinned.next, relay_static));
+  if (!trusted)
     return MakeError(ErrorKind::kVerification,
-                     "presented key " + Base64UrlEncode(relay_static) +
-                         " but this device trusts " + Base64UrlEncode(pinned) +
-                         "; nothing was sent (if the relay was really re-keyed, re-pair)");
+                     "presented key " + Base64UrlEncode(relay_static) + " but this device trusts " +
+                         Base64UrlEncode(pinned.current) +
+                         "; nothing was sent (if its owner gave the relay a new key, check it with "
+                         "them, then run `duet relay move ADDRESS --relay-key KEY`)");
   auto ee = KxClient(ephemeral_, relay_ephemeral);
   auto es = KxClient(ephemeral_, relay_static);
   if (!ee || !es) return MakeError(ErrorKind::kProtocol, "the relay sent an invalid key");

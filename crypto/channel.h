@@ -64,6 +64,18 @@ class StreamReceiver {
 // True when `hello` has the size, magic and version of message 1.
 bool IsClientHello(std::string_view hello);
 
+// The relay keys a client accepts in the handshake: the one it pinned, and
+// the one the relay announced it will move to (docs/protocol.md §3.1).
+// Converts from a single key, so a caller with one pinned key passes it.
+struct PinnedRelayKeys {
+  PinnedRelayKeys() = default;
+  PinnedRelayKeys(std::string current_key, std::string next_key = {})  // NOLINT: implicit by design
+      : current(std::move(current_key)), next(std::move(next_key)) {}
+  PinnedRelayKeys(const char* current_key) : current(current_key) {}  // NOLINT
+  std::string current;  // empty: none pinned yet, any key is accepted
+  std::string next;
+};
+
 class ClientHandshake {
  public:
   ClientHandshake();
@@ -72,10 +84,10 @@ class ClientHandshake {
   explicit ClientHandshake(KxKeyPair ephemeral) : ephemeral_(std::move(ephemeral)) {}
   // Message 1.
   std::string Hello() const;
-  // Reads message 2: checks it, refuses a relay key other than `pinned`
-  // (when not empty), derives the keys and starts both streams. Returns
-  // message 3. `*relay_key` receives the relay's static key.
-  Result<std::string> Finish(std::string_view server_hello, const std::string& pinned,
+  // Reads message 2: checks it, refuses a relay key other than those
+  // `pinned` (none: any key, first contact), derives the keys and starts both
+  // streams. Returns message 3. `*relay_key` receives the relay's static key.
+  Result<std::string> Finish(std::string_view server_hello, const PinnedRelayKeys& pinned,
                              std::string* relay_key, StreamSender* sender,
                              StreamReceiver* receiver);
   // After Finish: the 32-byte transcript hash h, which the device signs to

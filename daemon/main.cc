@@ -12,6 +12,7 @@
 #include "daemon/config.h"
 #include "daemon/metrics_server.h"
 #include "daemon/relay.h"
+#include "daemon/relay_key.h"
 #include "daemon/relay_token.h"
 #include "net/net.h"
 #include "proto/protobuf_log.h"
@@ -119,6 +120,13 @@ int main(int argc, char** argv) {
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand(
       "create", "print a new token; a couple passes it to `duet init --relay-token`");
+  auto* key = app.add_subcommand("key", "the relay's key: show it, or move to a new one without re-pairing");
+  key->require_subcommand(1);
+  auto* key_show = key->add_subcommand("show", "print the relay key, and the next one while a rotation is under way");
+  auto* key_rotate = key->add_subcommand(
+      "rotate", "make the next key; the relay announces it from its next start, and clients learn it as they sync");
+  auto* key_promote = key->add_subcommand(
+      "promote", "switch to the next key (the old one is kept as KEY.old); restart the relay after");
   auto* health = app.add_subcommand(
       "health", "ask the running relay's /healthz (at its metrics address); exit 0 when its store takes writes");
   try {
@@ -161,6 +169,41 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("healthy\n");
+    return 0;
+  }
+
+  if (key->parsed()) {
+    duet::Result<std::string> done = std::string();
+    if (key_show->parsed()) {
+      auto current = duet::daemon::LoadRelayKey(config.key);
+      auto next = duet::daemon::LoadRelayKey(duet::daemon::NextKeyPath(config.key));
+      if (!current.ok() || !next.ok()) {
+        std::fprintf(stderr, "duetd: %s\n", (!current.ok() ? current : next).error().message.c_str());
+        return 2;
+      }
+      if (!current.value()) {
+        std::fprintf(stderr, "duetd: there is no relay key at %s yet: start the relay once first\n",
+                     config.key.c_str());
+        return 2;
+      }
+      std::printf("relay-key %s\n", duet::crypto::Base64UrlEncode(current.value()->public_key).c_str());
+      if (next.value())
+        std::printf("next-key %s\n", duet::crypto::Base64UrlEncode(next.value()->public_key).c_str());
+      return 0;
+    }
+    if (key_rotate->parsed()) done = duet::daemon::StartRelayKeyRotation(config.key);
+    if (key_promote->parsed()) done = duet::daemon::PromoteNextRelayKey(config.key);
+    if (!done.ok()) {
+      std::fprintf(stderr, "duetd: %s\n", done.error().message.c_str());
+      return 2;
+    }
+    if (key_rotate->parsed())
+      std::printf("next-key %s\nrestart the relay: it announces this key to every client that syncs; "
+                  "once they have, `duetd key promote`\n",
+                  duet::crypto::Base64UrlEncode(done.value()).c_str());
+    else
+      std::printf("relay-key %s\nrestart the relay to use it; the old key is kept as %s.old\n",
+                  duet::crypto::Base64UrlEncode(done.value()).c_str(), config.key.c_str());
     return 0;
   }
 

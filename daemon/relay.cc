@@ -286,9 +286,17 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   }
   DUET_RETURN_IF_ERROR(MakeFolderFor(options.key_path));
   DUET_RETURN_IF_ERROR(MakeFolderFor(options.db_path));
+  auto next_key = LoadRelayKey(NextKeyPath(options.key_path));
+  if (!next_key.ok()) return next_key.error();
+  if (next_key.value() && !std::filesystem::exists(options.key_path))
+    return MakeError(ErrorKind::kIo, "a key promotion was interrupted (" + NextKeyPath(options.key_path) +
+                                         " is there, " + options.key_path +
+                                         " is not): run `duetd key promote` again");
   auto key = LoadOrCreateRelayKey(options.key_path);
   if (!key.ok()) return key.error();
   impl->key = std::move(key).value();
+  // While a rotation is under way, clients learn the next key (protocol.md §3.1).
+  const std::string next_public = next_key.value() ? next_key.value()->public_key : std::string();
   auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full);
   if (!store.ok()) return store.error();
 
@@ -304,7 +312,7 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   impl->connections = std::make_unique<ConnectionManager>(limits, *impl->log, impl->metrics);
   impl->handler = std::make_unique<RequestHandler>(impl->key, *impl->clock, limits,
                                                    options.admission, *impl->store,
-                                                   *impl->connections, *impl->log);
+                                                   *impl->connections, *impl->log, next_public);
   impl->context = std::make_unique<ConnectionContext>(ConnectionContext{
       impl->key, *impl->clock, limits, *impl->connections, *impl->handler});
   return std::unique_ptr<Relay>(new Relay(std::move(impl)));

@@ -8,8 +8,10 @@ namespace duet::daemon {
 
 RequestHandler::RequestHandler(const crypto::KxKeyPair& relay_keys, const Clock& clock,
                                const RelayLimits& limits, Admission admission, GroupCommit& store,
-                               ConnectionManager& connections, RelayLog& log)
+                               ConnectionManager& connections, RelayLog& log,
+                               std::string next_relay_key)
     : relay_keys_(relay_keys),
+      next_relay_key_(std::move(next_relay_key)),
       clock_(clock),
       limits_(limits),
       admission_(admission),
@@ -94,6 +96,7 @@ void RequestHandler::HandleHello(const ConnectionPtr& c, const v1::Frame& frame)
   server_hello->set_version(net::kProtocolVersion);
   server_hello->set_relay_key(relay_keys_.public_key);
   server_hello->set_challenge(c->challenge());
+  if (!next_relay_key_.empty()) server_hello->set_next_relay_key(next_relay_key_);
   c->set_phase(Connection::Phase::kAuthenticate);
   c->Reply(frame.request_id(), std::move(reply));
 }

@@ -26,9 +26,11 @@ enum class Admission { kOpen, kInviteOnly };
 
 class RequestHandler {
  public:
+  // `next_relay_key`: the public key the relay will move to, announced in
+  // every ServerHello while a key rotation is under way (empty: none).
   RequestHandler(const crypto::KxKeyPair& relay_keys, const Clock& clock,
                  const RelayLimits& limits, Admission admission, GroupCommit& store,
-                 ConnectionManager& connections, RelayLog& log);
+                 ConnectionManager& connections, RelayLog& log, std::string next_relay_key = {});
 
   void Handle(const std::shared_ptr<Connection>& connection, const v1::Frame& frame);
   // Deletes invites long expired; the relay calls it now and then.
@@ -59,6 +61,7 @@ class RequestHandler {
   void DeliverToPartner(const Connection& author, const v1::RecordBatch& fresh);
 
   const crypto::KxKeyPair& relay_keys_;
+  const std::string next_relay_key_;
   const Clock& clock_;
   const RelayLimits& limits_;
   const Admission admission_;

@@ -60,7 +60,7 @@ const std::string& FramedClient::channel_hash() const { return impl_->channel_ha
 
 Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endpoint,
                                                             std::chrono::milliseconds timeout,
-                                                            const std::string& pinned_relay_key,
+                                                            const crypto::PinnedRelayKeys& pinned_relay_keys,
                                                             const std::string& source_address) {
   auto impl = std::make_unique<Impl>();
   asio::ip::tcp::resolver resolver(impl->io);
@@ -111,7 +111,7 @@ Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endp
   if (ec)
     return MakeError(ErrorKind::kNetwork, "relay " + endpoint.ToString() +
                                               " did not complete the handshake: " + ec.message());
-  auto header = handshake.Finish(server_hello, pinned_relay_key, &impl->relay_key, &impl->sender,
+  auto header = handshake.Finish(server_hello, pinned_relay_keys, &impl->relay_key, &impl->sender,
                                  &impl->receiver);
   if (!header.ok()) {
     impl->broken = true;

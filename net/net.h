@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "crypto/channel.h"
 #include "duet/v1/wire.pb.h"
 
 namespace duet::net {
@@ -47,13 +48,13 @@ std::string DescribeError(const v1::Error& error);
 class FramedClient {
  public:
   using Clock = std::chrono::steady_clock;
-  // Connects and runs the channel handshake. `pinned_relay_key` empty: any
+  // Connects and runs the channel handshake. `pinned_relay_keys` empty: any
   // relay key is accepted (first contact); relay_key() then tells which.
   // `source_address` binds the local end (a multi-homed host; tests that
   // play many hosts on loopback's 127.0.0.0/8); empty lets the system pick.
   static Result<std::unique_ptr<FramedClient>> Connect(const Endpoint& endpoint,
                                                        std::chrono::milliseconds timeout,
-                                                       const std::string& pinned_relay_key = {},
+                                                       const crypto::PinnedRelayKeys& pinned_relay_keys = {},
                                                        const std::string& source_address = {});
   // Ends the stream in order (TAG_FINAL) when the connection is still sound.
   ~FramedClient();

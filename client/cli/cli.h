@@ -46,6 +46,7 @@ void SetupReady(CLI::App& root, Cli& cli);
 void SetupThanks(CLI::App& root, Cli& cli);
 void SetupPrompt(CLI::App& root, Cli& cli);
 void SetupHistory(CLI::App& root, Cli& cli);
+void SetupRelay(CLI::App& root, Cli& cli);
 void SetupHelp(CLI::App& root, Cli& cli);
 void SetupCompletion(CLI::App& root, Cli& cli);
 // The subcommand of `parent` nearest to a mistyped `typed` (a couple of

@@ -10,7 +10,7 @@ class ChannelTest : public ::testing::Test {
   static void SetUpTestSuite() { ASSERT_TRUE(Init()); }
 
   // Runs the whole handshake in memory; returns false if it failed.
-  bool Handshake(const std::string& pinned = "") {
+  bool Handshake(const PinnedRelayKeys& pinned = {}) {
     ClientHandshake client;
     auto relay = RespondToHello(relay_static_, client.Hello(), &relay_sender_);
     if (!relay) return false;
@@ -94,6 +94,16 @@ TEST_F(ChannelTest, ARelayWithoutTheStaticSecretCannotReadTheStream) {
   EXPECT_FALSE(impostor_receiver.Open(sender.Seal("secret"), &final).has_value());
   // And what it sends does not open at the client.
   EXPECT_FALSE(receiver.Open(impostor_sender.Seal("trust me"), &final).has_value());
+}
+
+TEST_F(ChannelTest, TheNextKeyTheRelayAnnouncedIsAcceptedBesideThePinnedOne) {
+  const std::string old_key = KxKeyPair::Generate().public_key;
+  // The relay now presents the key it announced as next (protocol.md §3.1).
+  EXPECT_TRUE(Handshake(PinnedRelayKeys(old_key, relay_static_.public_key)));
+  // Pinned alone, the same relay is refused; so is any key not announced.
+  EXPECT_FALSE(Handshake(PinnedRelayKeys(old_key)));
+  EXPECT_EQ(error_.kind, ErrorKind::kVerification);
+  EXPECT_FALSE(Handshake(PinnedRelayKeys(old_key, KxKeyPair::Generate().public_key)));
 }
 
 TEST_F(ChannelTest, FlippedReplayedAndReorderedMessagesFail) {
