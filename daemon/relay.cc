@@ -297,7 +297,7 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   impl->key = std::move(key).value();
   // While a rotation is under way, clients learn the next key (protocol.md §3.1).
   const std::string next_public = next_key.value() ? next_key.value()->public_key : std::string();
-  auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full);
+  auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full, options.store_vfs);
   if (!store.ok()) return store.error();
 
   // Catch the signals before anyone can learn the address: a SIGTERM sent

@@ -51,6 +51,9 @@ struct RelayOptions {
   // Where /metrics and /healthz are served over HTTP; none: not at all.
   std::optional<net::Endpoint> metrics;
   ReloadableSettings log;
+  // A registered SQLite VFS for the store; empty: the system's. Tests pass
+  // one that fails on demand (tests/fault/fault_vfs.h).
+  std::string store_vfs;
   // Rereads the config file on SIGHUP; an error keeps the running settings
   // (and is logged). None: SIGHUP is logged and changes nothing.
   std::function<Result<ReloadableSettings>()> reload;
