@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "net/net.h"
+#include "proto/protobuf_log.h"
 
 namespace duet::daemon {
 namespace {
@@ -180,7 +181,7 @@ std::string Joined(const std::vector<std::string_view>& words) {
 std::string CheckText(const Setting& setting, const std::string& text) {
   if (setting.kind == Kind::kChoice &&
       std::find(setting.choices.begin(), setting.choices.end(), text) == setting.choices.end())
-    return "must be " + Joined(setting.choices) + ", not '" + text + "'";
+    return "must be " + Joined(setting.choices) + ", not '" + proto::EscapeForLog(text, 64) + "'";
   if (text.find_first_of(std::string("\0\n\r", 3)) != std::string::npos)
     return "must be one line";
   return {};
@@ -232,7 +233,7 @@ std::string ApplySettingText(const Setting& setting, const std::string& text, Re
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
     return "must be a whole number from " + std::to_string(setting.min) + " to " +
-           std::to_string(setting.max) + ", not '" + text + "'";
+           std::to_string(setting.max) + ", not '" + proto::EscapeForLog(text, 64) + "'";
   std::string problem = CheckNumber(setting, value);
   if (problem.empty()) setting.set_number(config, value);
   return problem;
@@ -251,7 +252,7 @@ std::vector<ConfigError> ApplyConfigText(std::string_view text, const std::strin
     return errors;
   }
   auto apply = [&](const std::string& key, const toml::node& value) {
-    const std::string at = Where(file_name, value.source()) + ": " + key + ": ";
+    const std::string at = Where(file_name, value.source()) + ": " + proto::EscapeForLog(key, 64) + ": ";
     const Setting* setting = FindSetting(key);
     if (setting == nullptr) {
       errors.push_back({at + "unknown key; `duetd --help` lists the settings", value.source().begin.line});
@@ -284,7 +285,7 @@ std::vector<ConfigError> ApplyConfigText(std::string_view text, const std::strin
       for (const auto& [inner, value] : *table) {
         const std::string key = section + "." + std::string(inner.str());
         if (value.is_table())
-          errors.push_back({Where(file_name, value.source()) + ": " + key + ": unknown section",
+          errors.push_back({Where(file_name, value.source()) + ": " + proto::EscapeForLog(key, 64) + ": unknown section",
                             value.source().begin.line});
         else
           apply(key, value);
@@ -336,12 +337,20 @@ std::string ConfigFileText(const RelayConfig& config) {
     }
     out += "# " + std::string(s.help) + "\n";
     const std::string value = s.get(config);
-    if (s.kind == Kind::kNumber) {
-      out += name + " = " + value + "\n";
-    } else if (value.empty()) {
-      out += "# " + name + " = \"\"\n";
+    // A value FinishConfig would derive anyway is shown commented out, so it
+    // keeps following what it derives from (the key beside a --db given
+    // later, the unpaired pool within a smaller connections.max).
+    RelayConfig derived = config;
+    derived.key.clear();
+    derived.limits.max_stranger_connections = RelayLimits{}.max_stranger_connections;
+    FinishConfig(derived, {}, /*require_db=*/false);
+    const bool is_derived = (s.key == "key" || s.key == "connections.max_unpaired") &&
+                            value == s.get(derived);
+    const std::string written = s.kind == Kind::kNumber ? value : Quoted(value);
+    if (value.empty() || is_derived) {
+      out += "# " + name + " = " + written + "\n";
     } else {
-      out += name + " = " + Quoted(value) + "\n";
+      out += name + " = " + written + "\n";
     }
   }
   return out;

@@ -20,7 +20,14 @@ Status Listen(asio::ip::tcp::acceptor& acceptor, const net::Endpoint& where, con
       return MakeError(ErrorKind::kInvalidInput,
                        std::string(what) + " '" + where.host + "' is neither an IP address nor a name this machine can look up" +
                            (ec ? " (" + ec.message() + ")" : std::string()));
+    // A name such as localhost may stand for ::1 and 127.0.0.1: clients
+    // given the name's IPv4 address are the likelier, so IPv4 comes first.
     endpoint = found.begin()->endpoint();
+    for (const auto& entry : found)
+      if (entry.endpoint().address().is_v4()) {
+        endpoint = entry.endpoint();
+        break;
+      }
   }
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);

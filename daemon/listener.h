@@ -1,6 +1,6 @@
 // Opens a listening socket on HOST:PORT for the relay and for its metrics.
-// HOST may be an IP address or a name (localhost), looked up once here; the
-// first address it resolves to is used. Errors name the address and what
+// HOST may be an IP address or a name (localhost), looked up once here; its
+// first IPv4 address is used, else its first address. Errors name the address and what
 // the system said ("cannot listen on 127.0.0.1:7707: Address already in use").
 #pragma once
 

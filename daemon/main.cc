@@ -1,4 +1,5 @@
 // duetd: the duet relay. Stores and forwards sealed records; reads none.
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -83,6 +84,9 @@ std::string FirstOf(const std::vector<ConfigError>& errors, const SettingSources
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `systemctl reload` may come while the settings load: until the relay
+  // listens for it, a SIGHUP must not end the process (its default).
+  std::signal(SIGHUP, SIG_IGN);
   duet::proto::RouteProtobufLog("duetd");
   CLI::App app{"duetd: the duet relay. It stores and forwards sealed records and can read none.", "duetd"};
   app.set_help_all_flag("--help-all", "show help for every subcommand");
@@ -162,7 +166,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "duetd: health needs the metrics address: give --metrics HOST:PORT or --config FILE\n");
       return 2;
     }
-    auto where = duet::net::ParseEndpoint(config.metrics).value();
+    auto where = duet::net::ParseEndpoint(config.metrics, /*allow_port_zero=*/true).value();
+    if (where.port == 0) {
+      std::fprintf(stderr, "duetd: health needs the metrics port the relay serves; %s has port 0\n",
+                   config.metrics.c_str());
+      return 2;
+    }
     auto answer = duet::daemon::ProbeHealth(where, std::chrono::seconds(5));
     if (!answer.ok()) {
       std::fprintf(stderr, "duetd: unhealthy: %s\n", answer.error().message.c_str());

@@ -1,7 +1,7 @@
 #include "daemon/metrics_server.h"
 
 #include <array>
-#include <set>
+#include <map>
 
 #include <asio.hpp>
 
@@ -99,11 +99,14 @@ Status ProbeHealth(const net::Endpoint& metrics, std::chrono::milliseconds timeo
 
 struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
   struct Exchange : std::enable_shared_from_this<Exchange> {
-    Exchange(asio::ip::tcp::socket s, Impl& owner)
-        : socket(std::move(s)), timer(socket.get_executor()), server(owner.weak_from_this()) {}
+    Exchange(asio::ip::tcp::socket s, Impl& owner, std::uint64_t number)
+        : socket(std::move(s)), timer(socket.get_executor()), server(owner.weak_from_this()),
+          serial(number) {}
     asio::ip::tcp::socket socket;
     asio::steady_timer timer;
     std::weak_ptr<Impl> server;
+    const std::uint64_t serial;
+    bool read_whole = false;  // its request is in; it waits on the route or writes
     std::array<char, 1024> chunk{};
     std::string received;
     std::string answer;
@@ -129,6 +132,7 @@ struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
         if (request.method != "GET" && request.method != "HEAD")
           return self->Send(405, "text/plain", "only GET and HEAD\n");
         self->head_only = request.method == "HEAD";
+        self->read_whole = true;
         auto server = self->server.lock();
         if (!server) return self->End();
         server->route(request.path, [self](int status, std::string type, std::string body) {
@@ -151,32 +155,49 @@ struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
       timer.cancel();
       socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
-      if (auto owner = server.lock()) owner->exchanges.erase(this);
+      if (auto owner = server.lock()) owner->exchanges.erase(serial);
     }
   };
 
-  Impl(asio::io_context& io, Route r) : acceptor(io), route(std::move(r)) {}
+  Impl(asio::io_context& io, Route r) : acceptor(io), backoff(io), route(std::move(r)) {}
 
   void Accept() {
     acceptor.async_accept([self = shared_from_this()](asio::error_code ec, asio::ip::tcp::socket s) {
       if (!self->acceptor.is_open()) return;
-      if (!ec) {
-        if (self->exchanges.size() >= kMaxExchanges) {
-          asio::error_code ignored;
-          s.close(ignored);
-        } else {
-          auto exchange = std::make_shared<Exchange>(std::move(s), *self);
-          self->exchanges.insert(exchange.get());
-          exchange->Begin();
-        }
+      if (ec) {
+        // Out of file descriptors: accepting again at once would spin.
+        self->backoff.expires_after(std::chrono::milliseconds(100));
+        self->backoff.async_wait([self](asio::error_code e) {
+          if (!e && self->acceptor.is_open()) self->Accept();
+        });
+        return;
+      }
+      if (self->exchanges.size() >= kMaxExchanges) self->EndOldestReader();
+      if (self->exchanges.size() >= kMaxExchanges) {
+        asio::error_code ignored;
+        s.close(ignored);  // every slot is answering a request: come back later
+      } else {
+        auto exchange = std::make_shared<Exchange>(std::move(s), *self, ++self->serials);
+        self->exchanges.emplace(exchange->serial, exchange.get());
+        exchange->Begin();
       }
       self->Accept();
     });
   }
 
+  // Idle connections must not keep a health check out: the oldest one that
+  // has not yet sent a whole request makes room for a newcomer.
+  void EndOldestReader() {
+    for (const auto& [serial, exchange] : exchanges)
+      if (!exchange->read_whole) return exchange->End();
+  }
+
   asio::ip::tcp::acceptor acceptor;
+  asio::steady_timer backoff;
   Route route;
-  std::set<Exchange*> exchanges;  // open ones; each owns itself through its handlers
+  std::uint64_t serials = 0;
+  // Open exchanges, oldest first; each owns itself through its handlers.
+  std::map<std::uint64_t, Exchange*> exchanges;
 };
 
 MetricsServer::MetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -200,7 +221,9 @@ void MetricsServer::Stop() {
   asio::error_code ignored;
   impl_->acceptor.close(ignored);
   // End() erases from the set: copy first.
-  const auto open = std::vector<Impl::Exchange*>(impl_->exchanges.begin(), impl_->exchanges.end());
+  impl_->backoff.cancel();
+  std::vector<Impl::Exchange*> open;
+  for (const auto& [serial, exchange] : impl_->exchanges) open.push_back(exchange);
   for (auto* exchange : open) exchange->End();
 }
 

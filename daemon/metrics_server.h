@@ -2,8 +2,9 @@
 // address of its own (--metrics) so it can stay on loopback or a private
 // network while the relay's port faces the internet. It answers GET and HEAD
 // only, reads at most 4 KiB of request within 5 s, holds at most 16
-// exchanges at once (more are closed at once), and closes each connection
-// after its answer. What each path answers is the route's business; the
+// exchanges at once (a newcomer closes the oldest that has not sent a whole
+// request yet, or is closed itself), and closes each connection after its
+// answer. What each path answers is the route's business; the
 // route may answer later (after the store replied). Network thread only.
 #pragma once
 

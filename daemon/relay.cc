@@ -299,6 +299,13 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   const std::string next_public = next_key.value() ? next_key.value()->public_key : std::string();
   auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full, options.store_vfs);
   if (!store.ok()) return store.error();
+  // A store an older duetd made may be readable by other users: private now.
+  for (const std::string& file : {options.db_path, options.db_path + "-wal", options.db_path + "-shm"}) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && ::chmod(file.c_str(), 0600) == 0)
+      impl->log->Write(LogLevel::kWarning, "files",
+                       "made " + file + " readable by its owner only (it was readable by others)");
+  }
 
   // Catch the signals before anyone can learn the address: a SIGTERM sent
   // right after the "listening" line must still stop the relay cleanly.

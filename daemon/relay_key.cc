@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "storage/database.h"
+
 namespace duet::daemon {
 namespace {
 
@@ -30,6 +32,7 @@ Result<crypto::KxKeyPair> CreateRelayKey(const std::string& path) {
   if (fd < 0)
     return MakeError(ErrorKind::kIo,
                      "cannot create relay key " + path + ": " + std::strerror(errno));
+  storage::GiveToFolderOwner(fd, path);
   const bool written =
       ::write(fd, keys.secret_key.data(), keys.secret_key.size()) ==
           static_cast<ssize_t>(keys.secret_key.size()) &&

@@ -1,6 +1,7 @@
 #include "storage/database.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace duet::storage {
@@ -83,7 +84,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
     // three is readable by other users of the machine.
     if (path != ":memory:" && !path.empty()) {
       const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd >= 0) ::close(fd);
+      if (fd >= 0) {
+        // SQLite gives its -wal and -shm files the database's owner itself.
+        GiveToFolderOwner(fd, path);
+        ::close(fd);
+      }
     }
   }
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags,
@@ -105,6 +110,15 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
 }
 
 Database::~Database() { sqlite3_close(db_); }
+
+void GiveToFolderOwner(int fd, const std::string& path) {
+  if (::geteuid() != 0) return;
+  const auto slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat st {};
+  if (::stat(folder.c_str(), &st) != 0 || st.st_uid == 0) return;
+  (void)!::fchown(fd, st.st_uid, st.st_gid);
+}
 
 Error Database::ErrorFor(int rc, std::string_view what) const {
   const int primary = rc & 0xff;

@@ -115,4 +115,11 @@ class Transaction {
   bool nested_ = false;
 };
 
+// A file root has just created (fd) in a folder owned by another user, such
+// as the relay's service user, is given to that user, so the service can
+// still open it: `duetd token create` or `duetd key rotate` run by an owner
+// as root must not lock the relay out of its own files. Does nothing for
+// any other caller.
+void GiveToFolderOwner(int fd, const std::string& path);
+
 }  // namespace duet::storage

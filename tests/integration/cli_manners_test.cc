@@ -3,7 +3,7 @@
 // command table the parser uses.
 #include <gtest/gtest.h>
 
-#include "tests/integration/harness.h"
+#include "tests/integration/couple_fixture.h"
 
 namespace duet::testing {
 namespace {
@@ -86,6 +86,34 @@ TEST_F(CliManners, CompletionWantsAShellItKnows) {
   auto r = Duet({"completion", "fish"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(LineCount(r.err), 1) << r.err;
+}
+
+class JsonManners : public CoupleTest {};
+
+TEST_F(JsonManners, EveryJsonOutputIsOneValidDocumentOnStdoutAndErrorsGoToStderr) {
+  Pair();
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", "a \"quoted\"\nnote"}));
+  Ok(Duet("b", {"sync"}));
+  const std::vector<std::vector<std::string>> reads = {
+      {"status"}, {"checkins"}, {"partner"}, {"relay"},       {"talk", "list"},
+      {"boundary", "list"}, {"availability", "list"}, {"history"}, {"prompt"}, {"sync"}};
+  for (const auto& who : {"a", "b"}) {
+    for (auto args : reads) {
+      args.insert(args.begin(), "--json");
+      auto r = Duet(who, args);
+      std::string shown;
+      for (const auto& a : args) shown += a + " ";
+      EXPECT_EQ(r.exit_code, 0) << shown << r.err;
+      EXPECT_TRUE(r.err.empty()) << shown << r.err;
+      EXPECT_FALSE(nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false).is_discarded())
+          << shown << r.out;
+    }
+  }
+  // A refusal with --json: nothing on stdout, one line on stderr.
+  auto bad = Duet("a", {"--json", "checkin", "--mood", "9"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(bad.out.empty()) << bad.out;
+  EXPECT_EQ(LineCount(bad.err), 1) << bad.err;
 }
 
 }  // namespace

@@ -136,6 +136,22 @@ TEST(RelayFiles, ANewRelayMakesItsFolderAndKeepsEveryFilePrivate) {
   EXPECT_EQ(ModeOf(db + ".key"), 0600u);
 }
 
+TEST(RelayFiles, AStoreOthersCouldReadIsMadePrivateAtStart) {
+  TempDir dir;
+  const std::string db = dir.File("relay.db");
+  {
+    RelayProcess relay(db);
+    relay.Start();
+    ASSERT_EQ(relay.Stop(), 0);
+  }
+  ASSERT_EQ(::chmod(db.c_str(), 0644), 0);  // as an older duetd left it
+  RelayProcess relay(db);
+  relay.Start();
+  EXPECT_EQ(ModeOf(db), 0600u);
+  EXPECT_EQ(relay.Stop(), 0);
+  EXPECT_NE(ReadFile(db + ".log").find("readable by its owner only"), std::string::npos);
+}
+
 TEST(RelayFiles, APortAlreadyTakenLeavesNoFileBehind) {
   TempDir dir;
   HeldPort taken;

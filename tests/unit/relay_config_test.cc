@@ -126,8 +126,23 @@ TEST(RelayConfig, TheExampleFileReadsBackToTheSameSettings) {
   ASSERT_TRUE(errors.empty()) << errors.front().message << "\n" << text;
   EXPECT_EQ(ConfigFileText(read), text);
   EXPECT_EQ(read.limits.max_records_per_couple, 1234u);
-  // Every setting but the empty key path is written, so the file documents them all.
-  EXPECT_EQ(set.size(), Settings().size() - 1);
+  // Every setting is in the file; the key path and the unpaired pool, which
+  // follow other settings, are commented out so they keep following them.
+  EXPECT_EQ(set.size(), Settings().size() - 2);
+  EXPECT_NE(text.find("# max_unpaired = 256\n"), std::string::npos) << text;
+}
+
+TEST(RelayConfig, APrintedFileLetsTheKeyFollowTheDatabase) {
+  RelayConfig config;
+  config.db = "/var/lib/duet/relay.db";
+  ASSERT_TRUE(FinishConfig(config, {}).empty());
+  RelayConfig read;
+  ASSERT_TRUE(ApplyConfigText(ConfigFileText(config), "f.toml", read).empty());
+  read.db = "/srv/elsewhere.db";  // as a later --db would
+  ASSERT_TRUE(FinishConfig(read, {}).empty());
+  EXPECT_EQ(read.key, "/srv/elsewhere.db.key");
+  read.limits.max_connections = 100;
+  ASSERT_TRUE(FinishConfig(read, {}).empty()) << "a smaller table still fits the unpaired pool";
 }
 
 TEST(RelayConfig, EveryKeyAndFlagIsUniqueAndHelped) {
