@@ -318,7 +318,7 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
     return MakeError(ErrorKind::kInvalidInput,
                      "an invite of yours is still open: give your partner that code and run "
                      "`duet sync` once they joined, or `duet invite --replace` for a new code "
-                     "(the old one then cannot complete)");
+                     "(the old one then stops working)");
   auto session = OpenRelay(device, timeout);
   if (!session.ok()) return session.error();
   const crypto::SymmetricKey secret = crypto::RandomKey();
@@ -329,6 +329,9 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
   create->set_couple_id(keys.couple_id);
   create->set_sealed_offer(SealIdentity(keys, PairingRole::kCreator, MyIdentity(device)));
   create->set_ttl_seconds(ttl_seconds);
+  // This device waits on one invite only: any older code it gave out is
+  // replaced, so whoever uses it hears so instead of pairing unseen.
+  create->set_replace_open(true);
   if (auto token = device.relay_token()) create->set_relay_token(*token);
   RelayRefusal refusal;
   auto reply = session.value()->Call(std::move(request), &refusal);
@@ -350,6 +353,11 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
 Error InviteUsedAlready() {
   return MakeError(ErrorKind::kRefused,
                    "this invite code was used already; ask your partner for a new one");
+}
+
+Error InviteReplaced() {
+  return MakeError(ErrorKind::kRefused,
+                   "this invite code was replaced by a newer one; ask your partner for it");
 }
 
 Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
@@ -378,6 +386,8 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
                              " does not know this invite code; check it, or ask your partner for a new one");
       case v1::ERROR_CODE_INVITE_USED:
         return InviteUsedAlready();
+      case v1::ERROR_CODE_INVITE_REPLACED:
+        return InviteReplaced();
       case v1::ERROR_CODE_INVITE_EXPIRED:
         return MakeError(ErrorKind::kRefused,
                          "this invite code has expired; ask your partner for a new one");
@@ -399,6 +409,7 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
   auto paired = session.value()->Call(std::move(answer), &refusal);
   if (!paired.ok()) {
     if (refusal.code == v1::ERROR_CODE_INVITE_USED) return InviteUsedAlready();
+    if (refusal.code == v1::ERROR_CODE_INVITE_REPLACED) return InviteReplaced();
     return paired.error();
   }
   if (!paired->has_paired() || paired->paired().couple_id() != keys.couple_id)

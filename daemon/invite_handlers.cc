@@ -17,6 +17,7 @@ constexpr std::uint32_t kMaxInviteTtl = 7 * 24 * 3600;
 v1::ErrorCode InviteProblem(const std::optional<storage::InviteRow>& invite,
                             const std::string& device, std::int64_t now) {
   if (!invite) return v1::ERROR_CODE_INVITE_NOT_FOUND;
+  if (invite->replaced) return v1::ERROR_CODE_INVITE_REPLACED;
   if (invite->answered) {
     return invite->answerer_key == device ? v1::ERROR_CODE_UNSPECIFIED : v1::ERROR_CODE_INVITE_USED;
   }
@@ -32,6 +33,8 @@ std::string InviteProblemText(v1::ErrorCode code) {
       return "this invite was used already";
     case v1::ERROR_CODE_INVITE_EXPIRED:
       return "this invite has expired";
+    case v1::ERROR_CODE_INVITE_REPLACED:
+      return "this invite was replaced by a newer one";
     default:
       return "invite cannot be used";
   }
@@ -90,11 +93,12 @@ void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id
   WithStore(
       c,
       [invite, now, refusal, token_hash, invite_only = admission_ == Admission::kInviteOnly,
-       limits = limits_](storage::RelayStore& store) -> Status {
+       limits = limits_, replace = request.replace_open()](storage::RelayStore& store) -> Status {
         DUET_RETURN_IF_ERROR(store.PurgeExpiredInvites(now - limits.expired_invite_kept.count()));
         auto mine = store.OpenInvites(invite.creator_key, now);
         if (!mine.ok()) return mine.error();
-        if (mine.value() >= limits.max_open_invites_per_device) {
+        // Invites about to be replaced do not count against the new one.
+        if (!replace && mine.value() >= limits.max_open_invites_per_device) {
           *refusal = {v1::ERROR_CODE_RATE_LIMITED,
                       "this device has " + std::to_string(limits.max_open_invites_per_device) +
                           " open invites; use one or let them expire"};
@@ -142,6 +146,9 @@ void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id
             DUET_RETURN_IF_ERROR(store.SpendToken(token_hash, invite.creator_key));
           }
         }
+        // Only now, with the new invite sure to be stored: a refused one
+        // must leave the old code working.
+        if (replace) DUET_RETURN_IF_ERROR(store.ReplaceOpenInvites(invite.creator_key));
         return store.CreateInvite(invite);
       },
       [this, c, id, refusal, expires = invite.expires_at](const Status& status) {
@@ -224,6 +231,13 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         }
         *couple = found.value()->couple_id;
         if (found.value()->answered) return Status::Ok();  // this device, again
+        // Its creator paired meanwhile through another of its invites.
+        auto creator_couple = store.CoupleOfDevice(found.value()->creator_key);
+        if (!creator_couple.ok()) return creator_couple.error();
+        if (creator_couple.value()) {
+          *problem = v1::ERROR_CODE_INVITE_USED;
+          return Status::Ok();
+        }
         return store.AnswerInvite(invite_id, device, answer);
       },
       [this, c, id, problem, couple](const Status& status) {

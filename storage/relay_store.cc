@@ -64,6 +64,12 @@ CREATE TABLE relay_meta (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: an invite its creator replaced with a newer one (CreateInvite's
+// replace_open) stays, so the old code is answered "replaced", not "unknown".
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE invites ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -75,7 +81,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                              "from a damaged store",
                                              .vfs = vfs});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4}));
   // Who is paired with whom: damage here must stop the relay at start, not
   // turn a couple into strangers while it serves.
   for (const char* table : {"couples", "devices", "invites", "relay_tokens"})
@@ -152,7 +158,7 @@ Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
 Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {
   auto stmt_or = Cached(
       "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
-      "sealed_answer, answerer_key FROM invites WHERE invite_id = ?");
+      "sealed_answer, answerer_key, replaced FROM invites WHERE invite_id = ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, invite_id);
@@ -168,6 +174,7 @@ Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invit
   invite.answered = stmt->ColumnInt(4) != 0;
   invite.sealed_answer = stmt->ColumnBlob(5);
   invite.answerer_key = stmt->ColumnBlob(6);
+  invite.replaced = stmt->ColumnInt(7) != 0;
   return std::optional<InviteRow>(std::move(invite));
 }
 
@@ -189,7 +196,8 @@ Status RelayStore::CreateInvite(const InviteRow& invite) {
 }
 
 Result<std::uint64_t> RelayStore::PendingInvites(std::int64_t now) {
-  auto stmt = Cached("SELECT count(*) FROM invites WHERE answerer_key IS NULL AND expires_at > ?");
+  auto stmt = Cached(
+      "SELECT count(*) FROM invites WHERE answerer_key IS NULL AND replaced = 0 AND expires_at > ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->Bind(1, now);
   auto row = stmt.value()->Step();
@@ -200,7 +208,7 @@ Result<std::uint64_t> RelayStore::PendingInvites(std::int64_t now) {
 Result<std::uint64_t> RelayStore::PendingInvitesFrom(const std::string& address,
                                                      std::int64_t now) {
   auto stmt = Cached(
-      "SELECT count(*) FROM invites WHERE creator_address = ? AND answerer_key IS NULL AND "
+      "SELECT count(*) FROM invites WHERE creator_address = ? AND answerer_key IS NULL AND replaced = 0 AND "
       "expires_at > ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindText(1, address).Bind(2, now);
@@ -284,12 +292,21 @@ Status RelayStore::SpendToken(const std::string& token_hash, const std::string& 
 Result<std::uint64_t> RelayStore::OpenInvites(const std::string& creator_key, std::int64_t now) {
   auto stmt = db_->Prepare(
       "SELECT count(*) FROM invites WHERE creator_key = ? AND answerer_key IS NULL AND "
-      "expires_at > ?");
+      "replaced = 0 AND expires_at > ?");
   if (!stmt.ok()) return stmt.error();
   stmt->BindBlob(1, creator_key).Bind(2, now);
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
   return static_cast<std::uint64_t>(stmt->ColumnInt(0));
+}
+
+Status RelayStore::ReplaceOpenInvites(const std::string& creator_key) {
+  auto stmt = db_->Prepare(
+      "UPDATE invites SET replaced = 1, creator_address = NULL "
+      "WHERE creator_key = ? AND answerer_key IS NULL AND replaced = 0");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, creator_key);
+  return stmt->Run();
 }
 
 Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
@@ -309,7 +326,7 @@ Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string&
                                 const std::string& sealed_answer) {
   auto invite = FindInvite(invite_id);
   if (!invite.ok()) return invite.error();
-  if (!invite.value() || invite.value()->answered)
+  if (!invite.value() || invite.value()->answered || invite.value()->replaced)
     return MakeError(ErrorKind::kNotFound, "invite is not open");
   const InviteRow& row = *invite.value();
   auto update = db_->Prepare(

@@ -29,6 +29,7 @@ struct InviteRow {
   bool answered = false;
   std::string answerer_key;
   std::string sealed_answer;
+  bool replaced = false;  // its creator made a newer one (CreateInvite.replace_open)
   // Where it was created from, for the per-address limit; forgotten once
   // the invite is answered or purged.
   std::string creator_address;
@@ -88,6 +89,9 @@ class RelayStore {
   Result<std::uint64_t> PendingInvitesFrom(const std::string& address, std::int64_t now);
   // Drops invites nobody answered that expired before `before`.
   Status PurgeExpiredInvites(std::int64_t before);
+  // The creator's open invites are replaced by a newer one: they no longer
+  // count as pending, and fetching or answering one says so.
+  Status ReplaceOpenInvites(const std::string& creator_key);
   // Marks the invite answered and registers creator and answerer as its couple.
   Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                       const std::string& sealed_answer);

@@ -23,10 +23,8 @@ int AddAndSync(Device& d, const Cli& cli, const model::v1::RecordBody& body,
 Result<std::unique_ptr<Device>> OpenPaired(const Cli& cli) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return device;
-  if (!device.value()->paired())
-    return MakeError(ErrorKind::kInvalidInput,
-                     "not paired yet; availability is shared with your partner, so pair first "
-                     "(duet invite / duet join)");
+  if (!PairedNow(*device.value()))
+    return NotPairedYet(*device.value(), "availability is shared with your partner");
   return device;
 }
 

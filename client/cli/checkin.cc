@@ -31,6 +31,8 @@ int RunCheckin(const Cli& cli, CheckinOptions options) {
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
   const bool shared = !options.keep_private;
+  if (shared && !PairedNow(d))
+    return Fail(NotPairedYet(d, "a shared check-in is for your partner (--private keeps it on this device)"));
   auto id = d.AddRecord(body, shared);
   if (!id.ok()) return Fail(id.error());
   const nlohmann::json result = {{"id", crypto::Hex(id.value())}, {"shared", shared}};

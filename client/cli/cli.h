@@ -111,6 +111,15 @@ int Fail(const Error& error);
 std::string RelayTokenProblem(const std::string& token);
 int ExitCodeFor(const Error& error);
 void Warn(const std::string& message);
+// Whether the device is paired, completing the pairing first when its
+// invite was answered since (one sync; said on stderr). Commands that need
+// the partner ask this rather than Device::paired().
+bool PairedNow(Device& device);
+// What is wrong with a name a person chose (empty: nothing).
+std::string NameProblem(const std::string& name);
+// "not paired yet; WHY, so pair first", or, while an invite of this device
+// is open, that the partner has not joined yet.
+Error NotPairedYet(Device& device, const std::string& why);
 void PrintJson(const nlohmann::json& value);
 
 Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli);

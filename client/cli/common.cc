@@ -85,8 +85,30 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
              "synced: sent " + std::to_string(report->pushed) + ", received " + std::to_string(report->pulled));
 }
 
+bool PairedNow(Device& device) {
+  if (device.paired() || !device.pending_invite()) return device.paired();
+  // The partner may have joined since: the sync that checks the invite
+  // completes the pairing, so the inviter is not sent off to `duet sync`.
+  auto report = Sync(device, std::chrono::milliseconds(3000));
+  if (report.ok() && report->paired_with && device.partner())
+    std::fprintf(stderr,
+                 "duet: paired with %s; safety number %s (compare it with them in person: duet partner)\n",
+                 ForTerminal(*report->paired_with).c_str(), device.safety_number().c_str());
+  return device.paired();
+}
+
+Error NotPairedYet(Device& device, const std::string& why) {
+  if (device.pending_invite())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "not paired yet: your partner has not joined with your invite code; " + why +
+                         " (`duet invite --replace` makes a new code)");
+  return MakeError(ErrorKind::kInvalidInput,
+                   "not paired yet; " + why + ", so pair first (duet invite / duet join)");
+}
+
 int ShareAndSync(Device& device, const Cli& cli, const model::v1::RecordBody& body,
                  const std::string& said, bool show_id) {
+  if (!PairedNow(device)) return Fail(NotPairedYet(device, "what you share is for your partner"));
   auto id = device.AddRecord(body, /*shared=*/true);
   if (!id.ok()) return Fail(id.error());
   if (!cli.json && show_id) std::printf("%s (id %s)\n", said.c_str(), ShortId(id.value()).c_str());

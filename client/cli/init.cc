@@ -14,13 +14,6 @@ struct InitOptions {
   bool passphrase = false;
 };
 
-std::string NameProblem(const std::string& name) {
-  if (!IsValidUtf8(name)) return "is not valid UTF-8 text; type it again";
-  if (name.empty() || name.size() > 64) return "must be 1 to 64 characters";
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7f) return "must not contain control characters";
-  return {};
-}
 
 int RunInit(const Cli& cli, const InitOptions& options) {
   if (auto problem = NameProblem(options.name); !problem.empty())
@@ -68,6 +61,14 @@ int RunInit(const Cli& cli, const InitOptions& options) {
 }
 
 }  // namespace
+
+std::string NameProblem(const std::string& name) {
+  if (!IsValidUtf8(name)) return "is not valid UTF-8 text; type it again";
+  if (name.empty() || name.size() > 64) return "must be 1 to 64 characters";
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return "must not contain control characters";
+  return {};
+}
 
 void SetupInit(CLI::App& root, Cli& cli) {
   auto options = std::make_shared<InitOptions>();

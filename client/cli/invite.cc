@@ -45,7 +45,7 @@ void SetupInvite(CLI::App& root, Cli& cli) {
   sub->add_option("--expires", *expires, "how long the code stays valid (1m to 7d)")
       ->capture_default_str();
   auto token = std::make_shared<std::string>();
-  sub->add_flag("--replace", *replace, "make a new code even though one is still open");
+  sub->add_flag("--replace", *replace, "make a new code even though one is still open (the old code then stops working)");
   sub->add_option("--relay-token", *token,
                   "a one-time token from the relay's owner, for an invite-only relay (kept for "
                   "later invites)");

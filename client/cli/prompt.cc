@@ -35,8 +35,8 @@ int RunPrompt(const Cli& cli, const PromptOptions& o) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
-  if (o.send && !d.paired())
-    return Fail(MakeError(ErrorKind::kInvalidInput, "not paired yet, so there is no one to send it to; pair first, or leave out --send"));
+  if (o.send && !PairedNow(d))
+    return Fail(NotPairedYet(d, "there is no one to send it to yet (or leave out --send)"));
   auto loaded = LoadState(d);
   if (!loaded.ok()) return Fail(loaded.error());
 

@@ -48,8 +48,7 @@ int RunReady(const Cli& cli, const ReadyOptions& o) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
-  if (!d.paired())
-    return Fail(MakeError(ErrorKind::kInvalidInput, "not paired yet; readiness is for your partner to see (duet invite / duet join)"));
+  if (!PairedNow(d)) return Fail(NotPairedYet(d, "readiness is for your partner to see"));
   model::v1::RecordBody body;
   body.mutable_readiness()->set_state(state);
   body.mutable_readiness()->set_until(until);

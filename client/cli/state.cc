@@ -46,9 +46,8 @@ Result<Opened> OpenState(const Cli& cli, const char* paired_for) {
   if (!zone.ok()) return zone.error();
   auto device = OpenDevice(cli);
   if (!device.ok()) return device.error();
-  if (paired_for != nullptr && !device.value()->paired())
-    return MakeError(ErrorKind::kInvalidInput, std::string("not paired yet; ") + paired_for +
-                                                   ", so pair first (duet invite / duet join)");
+  if (paired_for != nullptr && !PairedNow(*device.value()))
+    return NotPairedYet(*device.value(), paired_for);
   auto loaded = LoadState(*device.value());
   if (!loaded.ok()) return loaded.error();
   return Opened{std::move(device).value(), std::move(loaded).value(), zone.value(), NowSeconds()};

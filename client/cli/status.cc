@@ -37,7 +37,11 @@ std::string Ago(std::int64_t then, std::int64_t now) {
 std::string In(std::int64_t when, std::int64_t now) {
   const std::int64_t s = when - now;
   if (s < 90 * 60) return "in " + std::to_string(std::max<std::int64_t>(1, s / 60)) + " min";
-  if (s < 36 * 3600) return "in " + std::to_string(s / 3600) + " h";
+  if (s < 36 * 3600) {
+    // "in 9 h 51 min": the minutes matter to someone planning their evening.
+    const std::int64_t minutes = (s % 3600) / 60;
+    return "in " + std::to_string(s / 3600) + " h" + (minutes > 0 ? " " + std::to_string(minutes) + " min" : "");
+  }
   return "in " + std::to_string(s / 86400) + " days";
 }
 
@@ -183,7 +187,7 @@ int RunStatus(const Cli& cli) {
   if (next) {
     std::string line = "next talk: " + model::FormatLocalDayTime(next->start(), zone.value()) + " (" +
                        (next->start() <= now ? std::string("now") : In(next->start(), now)) + ", " +
-                       std::to_string(next->minutes) + " min)";
+                       std::to_string(next->minutes) + " min long)";
     if (!next->place.empty()) line += ", " + ForTerminal(next->place);
     std::printf("%s\n", line.c_str());
   } else {

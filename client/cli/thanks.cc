@@ -13,9 +13,7 @@ int RunThanks(const Cli& cli, const std::string& typed) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
-  if (!d.paired())
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "not paired yet; thanks are for your partner, so pair first (duet invite / duet join)"));
+  if (!PairedNow(d)) return Fail(NotPairedYet(d, "thanks are for your partner"));
   model::v1::RecordBody body;
   body.mutable_thanks()->set_text(text.value());
   return ShareAndSync(d, cli, body, "thanks sent to " + PartnerLabel(d));

@@ -189,9 +189,8 @@ int RunWatch(const Cli& cli, const WatchOptions& options) {
   if (!zone.ok()) return Fail(zone.error());
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
-  if (!device.value()->paired())
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "not paired yet; there is nothing to watch (duet invite / duet join)"));
+  if (!PairedNow(*device.value()))
+    return Fail(NotPairedYet(*device.value(), "there is nothing to watch"));
   // Line by line, also into a pipe: someone (or something) is reading along.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   struct sigaction action {};

@@ -340,6 +340,45 @@ TEST_F(RelayProtocolTest, OneDeviceCanHoldOnlyFiveOpenInvites) {
   }
 }
 
+TEST_F(RelayProtocolTest, AnInviteMadeWithReplaceOpenReplacesTheCreatorsOthers) {
+  auto device = Authenticated(crypto::SigningKeyPair::Generate());
+  auto create = [&](const std::string& id, bool replace) {
+    v1::Frame frame;
+    frame.mutable_create_invite()->set_invite_id(id);
+    frame.mutable_create_invite()->set_couple_id(crypto::RandomBytes(16));
+    frame.mutable_create_invite()->set_sealed_offer("offer");
+    frame.mutable_create_invite()->set_ttl_seconds(3600);
+    frame.mutable_create_invite()->set_replace_open(replace);
+    auto reply = device->Call(frame, 5s);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() && reply->has_invite_created() ? v1::ERROR_CODE_UNSPECIFIED
+           : reply.ok() && reply->has_error()        ? reply->error().code()
+                                                     : v1::ERROR_CODE_INTERNAL;
+  };
+  auto fetch = [&](const std::string& id) {
+    v1::Frame frame;
+    frame.mutable_fetch_invite()->set_invite_id(id);
+    auto reply = Authenticated(crypto::SigningKeyPair::Generate())->Call(frame, 5s);
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() && reply->has_invite_offer() ? v1::ERROR_CODE_UNSPECIFIED
+           : reply.ok() && reply->has_error()      ? reply->error().code()
+                                                   : v1::ERROR_CODE_INTERNAL;
+  };
+  std::vector<std::string> old;
+  for (int i = 0; i < 5; ++i) {
+    old.push_back(crypto::RandomBytes(16));
+    ASSERT_EQ(create(old.back(), false), v1::ERROR_CODE_UNSPECIFIED);
+  }
+  // A replacement that is refused (its id is taken) replaces nothing.
+  EXPECT_EQ(create(old[0], true), v1::ERROR_CODE_INVITE_EXISTS);
+  EXPECT_EQ(fetch(old[1]), v1::ERROR_CODE_UNSPECIFIED);
+  // One that is stored passes the per-device limit, which it empties.
+  const std::string fresh = crypto::RandomBytes(16);
+  EXPECT_EQ(create(fresh, true), v1::ERROR_CODE_UNSPECIFIED);
+  for (const auto& id : old) EXPECT_EQ(fetch(id), v1::ERROR_CODE_INVITE_REPLACED);
+  EXPECT_EQ(fetch(fresh), v1::ERROR_CODE_UNSPECIFIED);
+}
+
 TEST_F(RelayProtocolTest, UnauthenticatedConnectionsPerAddressAreCapped) {
   asio::io_context io;
   std::vector<std::unique_ptr<asio::ip::tcp::socket>> idle;

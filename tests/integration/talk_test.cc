@@ -416,3 +416,24 @@ TEST_F(TalkTest, WatchPrintsNewsAsItArrivesAndRemindsBeforeATalk) {
 
 }  // namespace
 }  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST_F(TalkTest, TheDashboardSaysHowLongUntilTheNextTalkAndHowLongItLasts) {
+  // About ten hours from now, on a whole minute: "in 9 h 5x min".
+  const std::int64_t at = (Now() / 60 + 10 * 60 - 7) * 60;
+  const std::string id = Propose({LocalA(at)}, {"--minutes", "15"});
+  ASSERT_EQ(As("b", {"talk", "accept", id.substr(0, 8)}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  auto dashboard = As("a", {"status"});
+  ASSERT_EQ(dashboard.exit_code, 0) << dashboard.err;
+  const auto line_at = dashboard.out.find("next talk: ");
+  ASSERT_NE(line_at, std::string::npos) << dashboard.out;
+  const std::string line = dashboard.out.substr(line_at, dashboard.out.find('\n', line_at) - line_at);
+  EXPECT_NE(line.find("(in 9 h 5"), std::string::npos) << line;
+  EXPECT_NE(line.find(" min, 15 min long)"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace duet::testing

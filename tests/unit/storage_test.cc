@@ -261,7 +261,8 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   {
     auto db = Database::Open(dir.File("r.db"), OpenOptions{});
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db.value()->Exec("DROP TABLE relay_meta; DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
+    ASSERT_TRUE(db.value()->Exec("ALTER TABLE invites DROP COLUMN replaced; "
+                                 "DROP TABLE relay_meta; DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
                                  "ALTER TABLE invites DROP COLUMN creator_address; "
                                  "ALTER TABLE couples DROP COLUMN records; "
                                  "ALTER TABLE couples DROP COLUMN bytes; PRAGMA user_version=1")
@@ -310,6 +311,24 @@ TEST(Database, ANewDatabaseAndItsLogAreReadableByTheirOwnerOnly) {
     ASSERT_EQ(::stat(dir.File(name).c_str(), &st), 0) << name;
     EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
   }
+}
+
+TEST(RelayStore, ReplacedInvitesAreNeitherPendingNorAnswerable) {
+  TempDir dir;
+  auto store = RelayStore::Open(dir.File("r.db"), true);
+  ASSERT_TRUE(store.ok());
+  RelayStore& s = *store.value();
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("old", "c1", "alice")).ok());
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("bobs", "c2", "bob")).ok());
+  ASSERT_TRUE(s.ReplaceOpenInvites("alice").ok());
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("new", "c3", "alice")).ok());
+  EXPECT_TRUE(s.FindInvite("old").value()->replaced);
+  EXPECT_FALSE(s.FindInvite("new").value()->replaced);
+  EXPECT_FALSE(s.FindInvite("bobs").value()->replaced) << "only the creator's own";
+  EXPECT_EQ(s.OpenInvites("alice", 0).value(), 1u);
+  EXPECT_EQ(s.PendingInvites(0).value(), 2u);
+  EXPECT_FALSE(s.AnswerInvite("old", "carol", "answer").ok());
+  EXPECT_TRUE(s.AnswerInvite("new", "carol", "answer").ok());
 }
 
 TEST(RelayStore, PendingInvitesAreCountedPerAddressAndForgottenWhenAnswered) {
