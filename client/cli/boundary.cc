@@ -87,6 +87,8 @@ Result<model::v1::BoundaryProposal> MakeVersion(const Context& c, const std::str
                                                 model::v1::BoundaryKind kind, const std::string& window_text,
                                                 const model::BoundaryVersion* previous) {
   if (text.empty()) return Invalid("the boundary's text is empty; say it in a few words");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return Invalid("the boundary's text is only spaces; say it in a few words");
   if (text.size() > model::kMaxBoundaryTextBytes)
     return Invalid("the boundary's text is " + std::to_string(text.size()) + " bytes; keep it under 500");
   model::v1::BoundaryProposal p;
@@ -124,6 +126,15 @@ int RunPropose(const Cli& cli, const BoundaryOptions& o) {
   if (!context.ok()) return Fail(context.error());
   auto version = MakeVersion(context.value(), o.text, *kind, o.window, nullptr);
   if (!version.ok()) return Fail(version.error());
+  // The same words agreed already, or waiting for an answer, would be a
+  // second boundary that means nothing new.
+  for (const auto& b : context->loaded.state.boundaries) {
+    if (b.retired || (b.agreed < 0 && b.pending < 0)) continue;
+    if (b.current().text == o.text)
+      return Fail(Invalid("boundary " + ShortId(b.boundary_id) + " has these exact words already (" +
+                          (b.agreed >= 0 ? "agreed" : "waiting for an answer") +
+                          "); duet boundary show " + ShortId(b.boundary_id)));
+  }
   model::v1::RecordBody body;
   *body.mutable_boundary_proposal() = version.value();
   return ShareAndSync(*context->device, cli, body,
@@ -150,6 +161,9 @@ int RunCounter(const Cli& cli, const BoundaryOptions& o) {
                         "duet boundary counter " + id + " TEXT"));
   auto version = MakeVersion(c, o.text, answered.kind, o.window, &answered);
   if (!version.ok()) return Fail(version.error());
+  if (o.text == answered.text && o.window.empty())
+    return Fail(Invalid("these are the exact words of the version you answer; to agree to them: "
+                        "duet boundary accept " + id));
   version->set_boundary_id(b.boundary_id);
   version->set_replaces(answered.version_id);
   model::v1::RecordBody body;

@@ -59,8 +59,25 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
              model::FormatWeeklyWindow({w.weekdays(), w.start_minute(), w.end_minute()}) + " (" +
              ForTerminal(w.time_zone()) + ")";
     }
-    case model::v1::RecordBody::kBusy:
-      return who + " is busy " + ForTerminal(body.busy().date());
+    case model::v1::RecordBody::kBusy: {
+      // The hours as the author gave them, their zone named, and the same
+      // hours in the reader's zone when it differs.
+      const auto& b = body.busy();
+      auto day = model::ParseLocalSpan(b.date());
+      if (!day.ok()) return who + " is busy " + ForTerminal(b.date());
+      model::LocalSpan span = day.value();
+      span.start_minute = b.start_minute();
+      span.end_minute = b.end_minute() == 0 ? 1440 : b.end_minute();
+      const auto* author_zone = model::ZoneOrUtc(b.time_zone());
+      std::string line = who + " is busy " + model::FormatLocalSpan(span) + " (" + ForTerminal(b.time_zone()) + ")";
+      const bool whole_day = span.start_minute == 0 && span.end_minute == 1440;
+      if (!whole_day && zone != nullptr && model::ZoneName(zone) != model::ZoneName(author_zone)) {
+        const model::Interval at = model::SpanToInterval(span, author_zone);
+        line += ", " + model::FormatLocalTime(at.start, zone) + "-" + model::FormatLocalClock(at.end, zone) +
+                " your time";
+      }
+      return line;
+    }
     case model::v1::RecordBody::kWithdraw:
       return who + " removed a window or busy time (" + ShortId(body.withdraw().target_id()) + ")";
     case model::v1::RecordBody::kTalkProposal: {

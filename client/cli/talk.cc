@@ -341,6 +341,8 @@ void SetupTalk(CLI::App& root, Cli& cli) {
   export_->add_option("--out", o->out, "file to write (default: standard output)");
   export_->add_option("--alarm", o->alarm, "reminder this many minutes before (0: none)")
       ->check(CLI::Range(0, 1440));
+  export_->add_flag("--details", o->details,
+                    "write each talk's topic and place too (a calendar in the cloud then holds them)");
   Bind(export_, cli, o, RunTalkExport);
 }
 

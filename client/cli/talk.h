@@ -21,6 +21,7 @@ struct TalkOptions {
   int felt = 0;
   std::string out;
   int alarm = 15;
+  bool details = false;  // talk export: the topic and place too
   bool anyway = false;  // propose even though the partner said "not now"
 };
 

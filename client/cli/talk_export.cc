@@ -1,7 +1,9 @@
-// duet talk export [--out FILE] [--alarm 15]: agreed talks as iCalendar
-// (RFC 5545), so any calendar can hold and announce them. A talk cancelled
-// after it was agreed is exported as cancelled, so a calendar that imported
-// it before can mark it so.
+// duet talk export [--out FILE] [--alarm 15] [--details]: agreed talks as
+// iCalendar (RFC 5545), so any calendar can hold and announce them. A talk
+// cancelled after it was agreed is exported as cancelled, so a calendar that
+// imported it before can mark it so. By default an event says only "Talk
+// with PARTNER": imported into a cloud calendar, a topic or a place would
+// leak what duet keeps between the two of them; --details adds them.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -53,6 +55,8 @@ int RunTalkExport(const Cli& cli, const TalkOptions& options) {
   const std::string partner = d.partner() ? d.partner()->name : "your partner";
   const std::string me = d.name();
   const std::int64_t now = NowSeconds();
+  if (options.details)
+    Warn("the calendar file holds each talk's topic and place: a calendar in the cloud will see them");
   std::vector<CalendarEvent> events;
   for (const auto& talk : loaded->state.talks) {
     if (talk.chosen == 0) continue;  // never agreed
@@ -61,8 +65,11 @@ int RunTalkExport(const Cli& cli, const TalkOptions& options) {
     event.start = talk.start();
     event.end = talk.end();
     event.stamp = now;
-    event.summary = "Talk with " + partner + (talk.topic.empty() ? "" : ": " + talk.topic);
-    event.location = talk.place;
+    event.summary = "Talk with " + partner;
+    if (options.details) {
+      if (!talk.topic.empty()) event.summary += ": " + talk.topic;
+      event.location = talk.place;
+    }
     event.description = "Agreed in duet; proposed by " + (talk.mine ? me : partner) + ", " +
                         std::to_string(talk.minutes) + " minutes. Start gently.";
     event.alarm_minutes = options.alarm;

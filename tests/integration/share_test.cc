@@ -130,6 +130,7 @@ TEST_F(ShareTest, DeclineAndALateAcceptAreShownForWhatTheyAre) {
 
 TEST_F(ShareTest, BadBoundaryAnswersAreOneClearLine) {
   Refused(As("a", {"boundary", "propose", ""}), "empty");
+  Refused(As("a", {"boundary", "propose", "   \t "}), "only spaces");
   Refused(As("a", {"boundary", "propose", std::string(501, 'x')}), "under 500");
   Refused(As("a", {"boundary", "propose", "Quiet", "--kind", "quiet-hours"}), "--window");
   Refused(As("a", {"boundary", "propose", "Nice", "--window", "daily 22:00-23:00"}), "--kind quiet-hours");
@@ -150,9 +151,15 @@ TEST_F(ShareTest, BadBoundaryAnswersAreOneClearLine) {
   auto bobs_version = Show("b", id)["versions"][1]["version"].get<std::string>();
   EXPECT_EQ(first_version, id) << "a boundary is named by its first version";
   Refused(As("a", {"boundary", "accept", bobs_version.substr(0, 8)}), "was countered");
+  // Words that change nothing: the same as the version answered, or as a
+  // boundary that exists.
+  Refused(As("b", {"boundary", "counter", id.substr(0, 8), "No work talk after 20:30"}), "exact words");
+  Refused(As("a", {"boundary", "propose", "No work talk after 20:30"}), "has these exact words already");
   Ok(As("b", {"boundary", "accept", id.substr(0, 8)}));
   Ok(As("a", {"sync"}));
   EXPECT_EQ(Show("a", id)["text"], "No work talk after 20:30");
+  Refused(As("a", {"boundary", "propose", "No work talk after 20:30"}), "agreed");
+  Refused(As("a", {"boundary", "counter", id.substr(0, 8), "No work talk after 20:30"}), "exact words");
 }
 
 TEST_F(ShareTest, AgreedQuietHoursAreKeptFreeOfTalks) {

@@ -342,7 +342,14 @@ TEST_F(TalkTest, ExportIsReadByAnIndependentICalendarParser) {
   Ok(As("b", {"talk", "accept", one.substr(0, 8)}));
   Ok(As("b", {"talk", "accept", two.substr(0, 8)}));
   const std::string file = dir_.File("talks.ics");
-  Ok(As("b", {"talk", "export", "--out", file, "--alarm", "30"}));
+  // By default the calendar learns only that there is a talk.
+  Ok(As("b", {"talk", "export", "--out", file}));
+  const std::string plain = ReadFile(file);
+  EXPECT_EQ(plain.find("river"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("SUMMARY:Talk with Alice:"), std::string::npos) << plain;
+  auto detailed = As("b", {"talk", "export", "--out", file, "--alarm", "30", "--details"});
+  ASSERT_EQ(detailed.exit_code, 0) << detailed.err;
+  EXPECT_NE(detailed.err.find("a calendar in the cloud will see them"), std::string::npos) << detailed.err;
   auto parsed = RunProgram({"/usr/bin/python3", ICAL_CHECK_PATH, file}, dir_.path());
   ASSERT_EQ(parsed.exit_code, 0) << parsed.err;
   auto events = nlohmann::json::parse(parsed.out);
@@ -433,6 +440,25 @@ TEST_F(TalkTest, TheDashboardSaysHowLongUntilTheNextTalkAndHowLongItLasts) {
   const std::string line = dashboard.out.substr(line_at, dashboard.out.find('\n', line_at) - line_at);
   EXPECT_NE(line.find("(in 9 h 5"), std::string::npos) << line;
   EXPECT_NE(line.find(" min, 15 min long)"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST_F(TalkTest, ABusyTimeKeepsItsHoursInTheReadersZoneWithTheAuthorsNamed) {
+  const std::int64_t start = LocalAt(5, 14, 0, kNewYork);
+  const std::string day = Local(start, kNewYork, "%Y-%m-%d");
+  Ok(As("b", {"availability", "busy", day + " 14:00-16:00"}));
+  Ok(As("a", {"sync"}));
+  auto dashboard = As("a", {"status"});
+  ASSERT_EQ(dashboard.exit_code, 0) << dashboard.err;
+  const std::string expected = "Bob is busy " + day + " 14:00-16:00 (America/New_York), " +
+                               Local(start, kBerlin) + "-" + Local(start + 7200, kBerlin, "%H:%M") +
+                               " your time";
+  EXPECT_NE(dashboard.out.find(expected), std::string::npos) << expected << "\n" << dashboard.out;
 }
 
 }  // namespace
