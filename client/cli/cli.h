@@ -47,6 +47,7 @@ void SetupThanks(CLI::App& root, Cli& cli);
 void SetupPrompt(CLI::App& root, Cli& cli);
 void SetupHistory(CLI::App& root, Cli& cli);
 void SetupRelay(CLI::App& root, Cli& cli);
+void SetupNews(CLI::App& root, Cli& cli);
 void SetupHelp(CLI::App& root, Cli& cli);
 void SetupCompletion(CLI::App& root, Cli& cli);
 // The subcommand of `parent` nearest to a mistyped `typed` (a couple of
@@ -94,6 +95,27 @@ std::int64_t NowSeconds();
 // `who` naming its author, times shown in `zone`.
 std::string DescribeRecord(const model::OpenedRecord& record, const model::CoupleState& state,
                            const std::string& who, const date::time_zone* zone);
+
+// One line of news: a partner's record, described.
+struct NewsItem {
+  std::string kind;  // "checkin", "thanks", "talk_proposal", ...
+  std::string who;
+  std::int64_t when = 0;  // unix seconds, the author's clock
+  std::string id;         // the record id, hex
+  std::string text;       // one line, as the dashboard shows it
+  bool unseen = false;    // not yet marked read
+  bool keep_visible = false;  // thanks and shared prompts: never folded into a count
+};
+struct News {
+  std::vector<NewsItem> items;  // newest first
+  std::uint64_t seen_seq = 0;     // news up to this relay number was marked read
+  std::uint64_t highest_seq = 0;  // the newest relay number this device holds
+};
+News CollectNews(Device& device, const Loaded& loaded, const date::time_zone* zone, bool only_unseen);
+nlohmann::json NewsJson(const NewsItem& item);
+// News is marked read when a person saw it: at a terminal, or when asked.
+bool ShouldMarkRead(const Cli& cli, bool mark_read);
+void MarkNewsRead(Device& device, const News& news);
 // The partner's name made safe for a terminal, or "your partner".
 std::string PartnerLabel(Device& device);
 

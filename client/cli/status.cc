@@ -14,7 +14,6 @@
 namespace duet::client::cli {
 namespace {
 
-constexpr char kSeenMeta[] = "dashboard.seen_seq";
 constexpr std::size_t kNewShown = 5;  // one screen: the rest is a count
 
 // Bold headings only for a person at a terminal that wants them
@@ -45,19 +44,7 @@ std::string In(std::int64_t when, std::int64_t now) {
   return "in " + std::to_string(s / 86400) + " days";
 }
 
-// The records that are worth a line on the dashboard when new.
-bool Newsworthy(const model::OpenedRecord& r) {
-  switch (r.body.kind_case()) {
-    case model::v1::RecordBody::kRekey:
-    case model::v1::RecordBody::kReflectionKey:
-    case model::v1::RecordBody::kWithdraw:
-      return false;
-    default:
-      return true;
-  }
-}
-
-int RunStatus(const Cli& cli) {
+int RunStatus(const Cli& cli, bool mark_read) {
   auto zone = CliZone(cli);
   if (!zone.ok()) return Fail(zone.error());
   auto device = OpenDevice(cli);
@@ -113,24 +100,18 @@ int RunStatus(const Cli& cli) {
                             ForTerminal(Clip(b.versions[b.pending].text, 60)) + "\" (duet boundary accept " +
                             ShortId(b.boundary_id) + ")");
   }
-  // New since I last looked: the partner's records the relay numbered since.
-  std::uint64_t seen = 0, highest = 0;
-  if (auto meta = d.store().GetMeta(kSeenMeta); meta.ok() && meta.value())
-    seen = std::strtoull(meta.value()->c_str(), nullptr, 10);
-  std::vector<std::string> news;
+  // New since I last looked, newest first.
+  const News news = CollectNews(d, loaded.value(), zone.value(), /*only_unseen=*/true);
   std::size_t new_checkins = 0, new_thanks = 0;
-  for (const model::OpenedRecord* r : model::FoldOrder(loaded->records)) {
-    if (!r->relay_seq) continue;
-    highest = std::max(highest, *r->relay_seq);
-    if (r->author_key == d.my_key() || *r->relay_seq <= seen || !Newsworthy(*r)) continue;
-    new_checkins += r->body.has_checkin();
-    new_thanks += r->body.has_thanks();
-    news.push_back(Clip(DescribeRecord(*r, state, who, zone.value()), 150));
+  for (const auto& n : news.items) {
+    new_checkins += n.kind == "checkin";
+    new_thanks += n.kind == "thanks";
   }
   const model::ThanksView* latest_thanks = nullptr;
   for (const auto& t : state.thanks)
     if (!t.mine) latest_thanks = &t;
-  if (highest > seen) (void)d.store().SetMeta(kSeenMeta, std::to_string(highest));
+  // Only a person who saw it has read it (a status bar's --json has not).
+  if (ShouldMarkRead(cli, mark_read)) MarkNewsRead(d, news);
 
   if (cli.json) {
     nlohmann::json refused_list = nlohmann::json::array();
@@ -150,7 +131,11 @@ int RunStatus(const Cli& cli) {
                {"partner_readiness", ready},
                {"next_talk", next_talk},
                {"waiting_for_you", waiting},
-               {"new", news},
+               {"new", [&] {
+                  nlohmann::json items = nlohmann::json::array();
+                  for (const auto& n : news.items) items.push_back(NewsJson(n));
+                  return items;
+                }()},
                {"new_checkins", new_checkins},
                {"new_thanks", new_thanks},
                {"latest_thanks", latest_thanks ? nlohmann::json(latest_thanks->text) : nlohmann::json()},
@@ -197,10 +182,18 @@ int RunStatus(const Cli& cli) {
     std::printf("%s\n", heading("waiting for you:").c_str());
     for (const auto& line : waiting_lines) std::printf("  %s\n", line.c_str());
   }
-  if (!news.empty()) {
+  if (!news.items.empty()) {
+    // The newest, and every thanks or shared question however many came
+    // after it: those are never folded into a count.
     std::printf("%s\n", heading("new since you last looked:").c_str());
-    for (std::size_t i = 0; i < news.size() && i < kNewShown; ++i) std::printf("  %s\n", news[i].c_str());
-    if (news.size() > kNewShown) std::printf("  ... and %zu more\n", news.size() - kNewShown);
+    std::size_t shown = 0;
+    for (const auto& n : news.items) {
+      if (shown >= kNewShown && !n.keep_visible) continue;
+      std::printf("  %s\n", n.text.c_str());
+      ++shown;
+    }
+    if (news.items.size() > shown)
+      std::printf("  ... and %zu older (duet news)\n", news.items.size() - shown);
   } else if (latest_thanks) {
     std::printf("latest thanks from %s: \"%s\"\n", who.c_str(), ForTerminal(Clip(latest_thanks->text, 120)).c_str());
   }
@@ -217,11 +210,14 @@ int RunStatus(const Cli& cli) {
 
 }  // namespace
 
-int RunDashboard(const Cli& cli) { return RunStatus(cli); }
+int RunDashboard(const Cli& cli) { return RunStatus(cli, /*mark_read=*/false); }
 
 void SetupStatus(CLI::App& root, Cli& cli) {
+  auto mark_read = std::make_shared<bool>(false);
   auto* sub = root.add_subcommand("status", "the dashboard: partner, next talk, what waits for you, what is new");
-  sub->callback([&cli] { cli.run = [&cli] { return RunStatus(cli); }; });
+  sub->add_flag("--mark-read", *mark_read,
+                "mark the news read even when not at a terminal (--json and pipes leave it unread)");
+  sub->callback([&cli, mark_read] { cli.run = [&cli, mark_read] { return RunStatus(cli, *mark_read); }; });
 }
 
 }  // namespace duet::client::cli

@@ -111,7 +111,7 @@ TEST_F(ShareTest, DeclineAndALateAcceptAreShownForWhatTheyAre) {
   EXPECT_EQ(alice["history"][1]["what"], "declined");
   EXPECT_EQ(alice["history"][1]["note"], "let us talk first");
   EXPECT_EQ(AsJson("a", {"boundary", "list"}).size(), 0u);
-  AsJson("a", {"status"});  // looked
+  Ok(As("a", {"status", "--mark-read"}));  // looked
   // Bob accepts while Alice retires, both offline; the relay takes her retire first.
   const std::string second = ProposeBoundary({"Ask before inviting friends over"});
   relay_->Stop();
@@ -123,8 +123,8 @@ TEST_F(ShareTest, DeclineAndALateAcceptAreShownForWhatTheyAre) {
   Ok(As("a", {"sync"}));
   auto news = AsJson("a", {"status"})["new"];
   ASSERT_EQ(news.size(), 1u) << news.dump();
-  EXPECT_EQ(news[0], "Bob's accept on boundary " + second.substr(0, 8) +
-                         " changed nothing: the boundary was retired first");
+  EXPECT_EQ(news[0]["text"], "Bob's accept on boundary " + second.substr(0, 8) +
+                                 " changed nothing: the boundary was retired first");
   EXPECT_EQ(Show("b", second)["state"], "retired");
 }
 
@@ -235,8 +235,22 @@ TEST_F(ShareTest, ThanksAndNewsAppearOnTheDashboardOnce) {
   EXPECT_EQ(first["new_checkins"], 1);
   EXPECT_EQ(first["latest_thanks"], "for the tea this morning");
   ASSERT_EQ(first["new"].size(), 2u);
+  // Newest first, each an object a script can use.
+  EXPECT_EQ(first["new"][0]["kind"], "checkin");
+  EXPECT_EQ(first["new"][1]["kind"], "thanks");
+  EXPECT_EQ(first["new"][1]["who"], "Bob");
+  EXPECT_EQ(first["new"][1]["text"], "Bob thanks you: \"for the tea this morning\"");
+  EXPECT_EQ(first["new"][0]["id"].get<std::string>().size(), 32u);
+  EXPECT_GT(first["new"][0]["when"].get<std::int64_t>(), 1'700'000'000);
+  // A script (--json, or a pipe) reads without marking read: a status bar
+  // must not eat the person's news.
+  EXPECT_EQ(AsJson("a", {"status"})["new"].size(), 2u);
+  Ok(As("a", {"status"}));
+  EXPECT_EQ(AsJson("a", {"status"})["new"].size(), 2u);
+  Ok(As("a", {"status", "--mark-read"}));
   auto again = AsJson("a", {"status"});
   EXPECT_EQ(again["new"].size(), 0u) << "new since the last look only";
+  EXPECT_EQ(AsJson("a", {"news"}).size(), 2u) << "duet news still has it";
   EXPECT_EQ(again["latest_thanks"], "for the tea this morning");
   auto human = As("a", {});
   EXPECT_NE(human.out.find("latest thanks from Bob: \"for the tea this morning\""), std::string::npos) << human.out;
@@ -327,6 +341,37 @@ TEST_F(ShareTest, HistoryChartsBothMoodsAndCountsTalksHeld) {
   EXPECT_NE(chart.out.find("4 |      x"), std::string::npos) << chart.out;
   EXPECT_NE(chart.out.find("2 |      o"), std::string::npos) << chart.out;
   Refused(As("b", {"history", "--days", "1000"}), "--days");
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST_F(ShareTest, TheNewestNewsIsShownAndAThanksIsNeverFoldedAway) {
+  Ok(As("b", {"thanks", "for listening last night"}));
+  for (int mood = 1; mood <= 7; ++mood)
+    Ok(As("b", {"checkin", "--mood", std::to_string(mood % 5 + 1), "--note", "day " + std::to_string(mood)}));
+  Ok(As("a", {"sync"}));
+  auto dash = As("a", {"status"});
+  ASSERT_EQ(dash.exit_code, 0) << dash.err;
+  const auto at = [&](const std::string& text) { return dash.out.find(text); };
+  EXPECT_NE(at("\"day 7\""), std::string::npos) << dash.out;
+  EXPECT_LT(at("\"day 7\""), at("\"day 6\"")) << "newest first: " << dash.out;
+  EXPECT_NE(at("Bob thanks you: \"for listening last night\""), std::string::npos) << dash.out;
+  EXPECT_EQ(at("\"day 1\""), std::string::npos) << "the oldest are counted: " << dash.out;
+  EXPECT_NE(at("... and 2 older (duet news)"), std::string::npos) << dash.out;
+
+  auto news = As("a", {"news"});
+  ASSERT_EQ(news.exit_code, 0) << news.err;
+  EXPECT_EQ(LineCount(news.out), 8) << news.out;
+  EXPECT_NE(news.out.find("\"day 1\"  (new)"), std::string::npos) << news.out;
+  EXPECT_EQ(AsJson("a", {"news", "--all"}).size(), 8u);
+  Ok(As("a", {"news", "--mark-read"}));
+  EXPECT_EQ(AsJson("a", {"status"})["new"].size(), 0u);
+  EXPECT_EQ(As("a", {"news"}).out.find("(new)"), std::string::npos);
+  Refused(As("a", {"news", "--days", "0"}), "--days");
 }
 
 }  // namespace
