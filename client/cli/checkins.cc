@@ -1,15 +1,56 @@
-// duet checkins [--json]
+// duet checkins [--last N] [--since DATE] [--by me|partner] [--json]
 #include "client/cli/cli.h"
+#include "client/model/timeplan.h"
 #include "crypto/crypto.h"
 
 namespace duet::client::cli {
 namespace {
 
-int RunCheckins(const Cli& cli) {
+constexpr int kDefaultLast = 20;  // a screen or two; --json lists all unless asked
+
+struct CheckinsOptions {
+  int last = 0;  // 0: the default
+  std::string since;
+  std::string by;
+};
+
+// A note as typed, paragraphs and all: each line indented under its check-in.
+void PrintNote(const std::string& note) {
+  std::size_t start = 0;
+  while (start <= note.size()) {
+    const auto end = note.find('\n', start);
+    const std::string line = note.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::printf("    %s\n", ForTerminal(line).c_str());
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
+int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
   auto opened = OpenState(cli);
   if (!opened.ok()) return Fail(opened.error());
   Device& d = *opened->device;
-  const model::CoupleState& state = opened->loaded.state;
+  std::int64_t since_ms = 0;
+  if (!o.since.empty()) {
+    auto day = model::ParseLocalTime(o.since + " 00:00", opened->zone);
+    if (!day.ok())
+      return Fail(MakeError(ErrorKind::kInvalidInput,
+                            "--since '" + o.since + "' is not a date; give it as 2026-12-01"));
+    since_ms = day.value() * 1000;
+  }
+  // Oldest first, as the fold keeps them; the filters keep that order.
+  std::vector<model::CheckInView> chosen;
+  for (const auto& c : opened->loaded.state.checkins) {
+    if (c.created_at_ms < since_ms) continue;
+    if (o.by == "me" && !c.mine) continue;
+    if (o.by == "partner" && c.mine) continue;
+    chosen.push_back(c);
+  }
+  const std::size_t limit =
+      o.last > 0 ? static_cast<std::size_t>(o.last) : cli.json ? chosen.size() : static_cast<std::size_t>(kDefaultLast);
+  const std::size_t older = chosen.size() > limit ? chosen.size() - limit : 0;
+  chosen.erase(chosen.begin(), chosen.begin() + static_cast<std::ptrdiff_t>(older));
+  const std::vector<model::CheckInView>& shown = chosen;
   const std::string me = d.name();
   const std::string partner = d.partner() ? d.partner()->name : "partner";
   const std::string shown_me = ForTerminal(me);
@@ -17,7 +58,7 @@ int RunCheckins(const Cli& cli) {
 
   if (cli.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& c : state.checkins) {
+    for (const auto& c : shown) {
       nlohmann::json item = {{"id", crypto::Hex(c.record_id)},
                              {"author", c.mine ? me : partner},
                              {"mine", c.mine},
@@ -33,10 +74,16 @@ int RunCheckins(const Cli& cli) {
       list.push_back(std::move(item));
     }
     PrintJson(list);
-  } else if (state.checkins.empty()) {
-    std::printf("no check-ins yet; start small: duet checkin --mood 3\n");
+  } else if (shown.empty()) {
+    if (!o.since.empty() || !o.by.empty())
+      std::printf("no check-ins match\n");
+    else
+      std::printf("no check-ins yet; start small: duet checkin --mood 3\n");
   } else {
-    for (const auto& c : state.checkins) {
+    if (older > 0)
+      std::printf("(%zu older: duet checkins --last %zu, or --since DATE)\n", older,
+                  static_cast<std::size_t>(limit + older));
+    for (const auto& c : shown) {
       std::string line =
           model::FormatLocalTime(c.created_at_ms / 1000, opened->zone) + "  " + (c.mine ? shown_me + " (you)" : shown_partner);
       line += "  mood " + std::to_string(c.mood) + "/5";
@@ -45,7 +92,7 @@ int RunCheckins(const Cli& cli) {
       if (!c.shared) line += "  [just for you]";
       else if (c.mine && !c.synced) line += "  [queued]";
       std::printf("%s\n", line.c_str());
-      if (!c.note.empty()) std::printf("    %s\n", ForTerminal(c.note).c_str());
+      if (!c.note.empty()) PrintNote(c.note);
     }
   }
   return 0;
@@ -54,8 +101,13 @@ int RunCheckins(const Cli& cli) {
 }  // namespace
 
 void SetupCheckins(CLI::App& root, Cli& cli) {
+  auto o = std::make_shared<CheckinsOptions>();
   auto* sub = root.add_subcommand("checkins", "list your check-ins and your partner's shared ones");
-  sub->callback([&cli] { cli.run = [&cli] { return RunCheckins(cli); }; });
+  sub->add_option("--last", o->last, "the newest N (default 20; --json: all)")->check(CLI::Range(1, 1'000'000));
+  sub->add_option("--since", o->since, "from this day on (2026-12-01, in your time zone)");
+  sub->add_option("--by", o->by, "only yours (me) or only your partner's (partner)")
+      ->check(CLI::IsMember({"me", "partner"}));
+  sub->callback([&cli, o] { cli.run = [&cli, o] { return RunCheckins(cli, *o); }; });
 }
 
 }  // namespace duet::client::cli

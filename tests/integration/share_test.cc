@@ -376,3 +376,33 @@ TEST_F(ShareTest, TheNewestNewsIsShownAndAThanksIsNeverFoldedAway) {
 
 }  // namespace
 }  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST_F(ShareTest, ALongHistoryShowsTheNewestAndSaysWhereTheRestIs) {
+  for (int i = 1; i <= 25; ++i) Ok(As("a", {"checkin", "--mood", "3", "--note", std::string("n").append(std::to_string(i))}));
+  Ok(As("b", {"checkin", "--mood", "4", "--note", "first line\nsecond line"}));
+  Ok(As("a", {"sync"}));
+  auto human = As("a", {"checkins"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("(6 older: duet checkins --last 26, or --since DATE)"), std::string::npos)
+      << human.out;
+  EXPECT_EQ(human.out.find("    n1\n"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("    n25\n"), std::string::npos) << human.out;
+  // A note's paragraphs keep their lines.
+  EXPECT_NE(human.out.find("    first line\n    second line\n"), std::string::npos) << human.out;
+  EXPECT_EQ(AsJson("a", {"checkins"}).size(), 26u) << "--json lists all unless asked";
+  EXPECT_EQ(AsJson("a", {"checkins", "--last", "3"}).size(), 3u);
+  auto theirs = AsJson("a", {"checkins", "--by", "partner"});
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0]["note"], "first line\nsecond line");
+  EXPECT_EQ(AsJson("a", {"checkins", "--by", "me"}).size(), 25u);
+  EXPECT_EQ(AsJson("a", {"checkins", "--since", "2999-01-01"}).size(), 0u);
+  EXPECT_EQ(AsJson("a", {"checkins", "--since", "2000-01-01"}).size(), 26u);
+  Refused(As("a", {"checkins", "--since", "yesterday"}), "--since");
+  Refused(As("a", {"checkins", "--by", "them"}), "--by");
+}
+
+}  // namespace
+}  // namespace duet::testing
