@@ -84,9 +84,13 @@ int main(int argc, char** argv) {
       message = typed.empty() ? "no command given" : "unknown command '" + typed + "'";
       const std::string nearest = typed.empty() ? "" : duet::client::cli::NearestCommand(app, typed);
       if (!nearest.empty()) message += "; did you mean `duet " + nearest + "`?";
+      std::fprintf(stderr, "duet: %s; `duet --help` lists the commands and options\n",
+                   message.c_str());
+      return 2;
     }
-    std::fprintf(stderr, "duet: %s; `duet --help` lists the commands and options\n",
-                 message.c_str());
+    // The command's own help says what it takes.
+    std::fprintf(stderr, "duet: %s; `%s --help` says more\n",
+                 duet::client::cli::InDuetVoice(message, *deepest).c_str(), path.c_str());
     return 2;
   }
   const int code = cli.run ? cli.run() : duet::client::cli::RunDashboard(cli);

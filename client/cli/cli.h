@@ -53,6 +53,9 @@ void SetupCompletion(CLI::App& root, Cli& cli);
 // The subcommand of `parent` nearest to a mistyped `typed` (a couple of
 // letters off), or "" when none is near.
 std::string NearestCommand(const CLI::App& parent, const std::string& typed);
+// A CLI11 parse error of `command`, said in duet's words ("--mood: 'abc' is
+// not a number from 1 to 5"; "unknown option --jsn (did you mean --json?)").
+std::string InDuetVoice(const std::string& message, const CLI::App& command);
 // `duet` with no command: the dashboard, as `duet status` shows it.
 int RunDashboard(const Cli& cli);
 

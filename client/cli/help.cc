@@ -1,6 +1,8 @@
 // duet help [COMMAND...]: the help of a command, as `duet COMMAND --help`
 // prints it; and the nearest command to a mistyped one.
 #include <algorithm>
+#include <regex>
+#include <sstream>
 
 #include "client/cli/cli.h"
 
@@ -60,6 +62,63 @@ std::string NearestCommand(const CLI::App& parent, const std::string& typed) {
     }
   }
   return best;
+}
+
+namespace {
+
+// The long options `command` takes, its own and those of the commands above
+// it (--home, --json and --tz follow any command).
+std::vector<std::string> LongOptions(const CLI::App& command) {
+  std::vector<std::string> names;
+  for (const CLI::App* app = &command; app != nullptr; app = app->get_parent())
+    for (const auto* option : app->get_options())
+      for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+  return names;
+}
+
+std::string NearestOption(const CLI::App& command, const std::string& typed) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, typed.size() / 3) + 1;
+  for (const auto& name : LongOptions(command)) {
+    const std::size_t distance = EditDistance(typed, name);
+    if (distance < best_distance) {
+      best = name;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string InDuetVoice(const std::string& message, const CLI::App& command) {
+  static const std::regex range(R"(^(--[\w-]+): Value (.*) not in range (\S+) to (\S+)$)");
+  static const std::regex choice(R"(^(--[\w-]+): (.*) not in \{(.*)\}$)");
+  static const std::regex unexpected(R"(^The following arguments? (?:was|were) not expected: (.*)$)");
+  std::smatch m;
+  if (std::regex_match(message, m, range))
+    return m[1].str() + ": '" + m[2].str() + "' is not a number from " + m[3].str() + " to " + m[4].str();
+  if (std::regex_match(message, m, choice)) {
+    std::string choices = m[3].str();
+    std::replace(choices.begin(), choices.end(), ',', '/');
+    return m[1].str() + ": '" + m[2].str() + "' is not one of " + choices;
+  }
+  if (std::regex_match(message, m, unexpected)) {
+    std::istringstream words(m[1].str());
+    std::string word, said;
+    while (words >> word) {
+      std::string part;
+      if (word.rfind("-", 0) == 0) {
+        const std::string nearest = NearestOption(command, word);
+        part = "unknown option " + word + (nearest.empty() ? "" : " (did you mean " + nearest + "?)");
+      } else {
+        part = "'" + word + "' was not expected";
+      }
+      said += (said.empty() ? "" : "; ") + part;
+    }
+    return said;
+  }
+  return message;
 }
 
 void SetupHelp(CLI::App& root, Cli& cli) {

@@ -52,6 +52,25 @@ TEST_F(CliManners, AMistypedCommandGetsTheNearestOne) {
   EXPECT_NE(help.err.find("did you mean `duet talk propose`?"), std::string::npos) << help.err;
 }
 
+TEST_F(CliManners, ParseErrorsAreSaidInDuetsWordsAndPointToTheCommandsHelp) {
+  auto say = [&](std::vector<std::string> args) {
+    auto r = Duet(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(LineCount(r.err), 1) << r.err;
+    return r.err;
+  };
+  EXPECT_EQ(say({"checkin", "--mood", "abc"}),
+            "duet: --mood: 'abc' is not a number from 1 to 5; `duet checkin --help` says more\n");
+  EXPECT_EQ(say({"checkin", "--mood", "3", "--need", "hugs"}),
+            "duet: --need: 'hugs' is not one of listen/support/space/advice; `duet checkin --help` says more\n");
+  EXPECT_EQ(say({"--jsn", "status"}),
+            "duet: unknown option --jsn (did you mean --json?); `duet status --help` says more\n");
+  EXPECT_NE(say({"talk", "propose", "--at", "2030-01-01 19:00", "--minuts", "20"})
+                .find("unknown option --minuts (did you mean --minutes?)"),
+            std::string::npos);
+  EXPECT_NE(say({"checkin"}).find("--mood is required; `duet checkin --help` says more"), std::string::npos);
+}
+
 TEST_F(CliManners, BashCompletesCommandsSubcommandsAndOptions) {
   EXPECT_EQ(BashCompletes("duet che"), "checkin checkins");
   EXPECT_EQ(BashCompletes("duet talk pro"), "propose");
