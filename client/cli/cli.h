@@ -142,6 +142,8 @@ void Warn(const std::string& message);
 bool PairedNow(Device& device);
 // What is wrong with a name a person chose (empty: nothing).
 std::string NameProblem(const std::string& name);
+// "1 change", "3 changes": counts read as words, not "change(s)".
+std::string Counted(std::size_t n, const std::string& one, const std::string& many);
 // "not paired yet; WHY, so pair first", or, while an invite of this device
 // is open, that the partner has not joined yet.
 Error NotPairedYet(Device& device, const std::string& why);

@@ -85,6 +85,10 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
              "synced: sent " + std::to_string(report->pushed) + ", received " + std::to_string(report->pulled));
 }
 
+std::string Counted(std::size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 bool PairedNow(Device& device) {
   if (device.paired() || !device.pending_invite()) return device.paired();
   // The partner may have joined since: the sync that checks the invite

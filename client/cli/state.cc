@@ -34,7 +34,7 @@ Result<Loaded> LoadState(Device& device) {
   auto records = device.OpenRecords(&unreadable);
   if (!records.ok()) return records.error();
   if (unreadable > 0)
-    Warn(std::to_string(unreadable) + " stored record(s) could not be opened and are not shown");
+    Warn(Counted(unreadable, "stored record", "stored records") + " could not be opened and " + (unreadable == 1 ? "is" : "are") + " not shown");
   Loaded loaded;
   loaded.records = std::move(records).value();
   loaded.state = model::Fold(loaded.records, device.my_key());

@@ -154,7 +154,7 @@ int RunStatus(const Cli& cli, bool mark_read) {
   if (!paired) {
     std::printf("%s\n", d.pending_invite() ? "not paired yet: your invite is open (`duet sync` once your partner joined)"
                                            : "not paired yet: `duet invite`, or `duet join CODE`");
-    std::printf("queued: %zu change(s)\n", queued->size());
+    std::printf("queued: %s\n", Counted(queued->size(), "change", "changes").c_str());
     return 0;
   }
   std::printf("%s\n", heading(ForTerminal(d.name()) + " & " + who + "  (last sync: " +
@@ -199,9 +199,9 @@ int RunStatus(const Cli& cli, bool mark_read) {
   }
   std::printf("partner: %s (safety number %s)\n", who.c_str(),
               verified ? "verified" : "not verified: compare it, then `duet partner verify`");
-  std::printf("queued: %zu change(s)\n", queued->size());
+  std::printf("queued: %s\n", Counted(queued->size(), "change", "changes").c_str());
   if (!refused->empty())
-    std::printf("refused: %zu record(s) from the relay failed verification\n", refused->size());
+    std::printf("refused: %s from the relay failed verification\n", Counted(refused->size(), "record", "records").c_str());
   if (findings.empty()) std::printf("log: both chains complete and in order\n");
   for (const auto& f : findings) std::printf("log: %s\n", ForTerminal(f).c_str());
   for (const auto& u : unshown) std::printf("not shown: %s\n", ForTerminal(u).c_str());

@@ -13,7 +13,7 @@ int RunSync(const Cli& cli) {
     auto queued = d.store().Outbox();
     std::string tail;
     if (queued.ok() && !queued->empty())
-      tail = "; " + std::to_string(queued->size()) + " change(s) stay queued";
+      tail = "; " + Counted(queued->size(), "change stays", "changes stay") + " queued";
     return Fail(MakeError(report.error().kind, report.error().message + tail));
   }
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));

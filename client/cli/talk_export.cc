@@ -87,7 +87,7 @@ int RunTalkExport(const Cli& cli, const TalkOptions& options) {
   if (cli.json)
     PrintJson({{"file", options.out}, {"events", events.size()}});
   else
-    std::printf("wrote %zu talk(s) to %s; import it into your calendar\n", events.size(),
+    std::printf("wrote %s to %s; import it into your calendar\n", Counted(events.size(), "talk", "talks").c_str(),
                 options.out.c_str());
   return 0;
 }
