@@ -1,7 +1,6 @@
 // duet help [COMMAND...]: the help of a command, as `duet COMMAND --help`
 // prints it; and the nearest command to a mistyped one.
 #include <algorithm>
-#include <regex>
 #include <sstream>
 
 #include "client/cli/cli.h"
@@ -92,19 +91,31 @@ std::string NearestOption(const CLI::App& command, const std::string& typed) {
 }  // namespace
 
 std::string InDuetVoice(const std::string& message, const CLI::App& command) {
-  static const std::regex range(R"(^(--[\w-]+): Value (.*) not in range (\S+) to (\S+)$)");
-  static const std::regex choice(R"(^(--[\w-]+): (.*) not in \{(.*)\}$)");
-  static const std::regex unexpected(R"(^The following arguments? (?:was|were) not expected: (.*)$)");
-  std::smatch m;
-  if (std::regex_match(message, m, range))
-    return m[1].str() + ": '" + m[2].str() + "' is not a number from " + m[3].str() + " to " + m[4].str();
-  if (std::regex_match(message, m, choice)) {
-    std::string choices = m[3].str();
-    std::replace(choices.begin(), choices.end(), ',', '/');
-    return m[1].str() + ": '" + m[2].str() + "' is not one of " + choices;
+  // Plain string matching on CLI11's few message shapes (std::regex here
+  // trips GCC 12's -Wmaybe-uninitialized in the sanitizer build).
+  auto starts = [&](const std::string& prefix) { return message.rfind(prefix, 0) == 0; };
+  const auto colon = message.find(": ");
+  if (starts("--") && colon != std::string::npos) {
+    const std::string option = message.substr(0, colon);
+    const std::string rest = message.substr(colon + 2);
+    const std::string value_prefix = "Value ";
+    const auto range = rest.find(" not in range ");
+    const auto to = rest.find(" to ", range == std::string::npos ? 0 : range);
+    if (rest.rfind(value_prefix, 0) == 0 && range != std::string::npos && to != std::string::npos)
+      return option + ": '" + rest.substr(value_prefix.size(), range - value_prefix.size()) +
+             "' is not a number from " + rest.substr(range + 14, to - range - 14) + " to " + rest.substr(to + 4);
+    const auto set = rest.find(" not in {");
+    if (set != std::string::npos && !rest.empty() && rest.back() == '}') {
+      std::string choices = rest.substr(set + 9, rest.size() - set - 10);
+      std::replace(choices.begin(), choices.end(), ',', '/');
+      return option + ": '" + rest.substr(0, set) + "' is not one of " + choices;
+    }
+    return message;
   }
-  if (std::regex_match(message, m, unexpected)) {
-    std::istringstream words(m[1].str());
+  for (const std::string prefix : {"The following argument was not expected: ",
+                                   "The following arguments were not expected: "}) {
+    if (!starts(prefix)) continue;
+    std::istringstream words(message.substr(prefix.size()));
     std::string word, said;
     while (words >> word) {
       std::string part;
