@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/crash_point.h"
+#include "client/model/could_not_read.h"
 #include "client/relay_session.h"
 #include "client/sealing.h"
 #include "proto/envelope.h"
@@ -186,36 +187,44 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
   }
 }
 
-// Says each chain finding once, when it first appears; `duet status` keeps
-// showing every finding that still holds.
-Status ReportChainFindings(Device& device, SyncReport& report) {
-  auto chains = device.CheckChains();
-  if (!chains.ok()) return chains.error();
-  auto said = device.store().GetMeta("chain.reported");
+// Says each line once, when it first appears under `meta_key`; returns how
+// many were new. `duet status` keeps showing every one that still holds.
+Result<std::size_t> SayOnce(Device& device, const std::string& meta_key, const std::vector<std::string>& lines,
+                            SyncReport& report) {
+  auto said = device.store().GetMeta(meta_key);
   if (!said.ok()) return said.error();
   const std::string before = said.value().value_or("");
   std::string now;
-  for (const auto& finding : chains->findings) {
-    now += finding + "\n";
-    if (before.find(finding + "\n") == std::string::npos) {
-      report.warnings.push_back(finding);
-      ++report.new_chain_findings;
+  std::size_t fresh = 0;
+  for (const auto& line : lines) {
+    now += line + "\n";
+    if (before.find(line + "\n") == std::string::npos) {
+      report.warnings.push_back(line);
+      ++fresh;
     }
   }
-  return device.store().SetMeta("chain.reported", now);
+  if (now != before) DUET_RETURN_IF_ERROR(device.store().SetMeta(meta_key, now));
+  return fresh;
+}
+
+Status ReportChainFindings(Device& device, SyncReport& report) {
+  auto chains = device.CheckChains();
+  if (!chains.ok()) return chains.error();
+  auto fresh = SayOnce(device, "chain.reported", chains->findings, report);
+  if (!fresh.ok()) return fresh.error();
+  report.new_chain_findings += fresh.value();
+  return Status::Ok();
 }
 
 // Commit, then reveal: my key goes out only once the partner's own sealed
 // reflection is in the log, so neither can write theirs after reading mine.
-Status ReleaseReflectionKeys(Device& device, SyncReport& report) {
-  int unreadable = 0;
-  auto records = device.OpenRecords(&unreadable);
-  if (!records.ok()) return records.error();
-  const model::CoupleState state = model::Fold(records.value(), device.my_key());
+Status ReleaseReflectionKeys(Device& device, const std::vector<model::OpenedRecord>& records,
+                             SyncReport& report) {
+  const model::CoupleState state = model::Fold(records, device.my_key());
   for (const auto& talk : state.talks) {
     const auto& mine = talk.my_reflection;
     if (mine.record_id.empty() || mine.released || talk.their_reflection.record_id.empty()) continue;
-    for (const auto& record : records.value()) {
+    for (const auto& record : records) {
       if (record.shared || !record.body.has_reflection_key() ||
           record.body.reflection_key().reflection_id() != mine.record_id)
         continue;
@@ -228,6 +237,26 @@ Status ReleaseReflectionKeys(Device& device, SyncReport& report) {
     }
   }
   return Status::Ok();
+}
+
+// What a pull may leave owed between the two devices: my reflection keys,
+// a CouldNotRead for each partner record this device cannot show, and,
+// once, what the partner's device could not read of mine (protocol §7.6).
+// Derived from what is stored, so a crash between the pull and here loses
+// nothing: the next sync owes the same.
+Status AnswerPartner(Device& device, SyncReport& report) {
+  int unreadable = 0;
+  auto records = device.OpenRecords(&unreadable);
+  if (!records.ok()) return records.error();
+  DUET_RETURN_IF_ERROR(ReleaseReflectionKeys(device, records.value(), report));
+  for (auto& notice : model::CouldNotReadOwed(records.value(), device.my_key())) {
+    auto id = device.AddRecord(std::move(notice), /*shared=*/true);
+    if (!id.ok()) return id.error();
+    ++report.notices_sent;
+  }
+  auto told = SayOnce(device, "could_not_read.reported",
+                      model::CouldNotReadByPartner(records.value(), device.my_key(), PartnerName(device)), report);
+  return told.ok() ? Status::Ok() : told.error();
 }
 
 }  // namespace
@@ -299,8 +328,8 @@ Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   auto chains = device.CheckChains();
   if (!chains.ok()) return chains.error();
   if (chains->gaps > 0) DUET_RETURN_IF_ERROR(PullNew(device, session, report, /*rescan=*/true));
-  DUET_RETURN_IF_ERROR(ReleaseReflectionKeys(device, report));
-  if (report.keys_released > 0) DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
+  DUET_RETURN_IF_ERROR(AnswerPartner(device, report));
+  if (report.keys_released + report.notices_sent > 0) DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
   DUET_RETURN_IF_ERROR(ReportChainFindings(device, report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())

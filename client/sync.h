@@ -39,6 +39,7 @@ struct SyncReport {
   bool over_quota = false;  // held back for good, until the relay's owner acts
   std::size_t new_chain_findings = 0;  // dropped, reordered or forked records
   std::size_t keys_released = 0;       // reflections revealed to the partner
+  std::size_t notices_sent = 0;        // partner records this device told it cannot show
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 

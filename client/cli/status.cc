@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "client/cli/cli.h"
+#include "client/model/could_not_read.h"
 #include "client/model/timeplan.h"
 #include "crypto/crypto.h"
 
@@ -78,6 +79,9 @@ int RunStatus(const Cli& cli, bool mark_read) {
       const bool theirs = r.author_key != d.my_key();
       unshown.push_back(model::DescribeUnshown(r.body, r.verdict, theirs ? who : "you", theirs));
     }
+  // And what the partner's device told us it could not show of mine.
+  const std::vector<std::string> unread =
+      paired ? model::CouldNotReadByPartner(loaded->records, d.my_key(), who) : std::vector<std::string>{};
 
   // Partner's readiness, the next talk, what waits for me.
   const auto readiness = model::ReadinessAt(state.their_readiness, now);
@@ -143,7 +147,8 @@ int RunStatus(const Cli& cli, bool mark_read) {
                {"queued", queued->size()},
                {"refused", refused_list},
                {"findings", findings},
-               {"not_shown", unshown}});
+               {"not_shown", unshown},
+               {"not_read_by_partner", unread}});
     return 0;
   }
 
@@ -205,6 +210,7 @@ int RunStatus(const Cli& cli, bool mark_read) {
   if (findings.empty()) std::printf("log: both chains complete and in order\n");
   for (const auto& f : findings) std::printf("log: %s\n", ForTerminal(f).c_str());
   for (const auto& u : unshown) std::printf("not shown: %s\n", ForTerminal(u).c_str());
+  for (const auto& u : unread) std::printf("not read: %s\n", ForTerminal(u).c_str());
   return 0;
 }
 

@@ -187,6 +187,7 @@ struct CoupleState {
 inline constexpr std::size_t kMaxBoundaryTextBytes = 500;
 inline constexpr std::size_t kMaxShortTextBytes = 500;  // thanks, readiness notes, prompts
 inline constexpr std::size_t kMaxZoneNameBytes = 64;     // the longest IANA name is 32
+inline constexpr std::size_t kMaxCouldNotReadReasonBytes = 300;
 
 // What an accept of a boundary version signs (docs/protocol.md §7.4).
 std::string BoundaryVersionHash(const std::string& boundary_id, const std::string& version_id,

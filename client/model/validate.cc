@@ -189,6 +189,14 @@ void Kind(Rules& r, const v1::RecordBody& body) {
     case B::kPromptShare:
       r.Text("prompt id", body.prompt_share().prompt_id(), 1, kMaxPromptIdBytes);
       return r.Text("text", body.prompt_share().text(), 1, kMaxShortTextBytes);
+    case B::kCouldNotRead: {
+      const auto& n = body.could_not_read();
+      r.Bytes("record", n.record_id(), kIdBytes);
+      if (n.author_seq() == 0) r.Fail("record number", "record number 0 is no record's number");
+      r.Text("reason", n.reason(), 1, kMaxCouldNotReadReasonBytes);
+      if (n.reason().find('\n') != std::string::npos) r.Fail("reason", "the reason is more than one line");
+      return;
+    }
     case B::KIND_NOT_SET:
       return r.Fail("kind", "the record holds nothing");
   }
@@ -253,6 +261,7 @@ std::string RecordKindName(const v1::RecordBody& body) {
     case B::kReadiness: return "readiness";
     case B::kThanks: return "thanks";
     case B::kPromptShare: return "shared prompt";
+    case B::kCouldNotRead: return "could-not-read notice";
     case B::KIND_NOT_SET: return "record";
   }
   return "record";

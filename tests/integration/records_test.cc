@@ -152,6 +152,51 @@ TEST_F(RecordsTest, ARecordFromANewerDuetIsKeptAndReportedOnceAsNewer) {
   EXPECT_EQ(Duet("a", {"sync"}).err.find("newer"), std::string::npos) << "said once";
 }
 
+// Issue #13, item 16: the partner's device keeps what it cannot show, says
+// so to the author once, and the author is never told that the relay is
+// withholding anything.
+TEST_F(RecordsTest, TheAuthorIsToldOnceWhatThePartnersDuetCouldNotRead) {
+  Pair();
+  model::v1::RecordBody invalid;
+  invalid.set_schema(1);
+  invalid.mutable_checkin()->set_mood(9);
+  ForgeRecord(dir_.File("b"), invalid);
+  model::v1::RecordBody newer;
+  newer.set_schema(1);
+  newer.GetReflection()->MutableUnknownFields(&newer)->AddLengthDelimited(60, "a kind to come");
+  ForgeRecord(dir_.File("b"), newer);
+  Ok(Duet("b", {"sync"}));
+  Ok(Duet("b", {"checkin", "--mood", "4", "--note", "a real one"}));
+  Ok(Duet("a", {"sync"}));
+  EXPECT_EQ(Status("a")["queued"], 0) << "Alice's notices went out with the sync";
+  Ok(Duet("a", {"checkin", "--mood", "3"}));  // Alice's view of Bob's chain travels too
+
+  auto told = Duet("b", {"sync"});
+  ASSERT_EQ(told.exit_code, 0) << told.err;
+  EXPECT_NE(told.err.find("Alice's duet could not read your record #1: mood 9 is out of range 1-5"),
+            std::string::npos)
+      << told.err;
+  EXPECT_NE(told.err.find("Alice's duet could not read your record #2: it is from a newer duet than theirs; "
+                          "it will show once Alice updates duet"),
+            std::string::npos)
+      << told.err;
+  EXPECT_EQ(told.err.find("withholding"), std::string::npos) << told.err;
+  EXPECT_EQ(LineCount(told.err), 2) << told.err;
+  auto status = Status("b");
+  EXPECT_EQ(status["not_read_by_partner"].size(), 2u) << status.dump();
+  EXPECT_TRUE(status["findings"].empty()) << status["findings"].dump();
+  EXPECT_TRUE(Duet("b", {"sync"}).err.empty()) << "said once";
+
+  // Alice's device answers each record once, however often it syncs.
+  Ok(Duet("a", {"sync"}));
+  Ok(Duet("b", {"checkin", "--mood", "2"}));
+  Ok(Duet("a", {"sync"}));
+  Ok(Duet("b", {"sync"}));
+  EXPECT_EQ(Status("b")["not_read_by_partner"].size(), 2u);
+  auto news = DuetJson("b", {"news", "--all"});
+  for (const auto& item : news) EXPECT_NE(item["kind"], "couldnotread_notice") << news.dump();
+}
+
 TEST_F(RecordsTest, ASavedChangeExitsZeroAndSaysQueuedWhenTheRelayRefusesTheSync) {
   Pair();
   model::v1::RecordBody body;
