@@ -372,6 +372,15 @@ TEST_F(ShareTest, TheNewestNewsIsShownAndAThanksIsNeverFoldedAway) {
   EXPECT_EQ(AsJson("a", {"status"})["new"].size(), 0u);
   EXPECT_EQ(As("a", {"news"}).out.find("(new)"), std::string::npos);
   Refused(As("a", {"news", "--days", "0"}), "--days");
+
+  // What --days leaves out stays new: marking read is for what was shown.
+  Ok(As("b", {"checkin", "--mood", "2", "--note", "written ten days ago"}, ClockAhead("-10d")));
+  Ok(As("b", {"checkin", "--mood", "4", "--note", "written today"}));
+  Ok(As("a", {"sync"}));
+  auto recent = As("a", {"news", "--days", "7", "--mark-read"});
+  EXPECT_EQ(recent.out.find("ten days ago"), std::string::npos) << recent.out;
+  const std::string still_new = AsJson("a", {"status"})["new"].dump();
+  EXPECT_NE(still_new.find("written ten days ago"), std::string::npos) << still_new;
 }
 
 }  // namespace
