@@ -138,8 +138,9 @@ Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std:
 }
 
 Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
-                                             const PassphraseSource& passphrase) {
-  auto keys = LoadKeys(home.key_file, passphrase);
+                                             const PassphraseSource& passphrase,
+                                             const RememberedKeySource& remembered) {
+  auto keys = LoadKeys(home.key_file, passphrase, remembered);
   if (!keys.ok()) return keys.error();
   if (::access(home.database.c_str(), F_OK) != 0)
     return MakeError(ErrorKind::kNotFound, "the local database " + home.database +
@@ -161,6 +162,20 @@ Status Device::Lock(const std::string& passphrase) {
     return MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
   DeviceKeys updated = keys_;
   updated.lock = std::move(lock);
+  DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
+  keys_ = std::move(updated);
+  return Status::Ok();
+}
+
+Status Device::ChangePassphrase(const std::optional<std::string>& passphrase) {
+  if (!keys_.lock) return MakeError(ErrorKind::kInvalidInput, "the key file has no passphrase");
+  DeviceKeys updated = keys_;
+  updated.lock.reset();
+  if (passphrase) {
+    updated.lock = crypto::DerivePassphraseKey(*passphrase);
+    if (!updated.lock)
+      return MakeError(ErrorKind::kInternal, "not enough memory to derive a key from the passphrase");
+  }
   DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
   keys_ = std::move(updated);
   return Status::Ok();

@@ -44,12 +44,19 @@ class Device {
                                                 const net::Endpoint& relay,
                                                 const std::optional<std::string>& relay_key,
                                                 const std::optional<std::string>& passphrase = {});
+  // A locked key file opens with `remembered` (`duet unlock`) when it
+  // fits, else with `passphrase`.
   static Result<std::unique_ptr<Device>> Open(const HomePaths& home,
-                                              const PassphraseSource& passphrase = {});
+                                              const PassphraseSource& passphrase = {},
+                                              const RememberedKeySource& remembered = {});
 
   bool locked() const { return keys_.lock.has_value(); }
+  const HomePaths& home() const { return home_; }
   // Seals the key file with a passphrase from now on.
   Status Lock(const std::string& passphrase);
+  // Seals a locked key file with a new passphrase, or with none (nullopt):
+  // the file is then readable without one.
+  Status ChangePassphrase(const std::optional<std::string>& passphrase);
 
   const DeviceKeys& keys() const { return keys_; }
   storage::ReplicaStore& store() { return *store_; }

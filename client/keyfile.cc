@@ -111,7 +111,23 @@ DeviceKeys DeviceKeys::Generate() {
   return keys;
 }
 
-Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase_source) {
+Result<bool> KeyFileLocked(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return MakeError(ErrorKind::kNotFound,
+                       "no duet keys at " + path + "; run: duet init --name NAME --relay HOST:PORT");
+    return MakeError(ErrorKind::kIo, "cannot read " + path + ": " + std::strerror(errno));
+  }
+  char head[kMagicBytes] = {};
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  const std::string_view magic(head, n > 0 ? static_cast<std::size_t>(n) : 0);
+  return magic == kLockedMagic || magic == kLockedMagicV1;
+}
+
+Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase_source,
+                            const RememberedKeySource& remembered) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
@@ -136,11 +152,12 @@ Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& pas
   }
   ::close(fd);
   return ParseKeyFile(std::string_view(buffer.bytes.data(), static_cast<std::size_t>(total)), path,
-                      passphrase_source);
+                      passphrase_source, remembered);
 }
 
 Result<DeviceKeys> ParseKeyFile(std::string_view data, const std::string& path,
-                                const PassphraseSource& passphrase_source) {
+                                const PassphraseSource& passphrase_source,
+                                const RememberedKeySource& remembered) {
   const std::string_view magic = data.substr(0, kMagicBytes);
   const bool locked = magic == kLockedMagic || magic == kLockedMagicV1;
   const bool v1 = magic == kMagicV1 || magic == kLockedMagicV1;
@@ -170,19 +187,28 @@ Result<DeviceKeys> ParseKeyFile(std::string_view data, const std::string& path,
     const std::uint64_t memlimit = GetBigEndian64(data.substr(16));
     if (!crypto::PassphraseLimitsAcceptable(opslimit, memlimit))
       return Damaged(path, "its passphrase limits are beyond any duet would set");
-    std::optional<std::string> passphrase = passphrase_source ? passphrase_source() : std::nullopt;
-    if (!passphrase)
-      return MakeError(ErrorKind::kInvalidInput,
-                       "the key file " + path +
-                           " is locked with a passphrase; set DUET_PASSPHRASE or run duet in a "
-                           "terminal to be asked");
-    lock = crypto::DerivePassphraseKey(*passphrase, data.substr(24, 16), opslimit, memlimit);
-    crypto::WipeString(*passphrase);
-    if (!lock)
-      return MakeError(ErrorKind::kInternal, "not enough memory to derive the key of the passphrase");
-    auto plain = crypto::SecretboxOpen(lock->key, data.substr(kLockHeaderBytes));
-    if (!plain)
-      return MakeError(ErrorKind::kVerification, "wrong passphrase for the key file " + path);
+    const std::string_view salt = data.substr(24, 16);
+    std::optional<std::string> plain;
+    if (auto kept = remembered ? remembered() : std::nullopt;
+        kept && kept->salt == salt && kept->opslimit == opslimit && kept->memlimit == memlimit) {
+      plain = crypto::SecretboxOpen(kept->key, data.substr(kLockHeaderBytes));
+      if (plain) lock = std::move(kept);
+    }
+    if (!plain) {
+      std::optional<std::string> passphrase = passphrase_source ? passphrase_source() : std::nullopt;
+      if (!passphrase)
+        return MakeError(ErrorKind::kInvalidInput,
+                         "the key file " + path +
+                             " is locked with a passphrase; run `duet unlock` in a terminal, or set "
+                             "DUET_PASSPHRASE");
+      lock = crypto::DerivePassphraseKey(*passphrase, salt, opslimit, memlimit);
+      crypto::WipeString(*passphrase);
+      if (!lock)
+        return MakeError(ErrorKind::kInternal, "not enough memory to derive the key of the passphrase");
+      plain = crypto::SecretboxOpen(lock->key, data.substr(kLockHeaderBytes));
+      if (!plain)
+        return MakeError(ErrorKind::kVerification, "wrong passphrase for the key file " + path);
+    }
     opened.bytes = std::move(*plain);
     data = opened.bytes;
     const std::string_view inner = data.substr(0, kMagicBytes);

@@ -47,11 +47,20 @@ struct DeviceKeys {
 
 // Asked for the passphrase only when the file is locked; nullopt: none given.
 using PassphraseSource = std::function<std::optional<std::string>()>;
-Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase = {});
+// A key derived from the passphrase earlier (`duet unlock`), tried before
+// the passphrase is asked for; one that no longer opens the file (the
+// passphrase changed) is passed over.
+using RememberedKeySource = std::function<std::optional<crypto::PassphraseKey>()>;
+Result<DeviceKeys> LoadKeys(const std::string& path, const PassphraseSource& passphrase = {},
+                            const RememberedKeySource& remembered = {});
 // The parser behind LoadKeys, with no I/O (so it is fuzzed directly);
 // `path` only names the file in errors.
 Result<DeviceKeys> ParseKeyFile(std::string_view bytes, const std::string& path,
-                                const PassphraseSource& passphrase = {});
+                                const PassphraseSource& passphrase = {},
+                                const RememberedKeySource& remembered = {});
+// Whether the key file at `path` is sealed with a passphrase, from its
+// header alone (nothing is asked for or derived).
+Result<bool> KeyFileLocked(const std::string& path);
 // `exclusive`: fail if the file exists (for init).
 Status SaveKeys(const std::string& path, const DeviceKeys& keys, bool exclusive);
 // The checksum that ends each form of the file, over `covered`.

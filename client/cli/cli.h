@@ -152,11 +152,16 @@ void PrintJson(const nlohmann::json& value);
 
 Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli);
 
-// The passphrase from DUET_PASSPHRASE, or asked on the terminal without echo
-// (twice when `confirm`); nullopt when neither is possible.
-std::optional<std::string> ReadPassphrase(bool confirm);
-// A new passphrase for init --passphrase or lock, or the error to print.
-Result<std::string> NewPassphrase();
+// The current passphrase from DUET_PASSPHRASE, or asked on the terminal
+// without echo; nullopt when neither is possible.
+std::optional<std::string> ReadPassphrase();
+// A new passphrase (init --passphrase, lock, passphrase change): from the
+// environment `variable`, or typed twice on the terminal, asked again (up to
+// three times) when the two differ or it is too weak; or the error to print.
+Result<std::string> NewPassphrase(const std::string& name, const char* variable = "DUET_PASSPHRASE");
+// Why `passphrase` is too weak ("it is shorter than 10 characters"), by
+// libpwquality's built-in rules with cracklib's dictionary; nullopt if not.
+std::optional<std::string> PassphraseWeakness(const std::string& passphrase, const std::string& name);
 
 // After a change is saved: tries to sync at once, and says in one line what
 // happened ("saved; queued: REASON" when it could not send); with --json it

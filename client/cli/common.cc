@@ -3,6 +3,7 @@
 
 #include "base/crash_point.h"
 #include "client/cli/cli.h"
+#include "client/key_cache.h"
 #include "crypto/crypto.h"
 
 namespace duet::client::cli {
@@ -37,7 +38,14 @@ void PrintJson(const nlohmann::json& value) {
 Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli) {
   auto home = ResolveHome(cli.home);
   if (!home.ok()) return home.error();
-  return Device::Open(home.value(), [] { return ReadPassphrase(/*confirm=*/false); });
+  const std::string key_file = home->key_file;
+  return Device::Open(
+      home.value(), [] { return ReadPassphrase(); },
+      [key_file]() -> std::optional<crypto::PassphraseKey> {
+        auto kept = RecallUnlockedKey(key_file);
+        if (!kept) return std::nullopt;
+        return std::move(kept->key);
+      });
 }
 
 int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {

@@ -33,7 +33,7 @@ int RunInit(const Cli& cli, const InitOptions& options) {
     return Fail(MakeError(ErrorKind::kInvalidInput, problem));
   std::optional<std::string> passphrase;
   if (options.passphrase) {
-    auto given = NewPassphrase();
+    auto given = NewPassphrase(options.name);
     if (!given.ok()) return Fail(given.error());
     passphrase = std::move(given).value();
   }
