@@ -82,16 +82,28 @@ int RunRemove(const Cli& cli, const AvailabilityOptions& options) {
   for (const auto& b : state.busy) ids.push_back(b.record_id);
   auto id = ResolveId(options.id, ids, "window or busy time", "duet availability list");
   if (!id.ok()) return Fail(id.error());
+  // What is removed, in the words it was added with: the id means nothing
+  // to a person.
   bool mine = false;
-  for (const auto& w : state.windows) mine |= w.record_id == id.value() && w.mine;
-  for (const auto& b : state.busy) mine |= b.record_id == id.value() && b.mine;
+  std::string what;
+  for (const auto& w : state.windows)
+    if (w.record_id == id.value()) {
+      mine = w.mine;
+      what = "your window " + model::FormatWeeklyWindow(w.window) + " (" + w.time_zone + ")";
+    }
+  for (const auto& b : state.busy)
+    if (b.record_id == id.value()) {
+      mine = b.mine;
+      what = "your busy time " + model::FormatLocalSpan(b.span) + " (" + b.time_zone + ")";
+    }
   if (!mine)
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           ShortId(id.value()) + " is " + PartnerLabel(d) +
                               "'s; only they can remove it"));
   model::v1::RecordBody body;
   body.mutable_withdraw()->set_target_id(id.value());
-  return AddAndSync(d, cli, body, "removed " + ShortId(id.value()));
+  return ShareAndSync(d, cli, body, "removed " + ForTerminal(what) + ", for " + PartnerLabel(d) + " too",
+                      /*show_id=*/false);
 }
 
 int RunList(const Cli& cli) {

@@ -139,7 +139,8 @@ int RunPropose(const Cli& cli, const BoundaryOptions& o) {
   *body.mutable_boundary_proposal() = version.value();
   return ShareAndSync(*context->device, cli, body,
                 "proposed a boundary to " + PartnerLabel(*context->device) +
-                    "; it holds once they accept these exact words");
+                    "; it holds once they accept these exact words",
+                /*show_id=*/true);
 }
 
 int RunCounter(const Cli& cli, const BoundaryOptions& o) {
@@ -224,7 +225,7 @@ nlohmann::json VersionJson(const model::BoundaryVersion& v, Device& d, const std
                            const std::string& partner) {
   nlohmann::json out = {{"version", crypto::Hex(v.version_id)},
                         {"author", v.author_key == d.my_key() ? me : partner},
-                        {"time_ms", v.created_at_ms},
+                        {"time", v.created_at_ms / 1000},
                         {"kind", model::BoundaryKindName(v.kind)},
                         {"text", v.text},
                         {"status", model::VersionStatusName(v.status)},
@@ -254,9 +255,9 @@ nlohmann::json BoundaryJson(const model::BoundaryView& b, Device& d, bool histor
   for (const auto& e : b.history)
     events.push_back({{"what", e.what},
                       {"by", e.author_key == d.my_key() ? me : partner},
-                      {"time_ms", e.at_ms},
+                      {"time", e.at_ms / 1000},
                       {"version", e.version_id.empty() ? nlohmann::json() : nlohmann::json(crypto::Hex(e.version_id))},
-                      {"note", e.note}});
+                      {"note", TextOrNull(e.note)}});
   nlohmann::json late = nlohmann::json::array();
   for (const auto& l : b.late)
     late.push_back({{"what", l.what}, {"by", l.author_key == d.my_key() ? me : partner}, {"reason", l.reason}});

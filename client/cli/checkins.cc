@@ -64,13 +64,13 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
                              {"mine", c.mine},
                              {"shared", c.shared},
                              {"synced", c.synced},
-                             {"time_ms", c.created_at_ms},
+                             {"time", c.created_at_ms / 1000},
                              {"mood", c.mood},
                              {"energy", c.energy == 0 ? nlohmann::json() : nlohmann::json(c.energy)},
                              {"need", c.need == model::v1::NEED_UNSPECIFIED
                                           ? nlohmann::json()
                                           : nlohmann::json(model::NeedName(c.need))},
-                             {"note", c.note}};
+                             {"note", TextOrNull(c.note)}};
       list.push_back(std::move(item));
     }
     PrintJson(list);

@@ -149,6 +149,8 @@ std::string Counted(std::size_t n, const std::string& one, const std::string& ma
 // is open, that the partner has not joined yet.
 Error NotPairedYet(Device& device, const std::string& why);
 void PrintJson(const nlohmann::json& value);
+// In --json, text that was not given is null, never "".
+nlohmann::json TextOrNull(const std::string& text);
 
 Result<std::unique_ptr<Device>> OpenDevice(const Cli& cli);
 

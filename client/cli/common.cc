@@ -175,6 +175,10 @@ std::string Clip(const std::string& text, std::size_t max_bytes) {
   return text.substr(0, cut) + "...";
 }
 
+nlohmann::json TextOrNull(const std::string& text) {
+  return text.empty() ? nlohmann::json() : nlohmann::json(text);
+}
+
 std::optional<std::int64_t> ParseDuration(const std::string& text) {
   if (text.empty()) return std::nullopt;
   std::int64_t value = 0;

@@ -107,8 +107,14 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
     case model::v1::RecordBody::kTalkCancel:
       return who + " cancelled talk " + ShortId(body.talk_cancel().talk_id()) +
              Quoted(body.talk_cancel().note());
-    case model::v1::RecordBody::kTalkReflection:
+    case model::v1::RecordBody::kTalkReflection: {
+      // Once both have written, it reads as what it says.
+      for (const auto& talk : state.talks)
+        if (talk.their_reflection.record_id == record.record_id && talk.their_reflection.readable)
+          return who + " reflected on talk " + ShortId(talk.talk_id) + ": felt " +
+                 std::to_string(talk.their_reflection.felt) + "/5" + Quoted(talk.their_reflection.note);
       return who + " wrote a sealed reflection on talk " + ShortId(body.talk_reflection().talk_id());
+    }
     case model::v1::RecordBody::kReflectionKey: {
       for (const auto& talk : state.talks) {
         if (talk.their_reflection.record_id != body.reflection_key().reflection_id()) continue;

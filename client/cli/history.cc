@@ -49,8 +49,11 @@ int RunHistory(const Cli& cli, int days) {
   }
   bool any = false;
   for (const auto& c : columns) any |= c.mine_n > 0 || c.theirs_n > 0;
-  std::printf("moods, last %d days (o you, x %s, * both)%s\n", days, partner.c_str(),
-              per_column > 1 ? (", one column per " + std::to_string(per_column) + " days").c_str() : "");
+  // A day with several check-ins shows their average, and so does a column
+  // of several days: say so, or a 3 reads as one check-in's mood.
+  std::printf("average mood, last %d days (o you, x %s, * both; %s)\n", days, partner.c_str(),
+              per_column > 1 ? ("each column averages " + std::to_string(per_column) + " days").c_str()
+                             : "each column averages a day");
   if (!any) {
     std::printf("  no shared check-ins in these days; start small: duet checkin --mood 3\n");
   } else {

@@ -39,6 +39,38 @@ std::string KindWord(const model::v1::RecordBody& body) {
   return word;
 }
 
+// News that later news made moot is shown by what replaced it, never
+// twice: a window or busy time since removed, the proposal and acceptance
+// of a talk since cancelled, a readiness since said again.
+class Supersession {
+ public:
+  Supersession(const Loaded& loaded, const std::string& my_key) : state_(loaded.state) {
+    for (const model::OpenedRecord* r : model::FoldOrder(loaded.records))
+      if (r->author_key != my_key && r->body.has_readiness()) latest_readiness_ = r->record_id;
+  }
+
+  bool operator()(const model::OpenedRecord& r) const {
+    const auto& body = r.body;
+    auto listed = [&](const auto& items) {
+      return std::any_of(items.begin(), items.end(), [&](const auto& i) { return i.record_id == r.record_id; });
+    };
+    if (body.has_availability()) return !listed(state_.windows);
+    if (body.has_busy()) return !listed(state_.busy);
+    if (body.has_readiness()) return r.record_id != latest_readiness_;
+    if (body.has_talk_proposal() || body.has_talk_accept()) {
+      const std::string& talk = body.has_talk_accept() ? body.talk_accept().talk_id() : r.record_id;
+      return std::any_of(state_.talks.begin(), state_.talks.end(), [&](const model::TalkView& t) {
+        return t.talk_id == talk && t.state == model::TalkState::kCancelled;
+      });
+    }
+    return false;
+  }
+
+ private:
+  const model::CoupleState& state_;
+  std::string latest_readiness_;
+};
+
 struct NewsOptions {
   bool all = false;
   int days = 7;
@@ -79,10 +111,11 @@ News CollectNews(Device& device, const Loaded& loaded, const date::time_zone* zo
     news.seen_seq = std::strtoull(meta.value()->c_str(), nullptr, 10);
   news.highest_seq = news.seen_seq;
   const std::string who = PartnerLabel(device);
+  const Supersession superseded(loaded, device.my_key());
   for (const model::OpenedRecord* r : model::FoldOrder(loaded.records)) {
     if (!r->relay_seq) continue;
     news.highest_seq = std::max(news.highest_seq, *r->relay_seq);
-    if (r->author_key == device.my_key() || !Newsworthy(*r) || !r->verdict.valid()) continue;
+    if (r->author_key == device.my_key() || !Newsworthy(*r) || !r->verdict.valid() || superseded(*r)) continue;
     const bool unseen = *r->relay_seq > news.seen_seq;
     if (only_unseen && !unseen) continue;
     news.items.push_back(NewsItem{KindWord(r->body), who, r->body.created_at_ms() / 1000,

@@ -1,10 +1,23 @@
-// duet partner [verify]
+// duet partner [verify [--yes]]
+#include <unistd.h>
+
+#include <iostream>
+
 #include "client/cli/cli.h"
 
 namespace duet::client::cli {
 namespace {
 
-int RunPartner(const Cli& cli, bool verify) {
+// Asks on the terminal; only "y" or "yes" is a yes.
+bool AskYes(const std::string& question) {
+  std::printf("%s [y/N] ", question.c_str());
+  std::fflush(stdout);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes";
+}
+
+int RunPartner(const Cli& cli, bool verify, bool yes) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
@@ -19,7 +32,23 @@ int RunPartner(const Cli& cli, bool verify) {
                           "partner's code"));
   }
   const std::string safety = d.safety_number();
-  if (verify) {
+  const std::string who = ForTerminal(partner->name);
+  const bool already = d.safety_number_verified();
+  if (verify && !already) {
+    // Recording a comparison that never happened would make the check
+    // worthless: a person says the numbers match, a script says --yes.
+    if (!yes && (cli.json || !::isatty(STDIN_FILENO)))
+      return Fail(MakeError(ErrorKind::kInvalidInput,
+                            "compare the safety number with " + who +
+                                " first; then, from a script, `duet partner verify --yes`"));
+    if (!yes) {
+      std::printf("safety number: %s\n", safety.c_str());
+      if (!AskYes("does " + who + "'s duet show exactly these numbers?")) {
+        std::printf("not recorded. If the numbers differ, someone may stand between you: share nothing "
+                    "more and pair again (duet invite)\n");
+        return 1;
+      }
+    }
     if (Status saved = d.MarkSafetyNumberVerified(); !saved.ok()) return Fail(saved.error());
   }
   const bool verified = d.safety_number_verified();
@@ -27,7 +56,8 @@ int RunPartner(const Cli& cli, bool verify) {
     PrintJson({{"name", partner->name}, {"safety_number", safety}, {"verified", verified}});
     return 0;
   }
-  if (verify) std::printf("recorded: you and %s compared the safety number in person\n", ForTerminal(partner->name).c_str());
+  if (verify && already) std::printf("already verified: you compared the safety number with %s before\n", who.c_str());
+  else if (verify) std::printf("recorded: you and %s compared the safety number in person\n", who.c_str());
   std::printf("partner: %s\n", ForTerminal(partner->name).c_str());
   std::printf("safety number: %s\n", safety.c_str());
   if (verified)
@@ -43,11 +73,13 @@ int RunPartner(const Cli& cli, bool verify) {
 void SetupPartner(CLI::App& root, Cli& cli) {
   auto* sub = root.add_subcommand("partner", "show your partner and the safety number");
   auto* verify = sub->add_subcommand(
-      "verify", "record that the two of you compared the safety number in person");
+      "verify", "compare the safety number in person, and record that the numbers matched");
+  auto yes = std::make_shared<bool>(false);
+  verify->add_flag("--yes", *yes, "they matched: record it without asking (for scripts)");
   sub->require_subcommand(0, 1);
-  sub->callback([&cli, verify] {
+  sub->callback([&cli, verify, yes] {
     const bool verifying = verify->parsed();
-    cli.run = [&cli, verifying] { return RunPartner(cli, verifying); };
+    cli.run = [&cli, verifying, yes] { return RunPartner(cli, verifying, *yes); };
   });
 }
 

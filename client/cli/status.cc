@@ -124,10 +124,10 @@ int RunStatus(const Cli& cli, bool mark_read) {
     if (readiness)
       ready = {{"state", model::ReadinessName(readiness->state)},
                {"until", readiness->until == 0 ? nlohmann::json() : nlohmann::json(readiness->until)},
-               {"note", readiness->note}};
+               {"note", TextOrNull(readiness->note)}};
     nlohmann::json next_talk;
     if (next)
-      next_talk = {{"id", crypto::Hex(next->talk_id)}, {"start", next->start()}, {"end", next->end()}, {"place", next->place}};
+      next_talk = {{"id", crypto::Hex(next->talk_id)}, {"start", next->start()}, {"end", next->end()}, {"place", TextOrNull(next->place)}};
     PrintJson({{"name", d.name()},
                {"partner", paired ? nlohmann::json(partner->name) : nlohmann::json()},
                {"verified", verified},

@@ -47,6 +47,11 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
 }  // namespace
 
 int RunTalkExport(const Cli& cli, const TalkOptions& options) {
+  const bool to_stdout = options.out.empty() || options.out == "-";
+  if (cli.json && to_stdout)
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "talk export writes iCalendar, not JSON: add --out FILE (--json then says what it "
+                          "wrote), or list the talks as JSON with `duet --json talk list`"));
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
@@ -78,7 +83,7 @@ int RunTalkExport(const Cli& cli, const TalkOptions& options) {
     events.push_back(std::move(event));
   }
   const std::string text = WriteCalendar(events);
-  if (options.out.empty() || options.out == "-") {
+  if (to_stdout) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   }

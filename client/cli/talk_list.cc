@@ -17,7 +17,7 @@ nlohmann::json ReflectionJson(const model::ReflectionView& r, bool mine) {
   nlohmann::json out = {{"written", !r.record_id.empty()}};
   out[mine ? "released" : "revealed"] = mine ? r.released : r.readable;
   out["felt"] = r.readable ? nlohmann::json(r.felt) : nlohmann::json();
-  out["note"] = r.readable ? nlohmann::json(r.note) : nlohmann::json();
+  out["note"] = r.readable ? TextOrNull(r.note) : nlohmann::json();
   return out;
 }
 
@@ -85,9 +85,9 @@ int RunTalkList(const Cli& cli) {
            {"phase", model::TalkPhase(*t, now)},
            {"options", options},
            {"minutes", t->minutes},
-           {"place", t->place},
-           {"topic", t->topic},
-           {"time_zone", t->time_zone},
+           {"place", TextOrNull(t->place)},
+           {"topic", TextOrNull(t->topic)},
+           {"time_zone", TextOrNull(t->time_zone)},
            {"chosen", t->chosen == 0 ? nlohmann::json() : nlohmann::json(t->chosen)},
            {"start", t->chosen == 0 ? nlohmann::json() : nlohmann::json(t->start())},
            {"end", t->chosen == 0 ? nlohmann::json() : nlohmann::json(t->end())},
@@ -96,7 +96,7 @@ int RunTalkList(const Cli& cli) {
            {"counters", t->counters.empty() ? nlohmann::json() : nlohmann::json(crypto::Hex(t->counters))},
            {"countered_by", t->countered_by.empty() ? nlohmann::json()
                                                     : nlohmann::json(crypto::Hex(t->countered_by))},
-           {"note", t->note},
+           {"note", TextOrNull(t->note)},
            {"settled", t->settled},
            {"late", late},
            {"my_reflection", ReflectionJson(t->my_reflection, true)},
@@ -118,7 +118,8 @@ int RunTalkList(const Cli& cli) {
     if (!t->place.empty()) details += ", " + ForTerminal(t->place);
     if (!t->topic.empty()) details += ", about: " + ForTerminal(t->topic);
     if (t->state == model::TalkState::kProposed) {
-      std::printf("%s  proposed by %s (%s)%s\n", id.c_str(), proposer.c_str(), details.c_str(),
+      // Every first line is "ID  PHASE     ...": the columns line up.
+      std::printf("%s  %-9s by %s (%s)%s\n", id.c_str(), "proposed", proposer.c_str(), details.c_str(),
                   unsynced.c_str());
       int n = 0;
       for (auto start : t->options)

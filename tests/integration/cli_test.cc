@@ -23,7 +23,8 @@ TEST_F(CoupleTest, SafetyNumberIsUnverifiedUntilComparedInPerson) {
   EXPECT_EQ(nlohmann::json::parse(Duet("a", {"--json", "partner"}).out)["verified"], false);
   auto plain = Duet("a", {"partner"});
   EXPECT_NE(plain.out.find("not verified yet"), std::string::npos) << plain.out;
-  auto verify = Duet("a", {"partner", "verify"});
+  Refused(Duet("a", {"partner", "verify"}), "compare the safety number with Bob first");
+  auto verify = Duet("a", {"partner", "verify", "--yes"});
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_NE(verify.out.find("verified: you compared it in person"), std::string::npos) << verify.out;
   EXPECT_EQ(nlohmann::json::parse(Duet("a", {"--json", "partner"}).out)["verified"], true);
@@ -47,7 +48,7 @@ TEST_F(CoupleTest, CheckinReachesPartnerExactlyAsWritten) {
   EXPECT_EQ(list[0]["energy"], 2);
   EXPECT_EQ(list[0]["need"], "listen");
   EXPECT_EQ(list[0]["note"], "long day; glad you're here");
-  EXPECT_EQ(list[0]["time_ms"], Checkins("a")[0]["time_ms"]);
+  EXPECT_EQ(list[0]["time"], Checkins("a")[0]["time"]);
 }
 
 TEST_F(CoupleTest, NoteFromStandardInput) {

@@ -219,7 +219,7 @@ TEST_F(RecordsTest, ASavedChangeExitsZeroAndSaysQueuedWhenTheRelayRefusesTheSync
 TEST_F(RecordsTest, EveryTimeIsShownInTheZoneOfTzFlagThenTzVariable) {
   Pair();
   Ok(Duet("a", {"checkin", "--mood", "4"}));
-  const std::int64_t written = Checkins("a")[0]["time_ms"].get<std::int64_t>() / 1000;
+  const std::int64_t written = Checkins("a")[0]["time"].get<std::int64_t>();
   auto tokyo = Duet("a", {"--tz", "Asia/Tokyo", "checkins"}, {"TZ=America/New_York"});
   EXPECT_NE(tokyo.out.find(LocalMinute(written, "Asia/Tokyo")), std::string::npos) << tokyo.out;
   auto york = Duet("a", {"checkins"}, {"TZ=America/New_York"});

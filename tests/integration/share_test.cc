@@ -5,6 +5,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "tests/integration/couple_fixture.h"
 
@@ -411,6 +412,118 @@ TEST_F(ShareTest, ALongHistoryShowsTheNewestAndSaysWhereTheRestIs) {
   EXPECT_EQ(AsJson("a", {"checkins", "--since", "2000-01-01"}).size(), 26u);
   Refused(As("a", {"checkins", "--since", "yesterday"}), "--since");
   Refused(As("a", {"checkins", "--by", "them"}), "--by");
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+#include "tests/integration/terminal.h"
+
+namespace duet::testing {
+namespace {
+
+// Issue #13, item 14: the small inconsistencies a careful user notices.
+TEST_F(ShareTest, TheSmallThingsACarefulUserNoticesAreConsistent) {
+  // --json: times in unix seconds everywhere; text not given is null.
+  Ok(As("a", {"checkin", "--mood", "3"}));
+  const auto checkin = AsJson("a", {"checkins"})[0];
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(checkin["time"].get<double>(), static_cast<double>(now), 120.0) << checkin.dump();
+  EXPECT_TRUE(checkin["note"].is_null()) << checkin.dump();
+  const std::string tomorrow = UtcIn(86400).substr(0, 10);
+  const std::string talk = AsJson("a", {"talk", "propose", "--at", tomorrow + " 19:00"})["id"];
+  const std::string day_after = UtcIn(2 * 86400).substr(0, 10);
+  Ok(As("a", {"talk", "propose", "--at", day_after + " 19:00", "--place", "the park"}));
+  Ok(As("b", {"sync"}));
+  Ok(As("b", {"talk", "accept", talk.substr(0, 8)}));
+  Ok(As("a", {"sync"}));
+  for (const auto& t : AsJson("a", {"talk", "list"}))
+    if (t["id"] == talk) {
+      EXPECT_TRUE(t["place"].is_null()) << t.dump();
+      EXPECT_TRUE(t["topic"].is_null()) << t.dump();
+    }
+  // `boundary propose` names the new boundary, and the name works.
+  auto proposed = As("a", {"boundary", "propose", "Ask before sharing our news"});
+  ASSERT_EQ(proposed.exit_code, 0) << proposed.err;
+  const auto at = proposed.out.find("(id ");
+  ASSERT_NE(at, std::string::npos) << proposed.out;
+  Ok(As("a", {"boundary", "show", proposed.out.substr(at + 4, 8)}));
+  EXPECT_LT(AsJson("a", {"boundary", "show", proposed.out.substr(at + 4, 8)})["pending"]["time"].get<double>(),
+            1e11);
+
+  // `talk list`: the phase column starts at the same place on every line.
+  auto list = As("a", {"talk", "list"});
+  // "ID(8)  PHASE(9) REST": the rest starts at column 20 on every line.
+  std::istringstream lines(list.out);
+  int first_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == ' ') continue;
+    ++first_lines;
+    ASSERT_GT(line.size(), 21u) << line;
+    EXPECT_EQ(line.substr(8, 2), "  ") << line;
+    EXPECT_EQ(line[19], ' ') << "the phase is padded to one width: " << list.out;
+    EXPECT_NE(line[20], ' ') << list.out;
+  }
+  EXPECT_EQ(first_lines, 2) << list.out;
+
+  // `availability remove` says what it removed, in the words it was added with.
+  const std::string window = AsJson("a", {"availability", "add", "mon-fri 19:00-21:00"})["id"];
+  auto removed = As("a", {"availability", "remove", window.substr(0, 8)});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_NE(removed.out.find("removed your window mon-fri 19:00-21:00 (UTC)"), std::string::npos) << removed.out;
+  EXPECT_EQ(removed.out.find("(id "), std::string::npos) << removed.out;
+
+  // `history` says its figures are averages; `talk export --json` is not iCalendar.
+  EXPECT_NE(As("a", {"history"}).out.find("average mood"), std::string::npos);
+  Refused(As("a", {"--json", "talk", "export"}), "talk export writes iCalendar, not JSON");
+  const std::string file = dir_.File("talks.ics");
+  EXPECT_EQ(AsJson("a", {"talk", "export", "--out", file})["events"], 1);
+}
+
+TEST_F(ShareTest, PartnerVerifyAsksWhetherTheNumbersMatch) {
+  const std::vector<std::string> verify = {DUET_PATH, "--home", dir_.File("a"), "partner", "verify"};
+  auto no = RunOnTerminal(verify, {}, {{"[y/N] ", "n"}});
+  EXPECT_EQ(no.exit_code, 1) << no.out;
+  EXPECT_NE(no.out.find("does Bob's duet show exactly these numbers?"), std::string::npos) << no.out;
+  EXPECT_NE(no.out.find("not recorded"), std::string::npos) << no.out;
+  EXPECT_EQ(AsJson("a", {"partner"})["verified"], false);
+  auto yes = RunOnTerminal(verify, {}, {{"[y/N] ", "y"}});
+  EXPECT_EQ(yes.exit_code, 0) << yes.out;
+  EXPECT_NE(yes.out.find("recorded: you and Bob compared the safety number in person"), std::string::npos)
+      << yes.out;
+  auto again = RunOnTerminal(verify, {}, {});
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_NE(again.out.find("already verified"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("[y/N]"), std::string::npos) << "not asked twice: " << again.out;
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+// Issue #13, item 2: news that later news made moot is not shown twice.
+TEST_F(ShareTest, NewsThatWasSupersededIsShownByWhatReplacedIt) {
+  const std::string window = AsJson("b", {"availability", "add", "mon-fri 19:00-21:00"})["id"];
+  Ok(As("b", {"availability", "remove", window.substr(0, 8)}));
+  Ok(As("b", {"ready", "later", "--note", "after dinner"}));
+  Ok(As("b", {"ready"}));
+  const std::string talk = AsJson("a", {"talk", "propose", "--at", UtcIn(86400).substr(0, 10) + " 19:00"})["id"];
+  Ok(As("b", {"sync"}));
+  Ok(As("b", {"talk", "accept", talk.substr(0, 8)}));
+  Ok(As("b", {"talk", "cancel", talk.substr(0, 8), "--note", "something came up"}));
+  Ok(As("b", {"thanks", "for understanding"}));
+  Ok(As("a", {"sync"}));
+  const std::string news = As("a", {"news"}).out;
+  EXPECT_EQ(news.find("is free"), std::string::npos) << "a removed window: " << news;
+  EXPECT_EQ(news.find("after dinner"), std::string::npos) << "readiness said again: " << news;
+  EXPECT_NE(news.find("Bob said: ready"), std::string::npos) << news;
+  EXPECT_EQ(news.find("accepted talk"), std::string::npos) << "a cancelled talk's acceptance: " << news;
+  EXPECT_NE(news.find("Bob cancelled talk " + talk.substr(0, 8)), std::string::npos) << news;
+  EXPECT_NE(news.find("Bob thanks you"), std::string::npos) << news;
+  EXPECT_EQ(AsJson("a", {"news"}).size(), 3u) << news;
 }
 
 }  // namespace

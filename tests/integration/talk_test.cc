@@ -331,6 +331,12 @@ TEST_F(TalkTest, ReflectionsAreRevealedOnlyWhenBothHaveWritten) {
   auto human = As("b", {"talk", "list"}, after);
   EXPECT_NE(human.out.find("Alice felt 4/5: felt heard by you"), std::string::npos) << human.out;
   EXPECT_EQ(RelayBytes().find("glad we walked"), std::string::npos);
+  // The news of it reads as it is now: opened, no longer "sealed".
+  auto news = As("b", {"news"}, after);
+  EXPECT_NE(news.out.find("Alice reflected on talk " + id.substr(0, 8) + ": felt 4/5: \"felt heard by you\""),
+            std::string::npos)
+      << news.out;
+  EXPECT_EQ(news.out.find("sealed"), std::string::npos) << news.out;
 }
 
 TEST_F(TalkTest, ExportIsReadByAnIndependentICalendarParser) {
