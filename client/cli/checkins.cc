@@ -1,4 +1,6 @@
 // duet checkins [--last N] [--since DATE] [--by me|partner] [--json]
+#include <algorithm>
+
 #include "client/cli/cli.h"
 #include "client/model/timeplan.h"
 #include "crypto/crypto.h"
@@ -14,13 +16,18 @@ struct CheckinsOptions {
   std::string by;
 };
 
-// A note as typed, paragraphs and all: each line indented under its check-in.
-void PrintNote(const std::string& note) {
+// A note as typed, paragraphs and all: each line indented under its
+// check-in and wrapped at the terminal's width; a tab is four spaces.
+void PrintNote(const std::string& note, std::size_t columns) {
+  constexpr std::size_t kIndent = 4;
+  const std::size_t width = columns == 0 ? 0 : std::max<std::size_t>(20, columns - kIndent);
   std::size_t start = 0;
   while (start <= note.size()) {
     const auto end = note.find('\n', start);
-    const std::string line = note.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    std::printf("    %s\n", ForTerminal(line).c_str());
+    std::string line = note.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    for (std::size_t tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', tab))
+      line.replace(tab, 1, "    ");
+    for (const auto& piece : WrapLine(ForTerminal(line), width)) std::printf("    %s\n", piece.c_str());
     if (end == std::string::npos) break;
     start = end + 1;
   }
@@ -83,6 +90,7 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
     if (older > 0)
       std::printf("(%zu older: duet checkins --last %zu, or --since DATE)\n", older,
                   static_cast<std::size_t>(limit + older));
+    const std::size_t columns = TerminalColumns();
     for (const auto& c : shown) {
       std::string line =
           model::FormatLocalTime(c.created_at_ms / 1000, opened->zone) + "  " + (c.mine ? shown_me + " (you)" : shown_partner);
@@ -92,7 +100,7 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
       if (!c.shared) line += "  [just for you]";
       else if (c.mine && !c.synced) line += "  [queued]";
       std::printf("%s\n", line.c_str());
-      if (!c.note.empty()) PrintNote(c.note);
+      if (!c.note.empty()) PrintNote(c.note, columns);
     }
   }
   return 0;

@@ -174,6 +174,15 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result = nloh
 // What a partner wrote, made safe for a terminal: control characters (which
 // could move the cursor or rewrite the screen) become '?'.
 std::string ForTerminal(std::string_view text);
+// Columns a terminal gives `text` (UTF-8): wide characters two, combining
+// marks none.
+std::size_t DisplayWidth(std::string_view text);
+// One line of text cut into lines of at most `width` columns, at spaces
+// where it can; 0: not wrapped.
+std::vector<std::string> WrapLine(std::string_view line, std::size_t width);
+// The width of the terminal on stdout; in a pipe, COLUMNS if set, else 0
+// (not wrapped).
+std::size_t TerminalColumns();
 // The text of a note option: `-` reads it from standard input, so it never
 // shows in the process list or the shell's history. At most 2000 bytes.
 Result<std::string> ReadNote(const std::string& flag, std::string note,

@@ -11,8 +11,15 @@ const model::TalkView* TalkById(const model::CoupleState& state, const std::stri
   return nullptr;
 }
 
+// On one line of news: a note's line breaks read as " / ", its tabs as a space.
 std::string Quoted(const std::string& note) {
-  return note.empty() ? "" : ": \"" + ForTerminal(note) + "\"";
+  if (note.empty()) return "";
+  std::string one_line;
+  for (char c : note) {
+    if (c == '\n') one_line += " / ";
+    else one_line += c == '\t' ? ' ' : c;
+  }
+  return ": \"" + ForTerminal(one_line) + "\"";
 }
 
 // From the fold, never the raw record: an accept that came too late or

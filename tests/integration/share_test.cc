@@ -528,3 +528,27 @@ TEST_F(ShareTest, NewsThatWasSupersededIsShownByWhatReplacedIt) {
 
 }  // namespace
 }  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST_F(ShareTest, ALongNoteWrapsAtTheTerminalsWidth) {
+  Ok(As("b", {"checkin", "--mood", "4", "--note",
+              "a long paragraph that goes on well past the edge of a narrow terminal\n\tand a tab"}));
+  Ok(As("a", {"sync"}));
+  auto narrow = As("a", {"checkins"}, {"COLUMNS=40"});
+  EXPECT_NE(narrow.out.find("    a long paragraph that goes on well\n    past the edge of a narrow terminal\n"
+                            "        and a tab\n"),
+            std::string::npos)
+      << narrow.out;
+  auto piped = As("a", {"checkins"});
+  EXPECT_NE(piped.out.find("    a long paragraph that goes on well past the edge of a narrow terminal\n"),
+            std::string::npos)
+      << "a pipe without COLUMNS is not wrapped: " << piped.out;
+  // On one line of news, the break reads as " / ", never as a '?'.
+  const std::string news = As("a", {"news"}).out;
+  EXPECT_NE(news.find("narrow terminal /  and a tab\""), std::string::npos) << news;
+}
+
+}  // namespace
+}  // namespace duet::testing
