@@ -3,6 +3,11 @@
 // command table the parser uses.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
 #include "tests/integration/couple_fixture.h"
 
 namespace duet::testing {
@@ -133,6 +138,59 @@ TEST_F(JsonManners, EveryJsonOutputIsOneValidDocumentOnStdoutAndErrorsGoToStderr
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(bad.out.empty()) << bad.out;
   EXPECT_EQ(LineCount(bad.err), 1) << bad.err;
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+// The subcommands `duet [WORDS] --help` lists.
+std::set<std::string> Subcommands(const std::vector<std::string>& words, const std::string& scratch) {
+  std::vector<std::string> argv = {DUET_PATH};
+  argv.insert(argv.end(), words.begin(), words.end());
+  argv.push_back("--help");
+  const std::string help = RunProgram(argv, scratch).out;
+  std::set<std::string> names;
+  const auto at = help.find("\nSubcommands:\n");
+  if (at == std::string::npos) return names;
+  std::istringstream lines(help.substr(at + 14));
+  for (std::string line; std::getline(lines, line) && line.rfind("  ", 0) == 0;)
+    names.insert(line.substr(2, line.find(' ', 2) - 2));
+  return names;
+}
+
+// Issue #13, "done when": the README's command list and the commands agree.
+TEST(ReadmeCommands, EveryCommandIsListedAndEveryListedCommandExists) {
+  TempDir dir;
+  std::ifstream readme(README_PATH);
+  ASSERT_TRUE(readme) << README_PATH;
+  std::vector<std::vector<std::string>> listed;  // the words after "duet", in code blocks
+  bool in_code = false;
+  for (std::string line; std::getline(readme, line);) {
+    if (line.rfind("```", 0) == 0) in_code = !in_code;
+    if (!in_code || line.rfind("duet ", 0) != 0) continue;
+    std::istringstream words(line.substr(5));
+    std::vector<std::string> command;
+    for (std::string w; words >> w && !w.empty() && std::islower(static_cast<unsigned char>(w[0]));)
+      command.push_back(w);
+    if (!command.empty()) listed.push_back(command);
+  }
+  ASSERT_GT(listed.size(), 20u);
+  const auto top = Subcommands({}, dir.path());
+  ASSERT_GT(top.size(), 20u);
+  std::set<std::string> in_readme;
+  for (const auto& command : listed) {
+    SCOPED_TRACE("README: duet " + command[0]);
+    EXPECT_TRUE(top.count(command[0])) << "the README names a command duet does not have";
+    in_readme.insert(command[0]);
+    const auto second = Subcommands({command[0]}, dir.path());
+    if (command.size() > 1 && !second.empty() && command[1].find('|') == std::string::npos) {
+      EXPECT_TRUE(second.count(command[1])) << "duet " << command[0] << " has no " << command[1];
+    }
+  }
+  for (const auto& name : top) EXPECT_TRUE(in_readme.count(name)) << "the README does not list duet " << name;
 }
 
 }  // namespace
