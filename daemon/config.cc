@@ -326,6 +326,13 @@ std::string ConfigFileText(const RelayConfig& config) {
   std::string out =
       "# duetd's settings (duetd(8)). Flags given on the command line win over this file.\n"
       "# Check a change before a restart: duetd --check-config --config FILE\n";
+  // A value FinishConfig would derive anyway is shown commented out, so it
+  // keeps following what it derives from (the key beside a --db given
+  // later, the unpaired pool within a smaller connections.max).
+  RelayConfig derived = config;
+  derived.key.clear();
+  derived.limits.max_stranger_connections = RelayLimits{}.max_stranger_connections;
+  FinishConfig(derived, {}, /*require_db=*/false);
   std::string section;
   for (const Setting& s : Settings()) {
     const auto dot = s.key.find('.');
@@ -337,13 +344,6 @@ std::string ConfigFileText(const RelayConfig& config) {
     }
     out += "# " + std::string(s.help) + "\n";
     const std::string value = s.get(config);
-    // A value FinishConfig would derive anyway is shown commented out, so it
-    // keeps following what it derives from (the key beside a --db given
-    // later, the unpaired pool within a smaller connections.max).
-    RelayConfig derived = config;
-    derived.key.clear();
-    derived.limits.max_stranger_connections = RelayLimits{}.max_stranger_connections;
-    FinishConfig(derived, {}, /*require_db=*/false);
     const bool is_derived = (s.key == "key" || s.key == "connections.max_unpaired") &&
                             value == s.get(derived);
     const std::string written = s.kind == Kind::kNumber ? value : Quoted(value);

@@ -49,57 +49,49 @@ std::string Joined(const std::vector<std::string>& words) {
   return out;
 }
 
-// Both shells walk the words typed so far the same way: a word that names
-// a subcommand of the path so far extends the path.
-std::string PathCases(const std::vector<CommandWords>& commands) {
-  std::string cases;
+// What differs between the shells; the walk is the same. Both read the
+// words typed so far: a word that names a subcommand of the path so far
+// extends the path; then the path picks the words to offer.
+struct Shell {
+  const char* head;        // up to the case over "$path/WORD"
+  const char* list_open;   // how a list of words to offer begins ...
+  const char* list_close;  // ... and ends
+  const char* tail;        // from offering the list on
+};
+
+constexpr Shell kBash = {
+    "# bash completion for duet; written by `duet completion bash`\n"
+    "_duet() {\n"
+    "  local cur=${COMP_WORDS[COMP_CWORD]} path=\"\" i words\n"
+    "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+    "    case \"$path/${COMP_WORDS[i]}\" in\n",
+    "words=\"", "\"",
+    "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+    "}\n"
+    "complete -F _duet duet\n"};
+
+constexpr Shell kZsh = {
+    "#compdef duet\n"
+    "# zsh completion for duet; written by `duet completion zsh`\n"
+    "_duet() {\n"
+    "  local path=\"\" word\n"
+    "  local -a next\n"
+    "  for word in ${words[2,CURRENT-1]}; do\n"
+    "    case \"$path/$word\" in\n",
+    "next=(", ")",
+    "  compadd -- $next\n"
+    "}\n"
+    "_duet \"$@\"\n"};
+
+std::string Script(const CLI::App& root, const Shell& shell) {
+  const auto commands = Walk(root);
+  std::string out = shell.head;
   for (const auto& c : commands)
-    if (!c.path.empty()) cases += "      \"" + c.path + "\") path=\"" + c.path + "\" ;;\n";
-  return cases;
-}
-
-std::string Bash(const CLI::App& root) {
-  const auto commands = Walk(root);
-  std::string out =
-      "# bash completion for duet; written by `duet completion bash`\n"
-      "_duet() {\n"
-      "  local cur=${COMP_WORDS[COMP_CWORD]} path=\"\" i words\n"
-      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
-      "    case \"$path/${COMP_WORDS[i]}\" in\n" +
-      PathCases(commands) +
-      "    esac\n"
-      "  done\n"
-      "  case \"$path\" in\n";
-  for (const auto& c : commands) out += "    \"" + c.path + "\") words=\"" + Joined(c.words) + "\" ;;\n";
-  out +=
-      "  esac\n"
-      "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
-      "}\n"
-      "complete -F _duet duet\n";
-  return out;
-}
-
-std::string Zsh(const CLI::App& root) {
-  const auto commands = Walk(root);
-  std::string out =
-      "#compdef duet\n"
-      "# zsh completion for duet; written by `duet completion zsh`\n"
-      "_duet() {\n"
-      "  local path=\"\" word\n"
-      "  local -a next\n"
-      "  for word in ${words[2,CURRENT-1]}; do\n"
-      "    case \"$path/$word\" in\n" +
-      PathCases(commands) +
-      "    esac\n"
-      "  done\n"
-      "  case \"$path\" in\n";
-  for (const auto& c : commands) out += "    \"" + c.path + "\") next=(" + Joined(c.words) + ") ;;\n";
-  out +=
-      "  esac\n"
-      "  compadd -- $next\n"
-      "}\n"
-      "_duet \"$@\"\n";
-  return out;
+    if (!c.path.empty()) out += "      \"" + c.path + "\") path=\"" + c.path + "\" ;;\n";
+  out += "    esac\n  done\n  case \"$path\" in\n";
+  for (const auto& c : commands)
+    out += "    \"" + c.path + "\") " + shell.list_open + Joined(c.words) + shell.list_close + " ;;\n";
+  return out + "  esac\n" + shell.tail;
 }
 
 }  // namespace
@@ -111,7 +103,7 @@ void SetupCompletion(CLI::App& root, Cli& cli) {
   sub->add_option("shell", *shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
   sub->callback([&root, &cli, shell] {
     cli.run = [&root, shell] {
-      std::fputs((*shell == "bash" ? Bash(root) : Zsh(root)).c_str(), stdout);
+      std::fputs(Script(root, *shell == "bash" ? kBash : kZsh).c_str(), stdout);
       return 0;
     };
   });

@@ -28,7 +28,7 @@ class CliManners : public ::testing::Test {
                              "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _duet; echo \"${COMPREPLY[*]}\""},
                         dir_.path());
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out.substr(0, r.out.find('\n'));
+    return FirstLine(r.out);
   }
   TempDir dir_;
 };

@@ -328,7 +328,7 @@ TEST_F(CoupleTest, AJoinInterruptedBeforeSavingCanBeRepeated) {
   Init("a", "Alice");
   Init("b", "Bob");
   auto invite = Duet("a", {"invite"});
-  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  const std::string code = FirstLine(invite.out);
   // Bob's device as it was before the join: as if it crashed after the relay
   // paired it but before it saved anything.
   std::filesystem::copy(dir_.File("b"), dir_.File("b-before"), std::filesystem::copy_options::recursive);
@@ -360,7 +360,7 @@ TEST_F(CoupleTest, InviteExpires) {
   Init("b", "Bob");
   auto invite = Duet("a", {"invite", "--expires", "2h"});
   ASSERT_EQ(invite.exit_code, 0) << invite.err;
-  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  const std::string code = FirstLine(invite.out);
   relay_->Stop();
   relay_->set_env(ClockAhead("+3h"));  // the relay's clock moves past the expiry
   relay_->Start();
@@ -373,7 +373,7 @@ TEST_F(CoupleTest, InviteExpires) {
   EXPECT_NE(sync.err.find("expired"), std::string::npos) << sync.err;
   auto again = Duet("a", {"invite"});  // the expired one was cleared by sync
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  ASSERT_EQ(Duet("b", {"join", again.out.substr(0, again.out.find('\n'))}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"join", FirstLine(again.out)}).exit_code, 0);
 }
 
 TEST_F(CoupleTest, ASecondInviteNeedsReplace) {
@@ -385,7 +385,7 @@ TEST_F(CoupleTest, ASecondInviteNeedsReplace) {
   EXPECT_NE(again.err.find("--replace"), std::string::npos) << again.err;
   auto replaced = Duet("a", {"invite", "--replace"});
   ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
-  ASSERT_EQ(Duet("b", {"join", replaced.out.substr(0, replaced.out.find('\n'))}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"join", FirstLine(replaced.out)}).exit_code, 0);
   auto sync = Duet("a", {"sync"});
   EXPECT_NE(sync.out.find("paired with Bob"), std::string::npos) << sync.out;
 }
@@ -495,7 +495,7 @@ TEST_F(BadInputTest, MalformedAndUnknownInviteCodes) {
   }
   Init("a", "Alice");
   auto invite = Duet("a", {"invite"});
-  std::string code = invite.out.substr(0, invite.out.find('\n'));
+  std::string code = FirstLine(invite.out);
   std::string typo = code;
   typo[10] = typo[10] == 'A' ? 'B' : 'A';
   auto r = Duet("b", {"join", typo});

@@ -63,7 +63,7 @@ class CoupleTest : public ::testing::Test {
     Init("b", "Bob");
     auto invite = Duet("a", {"invite"});
     EXPECT_EQ(invite.exit_code, 0) << invite.err;
-    code_ = invite.out.substr(0, invite.out.find('\n'));
+    code_ = FirstLine(invite.out);
     auto join = Duet("b", {"--json", "join", code_});
     EXPECT_EQ(join.exit_code, 0) << join.err;
     auto sync = Duet("a", {"--json", "sync"});
@@ -111,7 +111,7 @@ class CoupleTest : public ::testing::Test {
     }
     auto invite = Duet("a", {"invite"});
     ASSERT_EQ(invite.exit_code, 0) << invite.err;
-    ASSERT_EQ(Duet("b", {"join", invite.out.substr(0, invite.out.find('\n'))}).exit_code, 0);
+    ASSERT_EQ(Duet("b", {"join", FirstLine(invite.out)}).exit_code, 0);
     ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
   }
 

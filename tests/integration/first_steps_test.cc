@@ -15,10 +15,10 @@ TEST_F(FirstStepsTest, AReplacedInviteCodeSaysSoAndTheNewOnePairs) {
   Init("c", "Carol");
   auto first = Duet("a", {"invite"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  const std::string old_code = first.out.substr(0, first.out.find('\n'));
+  const std::string old_code = FirstLine(first.out);
   auto second = Duet("a", {"invite", "--replace"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  const std::string new_code = second.out.substr(0, second.out.find('\n'));
+  const std::string new_code = FirstLine(second.out);
 
   // Bob was given the old code: he hears it was replaced, and nothing pairs.
   auto old = Duet("b", {"join", old_code});
@@ -46,7 +46,7 @@ TEST_F(FirstStepsTest, TheInvitersFirstShareCompletesThePairing) {
   Init("b", "Bob");
   auto invite = Duet("a", {"invite"});
   ASSERT_EQ(invite.exit_code, 0) << invite.err;
-  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  const std::string code = FirstLine(invite.out);
   // Before Bob joins: Alice is told what is missing, not to pair again.
   auto early = Duet("a", {"thanks", "for the tea"});
   EXPECT_EQ(early.exit_code, 2);
@@ -68,7 +68,7 @@ TEST_F(FirstStepsTest, TheJoinerNeedsOnlyTheCodeAndAName) {
   Init("a", "Alice");
   auto invite = Duet("a", {"invite"});
   ASSERT_EQ(invite.exit_code, 0) << invite.err;
-  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  const std::string code = FirstLine(invite.out);
   // A fresh home without --name is told the one command that works.
   auto bare = Duet("b", {"join", code});
   EXPECT_EQ(bare.exit_code, 2);

@@ -282,6 +282,9 @@ inline std::vector<std::string> ClockAhead(const std::string& offset) {
   return {"LD_PRELOAD=" + library, "FAKETIME=" + offset, "DONT_FAKE_MONOTONIC=1"};
 }
 
+// The first line of a text, without its newline: an invite code, a JSON log line.
+inline std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 // Lines in a text, for "exactly one line" checks.
 inline int LineCount(const std::string& text) {
   int lines = 0;

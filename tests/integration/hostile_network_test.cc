@@ -81,7 +81,7 @@ struct Tally {
 // and cut to one short line, so the kinds of failure can be counted.
 std::string Gist(const std::string& message) {
   std::string gist;
-  for (char c : message.substr(0, message.find('\n'))) {
+  for (char c : FirstLine(message)) {
     if (!std::isdigit(static_cast<unsigned char>(c))) gist.push_back(c);
     else if (gist.empty() || gist.back() != '#') gist.push_back('#');
   }

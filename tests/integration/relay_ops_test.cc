@@ -245,7 +245,7 @@ TEST(RelayConfigFile, TheRelayRunsFromTheFileAlone) {
   auto token = RunProgram({DUETD_PATH, "token", "create", "--config", file}, dir.path());
   ASSERT_EQ(token.exit_code, 0) << token.err;
   Succeeds(RunProgram({DUET_PATH, "--home", dir.File("a"), "invite", "--relay-token",
-                 token.out.substr(0, token.out.find('\n'))},
+                 FirstLine(token.out)},
                 dir.path()));
   EXPECT_EQ(relay.Stop(), 0);
 }
@@ -263,7 +263,7 @@ TEST(RelaySignals, SighupReloadsTheLogSettingsAndTheRelayKeepsServing) {
   ASSERT_TRUE(relay.WaitForLine("reloaded the log settings")) << relay.output();
   const std::string output = relay.output();
   const std::string reloaded = output.substr(output.rfind('\n', output.find("reloaded the log")) + 1);
-  const auto json = nlohmann::json::parse(reloaded.substr(0, reloaded.find('\n')));
+  const auto json = nlohmann::json::parse(FirstLine(reloaded));
   EXPECT_EQ(json["event"], "reload");
   EXPECT_EQ(json["level"], "info");
 

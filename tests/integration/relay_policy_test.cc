@@ -15,7 +15,7 @@ class InviteOnlyRelayTest : public CoupleTest {
   std::string NewToken() {
     auto made = RunProgram({DUETD_PATH, "token", "create", "--db", dir_.File("relay.db")}, dir_.path());
     EXPECT_EQ(made.exit_code, 0) << made.err;
-    return made.out.substr(0, made.out.find('\n'));
+    return FirstLine(made.out);
   }
 };
 
@@ -33,7 +33,7 @@ TEST_F(InviteOnlyRelayTest, ACoupleOpensItsMailboxWithATokenFromTheOwner) {
   ASSERT_EQ(token.size(), 24u);
   auto invite = Duet("a", {"invite", "--relay-token", token});
   ASSERT_EQ(invite.exit_code, 0) << invite.err;
-  const std::string code = invite.out.substr(0, invite.out.find('\n'));
+  const std::string code = FirstLine(invite.out);
   // The partner joins with no token of their own.
   Ok(Duet("b", {"join", code}));
   Ok(Duet("a", {"sync"}));
