@@ -30,6 +30,10 @@ struct HomePaths {
   std::string database;
 };
 Result<HomePaths> ResolveHome(const std::string& home_flag);
+// Deletes a device (`duet wipe`): overwrites the key file with random bytes
+// and flushes it before unlinking it, then deletes the database and its
+// logs, and the folders if nothing else is in them. Needs no passphrase.
+Status WipeHome(const HomePaths& home);
 
 struct Partner {
   std::string name;

@@ -48,6 +48,7 @@ void SetupPrompt(CLI::App& root, Cli& cli);
 void SetupHistory(CLI::App& root, Cli& cli);
 void SetupRelay(CLI::App& root, Cli& cli);
 void SetupNews(CLI::App& root, Cli& cli);
+void SetupWipe(CLI::App& root, Cli& cli);
 void SetupHelp(CLI::App& root, Cli& cli);
 void SetupCompletion(CLI::App& root, Cli& cli);
 // The subcommand of `parent` nearest to a mistyped `typed` (a couple of

@@ -94,6 +94,26 @@ class CoupleTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // Every envelope the relay stores, in its order.
+  std::vector<std::string> RelayEnvelopes() {
+    std::vector<std::string> out;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(dir_.File("relay.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      ADD_FAILURE() << "cannot open the relay's database";
+      return out;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* rows = nullptr;
+    sqlite3_prepare_v2(db, "SELECT envelope FROM records ORDER BY seq", -1, &rows, nullptr);
+    while (rows != nullptr && sqlite3_step(rows) == SQLITE_ROW)
+      out.emplace_back(static_cast<const char*>(sqlite3_column_blob(rows, 0)),
+                       static_cast<std::size_t>(sqlite3_column_bytes(rows, 0)));
+    sqlite3_finalize(rows);
+    sqlite3_close(db);
+    return out;
+  }
+
   // The relay's whole database: main file and write-ahead log.
   std::string RelayBytes() {
     return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));

@@ -197,6 +197,33 @@ TEST_F(RecordsTest, TheAuthorIsToldOnceWhatThePartnersDuetCouldNotRead) {
   for (const auto& item : news) EXPECT_NE(item["kind"], "couldnotread_notice") << news.dump();
 }
 
+// Issue #14: the relay cannot tell a mood-only check-in from a long note,
+// nor a short thanks from a long one, by their size: every body is padded
+// to a multiple of 256 bytes before it is sealed (protocol §4).
+TEST_F(RecordsTest, TheRelayStoresCiphertextsPaddedToSizeBuckets) {
+  Pair();
+  const std::size_t before = RelayEnvelopes().size();
+  Ok(Duet("a", {"checkin", "--mood", "3"}));
+  Ok(Duet("a", {"checkin", "--mood", "2", "--energy", "4", "--need", "listen", "--note", std::string(180, 'w')}));
+  Ok(Duet("a", {"thanks", "x"}));
+  Ok(Duet("a", {"thanks", std::string(200, 't')}));
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", std::string(1500, 'l')}));
+  const auto stored = RelayEnvelopes();
+  ASSERT_EQ(stored.size(), before + 5);
+  std::vector<std::size_t> sizes;
+  for (std::size_t i = before; i < stored.size(); ++i) {
+    v1::RecordEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(stored[i]));
+    const std::size_t size = envelope.ciphertext().size();
+    EXPECT_EQ((size - 16) % 256, 0u) << "a padded body and the 16-byte tag: " << size;
+    sizes.push_back(size);
+  }
+  EXPECT_EQ(sizes[0], sizes[1]) << "a mood alone and a 180-byte note look the same";
+  EXPECT_EQ(sizes[2], sizes[3]) << "a short thanks and a long one look the same";
+  EXPECT_EQ(sizes[0], sizes[2]) << "and a check-in looks like a thanks";
+  EXPECT_GT(sizes[4], sizes[0]) << "only a note past a bucket shows its bucket";
+}
+
 TEST_F(RecordsTest, ASavedChangeExitsZeroAndSaysQueuedWhenTheRelayRefusesTheSync) {
   Pair();
   model::v1::RecordBody body;
