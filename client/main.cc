@@ -19,7 +19,8 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupReady,    duet::client::cli::SetupThanks,
     duet::client::cli::SetupPrompt,   duet::client::cli::SetupHistory,
     duet::client::cli::SetupRelay,    duet::client::cli::SetupNews,
-    duet::client::cli::SetupWipe,     duet::client::cli::SetupHelp,
+    duet::client::cli::SetupExport,   duet::client::cli::SetupWipe,
+    duet::client::cli::SetupHelp,
     duet::client::cli::SetupCompletion,
 };
 

@@ -49,6 +49,7 @@ void SetupHistory(CLI::App& root, Cli& cli);
 void SetupRelay(CLI::App& root, Cli& cli);
 void SetupNews(CLI::App& root, Cli& cli);
 void SetupWipe(CLI::App& root, Cli& cli);
+void SetupExport(CLI::App& root, Cli& cli);
 void SetupHelp(CLI::App& root, Cli& cli);
 void SetupCompletion(CLI::App& root, Cli& cli);
 // The subcommand of `parent` nearest to a mistyped `typed` (a couple of
@@ -150,6 +151,9 @@ std::string Counted(std::size_t n, const std::string& one, const std::string& ma
 // is open, that the partner has not joined yet.
 Error NotPairedYet(Device& device, const std::string& why);
 void PrintJson(const nlohmann::json& value);
+// Writes the whole file (mode 0600) or nothing: a temporary file beside
+// it, flushed, then renamed.
+Status WriteFileAtomically(const std::string& path, const std::string& text);
 // In --json, text that was not given is null, never "".
 nlohmann::json TextOrNull(const std::string& text);
 

@@ -1,5 +1,10 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 #include "base/crash_point.h"
 #include "client/cli/cli.h"
@@ -173,6 +178,33 @@ std::string Clip(const std::string& text, std::size_t max_bytes) {
   // Back up to the first byte of a UTF-8 sequence.
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   return text.substr(0, cut) + "...";
+}
+
+// Writes the whole file or nothing: a temporary file beside it, then rename.
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(errno) +
+                                         "; check the folder exists and is writable");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp.c_str());
+    return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + why);
+  }
+  return Status::Ok();
 }
 
 nlohmann::json TextOrNull(const std::string& text) {

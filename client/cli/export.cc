@@ -1,0 +1,85 @@
+// duet export [--out FILE]: everything this device can read, as one JSON
+// document (docs/export.md): who the two partners are, and every record it
+// holds, opened, with the whole record body in protobuf's JSON mapping, so
+// nothing is lost. Reflections that have opened carry what they say.
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+#include "client/model/validate.h"
+#include "crypto/crypto.h"
+
+namespace duet::client::cli {
+namespace {
+
+constexpr int kExportVersion = 1;
+
+nlohmann::json RecordJson(const model::OpenedRecord& r, const Device& d, const model::CoupleState& state) {
+  std::string body;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(r.body, &body, options);
+  nlohmann::json out = {
+      {"id", crypto::Hex(r.record_id)},
+      {"author", r.author_key == d.my_key() ? "me" : "partner"},
+      {"shared", r.shared},
+      {"relay_seq", r.relay_seq ? nlohmann::json(*r.relay_seq) : nlohmann::json()},
+      {"written", r.body.created_at_ms() / 1000},
+      {"kind", model::RecordKindName(r.body)},
+      {"shown", r.verdict.valid()},
+      {"not_shown_because", r.verdict.valid() ? nlohmann::json() : nlohmann::json(r.verdict.problem)},
+      {"body", nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false)},
+  };
+  if (r.body.has_talk_reflection())
+    for (const auto& talk : state.talks)
+      for (const auto* reflection : {&talk.my_reflection, &talk.their_reflection})
+        if (reflection->record_id == r.record_id && reflection->readable)
+          out["opened"] = {{"felt", reflection->felt}, {"note", TextOrNull(reflection->note)}};
+  return out;
+}
+
+int RunExport(const Cli& cli, const std::string& out_path) {
+  auto opened = OpenState(cli);
+  if (!opened.ok()) return Fail(opened.error());
+  Device& d = *opened->device;
+  const auto partner = d.partner();
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& r : opened->loaded.records) records.push_back(RecordJson(r, d, opened->loaded.state));
+  nlohmann::json document = {
+      {"format", "duet-export"},
+      {"version", kExportVersion},
+      {"exported_at", opened->now},
+      {"me", {{"name", d.name()}, {"identity", crypto::Hex(d.my_key())}}},
+      {"partner", partner ? nlohmann::json{{"name", partner->name}, {"identity", crypto::Hex(partner->sign_key)}}
+                          : nlohmann::json()},
+      {"relay", d.relay().ToString()},
+      {"records", records},
+  };
+  const std::string text = document.dump(2) + "\n";
+  if (out_path.empty() || out_path == "-") {
+    if (::isatty(STDOUT_FILENO))
+      return Fail(MakeError(ErrorKind::kInvalidInput,
+                            "the export is everything in plain text: give --out FILE rather than a terminal"));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  if (Status written = WriteFileAtomically(out_path, text); !written.ok()) return Fail(written.error());
+  if (cli.json)
+    PrintJson({{"file", out_path}, {"records", records.size()}});
+  else
+    std::printf("wrote %s to %s (mode 0600). It holds everything in plain text: keep it as safe as this "
+                "device\n",
+                Counted(records.size(), "record", "records").c_str(), out_path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void SetupExport(CLI::App& root, Cli& cli) {
+  auto out = std::make_shared<std::string>();
+  auto* sub = root.add_subcommand("export", "everything this device can read, as one JSON document");
+  sub->add_option("--out", *out, "the file to write (default: standard output, never a terminal)");
+  sub->callback([&cli, out] { cli.run = [&cli, out] { return RunExport(cli, *out); }; });
+}
+
+}  // namespace duet::client::cli
