@@ -14,6 +14,7 @@ struct CheckinsOptions {
   int last = 0;  // 0: the default
   std::string since;
   std::string by;
+  bool kept = false;
 };
 
 // A note as typed, paragraphs and all: each line indented under its
@@ -51,6 +52,7 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
     if (c.created_at_ms < since_ms) continue;
     if (o.by == "me" && !c.mine) continue;
     if (o.by == "partner" && c.mine) continue;
+    if (o.kept && (c.shared || !c.mine)) continue;
     chosen.push_back(c);
   }
   const std::size_t limit =
@@ -77,12 +79,15 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
                              {"need", c.need == model::v1::NEED_UNSPECIFIED
                                           ? nlohmann::json()
                                           : nlohmann::json(model::NeedName(c.need))},
-                             {"note", TextOrNull(c.note)}};
+                             {"note", TextOrNull(c.note)},
+                             {"shared_later", c.shared_later_at_ms == 0 ? nlohmann::json()
+                                                                        : nlohmann::json(c.shared_later_at_ms / 1000)},
+                             {"note_kept", c.note_kept}};
       list.push_back(std::move(item));
     }
     PrintJson(list);
   } else if (shown.empty()) {
-    if (!o.since.empty() || !o.by.empty())
+    if (!o.since.empty() || !o.by.empty() || o.kept)
       std::printf("no check-ins match\n");
     else
       std::printf("no check-ins yet; start small: duet checkin --mood 3\n");
@@ -98,6 +103,9 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
       if (c.energy != 0) line += "  energy " + std::to_string(c.energy) + "/5";
       if (c.need != model::v1::NEED_UNSPECIFIED) line += "  needs: " + model::NeedName(c.need);
       if (!c.shared) line += "  [just for you]";
+      else if (c.shared_later_at_ms != 0)
+        line += "  [shared later, on " + model::FormatLocalTime(c.shared_later_at_ms / 1000, opened->zone).substr(0, 10) +
+                (c.note_kept ? (c.mine ? ", without the note" : "; the note stayed with them") : "") + "]";
       else if (c.mine && !c.synced) line += "  [queued]";
       std::printf("%s\n", line.c_str());
       if (!c.note.empty()) PrintNote(c.note, columns);
@@ -115,6 +123,7 @@ void SetupCheckins(CLI::App& root, Cli& cli) {
   sub->add_option("--since", o->since, "from this day on (2026-12-01, in your time zone)");
   sub->add_option("--by", o->by, "only yours (me) or only your partner's (partner)")
       ->check(CLI::IsMember({"me", "partner"}));
+  sub->add_flag("--kept", o->kept, "only the ones kept on this device (to share later: duet share ID)");
   sub->callback([&cli, o] { cli.run = [&cli, o] { return RunCheckins(cli, *o); }; });
 }
 

@@ -147,6 +147,16 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
     }
     case model::v1::RecordBody::kThanks:
       return who + " thanks you: \"" + ForTerminal(body.thanks().text()) + "\"";
+    case model::v1::RecordBody::kSharedLater: {
+      const auto& later = body.shared_later();
+      const auto& c = later.checkin();
+      std::string line = who + " shared a check-in they had kept, from " +
+                         model::FormatLocalTime(later.written_at_ms() / 1000, zone) + ": mood " +
+                         std::to_string(c.mood()) + "/5";
+      if (c.energy() != 0) line += ", energy " + std::to_string(c.energy()) + "/5";
+      if (c.need() != model::v1::NEED_UNSPECIFIED) line += ", needs " + model::NeedName(c.need());
+      return line + Quoted(c.note());
+    }
     case model::v1::RecordBody::kPromptShare:
       return who + " sent a question to talk about: \"" + ForTerminal(body.prompt_share().text()) + "\"";
     default:

@@ -1,6 +1,7 @@
 #include "client/model/fold.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "client/model/fold_parts.h"
@@ -34,20 +35,57 @@ CoupleState Fold(const std::vector<OpenedRecord>& records, const std::string& my
 }
 
 void FoldCheckins(const Ordered& records, const std::string& my_key, CoupleState* state) {
-  for (const OpenedRecord* record : records) {
-    if (record->body.kind_case() != v1::RecordBody::kCheckin) continue;
-    const auto& checkin = record->body.checkin();
+  auto view_of = [&](const OpenedRecord& record, const v1::CheckIn& checkin) {
     CheckInView view;
-    view.record_id = record->record_id;
-    view.author_key = record->author_key;
-    view.mine = record->author_key == my_key;
-    view.shared = record->shared;
-    view.synced = record->relay_seq.has_value();
-    view.created_at_ms = record->body.created_at_ms();
+    view.record_id = record.record_id;
+    view.author_key = record.author_key;
+    view.mine = record.author_key == my_key;
+    view.shared = record.shared;
+    view.synced = record.relay_seq.has_value();
+    view.created_at_ms = record.body.created_at_ms();
     view.mood = checkin.mood();
     view.energy = checkin.energy();
     view.need = checkin.need();
     view.note = checkin.note();
+    return view;
+  };
+  // Check-ins first: a kept one is never acknowledged, so it comes after
+  // the shares of it in fold order.
+  std::map<std::string, std::size_t> kept;  // my private check-ins, by id
+  for (const OpenedRecord* record : records) {
+    if (!record->body.has_checkin()) continue;
+    if (!record->shared && record->author_key == my_key) kept[record->record_id] = state->checkins.size();
+    state->checkins.push_back(view_of(*record, record->body.checkin()));
+  }
+  for (const OpenedRecord* record : records) {
+    if (!record->body.has_shared_later()) continue;
+    // A kept check-in shared later (protocol §7.7): the partner sees it at
+    // the time it was written; its author sees their kept one, full note
+    // and all, marked shared. Only the first share of a kept one counts.
+    const auto& later = record->body.shared_later();
+    const bool mine = record->author_key == my_key;
+    if (mine) {
+      auto original = kept.find(later.kept_id());
+      if (original != kept.end()) {
+        CheckInView& view = state->checkins[original->second];
+        if (view.shared_later_at_ms == 0) {
+          view.shared_later_at_ms = record->body.created_at_ms();
+          view.note_kept = later.note_kept();
+          view.shared = true;
+          view.synced = record->relay_seq.has_value();
+        }
+        continue;
+      }
+    }
+    const bool repeated = std::any_of(state->checkins.begin(), state->checkins.end(), [&](const CheckInView& v) {
+      return v.author_key == record->author_key && v.shared_later_at_ms != 0 && v.kept_id == later.kept_id();
+    });
+    if (repeated) continue;
+    CheckInView view = view_of(*record, later.checkin());
+    view.created_at_ms = later.written_at_ms();
+    view.shared_later_at_ms = record->body.created_at_ms();
+    view.note_kept = later.note_kept();
+    view.kept_id = later.kept_id();
     state->checkins.push_back(std::move(view));
   }
   // The author's clock orders check-ins; the record id breaks ties, so every

@@ -38,6 +38,9 @@ struct CheckInView {
   std::uint32_t energy = 0;  // 0: not given
   v1::Need need = v1::NEED_UNSPECIFIED;
   std::string note;
+  std::int64_t shared_later_at_ms = 0;  // kept, then shared (`duet share`) at this time
+  bool note_kept = false;               // ... without its note, which stayed with its author
+  std::string kept_id;                  // for a share-later record: the kept one it shares
 };
 
 struct WindowView {

@@ -189,6 +189,16 @@ void Kind(Rules& r, const v1::RecordBody& body) {
     case B::kPromptShare:
       r.Text("prompt id", body.prompt_share().prompt_id(), 1, kMaxPromptIdBytes);
       return r.Text("text", body.prompt_share().text(), 1, kMaxShortTextBytes);
+    case B::kSharedLater: {
+      const auto& s = body.shared_later();
+      r.Bytes("kept check-in", s.kept_id(), kIdBytes);
+      CheckIn(r, s.checkin());
+      if (s.written_at_ms() < kEarliestRecordMs || s.written_at_ms() > body.created_at_ms())
+        r.Fail("time written", "the kept check-in says it was written after it was shared, or before 2000");
+      if (s.note_kept() && !s.checkin().note().empty())
+        r.Fail("note", "the note is said to be kept back, yet it is here");
+      return;
+    }
     case B::kCouldNotRead: {
       const auto& n = body.could_not_read();
       r.Bytes("record", n.record_id(), kIdBytes);
@@ -262,6 +272,7 @@ std::string RecordKindName(const v1::RecordBody& body) {
     case B::kThanks: return "thanks";
     case B::kPromptShare: return "shared prompt";
     case B::kCouldNotRead: return "could-not-read notice";
+    case B::kSharedLater: return "check-in shared later";
     case B::KIND_NOT_SET: return "record";
   }
   return "record";

@@ -355,6 +355,7 @@ TEST_F(ShareTest, TheNewestNewsIsShownAndAThanksIsNeverFoldedAway) {
   for (int mood = 1; mood <= 7; ++mood)
     Ok(As("b", {"checkin", "--mood", std::to_string(mood % 5 + 1), "--note", "day " + std::to_string(mood)}));
   Ok(As("a", {"sync"}));
+  const std::size_t relay_records = RelayEnvelopes().size();
   auto dash = As("a", {"status"});
   ASSERT_EQ(dash.exit_code, 0) << dash.err;
   const auto at = [&](const std::string& text) { return dash.out.find(text); };
@@ -371,6 +372,8 @@ TEST_F(ShareTest, TheNewestNewsIsShownAndAThanksIsNeverFoldedAway) {
   EXPECT_EQ(AsJson("a", {"news", "--all"}).size(), 8u);
   Ok(As("a", {"news", "--mark-read"}));
   EXPECT_EQ(AsJson("a", {"status"})["new"].size(), 0u);
+  Ok(As("a", {"checkins"}));
+  EXPECT_EQ(RelayEnvelopes().size(), relay_records) << "no read receipts: reading wrote nothing";
   EXPECT_EQ(As("a", {"news"}).out.find("(new)"), std::string::npos);
   Refused(As("a", {"news", "--days", "0"}), "--days");
 

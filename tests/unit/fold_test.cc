@@ -72,3 +72,49 @@ TEST(Fold, NeedNamesRoundTrip) {
 
 }  // namespace
 }  // namespace duet::model
+
+namespace duet::model {
+namespace {
+
+OpenedRecord SharedLaterOf(const std::string& id, const std::string& author, const std::string& kept_id,
+                           std::int64_t written, std::int64_t shared_at, std::uint64_t relay_seq) {
+  OpenedRecord record;
+  record.record_id = id;
+  record.author_key = author;
+  record.shared = true;
+  record.relay_seq = relay_seq;
+  record.body.set_schema(1);
+  record.body.set_created_at_ms(shared_at);
+  auto* later = record.body.mutable_shared_later();
+  later->set_kept_id(kept_id);
+  later->mutable_checkin()->set_mood(2);
+  later->set_written_at_ms(written);
+  return record;
+}
+
+TEST(Fold, AKeptCheckinSharedLaterIsListedOnceAtItsTimeAndOnlyTheFirstShareCounts) {
+  // The partner's view: listed at the time written; a second share of the
+  // same kept check-in (a replay, a double click on another device) adds nothing.
+  auto theirs = Fold({SharedLaterOf("s1", "you", "k1", 100, 900, 1), SharedLaterOf("s2", "you", "k1", 100, 950, 2),
+                      Checkin("c1", "you", 500, 4)},
+                     "me");
+  ASSERT_EQ(theirs.checkins.size(), 2u);
+  EXPECT_EQ(theirs.checkins[0].record_id, "s1");
+  EXPECT_EQ(theirs.checkins[0].created_at_ms, 100);
+  EXPECT_EQ(theirs.checkins[0].shared_later_at_ms, 900);
+
+  // The author's view: the kept one (never acknowledged, so last in fold
+  // order) is marked shared, not listed twice.
+  OpenedRecord kept = Checkin("k1", "me", 100, 2);
+  kept.shared = false;
+  kept.body.mutable_checkin()->set_note("all of it");
+  auto mine = Fold({SharedLaterOf("s1", "me", "k1", 100, 900, 1), kept}, "me");
+  ASSERT_EQ(mine.checkins.size(), 1u);
+  EXPECT_EQ(mine.checkins[0].record_id, "k1");
+  EXPECT_EQ(mine.checkins[0].note, "all of it");
+  EXPECT_TRUE(mine.checkins[0].shared);
+  EXPECT_EQ(mine.checkins[0].shared_later_at_ms, 900);
+}
+
+}  // namespace
+}  // namespace duet::model

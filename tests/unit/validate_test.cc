@@ -322,3 +322,32 @@ TEST(RecordRules, AnUnshownRecordIsDescribedWithItsAuthorsNumber) {
 
 }  // namespace
 }  // namespace duet::model
+
+namespace duet::model {
+namespace {
+
+TEST(ValidateBody, ASharedLaterCheckinKeepsTheCheckinRulesAndItsTimes) {
+  v1::RecordBody body;
+  body.set_schema(1);
+  body.set_created_at_ms(1764700000000);
+  auto* later = body.mutable_shared_later();
+  later->set_kept_id(std::string(16, 'k'));
+  later->mutable_checkin()->set_mood(3);
+  later->set_written_at_ms(1764600000000);
+  EXPECT_TRUE(ValidateBody(body).valid());
+  later->set_written_at_ms(1764800000000);
+  EXPECT_EQ(ValidateBody(body).field, "time written") << "written after it was shared";
+  later->set_written_at_ms(1764600000000);
+  later->mutable_checkin()->set_mood(6);
+  EXPECT_EQ(ValidateBody(body).field, "mood");
+  later->mutable_checkin()->set_mood(3);
+  later->mutable_checkin()->set_note("here");
+  later->set_note_kept(true);
+  EXPECT_EQ(ValidateBody(body).field, "note");
+  later->set_note_kept(false);
+  later->set_kept_id("short");
+  EXPECT_EQ(ValidateBody(body).field, "kept check-in");
+}
+
+}  // namespace
+}  // namespace duet::model
