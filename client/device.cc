@@ -182,19 +182,30 @@ Status Device::ChangePassphrase(const std::optional<std::string>& passphrase) {
 }
 
 Status Device::SaveKeyFile(const DeviceKeys& updated) {
-  // Another duet may have locked (or unlocked) the file since this one read
-  // it, e.g. `duet lock` while `duet watch` runs: writing this copy over it
-  // would silently undo that.
-  std::string head(8, '\0');
+  // Another duet may have locked, unlocked or given a new passphrase to the
+  // file since this one read it, e.g. `duet passphrase change` while `duet
+  // watch` runs: writing this copy over it would silently undo that. A
+  // locked file's header names its passphrase key (limits and salt).
+  std::string head(40, '\0');
   const int fd = ::open(home_.key_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     const ssize_t n = ::read(fd, head.data(), head.size());
     ::close(fd);
-    const bool locked_on_disk = n == 8 && head.substr(0, 7) == "DUETLCK";
+    const bool locked_on_disk = n == 40 && head.substr(0, 7) == "DUETLCK";
+    std::string mine;
+    if (keys_.lock) {
+      for (std::uint64_t value : {keys_.lock->opslimit, keys_.lock->memlimit})
+        for (int shift = 56; shift >= 0; shift -= 8) mine.push_back(static_cast<char>((value >> shift) & 0xff));
+      mine += keys_.lock->salt;
+    }
     if (locked_on_disk != keys_.lock.has_value())
       return MakeError(ErrorKind::kInvalidInput,
                        std::string("the key file was ") + (locked_on_disk ? "locked" : "unlocked") +
                            " by another duet while this one ran; nothing was changed: run the command again");
+    if (locked_on_disk && head.substr(8, 32) != mine)
+      return MakeError(ErrorKind::kInvalidInput,
+                       "the key file's passphrase was changed by another duet while this one ran; nothing was "
+                       "changed: run the command again");
   }
   return SaveKeys(home_.key_file, updated, /*exclusive=*/false);
 }

@@ -6,7 +6,9 @@
 // the passphrase changes (a new salt). It lives in the Linux kernel's session
 // keyring (keyrings(7)), never on disk, readable only by processes of this
 // login session, and the kernel drops it when its time runs out or the
-// session ends; `duet lock` drops it at once. One entry per key file, named
+// session ends (without a PAM login session, the user's session keyring
+// stands in: shared by the user's processes, bounded only by the time
+// given); `duet lock` drops it at once. One entry per key file, named
 // by a hash of the file's absolute path.
 //
 // Errors are values; nothing here throws or prints.

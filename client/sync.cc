@@ -194,11 +194,14 @@ Result<std::size_t> SayOnce(Device& device, const std::string& meta_key, const s
   auto said = device.store().GetMeta(meta_key);
   if (!said.ok()) return said.error();
   const std::string before = said.value().value_or("");
+  std::set<std::string_view> already;
+  for (std::size_t start = 0, end; (end = before.find('\n', start)) != std::string::npos; start = end + 1)
+    already.insert(std::string_view(before).substr(start, end - start));
   std::string now;
   std::size_t fresh = 0;
   for (const auto& line : lines) {
     now += line + "\n";
-    if (before.find(line + "\n") == std::string::npos) {
+    if (!already.count(line)) {
       report.warnings.push_back(line);
       ++fresh;
     }

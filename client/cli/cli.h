@@ -111,7 +111,6 @@ struct NewsItem {
   std::string text;       // one line, as the dashboard shows it
   bool unseen = false;    // not yet marked read
   bool keep_visible = false;  // thanks and shared prompts: never folded into a count
-  std::uint64_t relay_seq = 0;
 };
 struct News {
   std::vector<NewsItem> items;  // newest first

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "base/crash_point.h"
 #include "client/cli/cli.h"
@@ -182,8 +183,10 @@ std::string Clip(const std::string& text, std::size_t max_bytes) {
 
 // Writes the whole file or nothing: a temporary file beside it, then rename.
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A fresh, unguessable name (mkostemp: O_EXCL, mode 0600): never someone
+  // else's file or a link they planted beside ours.
+  std::string temp = path + ".tmp-XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0)
     return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + std::strerror(errno) +
                                          "; check the folder exists and is writable");
@@ -203,6 +206,12 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
     const std::string why = std::strerror(errno);
     ::unlink(temp.c_str());
     return MakeError(ErrorKind::kIo, "cannot write " + path + ": " + why);
+  }
+  // The rename itself, durable: the folder's entry.
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  if (const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
   return Status::Ok();
 }

@@ -15,10 +15,14 @@ namespace {
 constexpr int kExportVersion = 1;
 
 nlohmann::json RecordJson(const model::OpenedRecord& r, const Device& d, const model::CoupleState& state) {
+  // Content, never key bytes: a reflection key (mine, not yet released, or
+  // the partner's) is named, its key left out.
+  model::v1::RecordBody content = r.body;
+  if (content.has_reflection_key()) content.mutable_reflection_key()->clear_key();
   std::string body;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(r.body, &body, options);
+  (void)google::protobuf::util::MessageToJsonString(content, &body, options);
   nlohmann::json out = {
       {"id", crypto::Hex(r.record_id)},
       {"author", r.author_key == d.my_key() ? "me" : "partner"},
@@ -55,15 +59,18 @@ int RunExport(const Cli& cli, const std::string& out_path) {
       {"relay", d.relay().ToString()},
       {"records", records},
   };
-  const std::string text = document.dump(2) + "\n";
+  if ((out_path.empty() || out_path == "-") && ::isatty(STDOUT_FILENO))
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "the export is everything in plain text: give --out FILE rather than a terminal"));
+  std::string text = document.dump(2) + "\n";
   if (out_path.empty() || out_path == "-") {
-    if (::isatty(STDOUT_FILENO))
-      return Fail(MakeError(ErrorKind::kInvalidInput,
-                            "the export is everything in plain text: give --out FILE rather than a terminal"));
     std::fwrite(text.data(), 1, text.size(), stdout);
+    crypto::WipeString(text);
     return 0;
   }
-  if (Status written = WriteFileAtomically(out_path, text); !written.ok()) return Fail(written.error());
+  Status written = WriteFileAtomically(out_path, text);
+  crypto::WipeString(text);
+  if (!written.ok()) return Fail(written.error());
   if (cli.json)
     PrintJson({{"file", out_path}, {"records", records.size()}});
   else

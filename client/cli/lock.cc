@@ -65,6 +65,9 @@ int RunUnlock(const Cli& cli, const std::string& for_text) {
                           "this device has no passphrase, so there is nothing to unlock (`duet lock` sets one)"));
   auto device = OpenWithPassphrase(home.value());
   if (!device.ok()) return Fail(device.error());
+  if (!device.value()->locked())  // its passphrase was removed a moment ago
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "this device has no passphrase, so there is nothing to unlock (`duet lock` sets one)"));
   const std::int64_t now = NowSeconds();
   Status kept = RememberUnlockedKey(home->key_file, *device.value()->keys().lock, std::chrono::seconds(*seconds), now);
   if (!kept.ok()) return Fail(kept.error());

@@ -83,10 +83,10 @@ int RunNews(const Cli& cli, const NewsOptions& o) {
   Opened& s = opened.value();
   const std::int64_t since_ms = o.all ? 0 : (s.now - std::int64_t{o.days} * 86400) * 1000;
   News news = CollectNews(*s.device, s.loaded, s.zone, /*only_unseen=*/false);
-  // Unseen news left out by --days stays unseen: only what was shown is read.
-  for (const auto& n : news.items)
-    if (n.unseen && n.when * 1000 < since_ms) news.highest_seq = std::min(news.highest_seq, n.relay_seq - 1);
-  std::erase_if(news.items, [&](const NewsItem& n) { return n.when * 1000 < since_ms; });
+  // --days leaves out what was seen before, never what is unseen (a partner
+  // who wrote offline a week ago and synced today): news is never lost, and
+  // marking read then covers only what was shown.
+  std::erase_if(news.items, [&](const NewsItem& n) { return !n.unseen && n.when * 1000 < since_ms; });
   if (cli.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& n : news.items) out.push_back(NewsJson(n));
@@ -121,7 +121,7 @@ News CollectNews(Device& device, const Loaded& loaded, const date::time_zone* zo
     news.items.push_back(NewsItem{KindWord(r->body), who, r->body.created_at_ms() / 1000,
                                   crypto::Hex(r->record_id),
                                   Clip(DescribeRecord(*r, loaded.state, who, zone), 150), unseen,
-                                  r->body.has_thanks() || r->body.has_prompt_share(), *r->relay_seq});
+                                  r->body.has_thanks() || r->body.has_prompt_share()});
   }
   std::reverse(news.items.begin(), news.items.end());  // newest first
   return news;

@@ -76,8 +76,9 @@ std::optional<std::string> ReadPassphrase() {
 }
 
 std::optional<std::string> PassphraseWeakness(const std::string& passphrase, const std::string& name) {
-  // The built-in rules, not /etc/security/pwquality.conf: the same
-  // passphrase is accepted or refused on every machine.
+  // The built-in rules, not /etc/security/pwquality.conf, so a machine's
+  // settings cannot weaken them (the dictionary is the one cracklib-runtime
+  // built from the word lists installed).
   pwquality_settings_t* settings = pwquality_default_settings();
   if (settings == nullptr) return std::nullopt;
   pwquality_set_int_value(settings, PWQ_SETTING_MIN_LENGTH, kMinimumLength);

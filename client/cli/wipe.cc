@@ -22,7 +22,10 @@ std::string WhatIsLost(const HomePaths& home) {
   std::size_t kept = 0;
   for (const auto& r : records.value()) kept += !r.shared;
   std::string lost;
-  if (kept > 0) lost += Counted(kept, "record", "records") + " kept just for you (they exist only here)";
+  // Sealed under the local key, their kinds cannot be told without it.
+  if (kept > 0)
+    lost += Counted(kept, "record", "records") + (kept == 1 ? " that exists" : " that exist") +
+            " only here (kept check-ins and the like)";
   if (!outbox->empty())
     lost += (lost.empty() ? "" : " and ") + Counted(outbox->size(), "change", "changes") + " not yet sent";
   return lost;

@@ -52,39 +52,45 @@ std::vector<std::string> WrapLine(std::string_view line, std::size_t width) {
     out.emplace_back(line);
     return out;
   }
+  // Words with the spaces before them; the spaces where a line breaks are
+  // dropped, so no line starts or ends with them and none is empty.
   std::string current;
   std::size_t current_width = 0;
-  std::size_t last_space = std::string::npos;  // in `current`
   for (std::size_t i = 0; i < line.size();) {
-    const std::size_t length = std::max<std::size_t>(1, Utf8SequenceLength(line.substr(i)));
-    const std::string_view character = line.substr(i, length);
-    const std::size_t w = Columns(Decode(character, length));
-    i += length;
-    if (current_width + w > width) {
-      if (character == " ") {  // the break falls on a space: it ends the line
-        out.push_back(current);
-        current.clear();
-        current_width = 0;
-        last_space = std::string::npos;
-        continue;
-      }
-      if (last_space != std::string::npos) {
-        std::string rest = current.substr(last_space + 1);
-        current.resize(last_space);
-        out.push_back(current);
-        current = std::move(rest);
-      } else {
-        out.push_back(current);
-        current.clear();
-      }
-      current_width = DisplayWidth(current);
-      last_space = std::string::npos;
+    std::size_t word_start = i;
+    while (word_start < line.size() && line[word_start] == ' ') ++word_start;
+    std::size_t word_end = word_start;
+    while (word_end < line.size() && line[word_end] != ' ') ++word_end;
+    const std::string_view spaces = line.substr(i, word_start - i);
+    std::string_view word = line.substr(word_start, word_end - word_start);
+    i = word_end;
+    std::size_t word_width = DisplayWidth(word);
+    if (current_width + spaces.size() + word_width <= width) {
+      current.append(spaces).append(word);
+      current_width += spaces.size() + word_width;
+      continue;
     }
-    if (character == " ") last_space = current.size();
-    current.append(character);
-    current_width += w;
+    if (!current.empty()) out.push_back(std::move(current));
+    current.clear();
+    current_width = 0;
+    // A word wider than a line is cut, between characters.
+    while (word_width > width) {
+      std::size_t cut = 0, cut_width = 0;
+      while (cut < word.size()) {
+        const std::size_t length = std::max<std::size_t>(1, Utf8SequenceLength(word.substr(cut)));
+        const std::size_t w = Columns(Decode(word.substr(cut), length));
+        if (cut_width + w > width && cut > 0) break;
+        cut += length;
+        cut_width += w;
+      }
+      out.emplace_back(word.substr(0, cut));
+      word.remove_prefix(cut);
+      word_width = DisplayWidth(word);
+    }
+    current.assign(word);
+    current_width = word_width;
   }
-  if (!current.empty()) out.push_back(current);
+  if (!current.empty() || out.empty()) out.push_back(std::move(current));
   return out;
 }
 

@@ -27,7 +27,7 @@ TEST_F(OwnershipTest, WipeOverwritesTheKeysDeletesTheDeviceAndThePartnerKeepsWha
   EXPECT_EQ(ReadFile(keys), original) << "nothing was touched";
   auto no = RunOnTerminal({DUET_PATH, "--home", dir_.File("a"), "wipe"}, {}, {{"Type wipe to go ahead: ", "no"}});
   EXPECT_EQ(no.exit_code, 1) << no.out;
-  EXPECT_NE(no.out.find("1 record kept just for you"), std::string::npos) << no.out;
+  EXPECT_NE(no.out.find("1 record that exists only here"), std::string::npos) << no.out;
   EXPECT_NE(no.out.find("nothing was deleted"), std::string::npos) << no.out;
   EXPECT_EQ(ReadFile(keys), original);
 

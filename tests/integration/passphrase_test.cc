@@ -2,6 +2,7 @@
 // key derived from the passphrase in the kernel keyring for a while, `duet
 // lock` drops it, the passphrase can be changed or removed, a weak one is
 // refused with the reason, and a person who mistypes is asked again.
+#include "client/key_cache.h"
 #include "tests/integration/couple_fixture.h"
 #include "tests/integration/terminal.h"
 
@@ -55,8 +56,10 @@ TEST_F(PassphraseTest, UnlockKeepsTheKeyFileOpenForTheSessionAndLockClosesIt) {
   EXPECT_EQ(nlohmann::json::parse(open.out)[0]["note"], "kept safe");
   Ok(Duet("a", {"checkin", "--private", "--mood", "4"}));  // and writing works too
 
+  EXPECT_TRUE(client::RecallUnlockedKey(dir_.File("a/keys")).has_value());
   auto locked = Duet("a", {"lock"});
   ASSERT_EQ(locked.exit_code, 0) << locked.err;
+  EXPECT_FALSE(client::RecallUnlockedKey(dir_.File("a/keys")).has_value());
   EXPECT_NE(locked.out.find("locked: duet asks for the passphrase again"), std::string::npos) << locked.out;
   AsksForThePassphrase(Duet("a", {"checkins"}));
   EXPECT_NE(Duet("a", {"lock"}).out.find("locked already"), std::string::npos);
@@ -78,6 +81,7 @@ TEST_F(PassphraseTest, ThePassphraseCanBeChangedOrRemoved) {
   auto changed = Duet("a", {"passphrase", "change"}, {"DUET_PASSPHRASE=" + kFirst, "DUET_NEW_PASSPHRASE=" + kSecond});
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   AsksForThePassphrase(Duet("a", {"checkins"}));  // the kept key was for the old one
+  EXPECT_FALSE(client::RecallUnlockedKey(dir_.File("a/keys")).has_value()) << "and it was dropped, not left to expire";
   EXPECT_NE(Duet("a", {"checkins"}, With(kFirst)).err.find("wrong passphrase"), std::string::npos);
   Ok(Duet("a", {"checkins"}, With(kSecond)));
 

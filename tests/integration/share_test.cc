@@ -373,18 +373,22 @@ TEST_F(ShareTest, TheNewestNewsIsShownAndAThanksIsNeverFoldedAway) {
   Ok(As("a", {"news", "--mark-read"}));
   EXPECT_EQ(AsJson("a", {"status"})["new"].size(), 0u);
   Ok(As("a", {"checkins"}));
-  EXPECT_EQ(RelayEnvelopes().size(), relay_records) << "no read receipts: reading wrote nothing";
+  EXPECT_EQ(AsJson("a", {"status"})["queued"], 0) << "no read receipts: reading queued nothing";
+  Ok(As("a", {"sync"}));
+  EXPECT_EQ(RelayEnvelopes().size(), relay_records) << "and the next sync sent nothing";
   EXPECT_EQ(As("a", {"news"}).out.find("(new)"), std::string::npos);
   Refused(As("a", {"news", "--days", "0"}), "--days");
 
-  // What --days leaves out stays new: marking read is for what was shown.
+  // --days never leaves out what is unseen (written offline ten days ago,
+  // synced today); once seen, it is older than the days asked for.
   Ok(As("b", {"checkin", "--mood", "2", "--note", "written ten days ago"}, ClockAhead("-10d")));
   Ok(As("b", {"checkin", "--mood", "4", "--note", "written today"}));
   Ok(As("a", {"sync"}));
   auto recent = As("a", {"news", "--days", "7", "--mark-read"});
-  EXPECT_EQ(recent.out.find("ten days ago"), std::string::npos) << recent.out;
-  const std::string still_new = AsJson("a", {"status"})["new"].dump();
-  EXPECT_NE(still_new.find("written ten days ago"), std::string::npos) << still_new;
+  EXPECT_NE(recent.out.find("\"written ten days ago\"  (new)"), std::string::npos) << recent.out;
+  EXPECT_TRUE(AsJson("a", {"status"})["new"].empty());
+  EXPECT_EQ(As("a", {"news", "--days", "7"}).out.find("ten days ago"), std::string::npos);
+  EXPECT_NE(As("a", {"news", "--all"}).out.find("ten days ago"), std::string::npos);
 }
 
 }  // namespace

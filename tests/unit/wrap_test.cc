@@ -14,6 +14,9 @@ TEST(WrapLine, BreaksAtSpacesAndKeepsShortLinesWhole) {
             (Lines{"the quick brown", "fox jumps over", "the lazy dog"}));
   EXPECT_EQ(WrapLine("exactly ten", 11), Lines{"exactly ten"});
   EXPECT_EQ(WrapLine("anything at all", 0), Lines{"anything at all"}) << "0: not wrapped";
+  EXPECT_EQ(WrapLine("aaaa  bbbb", 4), (Lines{"aaaa", "bbbb"})) << "no empty line where two spaces break";
+  EXPECT_EQ(WrapLine("aaa bbbb", 4), (Lines{"aaa", "bbbb"})) << "no trailing space";
+  EXPECT_EQ(WrapLine("  indented words here", 12), (Lines{"  indented", "words here"}));
 }
 
 TEST(WrapLine, CutsAWordWiderThanTheLineAndNeverACharacter) {
