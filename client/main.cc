@@ -19,6 +19,7 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupWatch,    duet::client::cli::SetupBoundary,
     duet::client::cli::SetupReady,    duet::client::cli::SetupThanks,
     duet::client::cli::SetupPrompt,   duet::client::cli::SetupHistory,
+    duet::client::cli::SetupRecap,
     duet::client::cli::SetupRelay,    duet::client::cli::SetupNews,
     duet::client::cli::SetupExport,   duet::client::cli::SetupWipe,
     duet::client::cli::SetupHelp,

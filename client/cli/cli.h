@@ -50,6 +50,7 @@ void SetupRelay(CLI::App& root, Cli& cli);
 void SetupNews(CLI::App& root, Cli& cli);
 void SetupWipe(CLI::App& root, Cli& cli);
 void SetupShare(CLI::App& root, Cli& cli);
+void SetupRecap(CLI::App& root, Cli& cli);
 void SetupExport(CLI::App& root, Cli& cli);
 void SetupHelp(CLI::App& root, Cli& cli);
 void SetupCompletion(CLI::App& root, Cli& cli);

@@ -1,7 +1,9 @@
 // duet watch [--remind 15] [--no-notify]: stays connected to the relay,
 // prints each partner record as it arrives, and reminds before an agreed
-// talk (also through notify-send on a desktop). Reconnects with backoff;
-// SIGINT or SIGTERM stop it cleanly.
+// talk (also through notify-send on a desktop). Inside agreed quiet hours
+// news waits, unprinted, and is shown when they end: a boundary the two of
+// them set holds for notifications too. Reconnects with backoff; SIGINT or
+// SIGTERM stop it cleanly.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,6 +17,7 @@
 #include <thread>
 
 #include "client/cli/talk.h"
+#include "client/model/free_time.h"
 #include "client/model/timeplan.h"
 #include "client/relay_session.h"
 #include "crypto/crypto.h"
@@ -82,6 +85,7 @@ class Watcher {
     Remind();
     while (!g_stop) {
       Step();
+      ShowWhatWaited();
       Remind();
     }
     std::printf("stopped\n");
@@ -139,12 +143,28 @@ class Watcher {
     if (!loaded.ok()) return true;
     state_ = loaded->state;
     const std::string partner = PartnerLabel(d_);
+    const auto quiet_until = model::QuietUntil(state_, NowSeconds());
+    const bool waited_already = !waiting_.empty();
     for (const model::OpenedRecord* r : model::FoldOrder(loaded->records)) {
       if (!seen_.insert(r->record_id).second || r->author_key == d_.my_key()) continue;
-      std::printf("%s  %s\n", model::FormatLocalClock(NowSeconds(), zone_).c_str(),
-                  DescribeRecord(*r, loaded->state, partner, zone_).c_str());
+      const std::string line = model::FormatLocalClock(NowSeconds(), zone_) + "  " +
+                               DescribeRecord(*r, loaded->state, partner, zone_);
+      if (quiet_until) waiting_.push_back(line);
+      else std::printf("%s\n", line.c_str());
     }
+    // Once, and nothing of what or whose: that something waits.
+    if (quiet_until && !waited_already && !waiting_.empty())
+      std::printf("quiet hours until %s: news waits until then\n",
+                  model::FormatLocalClock(*quiet_until, zone_).c_str());
     return true;
+  }
+
+  // What arrived in quiet hours, once they are over.
+  void ShowWhatWaited() {
+    if (waiting_.empty() || model::QuietUntil(state_, NowSeconds())) return;
+    std::printf("quiet hours are over; while they lasted:\n");
+    for (const auto& line : waiting_) std::printf("%s\n", line.c_str());
+    waiting_.clear();
   }
 
   // From the state of the last sync: a reminder needs the clock, not the
@@ -179,6 +199,7 @@ class Watcher {
   model::CoupleState state_;
   std::set<std::string> seen_;
   std::set<std::string> reminded_;
+  std::vector<std::string> waiting_;  // news that came in quiet hours
   std::int64_t last_contact_ = 0;
   std::int64_t retry_at_ = 0;
   std::int64_t backoff_ = 1;  // seconds until the next try; doubles up to a minute

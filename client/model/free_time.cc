@@ -22,6 +22,18 @@ const BoundaryView* QuietHoursTouching(const CoupleState& state, std::int64_t st
   return nullptr;
 }
 
+std::optional<std::int64_t> QuietUntil(const CoupleState& state, std::int64_t now) {
+  const Interval range{now, now + 8 * 86400};
+  std::vector<Interval> quiet;
+  for (const auto& b : state.boundaries) {
+    auto times = QuietTime(b, range);
+    quiet.insert(quiet.end(), times.begin(), times.end());
+  }
+  quiet = Normalize(std::move(quiet));
+  if (quiet.empty() || quiet.front().start > now || quiet.front().end <= now) return std::nullopt;
+  return quiet.front().end;
+}
+
 std::vector<Interval> AvailableTime(const CoupleState& state, bool mine, Interval range) {
   // Windows are expanded per zone: one partner may have written some while
   // travelling.

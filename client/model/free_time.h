@@ -7,6 +7,7 @@
 // this machine does not know is read as UTC. Any thread.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "client/model/fold.h"
@@ -21,6 +22,10 @@ std::vector<Interval> TakenTime(const CoupleState& state, Interval range);
 // The agreed quiet-hours boundary that [start, end) touches, if any.
 const BoundaryView* QuietHoursTouching(const CoupleState& state, std::int64_t start,
                                        std::int64_t end);
+// When the agreed quiet hours that hold at `now` end: the end of the run
+// of quiet time that contains `now` (two boundaries back to back are one
+// run); nullopt when `now` is not quiet. Looks at most 8 days ahead.
+std::optional<std::int64_t> QuietUntil(const CoupleState& state, std::int64_t now);
 // Shared free time at least `min_seconds` long.
 std::vector<Interval> SharedFreeTime(const CoupleState& state, Interval range,
                                      std::int64_t min_seconds);

@@ -1,6 +1,8 @@
 // Opening up at one's own pace (issue #18): a check-in kept "just for me"
 // can be shared later, in whole or without its note, once; the kept record
 // itself never leaves the device.
+#include <fstream>
+
 #include "tests/integration/couple_fixture.h"
 
 namespace duet::testing {
@@ -82,3 +84,98 @@ TEST_F(OwnPaceTest, AKeptCheckinIsSharedLaterWithItsOriginalTimeAndOnlyOnce) {
 
 }  // namespace
 }  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+// Issue #18: a recap whose counts match what happened, the same on both
+// devices, worded as progress. Every clock is set to days in December 2026
+// (libfaketime), so the month never turns during the test.
+TEST_F(OwnPaceTest, ARecapCountsWhatHappenedAndReadsTheSameForBoth) {
+  const auto at = ClockAhead("@2026-12-10 12:00:00");
+  const auto later = ClockAhead("@2026-12-12 12:00:00");
+  Ok(As("a", {"checkin", "--mood", "4"}, at));
+  Ok(As("a", {"checkin", "--mood", "3"}, at));
+  Ok(As("b", {"checkin", "--mood", "2"}, at));
+  const std::string talk = AsJson("a", {"talk", "propose", "--at", "2026-12-11 19:00"}, at)["id"];
+  Ok(As("b", {"sync"}, at));
+  Ok(As("b", {"ready", "not-now"}, at));
+  Ok(As("b", {"talk", "accept", talk.substr(0, 8)}, at));
+  Ok(As("a", {"thanks", "for the tea"}, at));
+  Ok(As("b", {"thanks", "for listening"}, at));
+  Ok(As("b", {"thanks", "for the walk"}, at));
+  const std::string boundary = AsJson("a", {"boundary", "propose", "No phones at dinner"}, at)["id"];
+  Ok(As("b", {"sync"}, at));
+  Ok(As("b", {"boundary", "accept", boundary.substr(0, 8)}, at));
+  const std::string kept = AsJson("a", {"checkin", "--private", "--mood", "2"}, at)["id"];
+  Ok(As("a", {"share", kept.substr(0, 8)}, at));
+  Ok(As("a", {"talk", "reflect", talk.substr(0, 8), "--felt", "4"}, later));
+  Ok(As("b", {"sync"}, later));
+  Ok(As("b", {"talk", "reflect", talk.substr(0, 8), "--felt", "5"}, later));
+  Ok(As("a", {"sync"}, later));
+  Ok(As("b", {"sync"}, later));
+
+  const auto recap = AsJson("a", {"recap", "--month", "2026-12"}, later);
+  EXPECT_EQ(recap["talks_held"], 1);
+  EXPECT_EQ(recap["talks_both_reflected"], 1);
+  EXPECT_EQ(recap["checkins_shared"], 4) << "three shared at once, one kept and shared later";
+  EXPECT_EQ(recap["shared_later"], 1);
+  EXPECT_EQ(recap["thanks_from"]["Alice"], 1);
+  EXPECT_EQ(recap["thanks_from"]["Bob"], 2);
+  EXPECT_EQ(recap["boundaries_agreed"], 1);
+  const auto highlights = recap["highlights"].dump();
+  for (const char* h : {"first-talk", "talk-after-not-now", "first-boundary", "shared-later"})
+    EXPECT_NE(highlights.find(h), std::string::npos) << h << " in " << highlights;
+
+  auto alice = As("a", {"recap", "--month", "2026-12"}, later);
+  auto bob = As("b", {"recap", "--month", "2026-12"}, later);
+  ASSERT_EQ(alice.exit_code, 0) << alice.err;
+  EXPECT_EQ(alice.out, bob.out) << "the same for both of them";
+  EXPECT_NE(alice.out.find("gave 3 thanks (1 from Alice to Bob, 2 from Bob to Alice)"), std::string::npos)
+      << alice.out;
+  EXPECT_NE(alice.out.find("worth celebrating: a talk after a \"not now\""), std::string::npos) << alice.out;
+  for (const char* never : {"streak", "score", "you wrote more", "missed"})
+    EXPECT_EQ(alice.out.find(never), std::string::npos) << never;
+  EXPECT_NE(As("a", {"recap", "--month", "2026-11"}, later).out.find("a quiet month"), std::string::npos);
+  Refused(As("a", {"recap", "--month", "December"}), "--month 'December' is not a month");
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+// Issue #18: agreed quiet hours hold for notifications too. Alice's watch
+// runs on a clock the test sets (libfaketime reads it from a file each
+// time), so nothing waits on the wall clock.
+TEST_F(OwnPaceTest, WatchHoldsNewsThroughQuietHoursAndShowsItWhenTheyEnd) {
+  const std::string id = AsJson("b", {"boundary", "propose", "No heavy news at night", "--kind", "quiet-hours",
+                                      "--window", "daily 22:00-07:00"})["id"];
+  Ok(As("a", {"sync"}));
+  Ok(As("a", {"boundary", "accept", id.substr(0, 8)}));
+  const std::string clock = dir_.File("clock");
+  std::ofstream(clock) << "@2026-12-10 23:30:00\n";
+  std::vector<std::string> env = {ClockAhead("+0")[0], "FAKETIME_TIMESTAMP_FILE=" + clock, "FAKETIME_NO_CACHE=1",
+                                  "DONT_FAKE_MONOTONIC=1"};
+  LiveProcess watch({DUET_PATH, "--home", dir_.File("a"), "--tz", "UTC", "watch", "--no-notify"},
+                    dir_.File("watch.err"), env);
+  ASSERT_TRUE(watch.WaitForLine("connected to the relay")) << watch.output() << ReadFile(dir_.File("watch.err"));
+  Ok(As("b", {"checkin", "--mood", "1", "--note", "a heavy day"}));
+  ASSERT_TRUE(watch.WaitForLine("quiet hours until 07:00: news waits until then")) << watch.output();
+  EXPECT_EQ(watch.output().find("heavy day"), std::string::npos) << "nothing of it in quiet hours: "
+                                                                  << watch.output();
+  const std::string since_connected = watch.output().substr(watch.output().find("connected to the relay"));
+  EXPECT_EQ(since_connected.find("Bob"), std::string::npos) << "not even whose: " << watch.output();
+
+  std::ofstream(clock, std::ios::trunc) << "@2026-12-11 07:01:00\n";
+  ASSERT_TRUE(watch.WaitForLine("quiet hours are over; while they lasted:")) << watch.output();
+  ASSERT_TRUE(watch.WaitForLine("Bob checked in: mood 1/5: \"a heavy day\"")) << watch.output();
+  Ok(As("b", {"checkin", "--mood", "4", "--note", "morning"}));
+  ASSERT_TRUE(watch.WaitForLine("Bob checked in: mood 4/5: \"morning\"")) << "outside quiet hours, at once";
+  EXPECT_EQ(watch.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace duet::testing
+

@@ -87,3 +87,40 @@ TEST(FreeTime, AgreedQuietHoursAreTakenAndNamed) {
 
 }  // namespace
 }  // namespace duet::model
+
+namespace duet::model {
+namespace {
+
+TEST(FreeTime, QuietUntilIsTheEndOfTheQuietHoursThatHoldNow) {
+  ASSERT_TRUE(crypto::Init());
+  CoupleState s;
+  auto add_quiet = [&](WeeklyWindow w, const std::string& zone) {
+    BoundaryView b;
+    b.boundary_id = std::string("quiet-").append(std::to_string(s.boundaries.size()));
+    BoundaryVersion v;
+    v.kind = v1::BOUNDARY_KIND_QUIET_HOURS;
+    v.quiet = w;
+    v.time_zone = zone;
+    b.versions.push_back(v);
+    b.agreed = 0;
+    s.boundaries.push_back(b);
+  };
+  EXPECT_FALSE(QuietUntil(s, kMonday).has_value()) << "no boundary, never quiet";
+  add_quiet({0x7f, 22 * 60, 7 * 60}, "UTC");
+  EXPECT_EQ(QuietUntil(s, kMonday + 23 * kHour + 30 * 60), kMonday + 31 * kHour) << "23:30 to 07:00 next day";
+  EXPECT_EQ(QuietUntil(s, kMonday + 22 * kHour), kMonday + 31 * kHour) << "from its first minute";
+  EXPECT_FALSE(QuietUntil(s, kMonday + 7 * kHour).has_value()) << "over at 07:00";
+  EXPECT_FALSE(QuietUntil(s, kMonday + 21 * kHour + 59 * 60).has_value());
+  // A second agreed quiet time that starts where the first ends makes one run.
+  add_quiet({0x7f, 7 * 60, 8 * 60}, "UTC");
+  EXPECT_EQ(QuietUntil(s, kMonday + 23 * kHour), kMonday + 32 * kHour);
+  // In Berlin's zone (UTC+1 in March 2027): 22:00-07:00 there is 21:00-06:00Z.
+  CoupleState berlin;
+  s = berlin;
+  add_quiet({0x7f, 22 * 60, 7 * 60}, "Europe/Berlin");
+  EXPECT_EQ(QuietUntil(s, kMonday + 21 * kHour + 30 * 60), kMonday + 30 * kHour);
+}
+
+}  // namespace
+}  // namespace duet::model
+
