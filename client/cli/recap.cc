@@ -30,11 +30,13 @@ int RunRecap(const Cli& cli, const std::string& month_text) {
       month_text.empty() ? model::FormatLocalTime(opened->now, opened->zone).substr(0, 7) : month_text;
   int year = 0;
   unsigned month = 0;
-  const bool shaped = text.size() == 7 && text[4] == '-';
-  const auto y = std::from_chars(text.data(), text.data() + 4, year);
-  const auto m = std::from_chars(text.data() + 5, text.data() + 7, month);
-  if (!shaped || y.ec != std::errc() || y.ptr != text.data() + 4 || m.ec != std::errc() ||
-      m.ptr != text.data() + 7 || month < 1 || month > 12 || year < 2000 || year > 2399)
+  auto whole_number = [](std::string_view digits, auto& value) {
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return ec == std::errc() && end == digits.data() + digits.size();
+  };
+  const bool shaped = text.size() == 7 && text[4] == '-' && whole_number(std::string_view(text).substr(0, 4), year) &&
+                      whole_number(std::string_view(text).substr(5, 2), month);
+  if (!shaped || month < 1 || month > 12 || year < 2000 || year > 2399)
     return Fail(MakeError(ErrorKind::kInvalidInput,
                           "--month '" + ForTerminal(text) + "' is not a month; give it as 2026-12"));
   const auto recap = model::BuildRecap(opened->loaded.records, opened->loaded.state, opened->zone, year, month,

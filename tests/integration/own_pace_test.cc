@@ -138,6 +138,8 @@ TEST_F(OwnPaceTest, ARecapCountsWhatHappenedAndReadsTheSameForBoth) {
     EXPECT_EQ(alice.out.find(never), std::string::npos) << never;
   EXPECT_NE(As("a", {"recap", "--month", "2026-11"}, later).out.find("a quiet month"), std::string::npos);
   Refused(As("a", {"recap", "--month", "December"}), "--month 'December' is not a month");
+  for (const char* bad : {"Dec", "2026-1", "2026-13", "1999-12", "2026+12", "2026-1x"})
+    Refused(As("a", {"recap", "--month", bad}), "is not a month");
 }
 
 }  // namespace
