@@ -13,10 +13,17 @@ constexpr std::int64_t kLongestUnlock = 7 * 86400;
 
 Result<HomePaths> Home(const Cli& cli) { return ResolveHome(cli.home); }
 
-// Opens the device with the passphrase itself, never a remembered key: who
-// changes the passphrase or keeps the file open must know it.
-Result<std::unique_ptr<Device>> OpenWithPassphrase(const HomePaths& home) {
-  return Device::Open(home, [] { return ReadPassphrase(); });
+// Opens a device whose key file has a passphrase, with the passphrase
+// itself, never a remembered key: who changes the passphrase or keeps the
+// file open must know it. `no_passphrase` is the error for a file without.
+Result<std::unique_ptr<Device>> OpenWithPassphrase(const HomePaths& home, const std::string& no_passphrase) {
+  auto locked = KeyFileLocked(home.key_file);
+  if (!locked.ok()) return locked.error();
+  if (!locked.value()) return MakeError(ErrorKind::kInvalidInput, no_passphrase);
+  auto device = Device::Open(home, [] { return ReadPassphrase(); });
+  // Its passphrase may have been removed a moment ago, by another duet.
+  if (device.ok() && !device.value()->locked()) return MakeError(ErrorKind::kInvalidInput, no_passphrase);
+  return device;
 }
 
 int RunLock(const Cli& cli) {
@@ -58,16 +65,9 @@ int RunUnlock(const Cli& cli, const std::string& for_text) {
                                                         "' is not a time from 1m to 7d (for example 30m, 8h, 2d)"));
   auto home = Home(cli);
   if (!home.ok()) return Fail(home.error());
-  auto locked = KeyFileLocked(home->key_file);
-  if (!locked.ok()) return Fail(locked.error());
-  if (!locked.value())
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "this device has no passphrase, so there is nothing to unlock (`duet lock` sets one)"));
-  auto device = OpenWithPassphrase(home.value());
+  auto device = OpenWithPassphrase(
+      home.value(), "this device has no passphrase, so there is nothing to unlock (`duet lock` sets one)");
   if (!device.ok()) return Fail(device.error());
-  if (!device.value()->locked())  // its passphrase was removed a moment ago
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "this device has no passphrase, so there is nothing to unlock (`duet lock` sets one)"));
   const std::int64_t now = NowSeconds();
   Status kept = RememberUnlockedKey(home->key_file, *device.value()->keys().lock, std::chrono::seconds(*seconds), now);
   if (!kept.ok()) return Fail(kept.error());
@@ -84,13 +84,9 @@ int RunUnlock(const Cli& cli, const std::string& for_text) {
 int RunChange(const Cli& cli, bool remove) {
   auto home = Home(cli);
   if (!home.ok()) return Fail(home.error());
-  auto locked = KeyFileLocked(home->key_file);
-  if (!locked.ok()) return Fail(locked.error());
-  if (!locked.value())
-    return Fail(MakeError(ErrorKind::kInvalidInput,
-                          "this device has no passphrase to " + std::string(remove ? "remove" : "change") +
-                              " (`duet lock` sets one)"));
-  auto device = OpenWithPassphrase(home.value());
+  auto device = OpenWithPassphrase(home.value(), "this device has no passphrase to " +
+                                                     std::string(remove ? "remove" : "change") +
+                                                     " (`duet lock` sets one)");
   if (!device.ok()) return Fail(device.error());
   std::optional<std::string> passphrase;
   if (!remove) {

@@ -141,4 +141,24 @@ class CoupleTest : public ::testing::Test {
   std::string code_;
 };
 
+// A couple paired before each test, everyone in UTC: for tests whose
+// subject is not time zones.
+class PairedInUtcTest : public CoupleTest {
+ protected:
+  void SetUp() override {
+    CoupleTest::SetUp();
+    Pair();
+  }
+  RunResult As(const std::string& who, std::vector<std::string> args,
+               const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), {"--tz", "UTC"});
+    return Duet(who, args, env);
+  }
+  nlohmann::json AsJson(const std::string& who, std::vector<std::string> args,
+                        const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), {"--tz", "UTC"});
+    return DuetJson(who, args, env);
+  }
+};
+
 }  // namespace duet::testing

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/temp_dir.h"
@@ -30,6 +31,24 @@ struct RunResult {
   std::string out;
   std::string err;
 };
+
+// The environment a test's child runs with: this one without DUET_* (tests
+// say what they mean), plus `extra`.
+inline std::vector<std::string> ChildEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::string_view(*e).rfind("DUET_", 0) != 0) env.emplace_back(*e);
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+// What exec wants: pointers into `strings`, then a null.
+inline std::vector<char*> NullTerminated(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
 
 // Runs a program to completion with stdout and stderr captured in files.
 inline RunResult RunProgram(const std::vector<std::string>& argv, const std::string& scratch,
@@ -48,19 +67,10 @@ inline RunResult RunProgram(const std::vector<std::string>& argv, const std::str
   posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry = *e;
-    if (entry.rfind("DUET_", 0) == 0) continue;  // tests say what they mean
-    env_storage.push_back(entry);
-  }
-  for (const auto& e : extra_env) env_storage.push_back(e);
-  std::vector<char*> env;
-  for (auto& e : env_storage) env.push_back(e.data());
-  env.push_back(nullptr);
+  std::vector<std::string> arg_storage = argv;
+  std::vector<char*> args = NullTerminated(arg_storage);
+  std::vector<std::string> env_storage = ChildEnvironment(extra_env);
+  std::vector<char*> env = NullTerminated(env_storage);
   pid_t pid = 0;
   RunResult result;
   if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data()) != 0)

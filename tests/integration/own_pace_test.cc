@@ -8,22 +8,8 @@
 namespace duet::testing {
 namespace {
 
-class OwnPaceTest : public CoupleTest {
+class OwnPaceTest : public PairedInUtcTest {
  protected:
-  void SetUp() override {
-    CoupleTest::SetUp();
-    Pair();
-  }
-  RunResult As(const std::string& who, std::vector<std::string> args,
-               const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {"--tz", "UTC"});
-    return Duet(who, args, env);
-  }
-  nlohmann::json AsJson(const std::string& who, std::vector<std::string> args,
-                        const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {"--tz", "UTC"});
-    return DuetJson(who, args, env);
-  }
   // Keeps a check-in, written `offset` ago (libfaketime), and returns its id.
   std::string Keep(const std::string& note, const std::string& offset) {
     const std::string id = AsJson("a", {"checkin", "--private", "--mood", "2", "--need", "listen", "--note", note},

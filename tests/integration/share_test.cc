@@ -22,23 +22,9 @@ std::string UtcIn(std::int64_t seconds_from_now) {
   return text;
 }
 
-class ShareTest : public CoupleTest {
+// Everyone in UTC here; time zones are the talk tests' subject.
+class ShareTest : public PairedInUtcTest {
  protected:
-  void SetUp() override {
-    CoupleTest::SetUp();
-    Pair();
-  }
-  // Everyone in UTC here; time zones are the talk tests' subject.
-  RunResult As(const std::string& who, std::vector<std::string> args,
-               const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {"--tz", "UTC"});
-    return Duet(who, args, env);
-  }
-  nlohmann::json AsJson(const std::string& who, std::vector<std::string> args,
-                        const std::vector<std::string>& env = {}) {
-    args.insert(args.begin(), {"--tz", "UTC"});
-    return DuetJson(who, args, env);
-  }
   // Alice proposes a boundary; returns its id once Bob has it.
   std::string ProposeBoundary(std::vector<std::string> args) {
     args.insert(args.begin(), {"boundary", "propose"});

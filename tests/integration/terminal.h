@@ -27,19 +27,10 @@ struct TerminalStep {
 inline RunResult RunOnTerminal(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                                const std::vector<TerminalStep>& steps,
                                std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry = *e;
-    if (entry.rfind("DUET_", 0) == 0) continue;  // tests say what they mean
-    env_storage.push_back(entry);
-  }
-  for (const auto& e : extra_env) env_storage.push_back(e);
-  std::vector<char*> env;
-  for (auto& e : env_storage) env.push_back(e.data());
-  env.push_back(nullptr);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  std::vector<std::string> env_storage = ChildEnvironment(extra_env);
+  std::vector<char*> env = NullTerminated(env_storage);
+  std::vector<std::string> arg_storage = argv;
+  std::vector<char*> args = NullTerminated(arg_storage);
 
   int master = -1;
   const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
