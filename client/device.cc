@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <map>
 
 #include "base/crash_point.h"
+#include "client/model/deletion.h"
 #include "client/sealing.h"
 
 namespace duet::client {
@@ -42,6 +44,10 @@ constexpr char kRekeyPending[] = "rekey.pending";
 // The cursor when the partner's head was last computed: the two go together
 // into the next record, so an interrupted sync cannot make them disagree.
 constexpr char kPartnerHeadCursor[] = "partner.head_cursor";
+// Deleted records the relay has not confirmed purging: 32-byte entries, the
+// deleted record's id then its Deletion's id.
+constexpr char kPurgesOwed[] = "purge.owed";
+constexpr std::size_t kPurgeEntryBytes = 32;
 
 Status MakeDirs(const std::string& dir) {
   std::error_code ec;
@@ -346,6 +352,44 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
   return record_id;
 }
 
+Result<std::string> Device::Delete(const model::OpenedRecord& record) {
+  if (record.author_key != my_key())
+    return MakeError(ErrorKind::kInvalidInput, "only its author can delete a record");
+  if (!record.shared) {
+    DUET_RETURN_IF_ERROR(store_->Forget({record.record_id}));
+    (void)store_->EraseLeftovers();
+    return std::string();
+  }
+  std::string deletion_id;
+  Status done = store_->InTransaction([&]() -> Status {
+    auto added = AddRecord(model::DeletionOf(record), /*shared=*/true);
+    if (!added.ok()) return added.error();
+    deletion_id = added.value();
+    DUET_RETURN_IF_ERROR(store_->Forget({record.record_id}));
+    return store_->SetMeta(kPurgesOwed, Meta(kPurgesOwed).value_or("") + record.record_id + deletion_id);
+  });
+  if (!done.ok()) return done.error();
+  (void)store_->EraseLeftovers();  // deleted either way; this only tidies the log
+  return deletion_id;
+}
+
+std::vector<std::pair<std::string, std::string>> Device::PendingPurges() {
+  const std::string owed = Meta(kPurgesOwed).value_or("");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t at = 0; at + kPurgeEntryBytes <= owed.size(); at += kPurgeEntryBytes)
+    out.emplace_back(owed.substr(at, kPurgeEntryBytes / 2), owed.substr(at + kPurgeEntryBytes / 2, kPurgeEntryBytes / 2));
+  return out;
+}
+
+Status Device::PurgesDone(const std::vector<std::string>& record_ids) {
+  return store_->InTransaction([&]() -> Status {
+    std::string left;
+    for (const auto& [deleted, deletion] : PendingPurges())
+      if (std::find(record_ids.begin(), record_ids.end(), deleted) == record_ids.end()) left += deleted + deletion;
+    return store_->SetMeta(kPurgesOwed, left);
+  });
+}
+
 std::vector<std::string> Device::CoupleAuthors() {
   std::vector<std::string> authors = {keys_.identity.public_key};
   if (auto p = partner()) authors.push_back(p->sign_key);
@@ -366,6 +410,9 @@ Result<model::ChainReport> Device::CheckChains(const std::vector<model::OpenedRe
     entries.push_back({r.author_key, r.record_id, r.body.author_seq(), r.body.prev_hash(),
                        r.envelope_hash, r.relay_seq, r.body.partner_seq(), r.body.relay_cursor()});
   }
+  // A record its author deleted keeps its place by what the Deletion says.
+  for (const auto& d : model::Deletions(records))
+    if (!d.held) entries.push_back({d.author_key, d.record_id, d.author_seq, "", d.record_hash, std::nullopt, 0, 0, true});
   const auto p = partner();
   auto report = model::CheckChains(entries, my_key(), p ? p->sign_key : "", "your",
                                    p ? p->name : "your partner");

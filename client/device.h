@@ -112,6 +112,16 @@ class Device {
   // A body that breaks the record rules (client/model/validate.h) is refused
   // with kInvalidInput before anything is written.
   Result<std::string> AddRecord(model::v1::RecordBody body, bool shared);
+  // Deletes a record this device wrote (docs/protocol.md §7.8). A kept one
+  // is forgotten; a shared one is forgotten too, and a Deletion record is
+  // queued, with the relay's purge of the record owed until the relay
+  // confirms it. One transaction: all of it or nothing. Returns the
+  // Deletion's id (empty for a kept record).
+  Result<std::string> Delete(const model::OpenedRecord& record);
+  // What the relay still owes a purge for: (deleted record, its Deletion).
+  std::vector<std::pair<std::string, std::string>> PendingPurges();
+  // The relay confirmed these purges.
+  Status PurgesDone(const std::vector<std::string>& record_ids);
   // Every record held, opened; records that no longer verify are skipped and
   // counted in `*unreadable`.
   Result<std::vector<model::OpenedRecord>> OpenRecords(int* unreadable);

@@ -5,6 +5,7 @@
 
 #include "base/crash_point.h"
 #include "client/model/could_not_read.h"
+#include "client/model/deletion.h"
 #include "client/relay_session.h"
 #include "client/sealing.h"
 #include "proto/envelope.h"
@@ -242,6 +243,56 @@ Status ReleaseReflectionKeys(Device& device, const std::vector<model::OpenedReco
   return Status::Ok();
 }
 
+// Forgets records their authors deleted (protocol §7.8) that are still
+// held: pulled before their Deletion came, or after it, from a relay that
+// had not purged them yet.
+// They leave `records` too, so nothing after answers for them.
+Status ForgetDeleted(Device& device, std::vector<model::OpenedRecord>& records) {
+  std::set<std::string> ids;
+  for (const auto& deleted : model::Deletions(records))
+    if (deleted.held) ids.insert(deleted.record_id);
+  if (ids.empty()) return Status::Ok();
+  DUET_RETURN_IF_ERROR(device.store().Forget({ids.begin(), ids.end()}));
+  (void)device.store().EraseLeftovers();
+  std::erase_if(records, [&](const model::OpenedRecord& r) { return ids.count(r.record_id) > 0; });
+  return Status::Ok();
+}
+
+// Asks the relay to erase what this device deleted, once the Deletion that
+// explains the hole is in the log (so the partner never sees a gap it
+// cannot account for). Owed until the relay confirms, so a crash or a lost
+// connection only delays it.
+Status PurgeDeleted(Device& device, RelaySession& session, SyncReport& report) {
+  const auto owed = device.PendingPurges();
+  if (owed.empty()) return Status::Ok();
+  auto outbox = device.store().Outbox();
+  if (!outbox.ok()) return outbox.error();
+  std::set<std::string> queued;
+  for (const auto& record : outbox.value()) queued.insert(record.record_id);
+  v1::Frame request;
+  std::vector<std::string> ids;
+  for (const auto& [deleted, deletion] : owed) {
+    if (queued.count(deletion) || ids.size() == static_cast<std::size_t>(proto::kMaxRecordsPerPush)) continue;
+    ids.push_back(deleted);
+    request.mutable_purge()->add_record_ids(deleted);
+  }
+  if (ids.empty()) return Status::Ok();
+  RelayRefusal refusal;
+  auto reply = session.Call(std::move(request), &refusal);
+  if (!reply.ok()) {
+    if (refusal.code != v1::ERROR_CODE_UNEXPECTED_MESSAGE && refusal.code != v1::ERROR_CODE_BAD_FRAME)
+      return reply.error();
+    auto said = SayOnce(device, "purge.unsupported",
+                        {"this relay's duetd is too old to erase deleted records: they stay there, sealed, "
+                         "until its owner updates it and you sync again"},
+                        report);
+    return said.ok() ? Status::Ok() : said.error();
+  }
+  if (!reply->has_purged()) return MakeError(ErrorKind::kProtocol, "relay answered Purge with something else");
+  report.purged += ids.size();
+  return device.PurgesDone(ids);
+}
+
 // What a pull may leave owed between the two devices: my reflection keys,
 // a CouldNotRead for each partner record this device cannot show, and,
 // once, what the partner's device could not read of mine (protocol §7.6).
@@ -251,6 +302,7 @@ Status AnswerPartner(Device& device, SyncReport& report) {
   int unreadable = 0;
   auto records = device.OpenRecords(&unreadable);
   if (!records.ok()) return records.error();
+  DUET_RETURN_IF_ERROR(ForgetDeleted(device, records.value()));
   DUET_RETURN_IF_ERROR(ReleaseReflectionKeys(device, records.value(), report));
   for (auto& notice : model::CouldNotReadOwed(records.value(), device.my_key())) {
     auto id = device.AddRecord(std::move(notice), /*shared=*/true);
@@ -333,6 +385,7 @@ Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   if (chains->gaps > 0) DUET_RETURN_IF_ERROR(PullNew(device, session, report, /*rescan=*/true));
   DUET_RETURN_IF_ERROR(AnswerPartner(device, report));
   if (report.keys_released + report.notices_sent > 0) DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
+  DUET_RETURN_IF_ERROR(PurgeDeleted(device, session, report));
   DUET_RETURN_IF_ERROR(ReportChainFindings(device, report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -40,6 +40,7 @@ struct SyncReport {
   std::size_t new_chain_findings = 0;  // dropped, reordered or forked records
   std::size_t keys_released = 0;       // reflections revealed to the partner
   std::size_t notices_sent = 0;        // partner records this device told it cannot show
+  std::size_t purged = 0;              // records deleted here that the relay erased
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 

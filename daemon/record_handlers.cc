@@ -1,4 +1,4 @@
-// Push and Pull: the couple's record log, with its quota and pacing.
+// Push, Pull and Purge: the couple's record log, with its quota and pacing.
 #include "crypto/crypto.h"
 #include "daemon/request_handler.h"
 #include "proto/envelope.h"
@@ -133,6 +133,45 @@ void RequestHandler::HandlePull(const ConnectionPtr& c, std::uint64_t id, const 
           *batch->add_records() = std::move(stored);
         }
         batch->set_more(entries->size() > taken);
+        c->Reply(id, std::move(reply));
+      });
+}
+
+void RequestHandler::HandlePurge(const ConnectionPtr& c, std::uint64_t id, const v1::Purge& request) {
+  if (!c->paired()) return c->ReplyError(id, v1::ERROR_CODE_NOT_PAIRED, "pair first");
+  if (request.record_ids_size() < 1 || request.record_ids_size() > proto::kMaxRecordsPerPush)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "a purge names 1 to 100 records");
+  for (const auto& record_id : request.record_ids())
+    if (record_id.size() != proto::kIdBytes)
+      return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "a record id is 16 bytes");
+  struct Outcome {
+    std::uint32_t purged = 0;
+    bool not_theirs = false;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  WithStore(
+      c,
+      [couple = c->couple_id(), author = c->device_key(),
+       ids = std::vector<std::string>(request.record_ids().begin(), request.record_ids().end()),
+       outcome](storage::RelayStore& store) -> Status {
+        auto purged = store.Purge(couple, author, ids);
+        if (!purged.ok()) {
+          outcome->not_theirs = purged.error().kind == ErrorKind::kRefused;
+          return purged.error();
+        }
+        outcome->purged = purged.value();
+        return Status::Ok();
+      },
+      [this, c, id, outcome](const Status& status) {
+        if (outcome->not_theirs)
+          return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT,
+                               "only a record's author may purge it; nothing was purged");
+        if (!status.ok()) {
+          log_.Write(LogLevel::kError, "store", "could not commit a purge: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
+        }
+        v1::Frame reply;
+        reply.mutable_purged()->set_purged(outcome->purged);
         c->Reply(id, std::move(reply));
       });
 }

@@ -32,6 +32,7 @@ const char* RequestName(v1::Frame::BodyCase body) {
     case v1::Frame::kCheckInvite: return "check_invite";
     case v1::Frame::kPush: return "push";
     case v1::Frame::kPull: return "pull";
+    case v1::Frame::kPurge: return "purge";
     case v1::Frame::kPing: return "ping";
     default: return "other";
   }
@@ -73,6 +74,8 @@ void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
       return HandlePush(c, id, frame.push());
     case v1::Frame::kPull:
       return HandlePull(c, id, frame.pull());
+    case v1::Frame::kPurge:
+      return HandlePurge(c, id, frame.purge());
     case v1::Frame::kPing: {
       v1::Frame pong;
       pong.mutable_pong();

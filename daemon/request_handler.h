@@ -46,6 +46,7 @@ class RequestHandler {
   void HandleCheckInvite(const ConnectionPtr& c, std::uint64_t id, const v1::CheckInvite& request);
   void HandlePush(const ConnectionPtr& c, std::uint64_t id, const v1::Push& request);
   void HandlePull(const ConnectionPtr& c, std::uint64_t id, const v1::Pull& request);
+  void HandlePurge(const ConnectionPtr& c, std::uint64_t id, const v1::Purge& request);
 
   // Checks an invite id, applies the lookup rate limit, loads the invite
   // and hands it to `then` on the network thread.

@@ -106,6 +106,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
   DUET_RETURN_IF_ERROR(db->Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                          : "PRAGMA synchronous=NORMAL"));
   DUET_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  // Deleted content is overwritten, not left in free pages: a record its
+  // author deleted (docs/protocol.md §7.8) must not be recoverable from the
+  // file by anyone who copies it later.
+  DUET_RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete=ON"));
   return db;
 }
 
@@ -190,6 +194,8 @@ Transaction::~Transaction() {
   if (db_.Exec("ROLLBACK TO nested").ok()) (void)db_.Exec("RELEASE nested");
   else db_.nested_rollback_failed_ = true;
 }
+
+Status Database::TruncateLog() { return Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
 Status Transaction::Begin() {
   nested_ = db_.InTransaction();

@@ -84,6 +84,11 @@ class Database {
   // (PRAGMA quick_check would cover all, at 8 ms per 10,000 records.)
   Status ReadWholeTable(std::string_view table);
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  // Copies the write-ahead log into the main file and truncates it, so
+  // content deleted since (overwritten in the main file, secure_delete)
+  // lingers in no old log frame either. Outside a transaction only; a
+  // reader holding the log open makes it partial, which is not an error.
+  Status TruncateLog();
   // The error for SQLite result code `rc` while doing `what`.
   Error ErrorFor(int rc, std::string_view what) const;
 

@@ -106,11 +106,14 @@ Status RelayStore::Commit() {
   if (!txn_) return MakeError(ErrorKind::kInternal, "commit without a transaction");
   auto status = txn_->Commit();
   txn_.reset();  // rolls back if the commit failed
+  if (status.ok() && erased_) (void)db_->TruncateLog();  // erased either way; this tidies the log
+  erased_ = false;
   return status;
 }
 
 void RelayStore::Rollback() {
   ResetStatements();
+  erased_ = false;
   txn_.reset();
 }
 
@@ -383,12 +386,44 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
   return seq;
 }
 
+Result<std::uint32_t> RelayStore::Purge(const std::string& couple_id, const std::string& author_key,
+                                        const std::vector<std::string>& record_ids) {
+  std::uint32_t purged = 0;
+  for (const auto& record_id : record_ids) {
+    auto find_or = Cached("SELECT author_key, length(envelope) FROM records WHERE couple_id = ? AND record_id = ?");
+    if (!find_or.ok()) return find_or.error();
+    Statement* find = find_or.value();
+    find->BindBlob(1, couple_id).BindBlob(2, record_id);
+    auto found = find->Step();
+    if (!found.ok()) return found.error();
+    if (!found.value()) continue;
+    const std::string author = find->ColumnBlob(0);
+    const std::int64_t length = find->ColumnInt(1);
+    find->Reset();
+    if (author != author_key)
+      return MakeError(ErrorKind::kRefused, "a record to purge was written by the other partner");
+    if (length == 0) continue;
+    auto erase_or = Cached("UPDATE records SET envelope = x'' WHERE couple_id = ? AND record_id = ?");
+    if (!erase_or.ok()) return erase_or.error();
+    erase_or.value()->BindBlob(1, couple_id).BindBlob(2, record_id);
+    DUET_RETURN_IF_ERROR(erase_or.value()->Run());
+    auto count_or = Cached("UPDATE couples SET bytes = bytes - ? WHERE couple_id = ?");
+    if (!count_or.ok()) return count_or.error();
+    count_or.value()->Bind(1, length).BindBlob(2, couple_id);
+    DUET_RETURN_IF_ERROR(count_or.value()->Run());
+    erased_ = true;
+    ++purged;
+  }
+  return purged;
+}
+
 Result<std::vector<LogEntry>> RelayStore::ReadAfter(const std::string& couple_id,
                                                     std::uint64_t after_seq,
                                                     std::uint32_t limit,
                                                     std::size_t max_bytes) {
   auto stmt_or = Cached(
-      "SELECT seq, envelope FROM records WHERE couple_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+      "SELECT seq, envelope FROM records WHERE couple_id = ? AND seq > ? AND length(envelope) > 0 "
+      "ORDER BY seq LIMIT ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, couple_id)

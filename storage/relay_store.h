@@ -67,6 +67,8 @@ class RelayStore {
                                                   const std::string& vfs = {});
 
   Status Begin();
+  // Commits; after a Purge it also truncates the write-ahead log, so the
+  // erased envelopes linger in no old log frame.
   Status Commit();
   void Rollback();
   // A nested unit inside the open transaction: EndSavepoint(false) undoes
@@ -119,7 +121,14 @@ class RelayStore {
   Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
                                const std::string& author_key, const std::string& envelope,
                                bool* appended);
-  // Records with seq > after_seq in order: at most `limit`, and no more once
+  // Erases the envelopes of records `author_key` wrote in the couple
+  // (docs/protocol.md §4, Purge), keeping each one's seq and record_id so
+  // neither is ever reused. Returns how many were erased now; ids not held,
+  // or erased already, are skipped. A record by another author fails with
+  // kRefused; the caller's job is then undone whole.
+  Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key,
+                              const std::vector<std::string>& record_ids);
+  // Records with seq > after_seq in order, purged ones left out: at most `limit`, and no more once
   // `max_bytes` of envelopes are read, plus one more when there is one (so
   // the caller knows more remain without loading them all).
   Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
@@ -135,6 +144,7 @@ class RelayStore {
   std::unique_ptr<Database> db_;
   std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
   std::optional<Transaction> txn_;
+  bool erased_ = false;  // a Purge erased envelopes in this transaction
 };
 
 }  // namespace duet::storage

@@ -198,6 +198,21 @@ Result<std::uint64_t> ReplicaStore::HighestRelaySeq() {
   return static_cast<std::uint64_t>(stmt->ColumnInt(0));
 }
 
+Status ReplicaStore::Forget(const std::vector<std::string>& record_ids) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  for (const char* sql : {"DELETE FROM outbox WHERE record_id = ?", "DELETE FROM records WHERE record_id = ?"}) {
+    auto remove = db_->Prepare(sql);
+    if (!remove.ok()) return remove.error();
+    for (const auto& record_id : record_ids) {
+      remove->Reset();
+      remove->BindBlob(1, record_id);
+      DUET_RETURN_IF_ERROR(remove->Run());
+    }
+  }
+  return txn.Commit();
+}
+
 Status ReplicaStore::InTransaction(const std::function<Status()>& body) {
   Transaction txn(*db_);
   DUET_RETURN_IF_ERROR(txn.Begin());

@@ -64,6 +64,12 @@ class ReplicaStore {
                      const std::vector<RejectedRecord>& rejected, std::uint64_t new_cursor);
   Result<std::uint64_t> Cursor();
 
+  // Forgets records (a deleted one, docs/protocol.md §7.8): their rows and
+  // any outbox entry go, in one transaction. Ids not held are skipped.
+  // Their bytes are overwritten in the file; EraseLeftovers() after the
+  // outermost transaction clears them from the write-ahead log too.
+  Status Forget(const std::vector<std::string>& record_ids);
+  Status EraseLeftovers() { return db_->TruncateLog(); }
   Result<std::vector<ReplicaRecord>> AllRecords();  // in insertion order
   // Highest relay sequence number of any record held (0 when none).
   Result<std::uint64_t> HighestRelaySeq();

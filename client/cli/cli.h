@@ -49,6 +49,7 @@ void SetupHistory(CLI::App& root, Cli& cli);
 void SetupRelay(CLI::App& root, Cli& cli);
 void SetupNews(CLI::App& root, Cli& cli);
 void SetupWipe(CLI::App& root, Cli& cli);
+void SetupDelete(CLI::App& root, Cli& cli);
 void SetupShare(CLI::App& root, Cli& cli);
 void SetupRecap(CLI::App& root, Cli& cli);
 void SetupExport(CLI::App& root, Cli& cli);

@@ -41,13 +41,16 @@ ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::strin
                          "): a forked or replayed log");
     }
     auto previous = by_seq.find(seq - 1);
-    if (previous != by_seq.end() && previous->second.size() == 1 && records.size() == 1 &&
+    // A deleted record's own prev_hash went with it: only what follows it
+    // can be checked.
+    const bool known_link = records.size() == 1 && !records[0]->deleted;
+    if (previous != by_seq.end() && previous->second.size() == 1 && known_link &&
         records[0]->prev_hash != previous->second[0]->hash)
       findings.push_back(who + " record #" + std::to_string(seq) + " (" + ShortId(records[0]->record_id) +
                          ") does not follow " + who + " record #" + std::to_string(seq - 1) + " (" +
                          ShortId(previous->second[0]->record_id) + "): a forked log");
     if (seq == expected && head.seq + 1 == seq && records.size() == 1 &&
-        records[0]->prev_hash == head.hash) {
+        (records[0]->deleted || records[0]->prev_hash == head.hash)) {
       head.seq = seq;
       head.hash = records[0]->hash;
     }

@@ -25,6 +25,9 @@ struct ChainEntry {
   std::optional<std::uint64_t> relay_seq;  // nullopt: not yet acknowledged
   std::uint64_t partner_seq = 0;           // the author's view of the other's head
   std::uint64_t relay_cursor = 0;          // what the author had pulled when writing
+  // Not held: a record its author deleted, known from their Deletion
+  // (docs/protocol.md §7.8) by its number and hash alone.
+  bool deleted = false;
 };
 
 struct ChainHead {

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "client/model/deletion.h"
 #include "client/model/fold_parts.h"
 
 namespace duet::model {
@@ -11,6 +12,9 @@ namespace duet::model {
 std::vector<const OpenedRecord*> FoldOrder(const std::vector<OpenedRecord>& records) {
   Ordered ordered;
   std::set<std::string> seen;  // a record held twice counts once
+  // A record its author deleted is left out, as if never held (§7.8).
+  for (const auto& deleted : Deletions(records))
+    if (deleted.held) seen.insert(deleted.record_id);
   for (const auto& record : records)
     if (record.verdict.valid() && seen.insert(record.record_id).second) ordered.push_back(&record);
   std::sort(ordered.begin(), ordered.end(), [](const OpenedRecord* a, const OpenedRecord* b) {

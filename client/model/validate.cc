@@ -199,6 +199,12 @@ void Kind(Rules& r, const v1::RecordBody& body) {
         r.Fail("note", "the note is said to be kept back, yet it is here");
       return;
     }
+    case B::kDeletion: {
+      const auto& d = body.deletion();
+      r.Bytes("deleted record", d.record_id(), kIdBytes);
+      if (d.author_seq() == 0) r.Fail("record number", "record number 0 is no record's number");
+      return r.Bytes("record hash", d.record_hash(), kHashBytes);
+    }
     case B::kCouldNotRead: {
       const auto& n = body.could_not_read();
       r.Bytes("record", n.record_id(), kIdBytes);
@@ -273,6 +279,7 @@ std::string RecordKindName(const v1::RecordBody& body) {
     case B::kPromptShare: return "shared prompt";
     case B::kCouldNotRead: return "could-not-read notice";
     case B::kSharedLater: return "check-in shared later";
+    case B::kDeletion: return "deletion";
     case B::KIND_NOT_SET: return "record";
   }
   return "record";

@@ -1,9 +1,12 @@
 // Owning your data (issue #14): a device can be wiped, leaving nothing that
-// opens, while the partner keeps what was shared.
+// opens, while the partner keeps what was shared; everything readable can be
+// exported; a record can be deleted, from both devices and the relay.
 #include <unistd.h>
 
 #include <map>
 
+#include "crypto/crypto.h"
+#include "duet/v1/wire.pb.h"
 #include "tests/integration/couple_fixture.h"
 #include "tests/integration/terminal.h"
 
@@ -106,6 +109,139 @@ TEST_F(OwnershipTest, ExportHoldsEverythingThisDeviceCanRead) {
   EXPECT_EQ(shown.exit_code, 2);
   EXPECT_NE(shown.out.find("give --out FILE"), std::string::npos) << shown.out;
   EXPECT_EQ(shown.out.find("kept note"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+// The ciphertext of the record `id_hex` as the relay stores it.
+std::string CiphertextOf(const std::vector<std::string>& envelopes, const std::string& id_hex) {
+  for (const auto& bytes : envelopes) {
+    v1::RecordEnvelope envelope;
+    if (envelope.ParseFromString(bytes) && crypto::Hex(envelope.record_id()) == id_hex) return envelope.ciphertext();
+  }
+  return {};
+}
+
+bool Holds(const std::string& haystack, const std::string& needle) {
+  return !needle.empty() && haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(OwnershipTest, ADeletedCheckinIsGoneFromBothDevicesAndTheRelaysFiles) {
+  Pair();
+  Ok(Duet("a", {"checkin", "--mood", "2", "--note", "I regret writing this"}));
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", "this one stays"}));
+  Ok(Duet("b", {"sync"}));
+  ASSERT_EQ(Checkins("b").size(), 2u);
+  std::string id;
+  for (const auto& c : Checkins("a"))
+    if (c["note"] == "I regret writing this") id = c["id"];
+  ASSERT_FALSE(id.empty());
+  const std::string sealed = CiphertextOf(RelayEnvelopes(), id);
+  ASSERT_FALSE(sealed.empty());
+
+  Refused(Duet("a", {"delete", id.substr(0, 8)}), "add --yes to confirm");
+  Refused(Duet("a", {"delete", "zz"}), "");
+  Refused(Duet("b", {"delete", id.substr(0, 8), "--yes"}), "record of yours");
+  auto no = RunOnTerminal({DUET_PATH, "--home", dir_.File("a"), "delete", id.substr(0, 8)}, {}, {{"[y/N] ", "n"}});
+  EXPECT_EQ(no.exit_code, 1) << no.out;
+  EXPECT_NE(no.out.find("If Bob has seen it, deleting cannot make them unsee it"), std::string::npos) << no.out;
+  EXPECT_EQ(Checkins("a").size(), 2u) << "answering no deletes nothing";
+
+  auto deleted = Duet("a", {"delete", id.substr(0, 8), "--yes"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_NE(deleted.out.find("cannot make them unsee it"), std::string::npos) << deleted.out;
+  ASSERT_EQ(Checkins("a").size(), 1u);
+  EXPECT_EQ(Checkins("a")[0]["note"], "this one stays");
+  Refused(Duet("a", {"delete", id.substr(0, 8), "--yes"}), "no record of yours");
+
+  // The relay erased the ciphertext, from its log and its files.
+  EXPECT_TRUE(CiphertextOf(RelayEnvelopes(), id).empty());
+  EXPECT_FALSE(Holds(RelayBytes(), sealed)) << "the relay's files still hold the deleted ciphertext";
+  EXPECT_FALSE(Holds(ReadFile(dir_.File("a/duet.db")) + ReadFile(dir_.File("a/duet.db-wal")), sealed));
+
+  // Bob's device drops it, and his duet sees no hole in Alice's chain.
+  auto sync = Duet("b", {"sync"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  auto bob = Checkins("b");
+  ASSERT_EQ(bob.size(), 1u);
+  EXPECT_EQ(bob[0]["note"], "this one stays");
+  EXPECT_FALSE(Holds(ReadFile(dir_.File("b/duet.db")) + ReadFile(dir_.File("b/duet.db-wal")), sealed));
+  Ok(Duet("a", {"checkin", "--mood", "5", "--note", "after the deletion"}));
+  auto later = Duet("b", {"sync"});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_EQ(later.err, "") << "no record is reported missing";
+  auto status = DuetJson("b", {"status"});
+  EXPECT_EQ(status.dump().find("missing"), std::string::npos) << status.dump();
+  EXPECT_EQ(Checkins("b").size(), 2u);
+}
+
+TEST_F(OwnershipTest, ARecordDeletedBeforeThePartnerSawItNeverReachesThemAndOfflineDeletionsPurgeLater) {
+  Pair();
+  Ok(Duet("a", {"thanks", "for nothing, really"}));
+  const auto doc = nlohmann::json::parse(Duet("a", {"export"}).out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded());
+  std::string id;
+  for (const auto& r : doc["records"])
+    if (r["kind"] == "thanks") id = r["id"];
+  ASSERT_FALSE(id.empty()) << doc.dump();
+  const std::string sealed = CiphertextOf(RelayEnvelopes(), id);
+  ASSERT_FALSE(sealed.empty());
+
+  relay_->Stop();  // deleted while the relay is away: the purge is owed
+  auto offline = Duet("a", {"delete", id.substr(0, 8), "--yes"});
+  ASSERT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_NE(offline.out.find("queued"), std::string::npos) << offline.out;
+  relay_->Start();
+  EXPECT_TRUE(Holds(RelayBytes(), sealed)) << "not purged before the deletion reached the relay";
+  Ok(Duet("a", {"sync"}));
+  EXPECT_FALSE(Holds(RelayBytes(), sealed));
+
+  auto sync = Duet("b", {"sync"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_EQ(sync.err, "") << "Alice's record #1 is accounted for by her deletion";
+  auto dashboard = Duet("b", {"news", "--all"});
+  EXPECT_EQ(dashboard.out.find("for nothing"), std::string::npos) << dashboard.out;
+  Ok(Duet("a", {"thanks", "for the soup"}));
+  auto next = Duet("b", {"sync"});
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(next.err, "");
+  EXPECT_NE(Duet("b", {"news", "--all"}).out.find("for the soup"), std::string::npos);
+}
+
+TEST_F(OwnershipTest, DeletingAKeptCheckinForgetsItAndTheShareOfIt) {
+  Pair();
+  Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "only mine"}));
+  Ok(Duet("a", {"checkin", "--private", "--mood", "3", "--note", "shared later, then regretted"}));
+  std::string only_mine, regretted;
+  for (const auto& c : DuetJson("a", {"checkins", "--kept"}))
+    (c["note"] == "only mine" ? only_mine : regretted) = c["id"];
+  ASSERT_FALSE(only_mine.empty() || regretted.empty());
+  Ok(Duet("a", {"share", regretted.substr(0, 8)}));
+  Ok(Duet("b", {"sync"}));
+  ASSERT_EQ(Checkins("b").size(), 1u);
+
+  auto forgotten = Duet("a", {"delete", only_mine.substr(0, 8), "--yes"});
+  ASSERT_EQ(forgotten.exit_code, 0) << forgotten.err;
+  EXPECT_NE(forgotten.out.find("it was never shared"), std::string::npos) << forgotten.out;
+  auto both = Duet("a", {"delete", regretted.substr(0, 8), "--yes"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("cannot make them unsee it"), std::string::npos) << both.out;
+  EXPECT_EQ(Checkins("a").size(), 0u);
+  Ok(Duet("b", {"sync"}));
+  EXPECT_EQ(Checkins("b").size(), 0u) << "the share of a deleted kept check-in goes with it";
+}
+
+TEST_F(OwnershipTest, WhatIsNotDeletedSaysWhatToDoInstead) {
+  Pair();
+  auto proposed = DuetJson("a", {"talk", "propose", "--at", "2026-12-20 19:30"});
+  const std::string talk = proposed["id"];
+  Refused(Duet("a", {"delete", talk.substr(0, 8), "--yes"}), "duet talk cancel");
+  auto boundary = DuetJson("a", {"boundary", "propose", "No phones at dinner"});
+  Refused(Duet("a", {"delete", std::string(boundary["id"]).substr(0, 8), "--yes"}), "duet boundary retire");
 }
 
 }  // namespace

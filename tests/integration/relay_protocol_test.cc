@@ -48,6 +48,36 @@ class RelayProtocolTest : public ::testing::Test {
     return client;
   }
 
+  struct RawCouple {
+    crypto::SigningKeyPair a = crypto::SigningKeyPair::Generate();
+    crypto::SigningKeyPair b = crypto::SigningKeyPair::Generate();
+    std::string couple_id = crypto::RandomBytes(16);
+    std::unique_ptr<net::FramedClient> ca, cb;
+  };
+  // Pairs a and b through an invite, by hand; returns the invite's id.
+  std::string PairRaw(RawCouple& couple) {
+    couple.ca = Authenticated(couple.a);
+    const std::string invite_id = crypto::RandomBytes(16);
+    v1::Frame create;
+    create.mutable_create_invite()->set_invite_id(invite_id);
+    create.mutable_create_invite()->set_couple_id(couple.couple_id);
+    create.mutable_create_invite()->set_sealed_offer("offer");
+    create.mutable_create_invite()->set_ttl_seconds(3600);
+    EXPECT_TRUE(couple.ca->Call(create, 5s)->has_invite_created());
+    couple.cb = Authenticated(couple.b);
+    v1::Frame answer;
+    answer.mutable_answer_invite()->set_invite_id(invite_id);
+    answer.mutable_answer_invite()->set_sealed_answer("answer");
+    auto paired = couple.cb->Call(answer, 5s);
+    EXPECT_TRUE(paired->has_paired()) << paired->DebugString();
+    v1::Frame check;
+    check.mutable_check_invite()->set_invite_id(invite_id);
+    auto state = couple.ca->Call(check, 5s);
+    EXPECT_TRUE(state->has_invite_state());
+    EXPECT_EQ(state->invite_state().sealed_answer(), "answer");
+    return invite_id;
+  }
+
   // A healthy client still gets served.
   void ExpectRelayServes() {
     auto device = crypto::SigningKeyPair::Generate();
@@ -428,34 +458,9 @@ TEST(RelayTimeouts, SilentConnectionsAreClosed) {
 }
 
 // Pairs two raw devices through the relay and returns their connections.
-struct RawCouple {
-  crypto::SigningKeyPair a = crypto::SigningKeyPair::Generate();
-  crypto::SigningKeyPair b = crypto::SigningKeyPair::Generate();
-  std::string couple_id = crypto::RandomBytes(16);
-  std::unique_ptr<net::FramedClient> ca, cb;
-};
-
 TEST_F(RelayProtocolTest, RelayOrdersPushesDeliversThemAndServesOnlyTheCouple) {
   RawCouple couple;
-  couple.ca = Authenticated(couple.a);
-  const std::string invite_id = crypto::RandomBytes(16);
-  v1::Frame create;
-  create.mutable_create_invite()->set_invite_id(invite_id);
-  create.mutable_create_invite()->set_couple_id(couple.couple_id);
-  create.mutable_create_invite()->set_sealed_offer("offer");
-  create.mutable_create_invite()->set_ttl_seconds(3600);
-  ASSERT_TRUE(couple.ca->Call(create, 5s)->has_invite_created());
-  couple.cb = Authenticated(couple.b);
-  v1::Frame answer;
-  answer.mutable_answer_invite()->set_invite_id(invite_id);
-  answer.mutable_answer_invite()->set_sealed_answer("answer");
-  auto paired = couple.cb->Call(answer, 5s);
-  ASSERT_TRUE(paired->has_paired()) << paired->DebugString();
-  v1::Frame check;
-  check.mutable_check_invite()->set_invite_id(invite_id);
-  auto state = couple.ca->Call(check, 5s);
-  ASSERT_TRUE(state->has_invite_state());
-  EXPECT_EQ(state->invite_state().sealed_answer(), "answer");
+  const std::string invite_id = PairRaw(couple);
 
   // A pushes two records; the relay numbers them and delivers them to B at once.
   v1::Frame push;
@@ -517,6 +522,52 @@ TEST_F(RelayProtocolTest, RelayOrdersPushesDeliversThemAndServesOnlyTheCouple) {
   auto used = stranger->Call(reuse, 5s);
   ASSERT_TRUE(used->has_error());
   EXPECT_EQ(used->error().code(), v1::ERROR_CODE_INVITE_USED);
+}
+
+TEST_F(RelayProtocolTest, PurgeErasesOnlyTheAskersRecordsAndPullSkipsThem) {
+  RawCouple couple;
+  PairRaw(couple);
+  v1::Frame push;
+  const v1::RecordEnvelope mine = SignedEnvelope(couple.a, couple.couple_id);
+  *push.mutable_push()->add_records() = mine;
+  *push.mutable_push()->add_records() = SignedEnvelope(couple.a, couple.couple_id);
+  ASSERT_TRUE(couple.ca->Call(push, 5s)->has_push_ack());
+  v1::Frame theirs_push;
+  const v1::RecordEnvelope theirs = SignedEnvelope(couple.b, couple.couple_id);
+  *theirs_push.mutable_push()->add_records() = theirs;
+  ASSERT_TRUE(couple.cb->Call(theirs_push, 5s)->has_push_ack());
+
+  auto purge = [](std::vector<std::string> ids) {
+    v1::Frame frame;
+    auto* request = frame.mutable_purge();
+    for (auto& id : ids) request->add_record_ids(id);
+    return frame;
+  };
+  auto code = [](const Result<v1::Frame>& reply) {
+    return reply.ok() && reply->has_error() ? reply->error().code() : v1::ERROR_CODE_UNSPECIFIED;
+  };
+  // Bob may not purge Alice's record; a malformed request purges nothing.
+  EXPECT_EQ(code(couple.cb->Call(purge({theirs.record_id(), mine.record_id()}), 5s)), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(code(couple.ca->Call(purge({}), 5s)), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(code(couple.ca->Call(purge({"short"}), 5s)), v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(code(Authenticated(crypto::SigningKeyPair::Generate())->Call(purge({mine.record_id()}), 5s)),
+            v1::ERROR_CODE_NOT_PAIRED);
+  v1::Frame pull;
+  pull.mutable_pull()->set_limit(10);
+  ASSERT_EQ(couple.cb->Call(pull, 5s)->record_batch().records_size(), 3);
+
+  auto purged = couple.ca->Call(purge({mine.record_id(), crypto::RandomBytes(16)}), 5s);
+  ASSERT_TRUE(purged.ok() && purged->has_purged()) << purged->DebugString();
+  EXPECT_EQ(purged->purged().purged(), 1u);
+  EXPECT_EQ(couple.ca->Call(purge({mine.record_id()}), 5s)->purged().purged(), 0u) << "purged already";
+  auto left = couple.cb->Call(pull, 5s);
+  ASSERT_EQ(left->record_batch().records_size(), 2);
+  EXPECT_EQ(left->record_batch().records(0).seq(), 2u) << "its number is skipped, not reused";
+  EXPECT_EQ(left->record_batch().records(1).seq(), 3u);
+  // A retried push of the purged record gets its old number and stores nothing.
+  auto retry = couple.ca->Call(push, 5s);
+  EXPECT_EQ(retry->push_ack().seqs(0), 1u);
+  EXPECT_EQ(couple.cb->Call(pull, 5s)->record_batch().records_size(), 2);
 }
 
 }  // namespace

@@ -109,5 +109,33 @@ TEST(ChainCheck, APartnerWhoWroteBeforePullingIsNotSuspected) {
   EXPECT_TRUE(Check(mine).findings.empty());
 }
 
+
+TEST(ChainCheck, ADeletedRecordKeepsItsPlaceByWhatItsDeletionSays) {
+  auto entries = Chain("you", 3, 1);
+  ChainEntry deleted = entries[1];  // known only by number and hash
+  deleted.prev_hash.clear();
+  deleted.relay_seq.reset();
+  deleted.deleted = true;
+  entries[1] = deleted;
+  auto report = Check(entries);
+  EXPECT_TRUE(report.findings.empty()) << report.findings[0];
+  EXPECT_EQ(report.partner_head.seq, 3u);
+
+  // Without it, the same chain has a hole.
+  entries.erase(entries.begin() + 1);
+  EXPECT_EQ(Check(entries).gaps, 1u);
+}
+
+TEST(ChainCheck, ADeletionThatNamesTheWrongHashBreaksTheNextLink) {
+  auto entries = Chain("you", 3, 1);
+  entries[1].deleted = true;
+  entries[1].prev_hash.clear();
+  entries[1].hash = "h-something-else";
+  auto report = Check(entries);
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_NE(report.findings[0].find("Sam's record #3"), std::string::npos) << report.findings[0];
+  EXPECT_NE(report.findings[0].find("forked"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace duet::model

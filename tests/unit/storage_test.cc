@@ -222,13 +222,56 @@ TEST(RelayStore, AppendOrdersPerCoupleAndIsIdempotent) {
   EXPECT_EQ(s.LatestSeq("c1").value(), 2u);
 }
 
-TEST(RelayStore, UsageCountsWhatEachCoupleStores) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
-  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
-  ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
+// A relay store where alice and bob are the couple c1.
+class PairedRelayStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = RelayStore::Open(dir_.File("r.db"), true);
+    ASSERT_TRUE(opened.ok());
+    store_ = std::move(opened).value();
+    ASSERT_TRUE(store_->CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
+    ASSERT_TRUE(store_->AnswerInvite("inv", "bob", "answer").ok());
+  }
+  TempDir dir_;
+  std::unique_ptr<RelayStore> store_;
+};
+
+TEST_F(PairedRelayStore, PurgeErasesOnlyTheAuthorsRecordsAndNeverReusesTheirPlace) {
+  RelayStore& s = *store_;
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "alice", std::string(100, 'a'), &appended).ok());
+  ASSERT_TRUE(s.Append("c1", "r2", "bob", std::string(50, 'b'), &appended).ok());
+  ASSERT_TRUE(s.Append("c1", "r3", "alice", std::string(20, 'c'), &appended).ok());
+  ASSERT_TRUE(s.Commit().ok());
+
+  ASSERT_TRUE(s.Begin().ok());
+  auto refused = s.Purge("c1", "alice", {"r1", "r2"});
+  ASSERT_FALSE(refused.ok()) << "r2 is Bob's";
+  EXPECT_EQ(refused.error().kind, ErrorKind::kRefused);
+  s.Rollback();
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 3u) << "nothing was purged";
+
+  ASSERT_TRUE(s.Begin().ok());
+  EXPECT_EQ(s.Purge("c1", "alice", {"r1", "unknown"}).value(), 1u);
+  EXPECT_EQ(s.Purge("c1", "alice", {"r1"}).value(), 0u) << "purged already";
+  EXPECT_EQ(s.Purge("c2", "alice", {"r3"}).value(), 0u) << "another couple's ids are not this couple's";
+  ASSERT_TRUE(s.Commit().ok());
+  auto left = s.ReadAfter("c1", 0, 10).value();
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].seq, 2u);
+  EXPECT_EQ(left[1].seq, 3u);
+  EXPECT_EQ(s.Usage("c1").value().bytes, 70u);
+  ASSERT_TRUE(s.Begin().ok());
+  EXPECT_EQ(s.Append("c1", "r1", "alice", std::string(100, 'a'), &appended).value(), 1u);
+  EXPECT_FALSE(appended) << "a retried push of a purged record is not stored again";
+  EXPECT_EQ(s.Append("c1", "r4", "alice", "d", &appended).value(), 4u) << "its number is never reused";
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 3u);
+}
+
+TEST_F(PairedRelayStore, UsageCountsWhatEachCoupleStores) {
+  RelayStore& s = *store_;
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
   ASSERT_TRUE(s.Append("c1", "r1", "alice", std::string(100, 'e'), &appended).ok());

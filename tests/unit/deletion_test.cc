@@ -1,0 +1,86 @@
+// Which deletions count, and what the fold leaves out (docs/protocol.md §7.8).
+#include "client/model/deletion.h"
+
+#include <gtest/gtest.h>
+
+#include "client/model/validate.h"
+#include "tests/unit/opened_record.h"
+
+namespace duet::model {
+namespace {
+
+const std::string kMe = "me-key", kPartner = "partner-key";
+
+
+OpenedRecord CheckIn(const std::string& id, std::uint64_t seq, const std::string& note) {
+  v1::RecordBody body;
+  body.mutable_checkin()->set_mood(3);
+  body.mutable_checkin()->set_note(note);
+  return MakeRecord(id, kPartner, seq, body);
+}
+
+OpenedRecord DeletionRecord(const std::string& id, const std::string& author, std::uint64_t seq,
+                            const OpenedRecord& target) {
+  OpenedRecord r = MakeRecord(id, author, seq, DeletionOf(target));
+  return r;
+}
+
+TEST(Deletion, TheAuthorsDeletionDropsTheRecordFromTheFold) {
+  std::vector<OpenedRecord> records = {CheckIn(std::string(16, 'a'), 1, "regretted"),
+                                       CheckIn(std::string(16, 'b'), 2, "kept")};
+  records.push_back(DeletionRecord(std::string(16, 'd'), kPartner, 3, records[0]));
+  ASSERT_TRUE(records.back().verdict.valid()) << records.back().verdict.problem;
+  auto deleted = Deletions(records);
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_TRUE(deleted[0].held);
+  EXPECT_EQ(deleted[0].record_id, std::string(16, 'a'));
+  EXPECT_EQ(deleted[0].author_seq, 1u);
+  auto state = Fold(records, kMe);
+  ASSERT_EQ(state.checkins.size(), 1u);
+  EXPECT_EQ(state.checkins[0].note, "kept");
+}
+
+TEST(Deletion, OnlyTheAuthorDeletesAndOnlyTheRecordItNames) {
+  std::vector<OpenedRecord> records = {CheckIn(std::string(16, 'a'), 1, "theirs")};
+  // My deletion of the partner's record counts for nothing.
+  records.push_back(DeletionRecord(std::string(16, 'm'), kMe, 1, records[0]));
+  // Nor does the author's deletion that names another hash or number.
+  OpenedRecord wrong_hash = DeletionRecord(std::string(16, 'x'), kPartner, 2, records[0]);
+  wrong_hash.body.mutable_deletion()->set_record_hash(std::string(32, 'z'));
+  OpenedRecord wrong_seq = DeletionRecord(std::string(16, 'y'), kPartner, 3, records[0]);
+  wrong_seq.body.mutable_deletion()->set_author_seq(7);
+  records.push_back(wrong_hash);
+  records.push_back(wrong_seq);
+  EXPECT_TRUE(Deletions(records).empty());
+  EXPECT_EQ(Fold(records, kMe).checkins.size(), 1u);
+}
+
+TEST(Deletion, ARecordNotHeldIsKnownByItsDeletionAlone) {
+  const OpenedRecord gone = CheckIn(std::string(16, 'a'), 1, "never seen");
+  std::vector<OpenedRecord> records = {DeletionRecord(std::string(16, 'd'), kPartner, 2, gone)};
+  auto deleted = Deletions(records);
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_FALSE(deleted[0].held);
+  EXPECT_EQ(deleted[0].record_hash, gone.envelope_hash);
+  EXPECT_EQ(deleted[0].author_key, kPartner);
+}
+
+TEST(Deletion, ItsFieldsAreChecked) {
+  const OpenedRecord target = CheckIn(std::string(16, 'a'), 1, "");
+  OpenedRecord short_id = DeletionRecord(std::string(16, 'd'), kPartner, 2, target);
+  short_id.body.mutable_deletion()->set_record_id("abc");
+  EXPECT_EQ(ValidateBody(short_id.body).field, "deleted record");
+  OpenedRecord zero = DeletionRecord(std::string(16, 'd'), kPartner, 2, target);
+  zero.body.mutable_deletion()->set_author_seq(0);
+  EXPECT_EQ(ValidateBody(zero.body).field, "record number");
+  OpenedRecord no_hash = DeletionRecord(std::string(16, 'd'), kPartner, 2, target);
+  no_hash.body.mutable_deletion()->clear_record_hash();
+  EXPECT_EQ(ValidateBody(no_hash.body).field, "record hash");
+  // An invalid deletion deletes nothing.
+  std::vector<OpenedRecord> records = {target, no_hash};
+  records[1].verdict = ValidateBody(records[1].body);
+  EXPECT_TRUE(Deletions(records).empty());
+}
+
+}  // namespace
+}  // namespace duet::model
