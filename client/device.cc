@@ -30,6 +30,7 @@ constexpr char kRelayToken[] = "relay.token";
 // The key the relay announced it will move to (protocol.md §3.1); "" for none.
 constexpr char kRelayNextKey[] = "relay.next_key";
 constexpr char kCoupleId[] = "couple.id";
+constexpr char kCoupleEndedAt[] = "couple.ended_at";
 constexpr char kPartnerName[] = "partner.name";
 constexpr char kPartnerSignKey[] = "partner.sign_key";
 constexpr char kPartnerKxKey[] = "partner.kx_key";
@@ -249,6 +250,14 @@ Status Device::SetNextRelayKey(const std::string& key) { return store_->SetMeta(
 
 std::optional<std::string> Device::couple_id() { return Meta(kCoupleId); }
 
+std::optional<std::int64_t> Device::unpaired_at() {
+  auto text = Meta(kCoupleEndedAt);
+  if (!text) return std::nullopt;
+  return std::strtoll(text->c_str(), nullptr, 10);
+}
+
+Status Device::MarkUnpaired(std::int64_t ended_at) { return store_->SetMeta(kCoupleEndedAt, std::to_string(ended_at)); }
+
 std::string Device::safety_number() {
   auto p = partner();
   return p ? SafetyNumber(my_key(), p->sign_key) : std::string();
@@ -314,6 +323,10 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
     return MakeError(ErrorKind::kInvalidInput,
                      "cannot save this " + model::RecordKindName(body) + ": " + verdict.problem);
   std::optional<std::string> couple = couple_id();
+  if (shared && unpaired_at())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "your pairing has ended, so nothing new is shared; a check-in kept with --private "
+                     "stays possible");
   if (shared && (!couple || !keys_.couple_key))
     return MakeError(ErrorKind::kInvalidInput,
                      "not paired yet, so nothing can be shared; pair first (duet invite / duet "

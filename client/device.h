@@ -81,7 +81,13 @@ class Device {
   Status SetRelayToken(const std::string& token);
   std::optional<std::string> couple_id();
   std::optional<Partner> partner();
+  // Has a couple and its key; true also once the couple ended (unpaired_at),
+  // so what was shared stays readable.
   bool paired() { return couple_id().has_value() && keys_.couple_key.has_value(); }
+  // When either partner ended the pairing (`duet unpair`), as the relay
+  // said; nothing new is shared from then on.
+  std::optional<std::int64_t> unpaired_at();
+  Status MarkUnpaired(std::int64_t ended_at);
   // The safety number of this device and the partner (empty when unpaired),
   // and whether the two of them compared it in person. A comparison counts
   // only for the keys it was made with.

@@ -50,6 +50,7 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
     return MakeError(ErrorKind::kProtocol, "the relay did not confirm authentication");
   session->couple_id_ = ok->auth_ok().couple_id();
   session->latest_seq_ = ok->auth_ok().latest_seq();
+  session->ended_at_ = ok->auth_ok().ended_at();
   return session;
 }
 

@@ -48,6 +48,8 @@ class RelaySession {
   // The highest relay sequence number of the couple known on this
   // connection: AuthOk's, raised by every record and ack received since.
   std::uint64_t latest_seq() const { return latest_seq_; }
+  // When a partner ended the couple (AuthOk.ended_at); 0 while it lasts.
+  std::int64_t ended_at() const { return ended_at_; }
 
  private:
   RelaySession(std::unique_ptr<net::FramedClient> client, std::chrono::milliseconds timeout)
@@ -59,6 +61,7 @@ class RelaySession {
   std::string next_relay_key_;
   std::string couple_id_;
   std::uint64_t latest_seq_ = 0;
+  std::int64_t ended_at_ = 0;
 };
 
 // A relay key's fingerprint for people: the key in URL-safe base64.

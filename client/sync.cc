@@ -314,6 +314,31 @@ Status AnswerPartner(Device& device, SyncReport& report) {
   return told.ok() ? Status::Ok() : told.error();
 }
 
+// Leaves the couple at the relay and remembers when it ended.
+Status TellRelayUnpaired(Device& device, RelaySession& session, SyncReport& report) {
+  v1::Frame request;
+  request.mutable_unpair();
+  auto reply = session.Call(std::move(request));
+  if (!reply.ok()) return reply.error();
+  if (!reply->has_unpaired() || reply->unpaired().ended_at() <= 0)
+    return MakeError(ErrorKind::kProtocol, "relay answered Unpair with something else");
+  DUET_RETURN_IF_ERROR(device.MarkUnpaired(reply->unpaired().ended_at()));
+  report.unpaired_at = reply->unpaired().ended_at();
+  return Status::Ok();
+}
+
+// The partner ended the pairing: keep what they sent before the end (and
+// drop what they deleted), then leave the couple, which lets the relay
+// delete its mailbox. Nothing of this device's is sent.
+Status FinishUnpairing(Device& device, RelaySession& session, SyncReport& report) {
+  DUET_RETURN_IF_ERROR(PullNew(device, session, report));
+  int unreadable = 0;
+  auto records = device.OpenRecords(&unreadable);
+  if (!records.ok()) return records.error();
+  DUET_RETURN_IF_ERROR(ForgetDeleted(device, records.value()));
+  return TellRelayUnpaired(device, session, report);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::milliseconds timeout) {
@@ -335,6 +360,7 @@ Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::mil
 
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   SyncReport report;
+  if ((report.unpaired_at = device.unpaired_at())) return report;  // nothing moves any more
   if (!device.paired() && !device.pending_invite()) {
     report.not_paired = true;
     return report;
@@ -358,6 +384,13 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
 
 Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   SyncReport report;
+  if ((report.unpaired_at = device.unpaired_at())) return report;
+  // Before anything else: an ended couple's mailbox may be gone already, so
+  // its log would look rolled back.
+  if (session.ended_at() != 0) {
+    DUET_RETURN_IF_ERROR(FinishUnpairing(device, session, report));
+    return report;
+  }
   // A relay whose log ends before what this device already pulled was rolled
   // back or replaced. Pushing now would give new records numbers that clash
   // with ones already seen, so nothing moves until it is sorted out.
@@ -394,8 +427,30 @@ Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   return report;
 }
 
+Result<Unpairing> Unpair(Device& device, std::chrono::milliseconds timeout) {
+  if (auto ended = device.unpaired_at()) return Unpairing{*ended, true};
+  if (!device.paired()) return MakeError(ErrorKind::kInvalidInput, "not paired, so there is nothing to end");
+  auto session = OpenRelay(device, timeout);
+  if (!session.ok()) return session.error();
+  auto synced = SyncOver(device, *session.value());
+  if (!synced.ok()) return synced.error();
+  if (synced->unpaired_at) return Unpairing{*synced->unpaired_at, true};
+  SyncReport report;
+  DUET_RETURN_IF_ERROR(TellRelayUnpaired(device, *session.value(), report));
+  return Unpairing{*report.unpaired_at, false};
+}
+
+// A device whose pairing ended keeps that couple's history and keys; a new
+// pairing on top of them would mix two couples' records.
+Error EndedAlready() {
+  return MakeError(ErrorKind::kInvalidInput,
+                   "this device's pairing has ended; to pair again, set up a new home (keep a copy with "
+                   "`duet export`, then `duet wipe` and `duet init`, or use another --home)");
+}
+
 Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bool replace,
                                    std::chrono::milliseconds timeout) {
+  if (device.unpaired_at()) return EndedAlready();
   if (device.paired())
     return MakeError(ErrorKind::kInvalidInput,
                      "this device is already paired with " + device.partner()->name);
@@ -452,6 +507,7 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
   auto relay = net::ParseEndpoint(code->relay_address);
   if (!relay.ok())
     return MakeError(ErrorKind::kInvalidInput, "malformed invite code: its relay address is not valid");
+  if (device.unpaired_at()) return EndedAlready();
   if (device.paired())
     return MakeError(ErrorKind::kInvalidInput,
                      "this device is already paired with " + device.partner()->name);

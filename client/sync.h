@@ -41,6 +41,10 @@ struct SyncReport {
   std::size_t keys_released = 0;       // reflections revealed to the partner
   std::size_t notices_sent = 0;        // partner records this device told it cannot show
   std::size_t purged = 0;              // records deleted here that the relay erased
+  // The pairing has ended (either partner ran `duet unpair`), at this unix
+  // time: this sync fetched what was sent before the end, and nothing moves
+  // from now on.
+  std::optional<std::int64_t> unpaired_at;
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 
@@ -52,6 +56,15 @@ Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::mil
 // stays connected): push, pull, chain checks, reflection keys. The device
 // must be paired.
 Result<SyncReport> SyncOver(Device& device, RelaySession& session);
+
+struct Unpairing {
+  std::int64_t ended_at = 0;
+  bool partner_first = false;  // the partner had ended it already
+};
+// Ends the pairing (docs/protocol.md §4, Unpair): sends what is queued and
+// fetches what is new first, so both keep what was written before the end;
+// then the relay is told, and this device shares nothing from then on.
+Result<Unpairing> Unpair(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 
 struct CreatedInvite {
   std::string code;

@@ -61,11 +61,16 @@ bool RequestHandler::AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id)
 }
 
 void RequestHandler::PurgeExpiredInvites() {
+  const std::int64_t now = clock_.unix_seconds();
   store_.Submit(
-      [before = clock_.unix_seconds() - limits_.expired_invite_kept.count()](
-          storage::RelayStore& store) { return store.PurgeExpiredInvites(before); },
+      [invites_before = now - limits_.expired_invite_kept.count(),
+       couples_before = now - limits_.unpaired_kept.count()](storage::RelayStore& store) -> Status {
+        DUET_RETURN_IF_ERROR(store.PurgeExpiredInvites(invites_before));
+        return store.PurgeEndedMailboxes(couples_before);
+      },
       [this](const Status& status) {
-        if (!status.ok()) log_.Write(LogLevel::kError, "store", "could not purge expired invites: " + status.error().message);
+        if (!status.ok())
+          log_.Write(LogLevel::kError, "store", "could not purge expired invites and ended couples: " + status.error().message);
       });
 }
 

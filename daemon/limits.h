@@ -42,6 +42,9 @@ struct RelayLimits {
   // cannot fill the disk.
   std::uint64_t max_records_per_couple = 50'000;
   std::uint64_t max_bytes_per_couple = 32u << 20;
+  // A couple one partner ended keeps its records this long for the other
+  // partner's device to fetch; then they are deleted even if it never came.
+  std::chrono::seconds unpaired_kept{30 * 86400};
   double push_burst_records = 500;
   std::chrono::milliseconds push_record_interval{500};  // then 2 records a second
 

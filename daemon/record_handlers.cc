@@ -1,4 +1,5 @@
-// Push, Pull and Purge: the couple's record log, with its quota and pacing.
+// Push, Pull, Purge and Unpair: the couple's record log, with its quota and
+// pacing, and its end.
 #include "crypto/crypto.h"
 #include "daemon/request_handler.h"
 #include "proto/envelope.h"
@@ -38,12 +39,21 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
     std::vector<std::uint64_t> seqs;
     v1::RecordBatch fresh;  // records new to the log, for the partner
     bool over_quota = false;
+    bool ended = false;  // a partner ended the couple (Unpair)
   };
   auto outcome = std::make_shared<Outcome>();
   WithStore(
       c,
       [couple = c->couple_id(), request, outcome, max_records = limits_.max_records_per_couple,
        max_bytes = limits_.max_bytes_per_couple](storage::RelayStore& store) -> Status {
+        // Asked in the same transaction that would store: a push that
+        // races the partner's Unpair never lands after the end.
+        auto ended = store.CoupleEndedAt(couple);
+        if (!ended.ok()) return ended.error();
+        if (ended.value() != 0) {
+          outcome->ended = true;
+          return MakeError(ErrorKind::kRefused, "the couple ended");
+        }
         auto usage = store.Usage(couple);
         if (!usage.ok()) return usage.error();
         for (const auto& envelope : request.records()) {
@@ -68,6 +78,9 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
         return Status::Ok();
       },
       [this, c, id, outcome](const Status& status) {
+        if (outcome->ended)
+          return c->ReplyError(id, v1::ERROR_CODE_UNPAIRED,
+                               "your partner ended the pairing; nothing new is stored");
         if (outcome->over_quota) {
           log_.Write(LogLevel::kWarning, "quota", "couple " + RelayLog::CoupleTag(c->couple_id()) + " reached its storage quota");
           return c->ReplyError(id, v1::ERROR_CODE_QUOTA_EXCEEDED,
@@ -173,6 +186,33 @@ void RequestHandler::HandlePurge(const ConnectionPtr& c, std::uint64_t id, const
         v1::Frame reply;
         reply.mutable_purged()->set_purged(outcome->purged);
         c->Reply(id, std::move(reply));
+      });
+}
+
+void RequestHandler::HandleUnpair(const ConnectionPtr& c, std::uint64_t id) {
+  if (!c->paired()) return c->ReplyError(id, v1::ERROR_CODE_NOT_PAIRED, "this device is in no couple");
+  auto ended = std::make_shared<std::int64_t>(0);
+  WithStore(
+      c,
+      [couple = c->couple_id(), device = c->device_key(), now = clock_.unix_seconds(),
+       ended](storage::RelayStore& store) -> Status {
+        auto at = store.LeaveCouple(couple, device, now);
+        if (!at.ok()) return at.error();
+        *ended = at.value();
+        return Status::Ok();
+      },
+      [this, c, id, ended](const Status& status) {
+        if (!status.ok()) {
+          log_.Write(LogLevel::kError, "store", "could not commit an unpairing: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
+        }
+        log_.Write(LogLevel::kInfo, "unpaired", "a device left couple " + RelayLog::CoupleTag(c->couple_id()));
+        v1::Frame reply;
+        reply.mutable_unpaired()->set_ended_at(*ended);
+        c->Reply(id, std::move(reply));
+        // Every device of the couple reconnects and hears of the end from
+        // AuthOk: none keeps a connection that still counts it paired.
+        for (const auto& member : connections_.CoupleMembers(c->couple_id())) member->Finish();
       });
 }
 

@@ -33,6 +33,7 @@ const char* RequestName(v1::Frame::BodyCase body) {
     case v1::Frame::kPush: return "push";
     case v1::Frame::kPull: return "pull";
     case v1::Frame::kPurge: return "purge";
+    case v1::Frame::kUnpair: return "unpair";
     case v1::Frame::kPing: return "ping";
     default: return "other";
   }
@@ -76,6 +77,8 @@ void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
       return HandlePull(c, id, frame.pull());
     case v1::Frame::kPurge:
       return HandlePurge(c, id, frame.purge());
+    case v1::Frame::kUnpair:
+      return HandleUnpair(c, id);
     case v1::Frame::kPing: {
       v1::Frame pong;
       pong.mutable_pong();
@@ -121,9 +124,10 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
   c->set_device_key(auth.device_key());
   auto couple = std::make_shared<std::string>();
   auto latest = std::make_shared<std::uint64_t>(0);
+  auto ended = std::make_shared<std::int64_t>(0);
   WithStore(
       c,
-      [device = auth.device_key(), couple, latest](storage::RelayStore& store) -> Status {
+      [device = auth.device_key(), couple, latest, ended](storage::RelayStore& store) -> Status {
         auto found = store.CoupleOfDevice(device);
         if (!found.ok()) return found.error();
         if (found.value()) {
@@ -131,10 +135,13 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
           auto seq = store.LatestSeq(*couple);
           if (!seq.ok()) return seq.error();
           *latest = seq.value();
+          auto ended_at = store.CoupleEndedAt(*couple);
+          if (!ended_at.ok()) return ended_at.error();
+          *ended = ended_at.value();
         }
         return Status::Ok();
       },
-      [this, c, id, couple, latest](const Status& status) {
+      [this, c, id, couple, latest, ended](const Status& status) {
         if (!status.ok()) {
           log_.Write(LogLevel::kError, "store", "could not look up a device: " + status.error().message);
           return c->Fail(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
@@ -145,6 +152,7 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
         v1::Frame reply;
         reply.mutable_auth_ok()->set_couple_id(*couple);
         reply.mutable_auth_ok()->set_latest_seq(*latest);
+        reply.mutable_auth_ok()->set_ended_at(*ended);
         c->Reply(id, std::move(reply));
       });
 }

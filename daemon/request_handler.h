@@ -33,7 +33,8 @@ class RequestHandler {
                  ConnectionManager& connections, RelayLog& log, std::string next_relay_key = {});
 
   void Handle(const std::shared_ptr<Connection>& connection, const v1::Frame& frame);
-  // Deletes invites long expired; the relay calls it now and then.
+  // Deletes invites long expired, and the records of couples that ended
+  // long ago; the relay calls it now and then.
   void PurgeExpiredInvites();
 
  private:
@@ -47,6 +48,7 @@ class RequestHandler {
   void HandlePush(const ConnectionPtr& c, std::uint64_t id, const v1::Push& request);
   void HandlePull(const ConnectionPtr& c, std::uint64_t id, const v1::Pull& request);
   void HandlePurge(const ConnectionPtr& c, std::uint64_t id, const v1::Purge& request);
+  void HandleUnpair(const ConnectionPtr& c, std::uint64_t id);
 
   // Checks an invite id, applies the lookup rate limit, loads the invite
   // and hands it to `then` on the network thread.

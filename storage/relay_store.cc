@@ -70,6 +70,12 @@ constexpr std::string_view kSchemaV4 = R"sql(
 ALTER TABLE invites ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 5: a couple either partner ended (Unpair) keeps when, until its
+// last device has been told.
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE couples ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -81,7 +87,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                              "from a damaged store",
                                              .vfs = vfs});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5}));
   // Who is paired with whom: damage here must stop the relay at start, not
   // turn a couple into strangers while it serves.
   for (const char* table : {"couples", "devices", "invites", "relay_tokens"})
@@ -156,6 +162,61 @@ Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
   return static_cast<std::uint64_t>(stmt->ColumnInt(0));
+}
+
+Result<std::int64_t> RelayStore::CoupleEndedAt(const std::string& couple_id) {
+  auto stmt_or = Cached("SELECT ended_at FROM couples WHERE couple_id = ?");
+  if (!stmt_or.ok()) return stmt_or.error();
+  Statement* stmt = stmt_or.value();
+  stmt->BindBlob(1, couple_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  return row.value() ? stmt->ColumnInt(0) : std::int64_t{0};
+}
+
+Result<std::int64_t> RelayStore::LeaveCouple(const std::string& couple_id, const std::string& device_key,
+                                             std::int64_t now) {
+  auto ended_or = CoupleEndedAt(couple_id);
+  if (!ended_or.ok()) return ended_or.error();
+  const std::int64_t ended = ended_or.value() != 0 ? ended_or.value() : now;
+  auto end = db_->Prepare("UPDATE couples SET ended_at = ? WHERE couple_id = ?");
+  if (!end.ok()) return end.error();
+  end->Bind(1, ended).BindBlob(2, couple_id);
+  DUET_RETURN_IF_ERROR(end->Run());
+  auto leave = db_->Prepare("DELETE FROM devices WHERE device_key = ?");
+  if (!leave.ok()) return leave.error();
+  leave->BindBlob(1, device_key);
+  DUET_RETURN_IF_ERROR(leave->Run());
+  auto left = db_->Prepare("SELECT count(*) FROM devices WHERE couple_id = ?");
+  if (!left.ok()) return left.error();
+  left->BindBlob(1, couple_id);
+  auto row = left->Step();
+  if (!row.ok()) return row.error();
+  if (left->ColumnInt(0) > 0) return ended;
+  left->Reset();
+  // Everyone was told: nothing of the couple is kept.
+  for (const char* sql : {"DELETE FROM records WHERE couple_id = ?", "DELETE FROM invites WHERE couple_id = ?",
+                          "DELETE FROM couples WHERE couple_id = ?"}) {
+    auto stmt = db_->Prepare(sql);
+    if (!stmt.ok()) return stmt.error();
+    stmt->BindBlob(1, couple_id);
+    DUET_RETURN_IF_ERROR(stmt->Run());
+  }
+  erased_ = true;
+  return ended;
+}
+
+Status RelayStore::PurgeEndedMailboxes(std::int64_t before) {
+  for (const char* sql :
+       {"DELETE FROM records WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < ?)",
+        "UPDATE couples SET records = 0, bytes = 0 WHERE ended_at > 0 AND ended_at < ?"}) {
+    auto stmt = db_->Prepare(sql);
+    if (!stmt.ok()) return stmt.error();
+    stmt->Bind(1, before);
+    DUET_RETURN_IF_ERROR(stmt->Run());
+  }
+  erased_ = true;
+  return Status::Ok();
 }
 
 Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {

@@ -81,6 +81,16 @@ class RelayStore {
   // The couple a device belongs to, or nullopt when it is not paired.
   Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key);
   Result<std::uint64_t> LatestSeq(const std::string& couple_id);
+  // When the couple ended (docs/protocol.md §4, Unpair), or 0 while it lasts.
+  Result<std::int64_t> CoupleEndedAt(const std::string& couple_id);
+  // `device_key` leaves its couple, which ends at `now` unless it ended
+  // already; once no device is left, the couple's records, invites and row
+  // go too. Returns when the couple ended.
+  Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key,
+                                   std::int64_t now);
+  // Deletes the records of couples that ended before `before`; their row
+  // and any device not yet told stay, so that device learns when it ended.
+  Status PurgeEndedMailboxes(std::int64_t before);
 
   Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id);
   Status CreateInvite(const InviteRow& invite);

@@ -50,6 +50,7 @@ void SetupRelay(CLI::App& root, Cli& cli);
 void SetupNews(CLI::App& root, Cli& cli);
 void SetupWipe(CLI::App& root, Cli& cli);
 void SetupDelete(CLI::App& root, Cli& cli);
+void SetupUnpair(CLI::App& root, Cli& cli);
 void SetupShare(CLI::App& root, Cli& cli);
 void SetupRecap(CLI::App& root, Cli& cli);
 void SetupExport(CLI::App& root, Cli& cli);
@@ -147,6 +148,9 @@ void Warn(const std::string& message);
 bool PairedNow(Device& device);
 // What is wrong with a name a person chose (empty: nothing).
 std::string NameProblem(const std::string& name);
+// "you and Bob are unpaired since 2026-12-02: nothing new flows ...": all
+// an unpaired device says of the end, on either side.
+std::string UnpairedLine(Device& device, const date::time_zone* zone, std::int64_t ended_at);
 // "1 change", "3 changes": counts read as words, not "change(s)".
 std::string Counted(std::size_t n, const std::string& one, const std::string& many);
 // "not paired yet; WHY, so pair first", or, while an invite of this device

@@ -90,6 +90,12 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
     }
   }
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
+  if (report->unpaired_at) {
+    auto zone = CliZone(cli);
+    return say("queued", "unpaired",
+               "saved on this device only: " + UnpairedLine(device, zone.ok() ? zone.value() : RecordZone("UTC"),
+                                                             *report->unpaired_at));
+  }
   if (report->relay_rolled_back) return queued("not sent while the relay is behind this device");
   if (report->not_paired || report->waiting_for_partner) return queued("not paired yet");
   if (report->held_back) return queued(*report->held_back);
@@ -99,11 +105,18 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
              "synced: sent " + std::to_string(report->pushed) + ", received " + std::to_string(report->pulled));
 }
 
+std::string UnpairedLine(Device& device, const date::time_zone* zone, std::int64_t ended_at) {
+  return "you and " + PartnerLabel(device) + " are unpaired since " +
+         model::FormatLocalTime(ended_at, zone).substr(0, 10) +
+         ": nothing new flows either way; what is on this device stays (duet export keeps a copy)";
+}
+
 std::string Counted(std::size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 bool PairedNow(Device& device) {
+  if (device.unpaired_at()) return false;
   if (device.paired() || !device.pending_invite()) return device.paired();
   // The partner may have joined since: the sync that checks the invite
   // completes the pairing, so the inviter is not sent off to `duet sync`.
@@ -116,6 +129,10 @@ bool PairedNow(Device& device) {
 }
 
 Error NotPairedYet(Device& device, const std::string& why) {
+  if (device.unpaired_at())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "you and " + PartnerLabel(device) + " are unpaired (duet status says since when); " + why +
+                         ", and nothing new is shared now (a check-in kept with --private stays possible)");
   if (device.pending_invite())
     return MakeError(ErrorKind::kInvalidInput,
                      "not paired yet: your partner has not joined with your invite code; " + why +

@@ -54,6 +54,7 @@ int RunStatus(const Cli& cli, bool mark_read) {
   auto partner = d.partner();
   const bool paired = d.paired() && partner.has_value();
   const bool verified = paired && d.safety_number_verified();
+  const std::optional<std::int64_t> ended = d.unpaired_at();
   auto queued = d.store().Outbox();
   if (!queued.ok()) return Fail(queued.error());
   auto refused = d.store().Rejected();
@@ -130,6 +131,7 @@ int RunStatus(const Cli& cli, bool mark_read) {
       next_talk = {{"id", crypto::Hex(next->talk_id)}, {"start", next->start()}, {"end", next->end()}, {"place", TextOrNull(next->place)}};
     PrintJson({{"name", d.name()},
                {"partner", paired ? nlohmann::json(partner->name) : nlohmann::json()},
+               {"unpaired_at", ended ? nlohmann::json(*ended) : nlohmann::json()},
                {"verified", verified},
                {"invite_open", !paired && d.pending_invite().has_value()},
                {"partner_readiness", ready},
@@ -160,6 +162,13 @@ int RunStatus(const Cli& cli, bool mark_read) {
     std::printf("%s\n", d.pending_invite() ? "not paired yet: your invite is open (`duet sync` once your partner joined)"
                                            : "not paired yet: `duet invite`, or `duet join CODE`");
     std::printf("queued: %s\n", Counted(queued->size(), "change", "changes").c_str());
+    return 0;
+  }
+  if (ended) {
+    // All that is said of the end: that it came, and when.
+    std::printf("%s\n", UnpairedLine(d, zone.value(), *ended).c_str());
+    if (!queued->empty())
+      std::printf("not sent: %s written before the end\n", Counted(queued->size(), "change", "changes").c_str());
     return 0;
   }
   std::printf("%s\n", heading(ForTerminal(d.name()) + " & " + who + "  (last sync: " +

@@ -17,6 +17,16 @@ int RunSync(const Cli& cli) {
     return Fail(MakeError(report.error().kind, report.error().message + tail));
   }
   for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
+  if (report->unpaired_at) {
+    if (cli.json) {
+      PrintJson({{"sent", 0}, {"received", report->pulled}, {"unpaired_at", *report->unpaired_at}});
+    } else {
+      auto zone = CliZone(cli);
+      if (!zone.ok()) return Fail(zone.error());
+      std::printf("%s\n", UnpairedLine(d, zone.value(), *report->unpaired_at).c_str());
+    }
+    return 0;
+  }
   std::optional<std::string> safety;
   if (report->paired_with && d.partner())
     safety = d.safety_number();
@@ -29,7 +39,8 @@ int RunSync(const Cli& cli) {
                {"waiting_for_partner", report->waiting_for_partner},
                {"relay_rolled_back", report->relay_rolled_back},
                {"held_back", report->held_back ? nlohmann::json(*report->held_back)
-                                               : nlohmann::json()}});
+                                               : nlohmann::json()},
+               {"unpaired_at", nullptr}});
   } else {
     if (report->paired_with) {
       std::printf("paired with %s\n", ForTerminal(*report->paired_with).c_str());

@@ -83,12 +83,12 @@ class Watcher {
                 PartnerLabel(d_).c_str(), options_.remind);
     state_ = std::move(loaded->state);
     Remind();
-    while (!g_stop) {
+    while (!g_stop && !ended_) {
       Step();
       ShowWhatWaited();
       Remind();
     }
-    std::printf("stopped\n");
+    if (!ended_) std::printf("stopped\n");
     return 0;
   }
 
@@ -138,6 +138,12 @@ class Watcher {
     }
     last_contact_ = NowSeconds();
     for (const auto& warning : report->warnings) Warn(ForTerminal(warning));
+    if (report->unpaired_at) {
+      std::printf("%s\n", UnpairedLine(d_, zone_, *report->unpaired_at).c_str());
+      ended_ = true;
+      session_.reset();
+      return false;
+    }
     if (report->held_back) Warn(ForTerminal(*report->held_back));
     auto loaded = LoadState(d_);
     if (!loaded.ok()) return true;
@@ -203,6 +209,7 @@ class Watcher {
   std::int64_t last_contact_ = 0;
   std::int64_t retry_at_ = 0;
   std::int64_t backoff_ = 1;  // seconds until the next try; doubles up to a minute
+  bool ended_ = false;        // the pairing ended: nothing more to watch
 };
 
 int RunWatch(const Cli& cli, const WatchOptions& options) {

@@ -114,6 +114,22 @@ class CoupleTest : public ::testing::Test {
     return out;
   }
 
+  // One number the relay's store holds (a count), read behind its back.
+  std::int64_t RelayNumber(const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::int64_t value = -1;
+    if (sqlite3_open_v2(dir_.File("relay.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      sqlite3_stmt* row = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &row, nullptr) == SQLITE_OK && sqlite3_step(row) == SQLITE_ROW)
+        value = sqlite3_column_int64(row, 0);
+      sqlite3_finalize(row);
+    }
+    sqlite3_close(db);
+    EXPECT_NE(value, -1) << "could not read the relay's database: " << sql;
+    return value;
+  }
+
   // The relay's whole database: main file and write-ahead log.
   std::string RelayBytes() {
     return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));

@@ -246,3 +246,79 @@ TEST_F(OwnershipTest, WhatIsNotDeletedSaysWhatToDoInstead) {
 
 }  // namespace
 }  // namespace duet::testing
+
+namespace duet::testing {
+namespace {
+
+TEST_F(OwnershipTest, EitherPartnerEndsThePairingAndTheRelayForgetsTheCoupleOnceBothAreTold) {
+  Pair();
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", "Alice, before the end"}));
+  Ok(Duet("b", {"checkin", "--mood", "3", "--note", "Bob, before the end"}));
+  Refused(Duet("a", {"unpair"}), "add --yes to confirm");
+  auto no = RunOnTerminal({DUET_PATH, "--home", dir_.File("a"), "unpair"}, {}, {{"[y/N] ", "no"}});
+  EXPECT_EQ(no.exit_code, 1) << no.out;
+  EXPECT_NE(no.out.find("Bob sees only that you are unpaired and since when"), std::string::npos) << no.out;
+
+  // Alice ends it while Bob is away; she still gets what he wrote before.
+  auto ended = Duet("a", {"unpair", "--yes"});
+  ASSERT_EQ(ended.exit_code, 0) << ended.err;
+  EXPECT_NE(ended.out.find("you and Bob are unpaired since"), std::string::npos) << ended.out;
+  EXPECT_EQ(Checkins("a").size(), 2u);
+  Refused(Duet("a", {"checkin", "--mood", "2"}), "unpaired");
+  Refused(Duet("a", {"thanks", "for everything"}), "unpaired");
+  Refused(Duet("a", {"invite"}), "pairing has ended");
+  Refused(Duet("a", {"unpair", "--yes"}), "unpaired since");
+  Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "still mine to keep"}));
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 1) << "Bob has not been told yet";
+  EXPECT_GT(RelayNumber("SELECT count(*) FROM records"), 0) << "what Bob has not fetched waits for him";
+
+  // Bob writes before he knows: it stays on his device; he is told, with
+  // the date and nothing more, and gets what Alice wrote before the end.
+  auto late = Duet("b", {"checkin", "--mood", "1", "--note", "Bob, after the end"});
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_NE(late.out.find("saved on this device only: you and Alice are unpaired since"), std::string::npos) << late.out;
+  auto notes = Checkins("b");
+  ASSERT_EQ(notes.size(), 3u);
+  const auto status = DuetJson("b", {"status"});
+  EXPECT_EQ(status["unpaired_at"], DuetJson("a", {"status"})["unpaired_at"]);
+  EXPECT_EQ(status["queued"], 1);
+  auto dashboard = Duet("b", {"status"});
+  EXPECT_NE(dashboard.out.find("you and Alice are unpaired since"), std::string::npos) << dashboard.out;
+  EXPECT_NE(dashboard.out.find("not sent: 1 change written before the end"), std::string::npos) << dashboard.out;
+  Ok(Duet("a", {"sync"}));
+  for (const auto& c : Checkins("a")) EXPECT_NE(c["note"], "Bob, after the end") << "nothing after the end flows";
+
+  // Both told: the relay holds nothing of the couple any more.
+  for (const char* table : {"couples", "devices", "records", "invites"})
+    EXPECT_EQ(RelayNumber(std::string("SELECT count(*) FROM ") + table), 0) << table;
+  auto again = Duet("b", {"sync"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("unpaired since"), std::string::npos) << again.out;
+}
+
+TEST_F(OwnershipTest, APartnerWhoStaysAwayIsToldLaterAndTheRelayDeletesTheMailboxAfterItsGracePeriod) {
+  Pair();
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", "Alice's"}));
+  Ok(Duet("b", {"checkin", "--mood", "3", "--note", "Bob's, never fetched by Alice"}));
+  auto ended = Duet("b", {"--json", "unpair", "--yes"});
+  ASSERT_EQ(ended.exit_code, 0) << ended.err;
+  const auto when = nlohmann::json::parse(ended.out)["unpaired_at"];
+  EXPECT_EQ(Checkins("b").size(), 2u);
+
+  // A month passes (the default grace period is 30 days): the relay
+  // deletes the records at its next sweep, but keeps when it ended.
+  relay_->Stop();
+  relay_->set_env(ClockAhead("+31d"));
+  relay_->Start();
+  auto told = Duet("a", {"--json", "sync"});
+  ASSERT_EQ(told.exit_code, 0) << told.err;
+  const auto report = nlohmann::json::parse(told.out);
+  EXPECT_EQ(report["unpaired_at"], when);
+  EXPECT_EQ(report["received"], 0) << "the mailbox was deleted before Alice came back";
+  EXPECT_EQ(Checkins("a").size(), 1u);
+  for (const char* table : {"couples", "devices", "records"})
+    EXPECT_EQ(RelayNumber(std::string("SELECT count(*) FROM ") + table), 0) << table;
+}
+
+}  // namespace
+}  // namespace duet::testing

@@ -570,5 +570,41 @@ TEST_F(RelayProtocolTest, PurgeErasesOnlyTheAskersRecordsAndPullSkipsThem) {
   EXPECT_EQ(couple.cb->Call(pull, 5s)->record_batch().records_size(), 2);
 }
 
+TEST_F(RelayProtocolTest, UnpairEndsTheCoupleForBothAndRefusesLaterPushes) {
+  RawCouple couple;
+  PairRaw(couple);
+  v1::Frame push;
+  *push.mutable_push()->add_records() = SignedEnvelope(couple.b, couple.couple_id);
+  ASSERT_TRUE(couple.cb->Call(push, 5s)->has_push_ack());
+  v1::Frame unpair;
+  unpair.mutable_unpair();
+  EXPECT_EQ(Authenticated(crypto::SigningKeyPair::Generate())->Call(unpair, 5s)->error().code(),
+            v1::ERROR_CODE_NOT_PAIRED);
+  auto ended = couple.ca->Call(unpair, 5s);
+  ASSERT_TRUE(ended.ok() && ended->has_unpaired()) << ended->DebugString();
+  EXPECT_GT(ended->unpaired().ended_at(), 0);
+  // Both connections are finished; each device hears of the end on its next.
+  EXPECT_FALSE(couple.cb->Receive(5s).ok()) << "Bob's connection was finished";
+  auto alice = Connect();
+  auto alice_ok = HelloAndAuthenticate(*alice, couple.a);
+  ASSERT_TRUE(alice_ok.ok());
+  EXPECT_TRUE(alice_ok->auth_ok().couple_id().empty()) << "Alice left the couple";
+  auto bob = Connect();
+  auto bob_ok = HelloAndAuthenticate(*bob, couple.b);
+  ASSERT_TRUE(bob_ok.ok());
+  EXPECT_EQ(bob_ok->auth_ok().couple_id(), couple.couple_id);
+  EXPECT_EQ(bob_ok->auth_ok().ended_at(), ended->unpaired().ended_at());
+  auto refused = bob->Call(push, 5s);
+  ASSERT_TRUE(refused.ok() && refused->has_error());
+  EXPECT_EQ(refused->error().code(), v1::ERROR_CODE_UNPAIRED);
+  v1::Frame pull;
+  pull.mutable_pull()->set_limit(10);
+  EXPECT_EQ(bob->Call(pull, 5s)->record_batch().records_size(), 1) << "what came before the end is still there";
+  auto told = bob->Call(unpair, 5s);
+  ASSERT_TRUE(told.ok() && told->has_unpaired());
+  EXPECT_EQ(told->unpaired().ended_at(), ended->unpaired().ended_at());
+  ExpectRelayServes();
+}
+
 }  // namespace
 }  // namespace duet::testing

@@ -270,6 +270,41 @@ TEST_F(PairedRelayStore, PurgeErasesOnlyTheAuthorsRecordsAndNeverReusesTheirPlac
   EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 3u);
 }
 
+TEST_F(PairedRelayStore, AnEndedCoupleIsForgottenOnceEveryDeviceLeftOrItsGracePassed) {
+  RelayStore& s = *store_;
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "alice", "e1", &appended).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(s.CoupleEndedAt("c1").value(), 0);
+  ASSERT_TRUE(s.Begin().ok());
+  EXPECT_EQ(s.LeaveCouple("c1", "alice", 1000).value(), 1000);
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(s.CoupleEndedAt("c1").value(), 1000);
+  EXPECT_FALSE(s.CoupleOfDevice("alice").value().has_value()) << "Alice may pair again";
+  EXPECT_EQ(*s.CoupleOfDevice("bob").value(), "c1") << "Bob is not told yet";
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 1u) << "what Bob has not fetched waits";
+
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.PurgeEndedMailboxes(1000).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 1u) << "the grace period has not passed";
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.PurgeEndedMailboxes(1001).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_TRUE(s.ReadAfter("c1", 0, 10).value().empty());
+  EXPECT_EQ(s.Usage("c1").value().bytes, 0u);
+  EXPECT_EQ(s.CoupleEndedAt("c1").value(), 1000) << "Bob still learns when it ended";
+
+  ASSERT_TRUE(s.Begin().ok());
+  EXPECT_EQ(s.LeaveCouple("c1", "bob", 5000).value(), 1000) << "it ended when the first left";
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_FALSE(s.CoupleOfDevice("bob").value().has_value());
+  EXPECT_EQ(s.CoupleEndedAt("c1").value(), 0) << "nothing of the couple is kept";
+  EXPECT_FALSE(s.FindInvite("inv").value().has_value());
+  EXPECT_EQ(s.Totals(0).value().couples, 0u);
+}
+
 TEST_F(PairedRelayStore, UsageCountsWhatEachCoupleStores) {
   RelayStore& s = *store_;
   bool appended = false;
@@ -307,7 +342,7 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
     ASSERT_TRUE(db.value()->Exec("ALTER TABLE invites DROP COLUMN replaced; "
                                  "DROP TABLE relay_meta; DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
                                  "ALTER TABLE invites DROP COLUMN creator_address; "
-                                 "ALTER TABLE couples DROP COLUMN records; "
+                                 "ALTER TABLE couples DROP COLUMN ended_at; ALTER TABLE couples DROP COLUMN records; "
                                  "ALTER TABLE couples DROP COLUMN bytes; PRAGMA user_version=1")
                     .ok());
   }
