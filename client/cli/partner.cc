@@ -33,6 +33,12 @@ int RunPartner(const Cli& cli, bool verify, bool yes) {
   }
   const std::string safety = d.safety_number();
   const std::string who = ForTerminal(partner->name);
+  const auto ended = d.unpaired_at();
+  if (ended && verify) {
+    auto zone = CliZone(cli);
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          UnpairedLine(d, zone.ok() ? zone.value() : RecordZone("UTC"), *ended)));
+  }
   const bool already = d.safety_number_verified();
   if (verify && !already) {
     // Recording a comparison that never happened would make the check
@@ -53,7 +59,16 @@ int RunPartner(const Cli& cli, bool verify, bool yes) {
   }
   const bool verified = d.safety_number_verified();
   if (cli.json) {
-    PrintJson({{"name", partner->name}, {"safety_number", safety}, {"verified", verified}});
+    PrintJson({{"name", partner->name},
+               {"safety_number", safety},
+               {"verified", verified},
+               {"unpaired_at", ended ? nlohmann::json(*ended) : nlohmann::json()}});
+    return 0;
+  }
+  if (ended) {
+    auto zone = CliZone(cli);
+    if (!zone.ok()) return Fail(zone.error());
+    std::printf("partner: %s\n%s\n", ForTerminal(partner->name).c_str(), UnpairedLine(d, zone.value(), *ended).c_str());
     return 0;
   }
   if (verify && already) std::printf("already verified: you compared the safety number with %s before\n", who.c_str());

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tests/temp_dir.h"
@@ -251,6 +252,25 @@ class LiveProcess {
       if (n <= 0) return false;
       output_.append(buffer, static_cast<std::size_t>(n));
     }
+  }
+
+  // True when the program exits by itself within `timeout` (Stop() then
+  // returns its exit code without signalling it).
+  bool ExitsWithin(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        char buffer[4096];
+        ssize_t n = 0;
+        while ((n = read(fd_, buffer, sizeof buffer)) > 0) output_.append(buffer, static_cast<std::size_t>(n));
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pid_ == 0;
   }
 
   // Sends `signal` and waits; returns the exit code.

@@ -269,6 +269,9 @@ TEST_F(OwnershipTest, EitherPartnerEndsThePairingAndTheRelayForgetsTheCoupleOnce
   Refused(Duet("a", {"invite"}), "pairing has ended");
   Refused(Duet("a", {"unpair", "--yes"}), "unpaired since");
   Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "still mine to keep"}));
+  auto partner = Duet("a", {"partner"});
+  EXPECT_NE(partner.out.find("you and Bob are unpaired since"), std::string::npos) << partner.out;
+  Refused(Duet("a", {"partner", "verify", "--yes"}), "unpaired since");
   EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 1) << "Bob has not been told yet";
   EXPECT_GT(RelayNumber("SELECT count(*) FROM records"), 0) << "what Bob has not fetched waits for him";
 
@@ -318,6 +321,17 @@ TEST_F(OwnershipTest, APartnerWhoStaysAwayIsToldLaterAndTheRelayDeletesTheMailbo
   EXPECT_EQ(Checkins("a").size(), 1u);
   for (const char* table : {"couples", "devices", "records"})
     EXPECT_EQ(RelayNumber(std::string("SELECT count(*) FROM ") + table), 0) << table;
+}
+
+TEST_F(OwnershipTest, WatchSaysWhenThePartnerEndsThePairingAndStops) {
+  Pair();
+  LiveProcess watch({DUET_PATH, "--home", dir_.File("a"), "watch", "--no-notify"}, dir_.File("watch.err"));
+  ASSERT_TRUE(watch.WaitForLine("connected to the relay")) << watch.output() << ReadFile(dir_.File("watch.err"));
+  Ok(Duet("b", {"unpair", "--yes"}));
+  ASSERT_TRUE(watch.WaitForLine("you and Bob are unpaired since")) << watch.output();
+  EXPECT_TRUE(watch.ExitsWithin(std::chrono::seconds(10))) << "nothing is left to watch: " << watch.output();
+  EXPECT_EQ(watch.Stop(), 0);
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM couples"), 0) << "watch told the relay";
 }
 
 }  // namespace
