@@ -31,6 +31,7 @@ constexpr char kRelayToken[] = "relay.token";
 constexpr char kRelayNextKey[] = "relay.next_key";
 constexpr char kCoupleId[] = "couple.id";
 constexpr char kCoupleEndedAt[] = "couple.ended_at";
+constexpr char kArchivedMe[] = "archive.me";
 constexpr char kPartnerName[] = "partner.name";
 constexpr char kPartnerSignKey[] = "partner.sign_key";
 constexpr char kPartnerKxKey[] = "partner.kx_key";
@@ -158,6 +159,7 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
   if (keys->older_format) DUET_RETURN_IF_ERROR(SaveKeys(home.key_file, keys.value(), /*exclusive=*/false));
   std::unique_ptr<Device> device(new Device(home, std::move(keys).value(), std::move(store).value()));
   DUET_RETURN_IF_ERROR(device->FinishRekey());
+  device->archived_me_ = device->Meta(kArchivedMe).value_or("");
   return device;
 }
 
@@ -323,6 +325,10 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
     return MakeError(ErrorKind::kInvalidInput,
                      "cannot save this " + model::RecordKindName(body) + ": " + verdict.problem);
   std::optional<std::string> couple = couple_id();
+  if (archive())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this home is an archive restored with `duet import`: it is read-only; to write, "
+                     "set up a device with `duet init` in another --home");
   if (shared && unpaired_at())
     return MakeError(ErrorKind::kInvalidInput,
                      "your pairing has ended, so nothing new is shared; a check-in kept with --private "
@@ -531,10 +537,35 @@ Result<OpenedBody> Device::VerifyIncoming(const v1::RecordEnvelope& envelope) {
   return OpenRecord(envelope, *key, *couple, CoupleAuthors());
 }
 
+Status Device::Restore(const std::string& me_key, const std::optional<Partner>& partner,
+                       const std::vector<Restored>& records) {
+  std::vector<storage::ArchivedRecord> rows;
+  rows.reserve(records.size());
+  for (const auto& r : records) {
+    std::string plain = r.content.SerializeAsString();
+    rows.push_back({r.record_id, r.author_key, r.shared, r.relay_seq, crypto::SecretboxSeal(keys_.local_key, plain)});
+    crypto::WipeString(plain);
+  }
+  std::vector<std::pair<std::string, std::string>> meta = {{kArchivedMe, me_key}};
+  if (partner) {
+    meta.emplace_back(kPartnerName, partner->name);
+    meta.emplace_back(kPartnerSignKey, partner->sign_key);
+    meta.emplace_back(kPartnerKxKey, partner->kx_key);
+  }
+  DUET_RETURN_IF_ERROR(store_->InTransaction([&]() -> Status {
+    DUET_RETURN_IF_ERROR(store_->SetMetas(meta));
+    return store_->AddArchived(rows);
+  }));
+  archived_me_ = me_key;
+  return Status::Ok();
+}
+
 Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
   *unreadable = 0;
   auto rows = store_->AllRecords();
   if (!rows.ok()) return rows.error();
+  auto archived = store_->Archived();
+  if (!archived.ok()) return archived.error();
   const std::vector<std::string> self = {keys_.identity.public_key};
   // Looked up once, not per record: every command opens them all.
   const std::optional<std::string> couple = couple_id();
@@ -546,7 +577,28 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     return it->second;
   };
   std::vector<model::OpenedRecord> out;
-  out.reserve(rows->size());
+  out.reserve(archived->size() + rows->size());
+  for (const auto& row : archived.value()) {
+    auto plain = crypto::SecretboxOpen(keys_.local_key, row.sealed);
+    model::v1::ArchivedBody content;
+    if (!plain || !content.ParseFromString(*plain)) {
+      ++*unreadable;
+      continue;
+    }
+    crypto::WipeString(*plain);
+    model::OpenedRecord opened;
+    opened.record_id = row.record_id;
+    opened.author_key = row.author_key;
+    opened.shared = row.shared;
+    opened.relay_seq = row.relay_seq;
+    opened.body = std::move(*content.mutable_body());
+    // What the exporting duet judged: a newer record's unknown kind did not
+    // survive the JSON, so it is not judged again.
+    if (!content.shown())
+      opened.verdict = {content.newer() ? model::Validity::kNewer : model::Validity::kInvalid, "",
+                        content.not_shown_because()};
+    out.push_back(std::move(opened));
+  }
   for (const auto& row : rows.value()) {
     v1::RecordEnvelope envelope;
     if (!envelope.ParseFromString(row.envelope)) {

@@ -64,7 +64,24 @@ class Device {
 
   const DeviceKeys& keys() const { return keys_; }
   storage::ReplicaStore& store() { return *store_; }
-  const std::string& my_key() const { return keys_.identity.public_key; }
+  // Whose records are "mine": this device's identity, or in a restored
+  // archive the identity of the device that exported it.
+  const std::string& my_key() const { return archived_me_.empty() ? keys_.identity.public_key : archived_me_; }
+  // A home restored from an export (`duet import`): read-only, it writes no
+  // record and syncs nothing.
+  bool archive() const { return !archived_me_.empty(); }
+  struct Restored {
+    std::string record_id;
+    std::string author_key;
+    bool shared = false;
+    std::optional<std::uint64_t> relay_seq;
+    model::v1::ArchivedBody content;
+  };
+  // Makes this fresh device the archive of an export: who "me" (`me_key`)
+  // and the partner were, and every record, sealed under the local key, in
+  // one transaction.
+  Status Restore(const std::string& me_key, const std::optional<Partner>& partner,
+                 const std::vector<Restored>& records);
 
   std::string name();
   net::Endpoint relay();
@@ -159,6 +176,7 @@ class Device {
 
   HomePaths home_;
   DeviceKeys keys_;
+  std::string archived_me_;  // set in a restored archive
   std::unique_ptr<storage::ReplicaStore> store_;
 };
 

@@ -22,7 +22,7 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupRecap,
     duet::client::cli::SetupRelay,    duet::client::cli::SetupNews,
     duet::client::cli::SetupExport,   duet::client::cli::SetupWipe,
-    duet::client::cli::SetupUnpair,
+    duet::client::cli::SetupUnpair,   duet::client::cli::SetupImport,
     duet::client::cli::SetupHelp,
     duet::client::cli::SetupCompletion,
 };

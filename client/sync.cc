@@ -358,7 +358,10 @@ Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::mil
   return session;
 }
 
+Error ArchiveOnly();
+
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
+  if (device.archive()) return ArchiveOnly();
   SyncReport report;
   if ((report.unpaired_at = device.unpaired_at())) return report;  // nothing moves any more
   if (!device.paired() && !device.pending_invite()) {
@@ -442,6 +445,12 @@ Result<Unpairing> Unpair(Device& device, std::chrono::milliseconds timeout) {
 
 // A device whose pairing ended keeps that couple's history and keys; a new
 // pairing on top of them would mix two couples' records.
+Error ArchiveOnly() {
+  return MakeError(ErrorKind::kInvalidInput,
+                   "this home is an archive restored with `duet import`: it syncs and pairs with nobody; set up "
+                   "a device with `duet init` in another --home for that");
+}
+
 Error EndedAlready() {
   return MakeError(ErrorKind::kInvalidInput,
                    "this device's pairing has ended; to pair again, set up a new home (keep a copy with "
@@ -450,6 +459,7 @@ Error EndedAlready() {
 
 Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bool replace,
                                    std::chrono::milliseconds timeout) {
+  if (device.archive()) return ArchiveOnly();
   if (device.unpaired_at()) return EndedAlready();
   if (device.paired())
     return MakeError(ErrorKind::kInvalidInput,
@@ -507,6 +517,7 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
   auto relay = net::ParseEndpoint(code->relay_address);
   if (!relay.ok())
     return MakeError(ErrorKind::kInvalidInput, "malformed invite code: its relay address is not valid");
+  if (device.archive()) return ArchiveOnly();
   if (device.unpaired_at()) return EndedAlready();
   if (device.paired())
     return MakeError(ErrorKind::kInvalidInput,

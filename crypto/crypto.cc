@@ -278,6 +278,18 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> FromHex(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  std::string out(text.size() / 2, '\0');
+  std::size_t written = 0;
+  const char* end = nullptr;
+  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                     &written, &end) != 0 ||
+      written != out.size() || end != text.data() + text.size())
+    return std::nullopt;
+  return out;
+}
+
 std::optional<PassphraseKey> DerivePassphraseKey(std::string_view passphrase) {
   return DerivePassphraseKey(passphrase, RandomBytes(crypto_pwhash_SALTBYTES),
                              crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE);

@@ -149,6 +149,9 @@ std::optional<std::string> Unpad(std::string_view padded, std::size_t block);
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 std::string Hex(std::string_view bytes);
+// The bytes of lower- or upper-case hex text; nullopt unless it is exactly
+// that (an even number of hex digits, nothing else).
+std::optional<std::string> FromHex(std::string_view text);
 
 // A key derived from a passphrase with argon2id (crypto_pwhash, moderate
 // limits), and the parameters needed to derive it again.

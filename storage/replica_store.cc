@@ -31,6 +31,19 @@ CREATE TABLE rejected (
 );
 )sql";
 
+// Version 2: records restored from an export (duet import), kept apart
+// from the log this device syncs: they have no envelope to verify.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE archive (
+  id INTEGER PRIMARY KEY,
+  record_id BLOB NOT NULL UNIQUE,
+  author_key BLOB NOT NULL,
+  shared INTEGER NOT NULL,
+  relay_seq INTEGER,
+  sealed BLOB NOT NULL
+);
+)sql";
+
 constexpr char kCursorKey[] = "sync.cursor";
 
 ReplicaRecord ReadRecord(const Statement& stmt) {
@@ -65,7 +78,7 @@ Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path
                                                              "a new --home and pair again",
                                              .vfs = {}});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2}));
   // Every command decides on what meta says (paired or not, the chain
   // head): damage there must be an error, never a missing value.
   DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable("meta"));
@@ -196,6 +209,41 @@ Result<std::uint64_t> ReplicaStore::HighestRelaySeq() {
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
   return static_cast<std::uint64_t>(stmt->ColumnInt(0));
+}
+
+Status ReplicaStore::AddArchived(const std::vector<ArchivedRecord>& records) {
+  Transaction txn(*db_);
+  DUET_RETURN_IF_ERROR(txn.Begin());
+  auto insert = db_->Prepare(
+      "INSERT INTO archive (record_id, author_key, shared, relay_seq, sealed) VALUES (?, ?, ?, ?, ?)");
+  if (!insert.ok()) return insert.error();
+  for (const auto& r : records) {
+    insert->Reset();
+    insert->BindBlob(1, r.record_id).BindBlob(2, r.author_key).Bind(3, r.shared ? 1 : 0);
+    if (r.relay_seq) insert->Bind(4, static_cast<std::int64_t>(*r.relay_seq));
+    insert->BindBlob(5, r.sealed);
+    DUET_RETURN_IF_ERROR(insert->Run());
+  }
+  return txn.Commit();
+}
+
+Result<std::vector<ArchivedRecord>> ReplicaStore::Archived() {
+  auto stmt = db_->Prepare("SELECT record_id, author_key, shared, relay_seq, sealed FROM archive ORDER BY id");
+  if (!stmt.ok()) return stmt.error();
+  std::vector<ArchivedRecord> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) break;
+    ArchivedRecord r;
+    r.record_id = stmt->ColumnBlob(0);
+    r.author_key = stmt->ColumnBlob(1);
+    r.shared = stmt->ColumnInt(2) != 0;
+    if (!stmt->ColumnIsNull(3)) r.relay_seq = static_cast<std::uint64_t>(stmt->ColumnInt(3));
+    r.sealed = stmt->ColumnBlob(4);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Status ReplicaStore::Forget(const std::vector<std::string>& record_ids) {

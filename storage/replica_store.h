@@ -36,6 +36,16 @@ struct PulledRecord {
   std::string envelope;
 };
 
+// A record restored from an export (`duet import`): its body sealed under
+// the device's local key, with what the export said of it.
+struct ArchivedRecord {
+  std::string record_id;
+  std::string author_key;
+  bool shared = false;
+  std::optional<std::uint64_t> relay_seq;
+  std::string sealed;
+};
+
 struct RejectedRecord {
   std::uint64_t seq = 0;
   std::string record_id;
@@ -71,6 +81,9 @@ class ReplicaStore {
   Status Forget(const std::vector<std::string>& record_ids);
   Status EraseLeftovers() { return db_->TruncateLog(); }
   Result<std::vector<ReplicaRecord>> AllRecords();  // in insertion order
+  // Restored records, in the order they were added (one transaction).
+  Status AddArchived(const std::vector<ArchivedRecord>& records);
+  Result<std::vector<ArchivedRecord>> Archived();
   // Highest relay sequence number of any record held (0 when none).
   Result<std::uint64_t> HighestRelaySeq();
   // Runs `body` in one transaction: its reads see one state, its writes land

@@ -51,6 +51,7 @@ void SetupNews(CLI::App& root, Cli& cli);
 void SetupWipe(CLI::App& root, Cli& cli);
 void SetupDelete(CLI::App& root, Cli& cli);
 void SetupUnpair(CLI::App& root, Cli& cli);
+void SetupImport(CLI::App& root, Cli& cli);
 void SetupShare(CLI::App& root, Cli& cli);
 void SetupRecap(CLI::App& root, Cli& cli);
 void SetupExport(CLI::App& root, Cli& cli);

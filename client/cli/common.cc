@@ -129,6 +129,9 @@ bool PairedNow(Device& device) {
 }
 
 Error NotPairedYet(Device& device, const std::string& why) {
+  if (device.archive())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this home is an archive restored with `duet import`, to read only; " + why);
   if (device.unpaired_at())
     return MakeError(ErrorKind::kInvalidInput,
                      "you and " + PartnerLabel(device) + " are unpaired (duet status says since when); " + why +

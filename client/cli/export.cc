@@ -15,14 +15,14 @@ namespace {
 constexpr int kExportVersion = 1;
 
 nlohmann::json RecordJson(const model::OpenedRecord& r, const Device& d, const model::CoupleState& state) {
-  // Content, never key bytes: a reflection key (mine, not yet released, or
-  // the partner's) is named, its key left out.
-  model::v1::RecordBody content = r.body;
-  if (content.has_reflection_key()) content.mutable_reflection_key()->clear_key();
+  // The whole body. A reflection key is content too: it opens only the
+  // reflection whose words are in this document anyway, and `duet import`
+  // needs it to open that reflection again. Device and couple keys are
+  // never exported.
   std::string body;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(content, &body, options);
+  (void)google::protobuf::util::MessageToJsonString(r.body, &body, options);
   nlohmann::json out = {
       {"id", crypto::Hex(r.record_id)},
       {"author", r.author_key == d.my_key() ? "me" : "partner"},
@@ -32,6 +32,7 @@ nlohmann::json RecordJson(const model::OpenedRecord& r, const Device& d, const m
       {"kind", model::RecordKindName(r.body)},
       {"shown", r.verdict.valid()},
       {"not_shown_because", r.verdict.valid() ? nlohmann::json() : nlohmann::json(r.verdict.problem)},
+      {"newer", r.verdict.validity == model::Validity::kNewer},
       {"body", nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false)},
   };
   if (r.body.has_talk_reflection())

@@ -132,6 +132,7 @@ int RunStatus(const Cli& cli, bool mark_read) {
     PrintJson({{"name", d.name()},
                {"partner", paired ? nlohmann::json(partner->name) : nlohmann::json()},
                {"unpaired_at", ended ? nlohmann::json(*ended) : nlohmann::json()},
+               {"archive", d.archive()},
                {"verified", verified},
                {"invite_open", !paired && d.pending_invite().has_value()},
                {"partner_readiness", ready},
@@ -158,6 +159,12 @@ int RunStatus(const Cli& cli, bool mark_read) {
   auto heading = [&](const std::string& text) {
     return color ? "\033[1m" + text + "\033[0m" : text;
   };
+  if (d.archive()) {
+    std::printf("an archive of %s & %s, restored with `duet import`: to read (duet checkins, duet talk list, "
+                "duet boundary list, duet export); it syncs nothing\n",
+                ForTerminal(d.name()).c_str(), who.c_str());
+    return 0;
+  }
   if (!paired) {
     std::printf("%s\n", d.pending_invite() ? "not paired yet: your invite is open (`duet sync` once your partner joined)"
                                            : "not paired yet: `duet invite`, or `duet join CODE`");

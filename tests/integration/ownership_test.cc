@@ -3,6 +3,7 @@
 // exported; a record can be deleted, from both devices and the relay.
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 
 #include "crypto/crypto.h"
@@ -332,6 +333,100 @@ TEST_F(OwnershipTest, WatchSaysWhenThePartnerEndsThePairingAndStops) {
   EXPECT_TRUE(watch.ExitsWithin(std::chrono::seconds(10))) << "nothing is left to watch: " << watch.output();
   EXPECT_EQ(watch.Stop(), 0);
   EXPECT_EQ(RelayNumber("SELECT count(*) FROM couples"), 0) << "watch told the relay";
+}
+
+TEST_F(OwnershipTest, ExportWipeImportAndExportAgainLosesNothing) {
+  // Everything a command shows of the couple, as JSON, to compare two homes.
+  auto views = [this](const std::vector<std::string>& env) {
+    std::string out;
+    for (std::vector<std::string> args : {std::vector<std::string>{"checkins", "--last", "100"},
+                                          std::vector<std::string>{"checkins", "--kept"},
+                                          std::vector<std::string>{"talk", "list"},
+                                          std::vector<std::string>{"boundary", "list"},
+                                          std::vector<std::string>{"history"}}) {
+      args.insert(args.begin(), {"--tz", "UTC"});
+      out += DuetJson("a", args, env).dump() + "\n";
+    }
+    return out;
+  };
+  Pair();
+  Ok(Duet("a", {"checkin", "--mood", "4", "--need", "listen", "--note", "shared note"}));
+  Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "kept note"}));
+  Ok(Duet("b", {"thanks", "for the soup"}));
+  const std::string boundary = DuetJson("b", {"boundary", "propose", "No phones at dinner"})["id"];
+  Ok(Duet("a", {"sync"}));
+  Ok(Duet("a", {"boundary", "accept", boundary.substr(0, 8)}));
+  const std::string talk = DuetJson("a", {"--tz", "UTC", "talk", "propose", "--at", "2026-12-03 19:00"})["id"];
+  Ok(Duet("b", {"sync"}));
+  Ok(Duet("b", {"talk", "accept", talk.substr(0, 8)}));
+  Ok(Duet("a", {"sync"}));
+  const auto after = ClockAhead("+3d");  // past the talk: both reflect, both are revealed
+  Ok(Duet("a", {"talk", "reflect", talk.substr(0, 8), "--felt", "4", "--note", "felt heard"}, after));
+  Ok(Duet("b", {"talk", "reflect", talk.substr(0, 8), "--felt", "5", "--note", "glad we walked"}, after));
+  Ok(Duet("a", {"sync"}, after));
+  Ok(Duet("b", {"sync"}, after));
+  Ok(Duet("a", {"sync"}, after));
+  const std::string before = views(after);
+  ASSERT_NE(before.find("glad we walked"), std::string::npos) << "Bob's reflection is revealed: " << before;
+
+  const std::string file = dir_.File("export.json");
+  Ok(Duet("a", {"export", "--out", file}, after));
+  Ok(Duet("a", {"wipe", "--yes"}));
+  auto restored = Duet("a", {"import", file});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_NE(restored.out.find("of Alice & Bob"), std::string::npos) << restored.out;
+  EXPECT_EQ(views(after), before) << "every view is as it was";
+  const std::string again = dir_.File("again.json");
+  Ok(Duet("a", {"export", "--out", again}, after));
+  auto first = nlohmann::json::parse(ReadFile(file));
+  auto second = nlohmann::json::parse(ReadFile(again));
+  first.erase("exported_at");
+  second.erase("exported_at");
+  EXPECT_EQ(first, second) << "the round trip loses nothing";
+
+  // An archive: to read, never to write or sync.
+  Refused(Duet("a", {"checkin", "--private", "--mood", "3"}), "archive");
+  Refused(Duet("a", {"thanks", "for the archive"}), "archive");
+  Refused(Duet("a", {"sync"}), "archive");
+  Refused(Duet("a", {"invite"}), "archive");
+  EXPECT_NE(Duet("a", {"status"}).out.find("an archive of Alice & Bob"), std::string::npos);
+  EXPECT_EQ(DuetJson("a", {"status"})["archive"], true);
+  Refused(Duet("a", {"import", file}), "already set up");
+}
+
+TEST_F(OwnershipTest, AnImportThatIsNotAWholeExportChangesNothing) {
+  Pair();
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", "one"}));
+  Ok(Duet("a", {"checkin", "--mood", "3", "--note", "two"}));
+  const auto good = nlohmann::json::parse(Duet("a", {"export"}).out);
+  const std::string file = dir_.File("bad.json");
+  auto refused = [&](const nlohmann::json& doc, const std::string& says) {
+    std::ofstream(file) << doc.dump();
+    Refused(Duet("fresh", {"import", file}), says);
+    EXPECT_FALSE(std::filesystem::exists(dir_.File("fresh"))) << "nothing was written for: " << says;
+  };
+  auto with = [&](auto change) {
+    nlohmann::json doc = good;
+    change(doc);
+    return doc;
+  };
+  refused(with([](auto& d) { d["format"] = "something-else"; }), "not a duet export");
+  refused(with([](auto& d) { d["version"] = 2; }), "reads version 1");
+  refused(with([](auto& d) { d["me"]["identity"] = "abc"; }), "identity is not 64 hex digits");
+  refused(with([](auto& d) { d["me"]["name"] = ""; }), "the name must be 1 to 64 characters");
+  refused(with([](auto& d) { d["relay"] = "relay.example:99999"; }), "not HOST:PORT");
+  refused(with([](auto& d) { d["records"][1]["id"] = "zz"; }), "record 2: its id is not 32 hex digits");
+  refused(with([](auto& d) { d["records"][1]["id"] = d["records"][0]["id"]; }), "record 2: its id is also");
+  refused(with([](auto& d) { d["records"][0]["author"] = "someone"; }), "record 1: its author");
+  refused(with([](auto& d) { d["records"][0]["body"]["checkin"]["mood"] = "very"; }), "record 1: its body is not a duet record");
+  refused(with([](auto& d) { d["records"][0]["body"]["surprise"] = 1; }), "record 1: its body is not a duet record");
+  std::ofstream(file) << "{ not json";
+  Refused(Duet("fresh", {"import", file}), "not JSON");
+  Refused(Duet("fresh", {"import", dir_.File("missing.json")}), "cannot read");
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("fresh")));
+  std::ofstream(file) << good.dump();
+  Ok(Duet("fresh", {"import", file}));
+  EXPECT_EQ(Checkins("fresh").size(), 2u);
 }
 
 }  // namespace

@@ -113,3 +113,17 @@ TEST_F(CryptoTest, SecretWipesAndComparesInConstantTime) {
 
 }  // namespace
 }  // namespace duet::crypto
+
+namespace duet::crypto {
+namespace {
+
+TEST(Hex, ReadsBackWhatItWroteAndNothingElse) {
+  const std::string bytes = std::string("\x00\x01\xfe\xff", 4) + "duet";
+  EXPECT_EQ(FromHex(Hex(bytes)), bytes);
+  EXPECT_EQ(FromHex("DEADbeef"), std::string("\xde\xad\xbe\xef", 4));
+  EXPECT_EQ(FromHex(""), std::string());
+  for (const char* bad : {"abc", "zz", "00 11", "0x00", "00g0"}) EXPECT_FALSE(FromHex(bad).has_value()) << bad;
+}
+
+}  // namespace
+}  // namespace duet::crypto
