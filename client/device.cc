@@ -467,6 +467,11 @@ Status Device::SwitchCoupleKey(const crypto::SymmetricKey& key) {
   return Status::Ok();
 }
 
+std::optional<std::string> Device::DailyQuestionKey() const {
+  if (!keys_.couple_key) return std::nullopt;
+  return crypto::Hash(32, "duet/v1/daily-question", keys_.couple_key->view());
+}
+
 Result<std::string> Device::Rekey() {
   auto p = partner();
   if (!paired() || !p)

@@ -120,6 +120,9 @@ class Device {
   Status CompletePairing(const crypto::SymmetricKey& couple_key, const std::string& couple_id,
                          const Partner& partner);
 
+  // The key that picks the couple's question of the day (protocol §7.9):
+  // derived from the current couple key, so the relay learns nothing of it.
+  std::optional<std::string> DailyQuestionKey() const;
   // Starts a new couple-key epoch: a Rekey record (sealed under the current
   // key) carries the new key sealed to the partner; this device uses the new
   // key from now on and keeps the old one for older records. The new key is

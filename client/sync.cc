@@ -221,16 +221,24 @@ Status ReportChainFindings(Device& device, SyncReport& report) {
 }
 
 // Commit, then reveal: my key goes out only once the partner's own sealed
-// reflection is in the log, so neither can write theirs after reading mine.
+// reflection (or answer) is in the log, so neither can write theirs after
+// reading mine.
 Status ReleaseReflectionKeys(Device& device, const std::vector<model::OpenedRecord>& records,
                              SyncReport& report) {
   const model::CoupleState state = model::Fold(records, device.my_key());
-  for (const auto& talk : state.talks) {
-    const auto& mine = talk.my_reflection;
-    if (mine.record_id.empty() || mine.released || talk.their_reflection.record_id.empty()) continue;
+  // My sealed words (a reflection on a talk, an answer to a question) whose
+  // counterpart by the partner is in the log, and whose key is still mine.
+  std::vector<std::string> owed;
+  for (const auto& talk : state.talks)
+    if (!talk.my_reflection.record_id.empty() && !talk.my_reflection.released &&
+        !talk.their_reflection.record_id.empty())
+      owed.push_back(talk.my_reflection.record_id);
+  for (const auto& question : state.questions)
+    if (question.answered_together() && !question.mine.released) owed.push_back(question.mine.record_id);
+  for (const auto& sealed : owed) {
     for (const auto& record : records) {
       if (record.shared || !record.body.has_reflection_key() ||
-          record.body.reflection_key().reflection_id() != mine.record_id)
+          record.body.reflection_key().reflection_id() != sealed)
         continue;
       model::v1::RecordBody body;
       *body.mutable_reflection_key() = record.body.reflection_key();

@@ -209,6 +209,13 @@ std::string Clip(const std::string& text, std::size_t max_bytes);
 int ShareAndSync(Device& device, const Cli& cli, const model::v1::RecordBody& body,
                  const std::string& said, bool show_id = false);
 
+// Commit, then reveal (protocol §7.3): stores sealed words (a reflection,
+// an answer) shared, and the key that opens them as a private record, both
+// or neither; the sync that sees the partner's own sends the key. Returns
+// the sealed record's id.
+Result<std::string> SaveCommitted(Device& device, const model::v1::RecordBody& sealed,
+                                  const crypto::SymmetricKey& key);
+
 // "30m", "2h", "1d" (or plain seconds) to seconds; nullopt when malformed.
 std::optional<std::int64_t> ParseDuration(const std::string& text);
 

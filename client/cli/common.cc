@@ -105,6 +105,24 @@ int SyncAfterChange(Device& device, const Cli& cli, nlohmann::json result) {
              "synced: sent " + std::to_string(report->pushed) + ", received " + std::to_string(report->pulled));
 }
 
+Result<std::string> SaveCommitted(Device& device, const model::v1::RecordBody& sealed,
+                                  const crypto::SymmetricKey& key) {
+  model::v1::RecordBody key_record;
+  key_record.mutable_reflection_key()->set_key(std::string(key.view()));
+  // Both or neither: shared words whose key was lost could never open.
+  std::string id;
+  Status stored = device.store().InTransaction([&]() -> Status {
+    auto added = device.AddRecord(sealed, /*shared=*/true);
+    if (!added.ok()) return added.error();
+    id = added.value();
+    key_record.mutable_reflection_key()->set_reflection_id(id);
+    return device.AddRecord(key_record, /*shared=*/false).status();
+  });
+  crypto::WipeString(*key_record.mutable_reflection_key()->mutable_key());
+  if (!stored.ok()) return stored.error();
+  return id;
+}
+
 std::string UnpairedLine(Device& device, const date::time_zone* zone, std::int64_t ended_at) {
   return "you and " + PartnerLabel(device) + " are unpaired since " +
          model::FormatLocalTime(ended_at, zone).substr(0, 10) +

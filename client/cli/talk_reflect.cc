@@ -43,19 +43,9 @@ int RunTalkReflect(const Cli& cli, const TalkOptions& options) {
   content.Clear();
   model::v1::RecordBody reflection;
   *reflection.mutable_talk_reflection() = sealed.record;
-  model::v1::RecordBody key;
-  key.mutable_reflection_key()->set_key(std::string(sealed.key.view()));
-  // Both or neither: a shared reflection whose key was lost could never open.
-  std::string reflection_id;
-  Status stored = d.store().InTransaction([&]() -> Status {
-    auto added = d.AddRecord(reflection, /*shared=*/true);
-    if (!added.ok()) return added.error();
-    reflection_id = added.value();
-    key.mutable_reflection_key()->set_reflection_id(reflection_id);
-    return d.AddRecord(key, /*shared=*/false).status();
-  });
-  crypto::WipeString(*key.mutable_reflection_key()->mutable_key());
+  auto stored = SaveCommitted(d, reflection, sealed.key);
   if (!stored.ok()) return Fail(stored.error());
+  const std::string reflection_id = stored.value();
 
   const std::string partner = PartnerLabel(d);
   if (!cli.json && talk.their_reflection.record_id.empty())

@@ -35,6 +35,7 @@ CoupleState Fold(const std::vector<OpenedRecord>& records, const std::string& my
   FoldTalks(ordered, my_key, &state);
   FoldBoundaries(ordered, my_key, &state);
   FoldSmallShares(ordered, my_key, &state);
+  FoldQuestions(ordered, my_key, &state);
   return state;
 }
 

@@ -175,6 +175,29 @@ struct PromptShareView {
   std::string text;
 };
 
+// One side of a question both partners answer (protocol §7.9).
+struct AnswerView {
+  std::string record_id;  // empty: not answered
+  std::int64_t written_at_ms = 0;
+  bool passed = false;    // let go instead (no record_id then)
+  bool released = false;  // its key was sent to the partner
+  bool readable = false;  // `text` is known
+  std::string text;
+};
+
+// A question of the deck, answered (or let go) by one partner or both. The
+// k-th answer or pass of each partner to one question meet in its k-th
+// QuestionView, so a question that comes round again is a new one.
+struct QuestionView {
+  std::string prompt_id;
+  std::size_t round = 0;  // 0 the first time it was answered, 1 the next ...
+  std::int64_t first_at_ms = 0;
+  AnswerView mine;
+  AnswerView theirs;
+
+  bool answered_together() const { return !mine.record_id.empty() && !theirs.record_id.empty(); }
+};
+
 struct CoupleState {
   std::vector<CheckInView> checkins;  // oldest first
   std::vector<WindowView> windows;    // in the order written
@@ -185,7 +208,10 @@ struct CoupleState {
   std::optional<ReadinessView> their_readiness;
   std::vector<ThanksView> thanks;     // in fold order
   std::vector<PromptShareView> prompts;
+  std::vector<QuestionView> questions;  // in the order first answered or let go
 };
+
+inline constexpr std::size_t kMaxAnswerBytes = 1000;
 
 inline constexpr std::size_t kMaxBoundaryTextBytes = 500;
 inline constexpr std::size_t kMaxShortTextBytes = 500;  // thanks, readiness notes, prompts

@@ -16,5 +16,7 @@ void FoldTalks(const Ordered& records, const std::string& my_key, CoupleState* s
 void FoldBoundaries(const Ordered& records, const std::string& my_key, CoupleState* state);
 // Readiness, thanks and shared prompts.
 void FoldSmallShares(const Ordered& records, const std::string& my_key, CoupleState* state);
+// Answers to questions, and passes (protocol §7.9).
+void FoldQuestions(const Ordered& records, const std::string& my_key, CoupleState* state);
 
 }  // namespace duet::model

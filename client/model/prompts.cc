@@ -1,6 +1,9 @@
 #include "client/model/prompts.h"
 
+#include <algorithm>
 #include <iterator>
+
+#include "crypto/crypto.h"
 
 namespace duet::model {
 namespace {
@@ -331,6 +334,31 @@ PromptPick NextPrompt(std::optional<PromptDepth> depth, const std::set<std::stri
   }
   pick.prompt = (*candidates)[random % candidates->size()];
   return pick;
+}
+
+}  // namespace duet::model
+
+namespace duet::model {
+
+const Prompt& QuestionOfTheDay(std::int64_t day, std::string_view key) {
+  const auto& deck = PromptDeck();
+  const auto size = static_cast<std::int64_t>(deck.size());
+  // Floor division: days before 1970 still fall in a pass of the deck.
+  const std::int64_t pass = day >= 0 ? day / size : (day - size + 1) / size;
+  const std::int64_t position = day - pass * size;
+  std::vector<std::pair<std::string, const Prompt*>> order;
+  order.reserve(deck.size());
+  for (const auto& prompt : deck)
+    order.emplace_back(crypto::Hash(16, "duet/v1/daily-question/" + std::to_string(pass) + "/" + std::string(prompt.id), key),
+                       &prompt);
+  std::sort(order.begin(), order.end());
+  return *order[static_cast<std::size_t>(position)].second;
+}
+
+const Prompt* FindPrompt(std::string_view id) {
+  for (const auto& prompt : PromptDeck())
+    if (prompt.id == id) return &prompt;
+  return nullptr;
 }
 
 }  // namespace duet::model

@@ -45,4 +45,12 @@ struct PromptPick {
 PromptPick NextPrompt(std::optional<PromptDepth> depth, const std::set<std::string>& used,
                       std::uint32_t random);
 
+// The question of the day `day` (days since 1970-01-01 in the reader's
+// zone), the same for both partners: each pass through the deck is its own
+// order, shuffled by a keyed hash under `key` (derived from the couple key,
+// so the relay cannot tell which question is asked), and no question comes
+// back before all of them have been asked.
+const Prompt& QuestionOfTheDay(std::int64_t day, std::string_view key);
+const Prompt* FindPrompt(std::string_view id);
+
 }  // namespace duet::model

@@ -20,6 +20,7 @@ constexpr std::size_t kKeyIdBytes = 8;
 constexpr std::size_t kSealedKeyBytes = 32 + 48;  // crypto_box_seal of a 32-byte key
 constexpr std::size_t kMaxPromptIdBytes = 32;
 constexpr std::size_t kMaxSealedReflectionBytes = 24 + 16 + 16 * 256;
+constexpr std::size_t kMaxSealedAnswerBytes = 24 + 16 + 8 * 256;  // an answer of up to 1000 bytes, padded
 
 // Collects the first broken rule; later checks do nothing once one failed.
 class Rules {
@@ -106,13 +107,19 @@ void TalkProposal(Rules& r, const v1::TalkProposal& p) {
   r.Bytes("countered talk", p.counters(), kIdBytes, /*may_be_empty=*/true);
 }
 
+// Committed words (protocol §7.3): a 32-byte commitment, and nonce, padded
+// text and tag: 40 + 256·k bytes, k from 1 to what `max_bytes` allows.
+void Committed(Rules& r, const std::string& what, const std::string& commitment, std::size_t sealed,
+               std::size_t max_bytes) {
+  r.Bytes("commitment", commitment, kHashBytes);
+  if (sealed < 24 + 16 + 256 || (sealed - 40) % 256 != 0 || sealed > max_bytes)
+    r.Fail("sealed " + what, "the sealed " + what + " is " + std::to_string(sealed) + " bytes, not 40 + 256 to " +
+                                 std::to_string(max_bytes - 40) + " in steps of 256");
+}
+
 void TalkReflection(Rules& r, const v1::TalkReflection& t) {
   r.Bytes("talk", t.talk_id(), kIdBytes);
-  r.Bytes("commitment", t.commitment(), kHashBytes);
-  const std::size_t sealed = t.sealed().size();
-  if (sealed < 24 + 16 + 256 || (sealed - 40) % 256 != 0 || sealed > kMaxSealedReflectionBytes)
-    r.Fail("sealed reflection", "the sealed reflection is " + std::to_string(sealed) +
-                                    " bytes, not 40 + 256 to 4096 in steps of 256");
+  Committed(r, "reflection", t.commitment(), t.sealed().size(), kMaxSealedReflectionBytes);
 }
 
 void BoundaryProposal(Rules& r, const v1::BoundaryProposal& p) {
@@ -199,6 +206,13 @@ void Kind(Rules& r, const v1::RecordBody& body) {
         r.Fail("note", "the note is said to be kept back, yet it is here");
       return;
     }
+    case B::kPromptAnswer: {
+      const auto& a = body.prompt_answer();
+      r.Text("prompt id", a.prompt_id(), 1, kMaxPromptIdBytes);
+      return Committed(r, "answer", a.commitment(), a.sealed().size(), kMaxSealedAnswerBytes);
+    }
+    case B::kPromptPass:
+      return r.Text("prompt id", body.prompt_pass().prompt_id(), 1, kMaxPromptIdBytes);
     case B::kDeletion: {
       const auto& d = body.deletion();
       r.Bytes("deleted record", d.record_id(), kIdBytes);
@@ -280,6 +294,8 @@ std::string RecordKindName(const v1::RecordBody& body) {
     case B::kCouldNotRead: return "could-not-read notice";
     case B::kSharedLater: return "check-in shared later";
     case B::kDeletion: return "deletion";
+    case B::kPromptAnswer: return "answer";
+    case B::kPromptPass: return "pass";
     case B::KIND_NOT_SET: return "record";
   }
   return "record";

@@ -164,6 +164,59 @@ TEST_F(OwnPaceTest, WatchHoldsNewsThroughQuietHoursAndShowsItWhenTheyEnd) {
   EXPECT_EQ(watch.Stop(), 0);
 }
 
+TEST_F(OwnPaceTest, TodaysQuestionIsTheSameForBothAndTheAnswersOpenOnlyOnceBothHaveAnswered) {
+  const auto alice_today = AsJson("a", {"prompt", "today"});
+  const auto bob_today = AsJson("b", {"prompt", "today"});
+  ASSERT_FALSE(alice_today["text"].get<std::string>().empty());
+  EXPECT_EQ(alice_today["id"], bob_today["id"]) << "the same question for both, without any message";
+  EXPECT_EQ(RelayEnvelopes().size(), 0u) << "asking today's question sends nothing";
+  Refused(As("a", {"prompt", "answer"}), "needs words");
+
+  auto answered = As("a", {"prompt", "answer", "--note", "the beach in May"});
+  ASSERT_EQ(answered.exit_code, 0) << answered.err;
+  EXPECT_NE(answered.out.find("sealed"), std::string::npos) << answered.out;
+  Refused(As("a", {"prompt", "answer", "--note", "again"}), "answered this question already");
+  Ok(As("b", {"sync"}));
+  auto waiting = AsJson("b", {"prompt", "today"});
+  EXPECT_EQ(waiting["theirs"]["answered"], true);
+  EXPECT_TRUE(waiting["theirs"]["text"].is_null());
+  // Not only hidden: Bob's device has no key that opens it, and the relay
+  // never saw the words.
+  EXPECT_EQ(As("b", {"export"}).out.find("the beach in May"), std::string::npos);
+  EXPECT_EQ(RelayBytes().find("the beach in May"), std::string::npos);
+  EXPECT_NE(As("b", {"prompt", "today"}).out.find("Alice answered; it opens once you have both answered"),
+            std::string::npos);
+
+  Ok(Duet("b", {"--tz", "UTC", "prompt", "answer", "--note", "-"}, {}, "our first dinner\n"));
+  Ok(As("a", {"sync"}));  // sees Bob's sealed answer, so sends her key
+  Ok(As("b", {"sync"}));
+  Ok(As("a", {"sync"}));
+  for (const char* who : {"a", "b"}) {
+    auto both = AsJson(who, {"prompt", "today"});
+    EXPECT_EQ(both["answered_together"], true) << who;
+    const bool alice = std::string(who) == "a";
+    EXPECT_EQ(both[alice ? "mine" : "theirs"]["text"], "the beach in May") << who;
+    EXPECT_EQ(both[alice ? "theirs" : "mine"]["text"], "our first dinner") << who;
+    auto list = AsJson(who, {"prompt", "list"});
+    ASSERT_EQ(list.size(), 1u) << who;
+    EXPECT_EQ(list[0]["id"], alice_today["id"]);
+  }
+  EXPECT_NE(As("a", {"prompt", "list"}).out.find("Bob: \"our first dinner\""), std::string::npos);
+  Refused(As("b", {"prompt", "answer", "--note", "once more"}), "both answered");
+
+  // Tomorrow brings another question; letting it go is not a failure.
+  const auto tomorrow = ClockAhead("+1d");
+  const auto next = AsJson("b", {"prompt", "today"}, tomorrow);
+  EXPECT_NE(next["id"], alice_today["id"]);
+  auto passed = As("b", {"prompt", "pass"}, tomorrow);
+  ASSERT_EQ(passed.exit_code, 0) << passed.err;
+  EXPECT_NE(passed.out.find("another question tomorrow"), std::string::npos) << passed.out;
+  Refused(As("b", {"prompt", "answer", "--note", "after all"}, tomorrow), "let this question go already");
+  Ok(As("a", {"sync"}, tomorrow));
+  EXPECT_NE(As("a", {"prompt", "today"}, tomorrow).out.find("Bob let this one go"), std::string::npos);
+  EXPECT_EQ(AsJson("a", {"prompt", "list"}).size(), 1u) << "a question let go is not listed as answered";
+}
+
 }  // namespace
 }  // namespace duet::testing
 

@@ -237,3 +237,28 @@ TEST(NextPrompt, PicksByRandomModuloTheCandidatesInDeckOrder) {
 
 }  // namespace
 }  // namespace duet::model
+
+namespace duet::model {
+namespace {
+
+TEST(QuestionOfTheDay, EveryQuestionComesOnceInAPassAndBothPartnersGetTheSame) {
+  const std::string key(32, 'k');
+  const auto size = static_cast<std::int64_t>(PromptDeck().size());
+  const std::int64_t start = 20000 / size * size;  // the first day of a pass
+  std::set<std::string_view> asked;
+  for (std::int64_t day = start; day < start + size; ++day) asked.insert(QuestionOfTheDay(day, key).id);
+  EXPECT_EQ(asked.size(), PromptDeck().size()) << "no question comes back before all were asked";
+  EXPECT_EQ(QuestionOfTheDay(start + 3, key).id, QuestionOfTheDay(start + 3, std::string(32, 'k')).id);
+  int same_order = 0, same_under_other_key = 0;
+  for (std::int64_t day = start; day < start + 20; ++day) {
+    same_order += QuestionOfTheDay(day, key).id == QuestionOfTheDay(day + size, key).id;
+    same_under_other_key += QuestionOfTheDay(day, key).id == QuestionOfTheDay(day, std::string(32, 'x')).id;
+  }
+  EXPECT_LT(same_order, 5) << "each pass has its own order";
+  EXPECT_LT(same_under_other_key, 5) << "another couple's key gives other days";
+  EXPECT_NE(FindPrompt(QuestionOfTheDay(-1, key).id), nullptr) << "days before 1970 are days too";
+  EXPECT_EQ(FindPrompt("no-such-question"), nullptr);
+}
+
+}  // namespace
+}  // namespace duet::model
