@@ -18,6 +18,7 @@ std::string Highlight(const std::string& kind) {
   if (kind == "talk-after-not-now") return "a talk after a \"not now\": the quiet was respected, and then you talked";
   if (kind == "first-boundary") return "the first boundary you agreed on";
   if (kind == "shared-later") return "a check-in that was kept, shared when its author was ready";
+  if (kind == "first-question-together") return "the first question you both answered";
   return kind;
 }
 
@@ -59,6 +60,7 @@ int RunRecap(const Cli& cli, const std::string& month_text) {
                {"shared_later", recap.shared_later},
                {"thanks_from", thanks},
                {"boundaries_agreed", recap.boundaries_agreed},
+               {"questions_together", recap.questions_together},
                {"highlights", recap.highlights}});
     return 0;
   }
@@ -83,6 +85,8 @@ int RunRecap(const Cli& cli, const std::string& month_text) {
                     " to " + b + ", " + std::to_string(ba) + " from " + b + " to " + a + ")");
   if (recap.boundaries_agreed > 0)
     lines.push_back("agreed on " + Counted(recap.boundaries_agreed, "boundary", "boundaries"));
+  if (recap.questions_together > 0)
+    lines.push_back("answered " + Counted(recap.questions_together, "question", "questions") + " together");
   if (lines.empty()) {
     std::printf("  a quiet month so far; small steps count: a check-in, a thanks, ten minutes to talk\n");
     return 0;

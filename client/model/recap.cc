@@ -75,6 +75,16 @@ Recap BuildRecap(const std::vector<OpenedRecord>& records, const CoupleState& st
       if (in_month(e.at_ms / 1000)) ++recap.boundaries_agreed;
     }
   if (in_month(first_agreement_ever)) recap.highlights.push_back("first-boundary");
+
+  // A question is answered together when the second answer comes.
+  std::int64_t first_together_ever = std::numeric_limits<std::int64_t>::max();
+  for (const auto& q : state.questions) {
+    if (!q.answered_together()) continue;
+    const std::int64_t together = std::max(q.mine.written_at_ms, q.theirs.written_at_ms) / 1000;
+    first_together_ever = std::min(first_together_ever, together);
+    if (in_month(together)) ++recap.questions_together;
+  }
+  if (in_month(first_together_ever)) recap.highlights.push_back("first-question-together");
   return recap;
 }
 

@@ -23,8 +23,10 @@ struct Recap {
   int shared_later = 0;          // kept check-ins shared later, in the month
   std::map<std::string, int> thanks_from;  // author key -> thanks written in the month
   int boundaries_agreed = 0;     // agreements reached in the month
+  int questions_together = 0;    // questions both answered, the second answer in the month
   std::vector<std::string> highlights;  // kinds: "first-talk", "talk-after-not-now",
-                                        // "first-boundary", "shared-later"
+                                        // "first-boundary", "shared-later",
+                                        // "first-question-together"
 };
 
 // The month `year`-`month` (1..12) in `zone`, as it stands at `now`.

@@ -202,6 +202,12 @@ TEST_F(OwnPaceTest, TodaysQuestionIsTheSameForBothAndTheAnswersOpenOnlyOnceBothH
     EXPECT_EQ(list[0]["id"], alice_today["id"]);
   }
   EXPECT_NE(As("a", {"prompt", "list"}).out.find("Bob: \"our first dinner\""), std::string::npos);
+  for (const char* who : {"a", "b"}) {
+    const auto recap = AsJson(who, {"recap"});
+    EXPECT_EQ(recap["questions_together"], 1) << who;
+    EXPECT_NE(recap["highlights"].dump().find("first-question-together"), std::string::npos) << recap.dump();
+  }
+  EXPECT_NE(As("a", {"recap"}).out.find("answered 1 question together"), std::string::npos);
   Refused(As("b", {"prompt", "answer", "--note", "once more"}), "both answered");
 
   // Tomorrow brings another question; letting it go is not a failure.
