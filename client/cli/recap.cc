@@ -19,6 +19,7 @@ std::string Highlight(const std::string& kind) {
   if (kind == "first-boundary") return "the first boundary you agreed on";
   if (kind == "shared-later") return "a check-in that was kept, shared when its author was ready";
   if (kind == "first-question-together") return "the first question you both answered";
+  if (kind == "first-deep-question") return "the first deep question you both answered";
   return kind;
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "client/model/prompts.h"
+
 namespace duet::model {
 namespace {
 
@@ -78,13 +80,17 @@ Recap BuildRecap(const std::vector<OpenedRecord>& records, const CoupleState& st
 
   // A question is answered together when the second answer comes.
   std::int64_t first_together_ever = std::numeric_limits<std::int64_t>::max();
+  std::int64_t first_deep_ever = first_together_ever;
   for (const auto& q : state.questions) {
     if (!q.answered_together()) continue;
     const std::int64_t together = std::max(q.mine.written_at_ms, q.theirs.written_at_ms) / 1000;
     first_together_ever = std::min(first_together_ever, together);
+    const Prompt* prompt = FindPrompt(q.prompt_id);
+    if (prompt && prompt->depth == PromptDepth::kDeep) first_deep_ever = std::min(first_deep_ever, together);
     if (in_month(together)) ++recap.questions_together;
   }
   if (in_month(first_together_ever)) recap.highlights.push_back("first-question-together");
+  if (in_month(first_deep_ever)) recap.highlights.push_back("first-deep-question");
   return recap;
 }
 

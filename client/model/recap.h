@@ -26,7 +26,7 @@ struct Recap {
   int questions_together = 0;    // questions both answered, the second answer in the month
   std::vector<std::string> highlights;  // kinds: "first-talk", "talk-after-not-now",
                                         // "first-boundary", "shared-later",
-                                        // "first-question-together"
+                                        // "first-question-together", "first-deep-question"
 };
 
 // The month `year`-`month` (1..12) in `zone`, as it stands at `now`.

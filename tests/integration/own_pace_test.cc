@@ -223,6 +223,20 @@ TEST_F(OwnPaceTest, TodaysQuestionIsTheSameForBothAndTheAnswersOpenOnlyOnceBothH
   EXPECT_EQ(AsJson("a", {"prompt", "list"}).size(), 1u) << "a question let go is not listed as answered";
 }
 
+TEST_F(OwnPaceTest, TodaysQuestionFollowsEachPartnersOwnCalendarAcrossMidnight) {
+  auto today = [&](const std::string& who, const std::string& zone, const std::string& at) {
+    return DuetJson(who, {"--tz", zone, "prompt", "today"}, ClockAhead(at))["id"].get<std::string>();
+  };
+  // 23:30 in London is already 3 December in Berlin, still 2 December in New York.
+  const std::string berlin_3rd = today("a", "Europe/Berlin", "@2026-12-02 23:30:00");
+  const std::string new_york_2nd = today("b", "America/New_York", "@2026-12-02 23:30:00");
+  EXPECT_NE(berlin_3rd, new_york_2nd) << "each reads their own date";
+  EXPECT_EQ(today("a", "Europe/Berlin", "@2026-12-02 22:30:00"), new_york_2nd) << "2 December is one question";
+  // Once New York reaches 3 December, Bob gets the question Alice had.
+  EXPECT_EQ(today("b", "America/New_York", "@2026-12-03 06:00:00"), berlin_3rd);
+  EXPECT_EQ(today("a", "Europe/Berlin", "@2026-12-03 21:00:00"), berlin_3rd);
+}
+
 }  // namespace
 }  // namespace duet::testing
 

@@ -2,7 +2,11 @@
 // its author's key, and the partner's only once that key was shared.
 #include <gtest/gtest.h>
 
+#include <date/tz.h>
+
 #include "client/model/fold.h"
+#include "client/model/prompts.h"
+#include "client/model/recap.h"
 #include "client/model/reflection.h"
 #include "tests/unit/opened_record.h"
 
@@ -16,10 +20,11 @@ struct Answered {
   OpenedRecord key;  // private to its author until released
 };
 
-Answered Answer(const std::string& id, const std::string& author, std::uint64_t seq, const std::string& text) {
+Answered Answer(const std::string& id, const std::string& author, std::uint64_t seq, const std::string& text,
+                const std::string& prompt_id = "light-01") {
   v1::AnswerContent content;
   content.set_text(text);
-  SealedAnswer sealed = SealAnswer(content, "light-01", author);
+  SealedAnswer sealed = SealAnswer(content, prompt_id, author);
   v1::RecordBody body;
   *body.mutable_prompt_answer() = sealed.record;
   Answered out{MakeRecord(id, author, seq, body), {}};
@@ -69,6 +74,25 @@ TEST(QuestionFold, ASealedAnswerOfTheWrongSizeIsInvalid) {
   a.answer.body.mutable_prompt_answer()->set_sealed(std::string(40 + 256, 's'));
   a.answer.body.mutable_prompt_answer()->set_commitment("short");
   EXPECT_EQ(ValidateBody(a.answer.body).field, "commitment");
+}
+
+TEST(QuestionFold, TheRecapCelebratesTheFirstDeepQuestionAnsweredTogether) {
+  std::string deep;
+  for (const auto& p : PromptDeck())
+    if (p.depth == PromptDepth::kDeep && deep.empty()) deep = std::string(p.id);
+  std::vector<OpenedRecord> records = {Answer(std::string(16, 'a'), kMe, 1, "light one").answer,
+                                       Answer(std::string(16, 'b'), kPartner, 2, "light two").answer};
+  const auto* utc = date::locate_zone("UTC");
+  const std::int64_t now = 1764700000 + 3600;  // the records say 2025-12-02
+  auto recap = BuildRecap(records, Fold(records, kMe), utc, 2025, 12, now);
+  EXPECT_EQ(recap.questions_together, 1);
+  EXPECT_EQ(std::count(recap.highlights.begin(), recap.highlights.end(), "first-deep-question"), 0);
+  records.push_back(Answer(std::string(16, 'c'), kMe, 3, "deep one", deep).answer);
+  records.push_back(Answer(std::string(16, 'd'), kPartner, 4, "deep two", deep).answer);
+  recap = BuildRecap(records, Fold(records, kMe), utc, 2025, 12, now);
+  EXPECT_EQ(recap.questions_together, 2);
+  EXPECT_EQ(std::count(recap.highlights.begin(), recap.highlights.end(), "first-deep-question"), 1);
+  EXPECT_EQ(BuildRecap(records, Fold(records, kMe), utc, 2025, 11, now).questions_together, 0);
 }
 
 }  // namespace
