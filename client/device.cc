@@ -316,7 +316,7 @@ Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
 }
 
 Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
-  body.set_schema(model::kSchema);
+  body.set_schema(model::SchemaFor(body));
   body.set_created_at_ms(NowMs());
   // What the partner's device would refuse is never saved: the same rules
   // judge it there (OpenRecord), so a record the author kept cannot vanish.

@@ -12,7 +12,7 @@ constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupInit,     duet::client::cli::SetupInvite,
     duet::client::cli::SetupJoin,     duet::client::cli::SetupPartner,
     duet::client::cli::SetupCheckin,  duet::client::cli::SetupCheckins,
-    duet::client::cli::SetupShare,    duet::client::cli::SetupDelete,
+    duet::client::cli::SetupShare,    duet::client::cli::SetupOpen,     duet::client::cli::SetupDelete,
     duet::client::cli::SetupSync,     duet::client::cli::SetupLock,
     duet::client::cli::SetupStatus,   duet::client::cli::SetupRekey,
     duet::client::cli::SetupAvailability, duet::client::cli::SetupTalk,

@@ -14,6 +14,7 @@ struct CheckinOptions {
   std::string need;
   std::string note;
   bool keep_private = false;
+  bool when_ready = false;
 };
 
 int RunCheckin(const Cli& cli, CheckinOptions options) {
@@ -26,6 +27,10 @@ int RunCheckin(const Cli& cli, CheckinOptions options) {
   checkin->set_energy(static_cast<std::uint32_t>(options.energy));
   if (!options.need.empty()) checkin->set_need(*model::ParseNeed(options.need));
   checkin->set_note(options.note);
+  if (options.when_ready && options.keep_private)
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "--when-ready is for a check-in you share; a --private one never leaves this device"));
+  checkin->set_when_ready(options.when_ready);
 
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
@@ -40,6 +45,10 @@ int RunCheckin(const Cli& cli, CheckinOptions options) {
     PrintJson(result);
   } else if (!shared) {
     std::printf("check-in saved, just for you (it never leaves this device)\n");
+  } else if (!cli.json && options.when_ready) {
+    std::printf("check-in saved for when %s is ready: they see that you have something to share, and open it "
+                "when they choose (you are not told when)\n",
+                PartnerLabel(d).c_str());
   } else if (!cli.json) {
     std::printf("check-in saved, shared with %s\n", d.partner()->name.c_str());
   }
@@ -61,6 +70,8 @@ void SetupCheckin(CLI::App& root, Cli& cli) {
   sub->add_option("--note", options->note,
                   "a few words, if you like (- reads them from standard input, out of sight of ps)");
   sub->add_flag("--private", options->keep_private, "keep it on this device only");
+  sub->add_flag("--when-ready", options->when_ready,
+                "your partner sees that you have something to share and opens it when they choose");
   sub->callback([&cli, options] { cli.run = [&cli, options] { return RunCheckin(cli, *options); }; });
 }
 

@@ -68,6 +68,12 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
   if (cli.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : shown) {
+      if (c.waiting) {
+        // Nothing of it until its reader chooses to open it.
+        list.push_back({{"id", crypto::Hex(c.record_id)}, {"author", partner}, {"mine", false}, {"shared", true},
+                        {"time", c.created_at_ms / 1000}, {"waiting", true}});
+        continue;
+      }
       nlohmann::json item = {{"id", crypto::Hex(c.record_id)},
                              {"author", c.mine ? me : partner},
                              {"mine", c.mine},
@@ -82,7 +88,9 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
                              {"note", TextOrNull(c.note)},
                              {"shared_later", c.shared_later_at_ms == 0 ? nlohmann::json()
                                                                         : nlohmann::json(c.shared_later_at_ms / 1000)},
-                             {"note_kept", c.note_kept}};
+                             {"note_kept", c.note_kept},
+                             {"when_ready", c.when_ready},
+                             {"waiting", false}};
       list.push_back(std::move(item));
     }
     PrintJson(list);
@@ -97,6 +105,12 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
                   static_cast<std::size_t>(limit + older));
     const std::size_t columns = TerminalColumns();
     for (const auto& c : shown) {
+      if (c.waiting) {
+        std::printf("%s  %s has something to share, whenever you're ready: duet open %s\n",
+                    model::FormatLocalTime(c.created_at_ms / 1000, opened->zone).c_str(), shown_partner.c_str(),
+                    ShortId(c.record_id).c_str());
+        continue;
+      }
       std::string line =
           model::FormatLocalTime(c.created_at_ms / 1000, opened->zone) + "  " + (c.mine ? shown_me + " (you)" : shown_partner);
       line += "  mood " + std::to_string(c.mood) + "/5";
@@ -107,6 +121,7 @@ int RunCheckins(const Cli& cli, const CheckinsOptions& o) {
         line += "  [shared later, on " + model::FormatLocalTime(c.shared_later_at_ms / 1000, opened->zone).substr(0, 10) +
                 (c.note_kept ? (c.mine ? ", without the note" : "; the note stayed with them") : "") + "]";
       else if (c.mine && !c.synced) line += "  [queued]";
+      if (c.mine && c.when_ready) line += "  [for when " + shown_partner + " is ready]";
       std::printf("%s\n", line.c_str());
       if (!c.note.empty()) PrintNote(c.note, columns);
     }

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -52,6 +53,7 @@ void SetupWipe(CLI::App& root, Cli& cli);
 void SetupDelete(CLI::App& root, Cli& cli);
 void SetupUnpair(CLI::App& root, Cli& cli);
 void SetupImport(CLI::App& root, Cli& cli);
+void SetupOpen(CLI::App& root, Cli& cli);
 void SetupShare(CLI::App& root, Cli& cli);
 void SetupRecap(CLI::App& root, Cli& cli);
 void SetupExport(CLI::App& root, Cli& cli);
@@ -79,7 +81,14 @@ struct Loaded {
   std::vector<model::OpenedRecord> records;
   model::CoupleState state;
 };
-Result<Loaded> LoadState(Device& device);
+// `hold_back`: a partner's check-in for when this reader is ready stays
+// blank until opened (`duet open`); only `duet export`, the person's own
+// copy of everything, reads it whole.
+Result<Loaded> LoadState(Device& device, bool hold_back = true);
+// The partner's when-ready check-ins this reader opened, and opening one.
+// Local only: the author is never told (no read receipts).
+std::set<std::string> OpenedWhenReady(Device& device);
+Status MarkOpenedWhenReady(Device& device, const std::string& record_id);
 
 // What most commands start from: the zone times are read and shown in, the
 // device, its state, and the time now.

@@ -51,6 +51,9 @@ std::string DescribeBoundaryRecord(const model::OpenedRecord& record, const mode
 
 std::string DescribeRecord(const model::OpenedRecord& record, const model::CoupleState& state,
                            const std::string& who, const date::time_zone* zone) {
+  // Held back until its reader chooses to open it: nothing of what it says.
+  if (record.waiting)
+    return who + " has something to share, whenever you're ready (duet open " + ShortId(record.record_id) + ")";
   const auto& body = record.body;
   switch (body.kind_case()) {
     case model::v1::RecordBody::kCheckin: {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "client/cli/cli.h"
+#include "client/model/deletion.h"
 #include "client/model/validate.h"
 #include "crypto/crypto.h"
 
@@ -48,8 +49,17 @@ int RunExport(const Cli& cli, const std::string& out_path) {
   if (!opened.ok()) return Fail(opened.error());
   Device& d = *opened->device;
   const auto partner = d.partner();
+  // The person's own copy of everything: what waits to be opened too, whole.
+  auto whole = LoadState(d, /*hold_back=*/false);
+  if (!whole.ok()) return Fail(whole.error());
+  // A record its author deleted that this device has not forgotten yet (it
+  // does at the next sync) is not part of the couple's history any more.
+  std::set<std::string> deleted;
+  for (const auto& gone : model::Deletions(whole->records))
+    if (gone.held) deleted.insert(gone.record_id);
   nlohmann::json records = nlohmann::json::array();
-  for (const auto& r : opened->loaded.records) records.push_back(RecordJson(r, d, opened->loaded.state));
+  for (const auto& r : whole->records)
+    if (!deleted.count(r.record_id)) records.push_back(RecordJson(r, d, whole->state));
   nlohmann::json document = {
       {"format", "duet-export"},
       {"version", kExportVersion},

@@ -9,7 +9,7 @@
 namespace duet::client::cli {
 namespace {
 
-int RunShare(const Cli& cli, const std::string& typed, bool without_note) {
+int RunShare(const Cli& cli, const std::string& typed, bool without_note, bool when_ready) {
   auto opened = OpenState(cli, "a kept check-in is shared with your partner");
   if (!opened.ok()) return Fail(opened.error());
   Device& d = *opened->device;
@@ -39,6 +39,7 @@ int RunShare(const Cli& cli, const std::string& typed, bool without_note) {
   later->set_kept_id(kept->record_id);
   *later->mutable_checkin() = kept->body.checkin();
   later->set_written_at_ms(kept->body.created_at_ms());
+  later->mutable_checkin()->set_when_ready(when_ready);
   if (without_note && !later->checkin().note().empty()) {
     later->mutable_checkin()->clear_note();
     later->set_note_kept(true);
@@ -55,11 +56,13 @@ int RunShare(const Cli& cli, const std::string& typed, bool without_note) {
 void SetupShare(CLI::App& root, Cli& cli) {
   auto id = std::make_shared<std::string>();
   auto without_note = std::make_shared<bool>(false);
+  auto when_ready = std::make_shared<bool>(false);
   auto* sub = root.add_subcommand("share", "share a check-in you kept just for you, when you are ready");
   sub->add_option("id", *id, "its id, as `duet checkins --kept` shows it")->required();
   sub->add_flag("--without-note", *without_note, "share the mood, energy and need; keep the note on this device");
-  sub->callback([&cli, id, without_note] {
-    cli.run = [&cli, id, without_note] { return RunShare(cli, *id, *without_note); };
+  sub->add_flag("--when-ready", *when_ready, "your partner opens it when they choose (duet open)");
+  sub->callback([&cli, id, without_note, when_ready] {
+    cli.run = [&cli, id, without_note, when_ready] { return RunShare(cli, *id, *without_note, *when_ready); };
   });
 }
 

@@ -29,7 +29,7 @@ const date::time_zone* RecordZone(const std::string& name) {
   return model::ZoneOrUtc("UTC");
 }
 
-Result<Loaded> LoadState(Device& device) {
+Result<Loaded> LoadState(Device& device, bool hold_back) {
   int unreadable = 0;
   auto records = device.OpenRecords(&unreadable);
   if (!records.ok()) return records.error();
@@ -38,7 +38,30 @@ Result<Loaded> LoadState(Device& device) {
   Loaded loaded;
   loaded.records = std::move(records).value();
   loaded.state = model::Fold(loaded.records, device.my_key());
+  if (hold_back) model::HoldBackUnopened(loaded.records, loaded.state, device.my_key(), OpenedWhenReady(device));
   return loaded;
+}
+
+namespace {
+// Ids of the partner's when-ready check-ins this reader opened: 16 bytes each.
+constexpr char kOpenedMeta[] = "when_ready.opened";
+}  // namespace
+
+std::set<std::string> OpenedWhenReady(Device& device) {
+  std::set<std::string> out;
+  auto meta = device.store().GetMeta(kOpenedMeta);
+  if (!meta.ok() || !meta.value()) return out;
+  const std::string& all = *meta.value();
+  for (std::size_t at = 0; at + 16 <= all.size(); at += 16) out.insert(all.substr(at, 16));
+  return out;
+}
+
+Status MarkOpenedWhenReady(Device& device, const std::string& record_id) {
+  return device.store().InTransaction([&]() -> Status {
+    auto meta = device.store().GetMeta(kOpenedMeta);
+    if (!meta.ok()) return meta.error();
+    return device.store().SetMeta(kOpenedMeta, meta.value().value_or("") + record_id);
+  });
 }
 
 Result<Opened> OpenState(const Cli& cli, const char* paired_for) {

@@ -52,6 +52,7 @@ void FoldCheckins(const Ordered& records, const std::string& my_key, CoupleState
     view.energy = checkin.energy();
     view.need = checkin.need();
     view.note = checkin.note();
+    view.when_ready = checkin.when_ready();
     return view;
   };
   // Check-ins first: a kept one is never acknowledged, so it comes after
@@ -121,6 +122,36 @@ std::optional<v1::Need> ParseNeed(const std::string& name) {
   for (v1::Need need : {v1::NEED_LISTEN, v1::NEED_SUPPORT, v1::NEED_SPACE, v1::NEED_ADVICE})
     if (NeedName(need) == name) return need;
   return std::nullopt;
+}
+
+}  // namespace duet::model
+
+namespace duet::model {
+
+void HoldBackUnopened(std::vector<OpenedRecord>& records, CoupleState& state, const std::string& my_key,
+                      const std::set<std::string>& opened) {
+  auto held = [&](const std::string& id, const std::string& author) {
+    return author != my_key && opened.count(id) == 0;
+  };
+  for (auto& r : records) {
+    v1::CheckIn* c = r.body.has_checkin()        ? r.body.mutable_checkin()
+                     : r.body.has_shared_later() ? r.body.mutable_shared_later()->mutable_checkin()
+                                                 : nullptr;
+    if (c == nullptr || !c->when_ready() || !held(r.record_id, r.author_key)) continue;
+    c->clear_mood();
+    c->clear_energy();
+    c->clear_need();
+    c->clear_note();
+    r.waiting = true;
+  }
+  for (auto& v : state.checkins) {
+    if (!v.when_ready || !held(v.record_id, v.author_key)) continue;
+    v.waiting = true;
+    v.mood = 0;
+    v.energy = 0;
+    v.need = v1::NEED_UNSPECIFIED;
+    v.note.clear();
+  }
 }
 
 }  // namespace duet::model

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct OpenedRecord {
   std::string envelope_hash;               // what the author's next record names
   v1::RecordBody body;  // only the header fields when `verdict` says unreadable
   Verdict verdict;      // a record that is not valid never reaches the fold
+  // A partner's check-in for when its reader is ready, not opened yet: its
+  // content was cleared before any command could show it (HoldBackUnopened).
+  bool waiting = false;
 };
 
 struct CheckInView {
@@ -41,6 +45,8 @@ struct CheckInView {
   std::int64_t shared_later_at_ms = 0;  // kept, then shared (`duet share`) at this time
   bool note_kept = false;               // ... without its note, which stayed with its author
   std::string kept_id;                  // for a share-later record: the kept one it shares
+  bool when_ready = false;  // shared for when its reader is ready (`duet open`, protocol §7.10)
+  bool waiting = false;     // ... and its reader has not opened it: mood, energy, need and note are blank
 };
 
 struct WindowView {
@@ -212,6 +218,13 @@ struct CoupleState {
 };
 
 inline constexpr std::size_t kMaxAnswerBytes = 1000;
+
+// Holds back what the partner shared for when this reader is ready and the
+// reader has not opened (`opened`: record ids): in `records` and `state`
+// alike, the check-in's content is cleared and it is marked waiting, so no
+// view can print it (protocol §7.10).
+void HoldBackUnopened(std::vector<OpenedRecord>& records, CoupleState& state, const std::string& my_key,
+                      const std::set<std::string>& opened);
 
 inline constexpr std::size_t kMaxBoundaryTextBytes = 500;
 inline constexpr std::size_t kMaxShortTextBytes = 500;  // thanks, readiness notes, prompts

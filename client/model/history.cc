@@ -42,6 +42,7 @@ History BuildHistory(const CoupleState& state, const date::time_zone* zone, std:
   std::map<LocalDays, HistoryWeek> weeks;
   for (LocalDays week = MondayOf(first); week <= last; week += date::days{7}) weeks[week].start = Text(week);
   for (const auto& c : state.checkins) {
+    if (c.waiting) continue;  // not opened: its mood is not known here yet
     if (!c.shared || c.mood < 1 || c.mood > 5) continue;
     const LocalDays day = DayOf(c.created_at_ms / 1000, zone);
     if (day < first || day > last) continue;

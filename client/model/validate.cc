@@ -240,11 +240,19 @@ Verdict ValidateBody(const v1::RecordBody& body) {
        !body.GetReflection()->GetUnknownFields(body).empty()))
     return {Validity::kNewer, "schema", "it is from a newer duet; update duet to read it"};
   Rules r;
-  if (body.schema() != kSchema) r.Fail("schema", "schema 0 is not a schema");
+  if (body.schema() == 0) r.Fail("schema", "schema 0 is not a schema");
+  else if (body.schema() < SchemaFor(body))
+    r.Fail("schema", "a check-in for when its reader is ready says schema 1, so an older duet would show it");
   if (body.created_at_ms() < kEarliestRecordMs || body.created_at_ms() >= kLatestRecordMs)
     r.Fail("time written", "it says it was written outside the years 2000-2099 (is the device's clock right?)");
   Kind(r, body);
   return r.verdict();
+}
+
+std::uint32_t SchemaFor(const v1::RecordBody& body) {
+  const bool when_ready = (body.has_checkin() && body.checkin().when_ready()) ||
+                          (body.has_shared_later() && body.shared_later().checkin().when_ready());
+  return when_ready ? 2 : kSchemaWritten;
 }
 
 Verdict UnreadableBody(std::uint32_t schema) {

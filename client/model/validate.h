@@ -17,8 +17,11 @@
 
 namespace duet::model {
 
-// The RecordBody schema this version writes and reads.
-inline constexpr std::uint32_t kSchema = 1;
+// The RecordBody schemas this version reads (1 and 2), and writes: 1, and
+// 2 only for what a duet reading 1 alone must not show (a check-in shared
+// when the partner is ready, protocol §7.10).
+inline constexpr std::uint32_t kSchema = 2;
+inline constexpr std::uint32_t kSchemaWritten = 1;
 // When a record may say it was written: no clock of a working device is
 // outside these, and no arithmetic on them can overflow.
 inline constexpr std::int64_t kEarliestRecordMs = 946684800000;   // 2000-01-01T00:00Z
@@ -39,6 +42,9 @@ struct Verdict {
 };
 
 Verdict ValidateBody(const v1::RecordBody& body);
+// The schema a body must be written with: 2 when it holds a check-in kept
+// for when the partner is ready, else 1.
+std::uint32_t SchemaFor(const v1::RecordBody& body);
 
 // The verdict for a body that authenticated but did not parse: a string that
 // is not UTF-8, or fields of the wrong wire type. `schema` is what its

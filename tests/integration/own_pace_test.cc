@@ -237,6 +237,46 @@ TEST_F(OwnPaceTest, TodaysQuestionFollowsEachPartnersOwnCalendarAcrossMidnight) 
   EXPECT_EQ(today("a", "Europe/Berlin", "@2026-12-03 21:00:00"), berlin_3rd);
 }
 
+TEST_F(OwnPaceTest, AShareForWhenThePartnerIsReadyAppearsNowhereUntilOpenedAndSendsNoReceipt) {
+  Refused(As("b", {"checkin", "--mood", "2", "--when-ready", "--private"}), "--when-ready is for a check-in you share");
+  auto saved = As("b", {"checkin", "--mood", "2", "--need", "space", "--note", "I lost the job", "--when-ready"});
+  ASSERT_EQ(saved.exit_code, 0) << saved.err;
+  EXPECT_NE(saved.out.find("you are not told when"), std::string::npos) << saved.out;
+  const std::string id = AsJson("b", {"checkins"})[0]["id"];
+  EXPECT_NE(As("b", {"checkins"}).out.find("[for when Alice is ready]"), std::string::npos);
+  Ok(As("a", {"sync"}));
+
+  // Nowhere on Alice's side until she chooses: not the dashboard, news,
+  // the list, --json, or the mood chart.
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"status"}, {"news", "--all"}, {"checkins"}, {"--json", "status"},
+        {"--json", "news", "--all"}, {"--json", "checkins"}, {"--json", "history"}, {"history"}}) {
+    auto r = As("a", command);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find("lost the job"), std::string::npos) << command.back() << ": " << r.out;
+    EXPECT_EQ(r.out.find("space"), std::string::npos) << command.back() << ": " << r.out;
+  }
+  EXPECT_NE(As("a", {"status"}).out.find("Bob has something to share, whenever you're ready (duet open " + id.substr(0, 8)),
+            std::string::npos);
+  const auto listed = AsJson("a", {"checkins"});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["waiting"], true);
+  EXPECT_FALSE(listed[0].contains("mood"));
+
+  const std::size_t relay_before = RelayEnvelopes().size();
+  const auto bob_before = AsJson("b", {"checkins"});
+  auto opened = As("a", {"open", id.substr(0, 8)});
+  ASSERT_EQ(opened.exit_code, 0) << opened.err;
+  EXPECT_NE(opened.out.find("I lost the job"), std::string::npos) << opened.out;
+  EXPECT_NE(opened.out.find("needs space"), std::string::npos) << opened.out;
+  EXPECT_EQ(AsJson("a", {"checkins"})[0]["note"], "I lost the job");
+  Refused(As("a", {"open", id.substr(0, 8)}), "nothing waits");
+  Ok(As("a", {"sync"}));
+  Ok(As("b", {"sync"}));
+  EXPECT_EQ(RelayEnvelopes().size(), relay_before) << "opening sends nothing: no read receipt";
+  EXPECT_EQ(AsJson("b", {"checkins"}), bob_before) << "Bob is not told whether or when";
+}
+
 }  // namespace
 }  // namespace duet::testing
 

@@ -129,7 +129,7 @@ TEST_F(RecordsTest, TextAnOlderDuetSavedUnreadableIsNeitherForgedNorMissing) {
 TEST_F(RecordsTest, ARecordFromANewerDuetIsKeptAndReportedOnceAsNewer) {
   Pair();
   model::v1::RecordBody newer_schema;
-  newer_schema.set_schema(2);
+  newer_schema.set_schema(3);
   newer_schema.mutable_checkin()->set_mood(3);
   ForgeRecord(dir_.File("b"), newer_schema);
   model::v1::RecordBody newer_kind;

@@ -136,7 +136,7 @@ TEST_F(SealingTest, AnAuthenticBodyWithBrokenTextOpensAsUnreadableWithItsChainFi
 }
 
 TEST_F(SealingTest, ABodyOfANewerSchemaOpensAsNewer) {
-  body_.set_schema(2);
+  body_.set_schema(3);
   auto opened = Open(SealRecord(body_, key_, alice_, couple_));
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   EXPECT_EQ(opened->verdict.validity, model::Validity::kNewer);
@@ -168,7 +168,7 @@ TEST_F(SealingTest, WhateverIsWrongInsideAnAuthenticRecordIsTheAuthorsNotAForger
 }
 
 TEST_F(SealingTest, ANewerSchemaThatDoesNotParseIsNewerNotUnreadable) {
-  body_.set_schema(2);
+  body_.set_schema(3);
   body_.mutable_checkin()->set_note("bad\xff");  // what this version cannot parse
   auto opened = Open(SealRecord(body_, key_, alice_, couple_));
   ASSERT_TRUE(opened.ok());

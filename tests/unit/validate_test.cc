@@ -50,6 +50,18 @@ TEST(RecordRules, ACheckInWithinTheRulesIsValid) {
   EXPECT_TRUE(ValidateBody(CheckIn(5, 5, std::string(kMaxNoteBytes, 'x'))).valid());
 }
 
+TEST(RecordRules, ACheckInForWhenThePartnerIsReadyIsSchemaTwoSoOlderReadersShowNothingOfIt) {
+  v1::RecordBody body = CheckIn(3);
+  body.mutable_checkin()->set_when_ready(true);
+  EXPECT_EQ(SchemaFor(body), 2u);
+  EXPECT_EQ(SchemaFor(CheckIn(3)), 1u) << "everything else stays readable by older duets";
+  EXPECT_EQ(ValidateBody(body).field, "schema") << "schema 1 would let an older duet show it";
+  body.set_schema(2);
+  EXPECT_TRUE(ValidateBody(body).valid());
+  body.set_schema(3);
+  EXPECT_EQ(ValidateBody(body).validity, Validity::kNewer);
+}
+
 TEST(RecordRules, ACheckInOutsideTheRulesSaysWhichFieldAndWhy) {
   EXPECT_EQ(Problem(CheckIn(9)), "mood 9 is out of range 1-5");
   EXPECT_EQ(Problem(CheckIn(0)), "mood 0 is out of range 1-5");
@@ -76,7 +88,7 @@ TEST(RecordRules, SchemaZeroIsInvalidAndALaterSchemaIsNewer) {
   zero.set_schema(0);
   EXPECT_EQ(ValidateBody(zero).validity, Validity::kInvalid);
   auto later = CheckIn(3);
-  later.set_schema(2);
+  later.set_schema(3);
   EXPECT_EQ(ValidateBody(later).validity, Validity::kNewer);
 }
 
@@ -306,7 +318,7 @@ TEST(RecordRules, AReflectionsWordsKeepTheirRulesToo) {
 
 TEST(RecordRules, ABodyThatDoesNotParseIsNewerWhenItsHeaderSaysSo) {
   EXPECT_EQ(UnreadableBody(1).validity, Validity::kInvalid);
-  EXPECT_EQ(UnreadableBody(2).validity, Validity::kNewer);
+  EXPECT_EQ(UnreadableBody(3).validity, Validity::kNewer);
 }
 
 TEST(RecordRules, AnUnshownRecordIsDescribedWithItsAuthorsNumber) {
@@ -315,7 +327,7 @@ TEST(RecordRules, AnUnshownRecordIsDescribedWithItsAuthorsNumber) {
   EXPECT_EQ(DescribeUnshown(body, ValidateBody(body), "Bob", true),
             "an invalid check-in from Bob (their record #12: mood 9 is out of range 1-5); it is kept but not "
             "shown");
-  body.set_schema(2);
+  body.set_schema(3);
   EXPECT_EQ(DescribeUnshown(body, ValidateBody(body), "Bob", true),
             "a record from Bob (their record #12) is from a newer duet; update duet to read it");
 }
