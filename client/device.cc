@@ -31,6 +31,11 @@ constexpr char kRelayToken[] = "relay.token";
 constexpr char kRelayNextKey[] = "relay.next_key";
 constexpr char kCoupleId[] = "couple.id";
 constexpr char kCoupleEndedAt[] = "couple.ended_at";
+constexpr char kCoupleEnding[] = "couple.ending";
+// The key that picks the question of the day, sealed under the local key:
+// derived once from the first couple key, so a rekey does not change it.
+constexpr char kQuestionKey[] = "question.key";
+constexpr char kQuestionContext[] = "duet/v1/daily-question";
 constexpr char kArchivedMe[] = "archive.me";
 constexpr char kPartnerName[] = "partner.name";
 constexpr char kPartnerSignKey[] = "partner.sign_key";
@@ -260,6 +265,14 @@ std::optional<std::int64_t> Device::unpaired_at() {
 
 Status Device::MarkUnpaired(std::int64_t ended_at) { return store_->SetMeta(kCoupleEndedAt, std::to_string(ended_at)); }
 
+std::optional<std::int64_t> Device::unpairing() {
+  auto text = Meta(kCoupleEnding);
+  if (!text || text->empty()) return std::nullopt;
+  return std::strtoll(text->c_str(), nullptr, 10);
+}
+
+Status Device::MarkUnpairing(std::int64_t ended_at) { return store_->SetMeta(kCoupleEnding, std::to_string(ended_at)); }
+
 std::string Device::safety_number() {
   auto p = partner();
   return p ? SafetyNumber(my_key(), p->sign_key) : std::string();
@@ -303,10 +316,13 @@ Status Device::CompletePairing(const crypto::SymmetricKey& couple_key,
   // The partner first, the key (and dropping the invite secret) last: a crash
   // between the two leaves a device that is not paired yet and still holds
   // the invite secret, so the next sync completes the same pairing again.
+  std::string question_key = crypto::Hash(32, kQuestionContext, couple_key.view());
   DUET_RETURN_IF_ERROR(store_->SetMetas({{kCoupleId, couple_id},
                                          {kPartnerName, partner.name},
                                          {kPartnerSignKey, partner.sign_key},
-                                         {kPartnerKxKey, partner.kx_key}}));
+                                         {kPartnerKxKey, partner.kx_key},
+                                         {kQuestionKey, crypto::SecretboxSeal(keys_.local_key, question_key)}}));
+  crypto::WipeString(question_key);
   DeviceKeys updated = keys_;
   updated.couple_key = couple_key;
   updated.invite_secret.reset();
@@ -467,9 +483,15 @@ Status Device::SwitchCoupleKey(const crypto::SymmetricKey& key) {
   return Status::Ok();
 }
 
-std::optional<std::string> Device::DailyQuestionKey() const {
+std::optional<std::string> Device::DailyQuestionKey() {
+  if (auto sealed = Meta(kQuestionKey))
+    if (auto key = crypto::SecretboxOpen(keys_.local_key, *sealed)) return key;
   if (!keys_.couple_key) return std::nullopt;
-  return crypto::Hash(32, "duet/v1/daily-question", keys_.couple_key->view());
+  // Paired before the key was kept: derived from the couple key now, and
+  // kept from then on.
+  std::string key = crypto::Hash(32, kQuestionContext, keys_.couple_key->view());
+  (void)store_->SetMeta(kQuestionKey, crypto::SecretboxSeal(keys_.local_key, key));
+  return key;
 }
 
 Result<std::string> Device::Rekey() {

@@ -105,6 +105,10 @@ class Device {
   // said; nothing new is shared from then on.
   std::optional<std::int64_t> unpaired_at();
   Status MarkUnpaired(std::int64_t ended_at);
+  // An Unpair sent whose answer has not arrived (yet): when the relay no
+  // longer knows this device, the pairing ended at about `ended_at`.
+  std::optional<std::int64_t> unpairing();
+  Status MarkUnpairing(std::int64_t ended_at);
   // The safety number of this device and the partner (empty when unpaired),
   // and whether the two of them compared it in person. A comparison counts
   // only for the keys it was made with.
@@ -121,8 +125,9 @@ class Device {
                          const Partner& partner);
 
   // The key that picks the couple's question of the day (protocol §7.9):
-  // derived from the current couple key, so the relay learns nothing of it.
-  std::optional<std::string> DailyQuestionKey() const;
+  // derived from the couple key at pairing (so the relay learns nothing of
+  // it, and a rekey changes nothing), kept sealed under the local key.
+  std::optional<std::string> DailyQuestionKey();
   // Starts a new couple-key epoch: a Rekey record (sealed under the current
   // key) carries the new key sealed to the partner; this device uses the new
   // key from now on and keeps the old one for older records. The new key is

@@ -323,11 +323,24 @@ Status AnswerPartner(Device& device, SyncReport& report) {
 }
 
 // Leaves the couple at the relay and remembers when it ended.
-Status TellRelayUnpaired(Device& device, RelaySession& session, SyncReport& report) {
+// `ended_at`: when it ended as far as this device knows (the relay's word,
+// or now for the one ending it), kept in case the answer is lost.
+Status TellRelayUnpaired(Device& device, RelaySession& session, SyncReport& report, std::int64_t ended_at) {
+  DUET_RETURN_IF_ERROR(device.MarkUnpairing(ended_at));
   v1::Frame request;
   request.mutable_unpair();
-  auto reply = session.Call(std::move(request));
+  RelayRefusal refusal;
+  auto reply = session.Call(std::move(request), &refusal);
+  if (!reply.ok() && refusal.code == v1::ERROR_CODE_NOT_PAIRED) {
+    // The relay removed this device already: an earlier Unpair's answer was lost.
+    DUET_RETURN_IF_ERROR(device.MarkUnpaired(ended_at));
+    report.unpaired_at = ended_at;
+    return Status::Ok();
+  }
   if (!reply.ok()) return reply.error();
+  // The relay removed this device, and the answer is here but not yet
+  // kept: as if it had been lost on the way.
+  CrashPoint("unpair-answered");
   if (!reply->has_unpaired() || reply->unpaired().ended_at() <= 0)
     return MakeError(ErrorKind::kProtocol, "relay answered Unpair with something else");
   DUET_RETURN_IF_ERROR(device.MarkUnpaired(reply->unpaired().ended_at()));
@@ -344,7 +357,7 @@ Status FinishUnpairing(Device& device, RelaySession& session, SyncReport& report
   auto records = device.OpenRecords(&unreadable);
   if (!records.ok()) return records.error();
   DUET_RETURN_IF_ERROR(ForgetDeleted(device, records.value()));
-  return TellRelayUnpaired(device, session, report);
+  return TellRelayUnpaired(device, session, report, session.ended_at());
 }
 
 }  // namespace
@@ -396,6 +409,13 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
 Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   SyncReport report;
   if ((report.unpaired_at = device.unpaired_at())) return report;
+  // This device sent Unpair and the relay no longer knows it: the answer
+  // was lost, not the couple's log.
+  if (auto ending = device.unpairing(); ending && session.couple_id().empty()) {
+    DUET_RETURN_IF_ERROR(device.MarkUnpaired(*ending));
+    report.unpaired_at = *ending;
+    return report;
+  }
   // Before anything else: an ended couple's mailbox may be gone already, so
   // its log would look rolled back.
   if (session.ended_at() != 0) {
@@ -443,11 +463,24 @@ Result<Unpairing> Unpair(Device& device, std::chrono::milliseconds timeout) {
   if (!device.paired()) return MakeError(ErrorKind::kInvalidInput, "not paired, so there is nothing to end");
   auto session = OpenRelay(device, timeout);
   if (!session.ok()) return session.error();
+  const bool retried = device.unpairing().has_value();
   auto synced = SyncOver(device, *session.value());
   if (!synced.ok()) return synced.error();
-  if (synced->unpaired_at) return Unpairing{*synced->unpaired_at, true};
+  if (synced->unpaired_at) return Unpairing{*synced->unpaired_at, !retried};
+  // What was written or deleted before the end must reach the partner and
+  // the relay first, or it never will.
+  auto queued = device.store().Outbox();
+  if (!queued.ok()) return queued.error();
+  if (!queued->empty() || !device.PendingPurges().empty())
+    return MakeError(ErrorKind::kRefused,
+                     "not unpaired yet: " + (synced->held_back ? *synced->held_back
+                                                               : std::string("changes are still on their way")) +
+                         "; once `duet sync` has sent them, run `duet unpair` again");
   SyncReport report;
-  DUET_RETURN_IF_ERROR(TellRelayUnpaired(device, *session.value(), report));
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  DUET_RETURN_IF_ERROR(TellRelayUnpaired(device, *session.value(), report, now));
   return Unpairing{*report.unpaired_at, false};
 }
 

@@ -209,6 +209,7 @@ Result<std::int64_t> RelayStore::LeaveCouple(const std::string& couple_id, const
 Status RelayStore::PurgeEndedMailboxes(std::int64_t before) {
   for (const char* sql :
        {"DELETE FROM records WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < ?)",
+        "DELETE FROM invites WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < ?)",
         "UPDATE couples SET records = 0, bytes = 0 WHERE ended_at > 0 AND ended_at < ?"}) {
     auto stmt = db_->Prepare(sql);
     if (!stmt.ok()) return stmt.error();

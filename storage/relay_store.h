@@ -88,8 +88,9 @@ class RelayStore {
   // go too. Returns when the couple ended.
   Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key,
                                    std::int64_t now);
-  // Deletes the records of couples that ended before `before`; their row
-  // and any device not yet told stay, so that device learns when it ended.
+  // Deletes the records and invites of couples that ended before `before`;
+  // their row and any device not yet told stay, so that device learns when
+  // it ended.
   Status PurgeEndedMailboxes(std::int64_t before);
 
   Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id);

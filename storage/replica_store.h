@@ -79,7 +79,8 @@ class ReplicaStore {
   // Their bytes are overwritten in the file; EraseLeftovers() after the
   // outermost transaction clears them from the write-ahead log too.
   Status Forget(const std::vector<std::string>& record_ids);
-  Status EraseLeftovers() { return db_->TruncateLog(); }
+  // Inside a transaction it does nothing: the caller runs it after.
+  Status EraseLeftovers() { return db_->InTransaction() ? Status::Ok() : db_->TruncateLog(); }
   Result<std::vector<ReplicaRecord>> AllRecords();  // in insertion order
   // Restored records, in the order they were added (one transaction).
   Status AddArchived(const std::vector<ArchivedRecord>& records);

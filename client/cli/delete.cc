@@ -7,18 +7,12 @@
 #include <iostream>
 
 #include "client/cli/cli.h"
+#include "client/model/deletion.h"
 #include "client/model/timeplan.h"
 #include "crypto/crypto.h"
 
 namespace duet::client::cli {
 namespace {
-
-// What is deleted rather than cancelled, retired or withdrawn: the things
-// people wrote to share, not the answers that other records build on.
-bool Deletable(const model::v1::RecordBody& body) {
-  return body.has_checkin() || body.has_shared_later() || body.has_thanks() || body.has_readiness() ||
-         body.has_prompt_share();
-}
 
 // For a record that is not deleted, the command that undoes it.
 std::string InsteadOf(const model::v1::RecordBody& body, const std::string& id) {
@@ -35,6 +29,7 @@ int RunDelete(const Cli& cli, const std::string& typed, bool yes) {
   auto opened = OpenState(cli);
   if (!opened.ok()) return Fail(opened.error());
   Device& d = *opened->device;
+  if (d.archive()) return Fail(NotPairedYet(d, "nothing in it is deleted"));
   const auto& records = opened->loaded.records;
   const auto order = model::FoldOrder(records);  // what is shown: valid, not deleted
   std::vector<std::string> ids;
@@ -45,7 +40,7 @@ int RunDelete(const Cli& cli, const std::string& typed, bool yes) {
   const model::OpenedRecord* target = nullptr;
   for (const auto* r : order)
     if (r->record_id == id.value() && r->author_key == d.my_key()) target = r;
-  if (!Deletable(target->body))
+  if (!model::Deletable(target->body))
     return Fail(MakeError(ErrorKind::kInvalidInput, InsteadOf(target->body, ShortId(target->record_id))));
   // A kept check-in shared later goes with its share: deleting "this
   // check-in" means wherever it is.
@@ -71,10 +66,16 @@ int RunDelete(const Cli& cli, const std::string& typed, bool yes) {
       return 1;
     }
   }
-  for (const auto* r : doomed) {
-    auto deletion = d.Delete(*r);
-    if (!deletion.ok()) return Fail(deletion.error());
-  }
+  // All of them or none: a kept check-in is never forgotten while its share stays.
+  Status deleted = d.store().InTransaction([&]() -> Status {
+    for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) {
+      auto deletion = d.Delete(**it);
+      if (!deletion.ok()) return deletion.error();
+    }
+    return Status::Ok();
+  });
+  if (!deleted.ok()) return Fail(deleted.error());
+  (void)d.store().EraseLeftovers();  // the log, now that the transaction is over
   if (!reached_partner) {
     if (cli.json) PrintJson({{"deleted", crypto::Hex(target->record_id)}, {"shared", false}});
     else std::printf("deleted %s from this device; it was never shared\n", what.c_str());

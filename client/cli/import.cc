@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "client/cli/cli.h"
+#include "client/model/validate.h"
 #include "crypto/crypto.h"
 #include "net/net.h"
 
@@ -60,7 +61,12 @@ Result<Device::Restored> ReadRecord(const nlohmann::json& r, const std::string& 
   if (!parsed.ok()) return Bad(where, "its body is not a duet record (" + std::string(parsed.message()) + ")");
   out.content.set_shown(r.value("shown", true));
   out.content.set_newer(r.value("newer", false));
-  if (!out.content.shown()) {
+  // A record shown where it was exported keeps the rules here too: the
+  // fold's safety rests on them.
+  if (out.content.shown()) {
+    const model::Verdict verdict = model::ValidateBody(out.content.body());
+    if (!verdict.valid()) return Bad(where, "it says it was shown, but " + verdict.problem);
+  } else {
     if (!r.contains("not_shown_because") || !r["not_shown_because"].is_string())
       return Bad(where, "it is not shown, but says not why");
     out.content.set_not_shown_because(r["not_shown_because"].get<std::string>());
@@ -127,7 +133,14 @@ Result<nlohmann::json> ReadExportFile(const std::string& path) {
 int RunImport(const Cli& cli, const std::string& path) {
   auto doc = ReadExportFile(path);
   if (!doc.ok()) return Fail(doc.error());
-  auto archive = ReadArchive(doc.value());
+  // A field of another type than the export writes (a number for a name)
+  // makes the JSON library throw: it is the file's fault, said as such.
+  Result<Archive> archive = MakeError(ErrorKind::kInvalidInput, "");
+  try {
+    archive = ReadArchive(doc.value());
+  } catch (const nlohmann::json::exception& e) {
+    archive = Bad("the file", std::string("a field holds another type than an export writes (") + e.what() + ")");
+  }
   if (!archive.ok()) return Fail(archive.error());
   auto home = ResolveHome(cli.home);
   if (!home.ok()) return Fail(home.error());

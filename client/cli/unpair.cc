@@ -38,19 +38,15 @@ int RunUnpair(const Cli& cli, bool yes) {
   if (!ended.ok()) {
     if (ended.error().kind == ErrorKind::kNetwork)
       return Fail(MakeError(ErrorKind::kNetwork, ended.error().message +
-                                                     "; nothing changed (the relay must hear of it: try again "
-                                                     "when it can be reached)"));
+                                                     "; the relay must hear of it: run `duet unpair` again when "
+                                                     "it can be reached"));
     return Fail(ended.error());
   }
-  auto queued = d.store().Outbox();
-  const std::size_t unsent = queued.ok() ? queued->size() : 0;
   if (cli.json) {
-    PrintJson({{"unpaired_at", ended->ended_at}, {"partner_first", ended->partner_first}, {"not_sent", unsent}});
+    PrintJson({{"unpaired_at", ended->ended_at}, {"partner_first", ended->partner_first}});
     return 0;
   }
   std::printf("%s\n", UnpairedLine(d, zone.value(), ended->ended_at).c_str());
-  if (unsent > 0)
-    std::printf("not sent: %s the relay still held back\n", Counted(unsent, "change", "changes").c_str());
   std::printf("to pair again, start a new home: duet export --out FILE keeps a copy, then duet wipe and duet init\n");
   return 0;
 }

@@ -22,13 +22,18 @@ std::vector<DeletedRecord> Deletions(const std::vector<OpenedRecord>& records) {
       // Only its author deletes a record, and only the one it names: a
       // Deletion that does not match what is held changes nothing.
       if (!r.shared || r.author_key != deleted.author_key || r.body.author_seq() != deleted.author_seq ||
-          r.envelope_hash != deleted.record_hash)
+          r.envelope_hash != deleted.record_hash || !Deletable(r.body))
         continue;
       deleted.held = true;
     }
     counted.push_back(std::move(deleted));
   }
   return counted;
+}
+
+bool Deletable(const v1::RecordBody& body) {
+  return body.has_checkin() || body.has_shared_later() || body.has_thanks() || body.has_readiness() ||
+         body.has_prompt_share();
 }
 
 v1::RecordBody DeletionOf(const OpenedRecord& record) {

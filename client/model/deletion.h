@@ -25,7 +25,14 @@ struct DeletedRecord {
   bool held = false;        // the record is held here (and matches)
 };
 
-// Every deletion that counts, in the order the Deletion records are given.
+// What its author may delete: words written to share (check-ins, shared
+// later or not, thanks, readiness, sent prompts). Not the records others
+// build on: a reflection or an answer (deleting one after the partner's
+// opened would undo commit-then-reveal), an accept, a proposal, a key.
+bool Deletable(const v1::RecordBody& body);
+
+// Every deletion that counts, in the order the Deletion records are given:
+// a held record is deleted only if it is Deletable.
 std::vector<DeletedRecord> Deletions(const std::vector<OpenedRecord>& records);
 
 // The Deletion body that deletes `record`, a shared record with its place

@@ -277,6 +277,14 @@ TEST_F(OwnPaceTest, AShareForWhenThePartnerIsReadyAppearsNowhereUntilOpenedAndSe
   EXPECT_EQ(AsJson("b", {"checkins"}), bob_before) << "Bob is not told whether or when";
 }
 
+TEST_F(OwnPaceTest, TodaysQuestionStaysTheSameWhenTheCoupleKeyIsRenewed) {
+  const std::string before = AsJson("a", {"prompt", "today"})["id"];
+  Ok(As("a", {"rekey"}));
+  EXPECT_EQ(AsJson("a", {"prompt", "today"})["id"], before) << "the one who renewed it";
+  Ok(As("b", {"sync"}));
+  EXPECT_EQ(AsJson("b", {"prompt", "today"})["id"], before) << "and the partner";
+}
+
 }  // namespace
 }  // namespace duet::testing
 

@@ -420,6 +420,10 @@ TEST_F(OwnershipTest, AnImportThatIsNotAWholeExportChangesNothing) {
   refused(with([](auto& d) { d["records"][0]["author"] = "someone"; }), "record 1: its author");
   refused(with([](auto& d) { d["records"][0]["body"]["checkin"]["mood"] = "very"; }), "record 1: its body is not a duet record");
   refused(with([](auto& d) { d["records"][0]["body"]["surprise"] = 1; }), "record 1: its body is not a duet record");
+  refused(with([](auto& d) { d["records"][0]["body"]["checkin"]["mood"] = 9; }), "record 1: it says it was shown, but mood 9");
+  refused(with([](auto& d) { d["records"][0]["author"] = 1; }), "another type");
+  refused(with([](auto& d) { d["relay"] = nullptr; }), "another type");
+  refused(with([](auto& d) { d["records"][0]["shown"] = "yes"; }), "another type");
   std::ofstream(file) << "{ not json";
   Refused(Duet("fresh", {"import", file}), "not JSON");
   Refused(Duet("fresh", {"import", dir_.File("missing.json")}), "cannot read");
@@ -427,6 +431,48 @@ TEST_F(OwnershipTest, AnImportThatIsNotAWholeExportChangesNothing) {
   std::ofstream(file) << good.dump();
   Ok(Duet("fresh", {"import", file}));
   EXPECT_EQ(Checkins("fresh").size(), 2u);
+}
+
+TEST_F(OwnershipTest, AnUnpairingWhoseAnswerWasLostIsFinishedByTheNextCommand) {
+  Pair();
+  // Alice's duet dies after the relay removed her device, before it kept
+  // the answer: her next unpair (or sync) finishes it instead of failing.
+  auto killed = Duet("a", {"unpair", "--yes"}, {"DUET_CRASH_AT=unpair-answered"});
+  EXPECT_NE(killed.exit_code, 0);
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 1) << "the relay had removed Alice";
+  auto again = Duet("a", {"unpair", "--yes"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("you and Bob are unpaired since"), std::string::npos) << again.out;
+  EXPECT_EQ(DuetJson("a", {"sync"})["unpaired_at"].is_number(), true);
+
+  // Bob, told while his own answer is lost, likewise.
+  auto bob_killed = Duet("b", {"sync"}, {"DUET_CRASH_AT=unpair-answered"});
+  EXPECT_NE(bob_killed.exit_code, 0);
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM couples"), 0) << "both were removed, so the couple is gone";
+  auto bob = Duet("b", {"sync"});
+  ASSERT_EQ(bob.exit_code, 0) << bob.err;
+  EXPECT_NE(bob.out.find("you and Alice are unpaired since"), std::string::npos) << bob.out;
+  EXPECT_EQ(bob.err, "") << "not taken for a relay that was rolled back";
+}
+
+// A relay that lets a couple push two records, then one a minute.
+class PacedOwnershipTest : public CoupleTest {
+ protected:
+  std::vector<std::string> RelayArgs() const override {
+    return {"--couple-push-burst", "2", "--couple-push-per-minute", "1"};
+  }
+};
+
+TEST_F(PacedOwnershipTest, UnpairingWaitsUntilWhatWasWrittenBeforeHasReachedTheRelay) {
+  Pair();
+  for (const char* note : {"one", "two", "three"}) Ok(Duet("a", {"checkin", "--mood", "3", "--note", note}));
+  EXPECT_EQ(DuetJson("a", {"status"})["queued"], 1) << "the third waits for the relay's pace";
+  auto refused = Duet("a", {"unpair", "--yes"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("not unpaired yet"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("run `duet unpair` again"), std::string::npos) << refused.err;
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 2) << "still paired: nothing was lost on the way";
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM couples WHERE ended_at > 0"), 0);
 }
 
 }  // namespace

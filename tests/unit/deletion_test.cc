@@ -82,5 +82,25 @@ TEST(Deletion, ItsFieldsAreChecked) {
   EXPECT_TRUE(Deletions(records).empty());
 }
 
+TEST(Deletion, WhatOthersBuildOnIsNeverDeletedSoARevealedReflectionCannotBeTakenBack) {
+  // A partner who read my reflection may not delete theirs to write another.
+  v1::RecordBody reflection;
+  reflection.mutable_talk_reflection()->set_talk_id(std::string(16, 't'));
+  reflection.mutable_talk_reflection()->set_commitment(std::string(32, 'c'));
+  reflection.mutable_talk_reflection()->set_sealed(std::string(40 + 256, 's'));
+  v1::RecordBody accept;
+  accept.mutable_talk_accept()->set_talk_id(std::string(16, 't'));
+  accept.mutable_talk_accept()->set_option(1);
+  std::vector<OpenedRecord> records = {MakeRecord(std::string(16, 'r'), kPartner, 1, reflection),
+                                       MakeRecord(std::string(16, 'a'), kPartner, 2, accept)};
+  ASSERT_TRUE(records[0].verdict.valid()) << records[0].verdict.problem;
+  records.push_back(DeletionRecord(std::string(16, 'x'), kPartner, 3, records[0]));
+  records.push_back(DeletionRecord(std::string(16, 'y'), kPartner, 4, records[1]));
+  EXPECT_TRUE(Deletions(records).empty());
+  EXPECT_FALSE(Deletable(reflection));
+  EXPECT_FALSE(Deletable(accept));
+  EXPECT_TRUE(Deletable(CheckIn("c", 1, "").body));
+}
+
 }  // namespace
 }  // namespace duet::model

@@ -294,6 +294,7 @@ TEST_F(PairedRelayStore, AnEndedCoupleIsForgottenOnceEveryDeviceLeftOrItsGracePa
   ASSERT_TRUE(s.Commit().ok());
   EXPECT_TRUE(s.ReadAfter("c1", 0, 10).value().empty());
   EXPECT_EQ(s.Usage("c1").value().bytes, 0u);
+  EXPECT_FALSE(s.FindInvite("inv").value().has_value()) << "nor the invite, with both keys";
   EXPECT_EQ(s.CoupleEndedAt("c1").value(), 1000) << "Bob still learns when it ended";
 
   ASSERT_TRUE(s.Begin().ok());
