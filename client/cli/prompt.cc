@@ -240,9 +240,14 @@ int RunAnswer(const Cli& cli, const QuestionOptions& o, bool pass) {
   model::SealedAnswer sealed = model::SealAnswer(content, prompt_id.value(), d.my_key());
   content.Clear();
   *body.mutable_prompt_answer() = sealed.record;
+  const model::QuestionView* round = LatestRound(opened->loaded.state, prompt_id.value());
+  const bool theirs_in = round != nullptr && !round->theirs.record_id.empty() && round->mine.record_id.empty();
   auto stored = SaveCommitted(d, body, sealed.key);
   if (!stored.ok()) return Fail(stored.error());
-  if (!cli.json) std::printf("answer saved and sealed: it opens for both of you once %s has answered too\n", who.c_str());
+  if (!cli.json && theirs_in)
+    std::printf("answer saved and sealed: you have both answered, so both open at the next sync\n");
+  else if (!cli.json)
+    std::printf("answer saved and sealed: it opens for both of you once %s has answered too\n", who.c_str());
   return SyncAfterChange(d, cli, {{"id", prompt_id.value()}, {"record", crypto::Hex(stored.value())}});
 }
 

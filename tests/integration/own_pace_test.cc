@@ -187,7 +187,9 @@ TEST_F(OwnPaceTest, TodaysQuestionIsTheSameForBothAndTheAnswersOpenOnlyOnceBothH
   EXPECT_NE(As("b", {"prompt", "today"}).out.find("Alice answered; it opens once you have both answered"),
             std::string::npos);
 
-  Ok(Duet("b", {"--tz", "UTC", "prompt", "answer", "--note", "-"}, {}, "our first dinner\n"));
+  auto second = Duet("b", {"--tz", "UTC", "prompt", "answer", "--note", "-"}, {}, "our first dinner\n");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("you have both answered, so both open at the next sync"), std::string::npos) << second.out;
   Ok(As("a", {"sync"}));  // sees Bob's sealed answer, so sends her key
   Ok(As("b", {"sync"}));
   Ok(As("a", {"sync"}));
