@@ -287,6 +287,18 @@ TEST_F(OwnPaceTest, TodaysQuestionStaysTheSameWhenTheCoupleKeyIsRenewed) {
   EXPECT_EQ(AsJson("b", {"prompt", "today"})["id"], before) << "and the partner";
 }
 
+TEST_F(OwnPaceTest, WatchSaysOnlyThatSomethingWaitsToBeOpened) {
+  LiveProcess watch({DUET_PATH, "--home", dir_.File("a"), "--tz", "UTC", "watch", "--no-notify"}, dir_.File("watch.err"));
+  ASSERT_TRUE(watch.WaitForLine("connected to the relay")) << watch.output() << ReadFile(dir_.File("watch.err"));
+  Ok(As("b", {"checkin", "--mood", "1", "--note", "the hardest week", "--when-ready"}));
+  ASSERT_TRUE(watch.WaitForLine("Bob has something to share, whenever you're ready (duet open")) << watch.output();
+  Ok(As("b", {"thanks", "for waiting"}));
+  ASSERT_TRUE(watch.WaitForLine("for waiting")) << watch.output();
+  EXPECT_EQ(watch.Stop(), 0);
+  EXPECT_EQ(watch.output().find("hardest week"), std::string::npos) << watch.output();
+  EXPECT_EQ(watch.output().find("mood 1"), std::string::npos) << watch.output();
+}
+
 }  // namespace
 }  // namespace duet::testing
 
