@@ -130,6 +130,9 @@ struct News {
   std::uint64_t seen_seq = 0;     // news up to this relay number was marked read
   std::uint64_t highest_seq = 0;  // the newest relay number this device holds
 };
+// Whether a partner's record is worth a line of news (or of `duet watch`):
+// not keys, withdrawals, notices, deletions or passes.
+bool Newsworthy(const model::OpenedRecord& record);
 News CollectNews(Device& device, const Loaded& loaded, const date::time_zone* zone, bool only_unseen);
 nlohmann::json NewsJson(const NewsItem& item);
 // News is marked read when a person saw it: at a terminal, or when asked.

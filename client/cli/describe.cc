@@ -1,5 +1,6 @@
 // One line for a partner's record, as `duet watch` prints it when it arrives.
 #include "client/cli/talk.h"
+#include "client/model/prompts.h"
 #include "client/model/timeplan.h"
 
 namespace duet::client::cli {
@@ -45,6 +46,12 @@ std::string DescribeBoundaryRecord(const model::OpenedRecord& record, const mode
     }
   }
   return who + " sent a boundary record that is not valid (ignored)";
+}
+
+// The question's words, quoted, or its id when it is from a newer deck.
+std::string QuestionWords(const std::string& prompt_id) {
+  const model::Prompt* p = model::FindPrompt(prompt_id);
+  return p ? "\"" + std::string(p->text) + "\"" : "question " + ForTerminal(prompt_id);
 }
 
 }  // namespace
@@ -132,7 +139,17 @@ std::string DescribeRecord(const model::OpenedRecord& record, const model::Coupl
         return who + "'s reflection on talk " + ShortId(talk.talk_id) + " opened: felt " +
                std::to_string(talk.their_reflection.felt) + "/5" + Quoted(talk.their_reflection.note);
       }
+      for (const auto& q : state.questions)
+        if (q.theirs.record_id == body.reflection_key().reflection_id() && q.theirs.readable)
+          return who + "'s answer opened: " + QuestionWords(q.prompt_id) + Quoted(q.theirs.text);
       return who + " opened their reflection";
+    }
+    case model::v1::RecordBody::kPromptAnswer: {
+      for (const auto& q : state.questions)
+        if (q.theirs.record_id == record.record_id && q.theirs.readable && q.answered_together())
+          return who + " answered " + QuestionWords(q.prompt_id) + Quoted(q.theirs.text);
+      return who + " answered " + QuestionWords(body.prompt_answer().prompt_id()) +
+             "; it opens once you have both answered (duet prompt today)";
     }
     case model::v1::RecordBody::kRekey:
       return who + " started a new couple key";

@@ -16,19 +16,6 @@ namespace {
 
 constexpr char kSeenMeta[] = "dashboard.seen_seq";
 
-// The records worth a line of news.
-bool Newsworthy(const model::OpenedRecord& r) {
-  switch (r.body.kind_case()) {
-    case model::v1::RecordBody::kRekey:
-    case model::v1::RecordBody::kReflectionKey:
-    case model::v1::RecordBody::kWithdraw:
-    case model::v1::RecordBody::kCouldNotRead:  // said by `duet sync`, listed by `duet status`
-      return false;
-    default:
-      return true;
-  }
-}
-
 // "check-in" -> "checkin", "talk proposal" -> "talk_proposal".
 std::string KindWord(const model::v1::RecordBody& body) {
   std::string word;
@@ -125,6 +112,20 @@ News CollectNews(Device& device, const Loaded& loaded, const date::time_zone* zo
   }
   std::reverse(news.items.begin(), news.items.end());  // newest first
   return news;
+}
+
+bool Newsworthy(const model::OpenedRecord& r) {
+  switch (r.body.kind_case()) {
+    case model::v1::RecordBody::kRekey:
+    case model::v1::RecordBody::kReflectionKey:
+    case model::v1::RecordBody::kWithdraw:
+    case model::v1::RecordBody::kCouldNotRead:  // said by `duet sync`, listed by `duet status`
+    case model::v1::RecordBody::kDeletion:      // the record just goes (protocol §7.8)
+    case model::v1::RecordBody::kPromptPass:    // never a failure to be told of
+      return false;
+    default:
+      return true;
+  }
 }
 
 nlohmann::json NewsJson(const NewsItem& n) {

@@ -152,7 +152,7 @@ class Watcher {
     const auto quiet_until = model::QuietUntil(state_, NowSeconds());
     const bool waited_already = !waiting_.empty();
     for (const model::OpenedRecord* r : model::FoldOrder(loaded->records)) {
-      if (!seen_.insert(r->record_id).second || r->author_key == d_.my_key()) continue;
+      if (!seen_.insert(r->record_id).second || r->author_key == d_.my_key() || !Newsworthy(*r)) continue;
       const std::string line = model::FormatLocalClock(NowSeconds(), zone_) + "  " +
                                DescribeRecord(*r, loaded->state, partner, zone_);
       if (quiet_until) waiting_.push_back(line);

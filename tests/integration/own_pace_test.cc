@@ -299,6 +299,33 @@ TEST_F(OwnPaceTest, WatchSaysOnlyThatSomethingWaitsToBeOpened) {
   EXPECT_EQ(watch.output().find("mood 1"), std::string::npos) << watch.output();
 }
 
+TEST_F(OwnPaceTest, AQuestionSentAsAConversationStarterIsAnsweredTogetherTheSameWay) {
+  const auto sent = AsJson("a", {"prompt", "--send", "--depth", "light"});
+  Ok(As("b", {"sync"}));
+  std::string share;
+  for (const auto& item : AsJson("b", {"news", "--all"}))
+    if (item["kind"] == "shared_prompt") share = item["id"];
+  ASSERT_FALSE(share.empty());
+  Ok(As("b", {"prompt", "answer", share.substr(0, 8), "--note", "a long walk"}));
+  Ok(As("a", {"sync"}));
+  const std::string waiting = As("a", {"news", "--all"}).out;
+  EXPECT_NE(waiting.find("Bob answered \"" + sent["text"].get<std::string>() + "\"; it opens once you have both answered"),
+            std::string::npos) << waiting;
+  EXPECT_EQ(waiting.find("a long walk"), std::string::npos);
+  Ok(As("a", {"prompt", "answer", sent["id"], "--note", "breakfast in bed"}));
+  Ok(As("b", {"sync"}));
+  Ok(As("a", {"sync"}));
+  const auto list = AsJson("a", {"prompt", "list"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], sent["id"]);
+  EXPECT_EQ(list[0]["text"], sent["text"]);
+  EXPECT_EQ(list[0]["theirs"]["text"], "a long walk");
+  const std::string opened = As("a", {"news", "--all"}).out;
+  EXPECT_NE(opened.find("Bob answered \"" + sent["text"].get<std::string>() + "\""), std::string::npos) << opened;
+  EXPECT_NE(opened.find("a long walk"), std::string::npos) << "once both answered, the news reads as the answer";
+  Refused(As("a", {"prompt", "answer", "no-such-question", "--note", "x"}), "is not a question id");
+}
+
 }  // namespace
 }  // namespace duet::testing
 
