@@ -379,7 +379,11 @@ Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::mil
   return session;
 }
 
-Error ArchiveOnly();
+Error ArchiveOnly() {
+  return MakeError(ErrorKind::kInvalidInput,
+                   "this home is an archive restored with `duet import`: it syncs and pairs with nobody; set up "
+                   "a device with `duet init` in another --home for that");
+}
 
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   if (device.archive()) return ArchiveOnly();
@@ -486,12 +490,6 @@ Result<Unpairing> Unpair(Device& device, std::chrono::milliseconds timeout) {
 
 // A device whose pairing ended keeps that couple's history and keys; a new
 // pairing on top of them would mix two couples' records.
-Error ArchiveOnly() {
-  return MakeError(ErrorKind::kInvalidInput,
-                   "this home is an archive restored with `duet import`: it syncs and pairs with nobody; set up "
-                   "a device with `duet init` in another --home for that");
-}
-
 Error EndedAlready() {
   return MakeError(ErrorKind::kInvalidInput,
                    "this device's pairing has ended; to pair again, set up a new home (keep a copy with "

@@ -150,28 +150,29 @@ Result<std::string> ChosenQuestion(const Opened& opened, Device& d, const std::s
   return MakeError(ErrorKind::kNotFound, "no question has the id '" + typed + "'");
 }
 
-std::string Side(const model::AnswerView& side, const std::string& who, bool theirs_waits) {
+// One partner's side of a question. Readable means opened here: my own
+// always, theirs only once they released the key, after both answered.
+std::string Side(const model::AnswerView& side, const std::string& who) {
   if (side.passed) return who + " let this one go";
   if (side.record_id.empty()) return who + ": not answered yet";
-  if (side.readable && (side.released || !theirs_waits)) return who + ": \"" + ForTerminal(side.text) + "\"";
+  if (side.readable) return who + ": \"" + ForTerminal(side.text) + "\"";
   return who + " answered; it opens once you have both answered";
 }
 
-nlohmann::json SideJson(const model::AnswerView& side, bool shown) {
+nlohmann::json SideJson(const model::AnswerView& side) {
   return {{"answered", !side.record_id.empty()},
           {"passed", side.passed},
-          {"text", shown && side.readable ? nlohmann::json(side.text) : nlohmann::json()}};
+          {"text", side.readable ? nlohmann::json(side.text) : nlohmann::json()}};
 }
 
 nlohmann::json QuestionJson(const model::QuestionView* q, const std::string& prompt_id) {
   model::QuestionView none;
   if (q == nullptr) q = &none;
-  const bool together = q->answered_together();
   return {{"id", prompt_id},
           {"text", Words(prompt_id)},
-          {"mine", SideJson(q->mine, true)},
-          {"theirs", SideJson(q->theirs, together && q->theirs.readable)},
-          {"answered_together", together}};
+          {"mine", SideJson(q->mine)},
+          {"theirs", SideJson(q->theirs)},
+          {"answered_together", q->answered_together()}};
 }
 
 int RunToday(const Cli& cli) {
@@ -190,8 +191,8 @@ int RunToday(const Cli& cli) {
   model::QuestionView none;
   const model::QuestionView& shown = q ? *q : none;
   const std::string who = PartnerLabel(d);
-  std::printf("  %s\n", Side(shown.mine, "you", false).c_str());
-  std::printf("  %s\n", Side(shown.theirs, who, !shown.answered_together()).c_str());
+  std::printf("  %s\n", Side(shown.mine, "you").c_str());
+  std::printf("  %s\n", Side(shown.theirs, who).c_str());
   if (shown.mine.record_id.empty() && !shown.mine.passed)
     std::printf("answer it with: duet prompt answer --note \"...\" (or let it go: duet prompt pass)\n");
   return 0;
@@ -228,7 +229,6 @@ int RunAnswer(const Cli& cli, const QuestionOptions& o, bool pass) {
   model::v1::RecordBody body;
   if (pass) {
     body.mutable_prompt_pass()->set_prompt_id(prompt_id.value());
-    if (!PairedNow(d)) return Fail(NotPairedYet(d, "questions are answered together"));
     auto id = d.AddRecord(body, /*shared=*/true);
     if (!id.ok()) return Fail(id.error());
     if (!cli.json) std::printf("let this one go; there is another question tomorrow\n");
@@ -267,7 +267,7 @@ int RunList(const Cli& cli) {
     }
     std::printf("%s  %s\n", model::FormatLocalTime(q.first_at_ms / 1000, opened->zone).substr(0, 10).c_str(),
                 Words(q.prompt_id).c_str());
-    std::printf("  %s\n  %s\n", Side(q.mine, "you", false).c_str(), Side(q.theirs, who, false).c_str());
+    std::printf("  %s\n  %s\n", Side(q.mine, "you").c_str(), Side(q.theirs, who).c_str());
   }
   if (cli.json) PrintJson(list);
   else if (opened->loaded.state.questions.empty())
