@@ -14,47 +14,17 @@
 
 #include "base/crash_point.h"
 #include "client/model/deletion.h"
+#include "client/meta_keys.h"
 #include "client/sealing.h"
 
 namespace duet::client {
+using namespace meta;
 namespace {
 
 // Private records are sealed under the local key with this couple id, so they
 // can never be mistaken for (or pushed as) a record of the couple.
 const std::string kLocalCoupleId(16, '\0');
 
-constexpr char kName[] = "device.name";
-constexpr char kRelay[] = "relay.address";
-constexpr char kRelayKey[] = "relay.key";
-constexpr char kRelayToken[] = "relay.token";
-// The key the relay announced it will move to (protocol.md §3.1); "" for none.
-constexpr char kRelayNextKey[] = "relay.next_key";
-constexpr char kCoupleId[] = "couple.id";
-constexpr char kCoupleEndedAt[] = "couple.ended_at";
-constexpr char kCoupleEnding[] = "couple.ending";
-// The key that picks the question of the day, sealed under the local key:
-// derived once from the first couple key, so a rekey does not change it.
-constexpr char kQuestionKey[] = "question.key";
-constexpr char kQuestionContext[] = "duet/v1/daily-question";
-constexpr char kArchivedMe[] = "archive.me";
-constexpr char kPartnerName[] = "partner.name";
-constexpr char kPartnerSignKey[] = "partner.sign_key";
-constexpr char kPartnerKxKey[] = "partner.kx_key";
-constexpr char kVerifiedSafetyNumber[] = "partner.verified_safety_number";
-constexpr char kChainSeq[] = "chain.seq";
-constexpr char kChainHead[] = "chain.head";
-constexpr char kPartnerHeadSeq[] = "partner.head_seq";
-constexpr char kPartnerHeadHash[] = "partner.head_hash";
-const std::string kArchivedKeyPrefix = "key.archived.";
-// The key id of a `duet rekey` whose key is kept but not yet current.
-constexpr char kRekeyPending[] = "rekey.pending";
-// The cursor when the partner's head was last computed: the two go together
-// into the next record, so an interrupted sync cannot make them disagree.
-constexpr char kPartnerHeadCursor[] = "partner.head_cursor";
-// Deleted records the relay has not confirmed purging: 32-byte entries, the
-// deleted record's id then its Deletion's id.
-constexpr char kPurgesOwed[] = "purge.owed";
-constexpr std::size_t kPurgeEntryBytes = 32;
 
 Status MakeDirs(const std::string& dir) {
   std::error_code ec;
@@ -165,6 +135,7 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
   std::unique_ptr<Device> device(new Device(home, std::move(keys).value(), std::move(store).value()));
   DUET_RETURN_IF_ERROR(device->FinishRekey());
   device->archived_me_ = device->Meta(kArchivedMe).value_or("");
+  device->person_me_ = device->Meta(kPersonMe).value_or("");
   return device;
 }
 
@@ -369,14 +340,14 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
       if (auto text = Meta(kPartnerHeadCursor))
         body.set_relay_cursor(std::strtoull(text->c_str(), nullptr, 10));
     }
+    bool travels = shared;
     v1::RecordEnvelope envelope =
-        shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple)
-               : SealRecord(body, keys_.local_key, keys_.identity, kLocalCoupleId);
+        shared ? SealRecord(body, *keys_.couple_key, keys_.identity, *couple) : SealKept(body, &travels);
     storage::ReplicaRecord record;
     record.record_id = envelope.record_id();
     record.author_key = envelope.author_key();
     record.envelope = envelope.SerializeAsString();
-    record.shared = shared;
+    record.shared = travels;
     DUET_RETURN_IF_ERROR(store_->AddLocal(record));
     record_id = record.record_id;
     if (!shared) return Status::Ok();
@@ -390,6 +361,10 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
 Result<std::string> Device::Delete(const model::OpenedRecord& record) {
   if (record.author_key != my_key())
     return MakeError(ErrorKind::kInvalidInput, "only its author can delete a record");
+  // Its Deletion stands in for it in the chain of the device that wrote it.
+  if (record.device_key != device_key())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this record was written on another of your devices; delete it there");
   if (!record.shared) {
     DUET_RETURN_IF_ERROR(store_->Forget({record.record_id}));
     (void)store_->EraseLeftovers();
@@ -426,8 +401,9 @@ Status Device::PurgesDone(const std::vector<std::string>& record_ids) {
 }
 
 std::vector<std::string> Device::CoupleAuthors() {
-  std::vector<std::string> authors = {keys_.identity.public_key};
-  if (auto p = partner()) authors.push_back(p->sign_key);
+  std::vector<std::string> authors;
+  for (bool mine : {true, false})
+    for (const auto& d : Devices(mine)) authors.push_back(d.sign_key());
   return authors;
 }
 
@@ -442,15 +418,24 @@ Result<model::ChainReport> Device::CheckChains(const std::vector<model::OpenedRe
   std::vector<model::ChainEntry> entries;
   for (const auto& r : records) {
     if (!r.shared) continue;
-    entries.push_back({r.author_key, r.record_id, r.body.author_seq(), r.body.prev_hash(),
+    entries.push_back({r.device_key, r.record_id, r.body.author_seq(), r.body.prev_hash(),
                        r.envelope_hash, r.relay_seq, r.body.partner_seq(), r.body.relay_cursor()});
   }
   // A record its author deleted keeps its place by what the Deletion says.
   for (const auto& d : model::Deletions(records))
-    if (!d.held) entries.push_back({d.author_key, d.record_id, d.author_seq, "", d.record_hash, std::nullopt, 0, 0, true});
+    if (!d.held) entries.push_back({d.device_key, d.record_id, d.author_seq, "", d.record_hash, std::nullopt, 0, 0, true});
   const auto p = partner();
-  auto report = model::CheckChains(entries, my_key(), p ? p->sign_key : "", "your",
-                                   p ? p->name : "your partner");
+  const std::string partner_name = p ? p->name : "your partner";
+  // Each device keeps its own chain; beyond the two first devices (whose
+  // heads the records name) each is checked on its own.
+  std::vector<std::pair<std::string, std::string>> other_chains;
+  for (bool mine : {true, false}) {
+    const auto devices = Devices(mine);
+    for (std::size_t i = 1; i < devices.size(); ++i)
+      other_chains.emplace_back(devices[i].sign_key(),
+                                (mine ? std::string("your") : partner_name + "'s") + " '" + devices[i].label() + "'");
+  }
+  auto report = model::CheckChains(entries, my_key(), p ? p->sign_key : "", "your", partner_name, other_chains);
   auto cursor = store_->Cursor();
   if (!cursor.ok()) return cursor.error();
   DUET_RETURN_IF_ERROR(store_->SetMetas({{kPartnerHeadSeq, std::to_string(report.partner_head.seq)},
@@ -461,6 +446,7 @@ Result<model::ChainReport> Device::CheckChains(const std::vector<model::OpenedRe
 
 std::optional<crypto::SymmetricKey> Device::KeyFor(const std::string& key_id) {
   if (keys_.couple_key && KeyId(*keys_.couple_key) == key_id) return keys_.couple_key;
+  if (auto own = OwnKey(); own && KeyId(*own) == key_id) return own;
   auto sealed = Meta(kArchivedKeyPrefix + crypto::Hex(key_id));
   if (!sealed) return std::nullopt;
   return crypto::SecretboxOpenKey(keys_.local_key, *sealed);
@@ -506,6 +492,17 @@ Result<std::string> Device::Rekey() {
   model::v1::RecordBody body;
   body.mutable_rekey()->set_key_id(KeyId(fresh));
   body.mutable_rekey()->set_sealed_key(*sealed);
+  // Every other device of the couple gets it too (protocol.md §5.1).
+  for (bool mine : {true, false})
+    for (const auto& d : Devices(mine)) {
+      if (d.sign_key() == device_key() || d.sign_key() == p->sign_key) continue;
+      auto for_device = crypto::SealToPublicKey(d.kx_key(), fresh.view());
+      if (!for_device)
+        return MakeError(ErrorKind::kVerification, "the key exchange key of device '" + d.label() + "' is not usable");
+      auto* entry = body.mutable_rekey()->add_sealed_for();
+      entry->set_device_key(d.sign_key());
+      entry->set_sealed_key(*for_device);
+    }
   // The new key is durable before anything names it: kept (sealed under the
   // local key) in the same transaction that queues the Rekey record, so
   // whenever the partner starts using it, this device can read what they
@@ -544,9 +541,12 @@ Status Device::FinishRekey() {
 }
 
 Status Device::ApplyRekey(const model::v1::RecordBody& body, const std::string& author_key) {
-  if (!body.has_rekey() || author_key == my_key()) return Status::Ok();
+  if (!body.has_rekey() || author_key == device_key()) return Status::Ok();
   if (KeyFor(body.rekey().key_id())) return Status::Ok();  // applied already
-  auto key = crypto::OpenSealedKey(keys_.exchange, body.rekey().sealed_key());
+  std::string sealed = body.rekey().sealed_key();
+  for (const auto& entry : body.rekey().sealed_for())
+    if (entry.device_key() == device_key()) sealed = entry.sealed_key();
+  auto key = crypto::OpenSealedKey(keys_.exchange, sealed);
   if (!key || KeyId(*key) != body.rekey().key_id())
     return MakeError(ErrorKind::kVerification, "the partner's new couple key did not open");
   return SwitchCoupleKey(*key);
@@ -597,6 +597,10 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
   // Looked up once, not per record: every command opens them all.
   const std::optional<std::string> couple = couple_id();
   const std::vector<std::string> authors = CoupleAuthors();
+  std::map<std::string, std::string> person;
+  for (const auto& key : authors) person[key] = PersonOf(key);
+  const auto own = OwnKey();
+  const std::string own_id = own ? KeyId(*own) : std::string();
   std::map<std::string, std::optional<crypto::SymmetricKey>> keys;
   auto key_for = [&](const std::string& key_id) -> const std::optional<crypto::SymmetricKey>& {
     auto it = keys.find(key_id);
@@ -616,6 +620,7 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     model::OpenedRecord opened;
     opened.record_id = row.record_id;
     opened.author_key = row.author_key;
+    opened.device_key = row.author_key;
     opened.shared = row.shared;
     opened.relay_seq = row.relay_seq;
     opened.body = std::move(*content.mutable_body());
@@ -647,8 +652,11 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     }
     model::OpenedRecord opened;
     opened.record_id = row.record_id;
-    opened.author_key = row.author_key;
-    opened.shared = row.shared;
+    opened.device_key = row.author_key;
+    const auto who = person.find(row.author_key);
+    opened.author_key = who != person.end() ? who->second : row.author_key;
+    // A kept note that travels between my devices is still kept.
+    opened.shared = row.shared && (own_id.empty() || envelope.key_id() != own_id);
     opened.relay_seq = row.relay_seq;
     opened.envelope_hash = EnvelopeHash(envelope);
     opened.body = std::move(body->body);

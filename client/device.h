@@ -63,10 +63,16 @@ class Device {
   Status ChangePassphrase(const std::optional<std::string>& passphrase);
 
   const DeviceKeys& keys() const { return keys_; }
+  // This device's own signing key; my_key() names the person.
+  const std::string& device_key() const { return keys_.identity.public_key; }
   storage::ReplicaStore& store() { return *store_; }
-  // Whose records are "mine": this device's identity, or in a restored
-  // archive the identity of the device that exported it.
-  const std::string& my_key() const { return archived_me_.empty() ? keys_.identity.public_key : archived_me_; }
+  // Whose records are "mine": the person's first device (this one, unless
+  // it was linked to another, protocol.md §5.1), or in a restored archive
+  // the identity of the device that exported it. Opened records name their
+  // author by this person key; `device_key` names the device.
+  const std::string& my_key() const {
+    return !archived_me_.empty() ? archived_me_ : !person_me_.empty() ? person_me_ : keys_.identity.public_key;
+  }
   // A home restored from an export (`duet import`): read-only, it writes no
   // record and syncs nothing.
   bool archive() const { return !archived_me_.empty(); }
@@ -123,6 +129,46 @@ class Device {
   // Stores the couple key and the partner; the device is paired from then on.
   Status CompletePairing(const crypto::SymmetricKey& couple_key, const std::string& couple_id,
                          const Partner& partner);
+
+  // --- several devices of one partner (protocol.md §5.1; client/devices.cc)
+  // Every device of mine (`mine`) or of the partner, the first one first.
+  std::vector<model::v1::DeviceIdentity> Devices(bool mine);
+  // The person (my_key() or the partner's first key) a device belongs to,
+  // or "" for a device of neither.
+  std::string PersonOf(const std::string& device_key);
+  // The key that seals kept notes between my own devices, once one was linked.
+  std::optional<crypto::SymmetricKey> OwnKey();
+  // A record of the partner's sealed under their own key: theirs to keep,
+  // not for this device, and not an alteration (its signature verifies).
+  bool IsPartnersOwnNote(const v1::RecordEnvelope& envelope);
+  // Applies a verified DeviceLinked record: its device is the author's from
+  // now on. Idempotent; a record naming a device of the other partner
+  // changes nothing.
+  Status ApplyDeviceLinked(const model::v1::RecordBody& body, const std::string& author_device);
+  // On the linking device: writes the DeviceLinked record for `added` (and,
+  // at the first link, makes the own key and seals the kept notes under it
+  // so they travel), in one transaction. Nothing when it is known already.
+  Status AddLinkedDevice(const model::v1::PairingIdentity& added);
+  // What the new device `added` needs, signed for the invite `invite_id`
+  // and sealed to its X25519 key.
+  Result<std::string> SealLinkKeys(const model::v1::PairingIdentity& added, const std::string& invite_id);
+  // On the new device: opens what `linker` sealed to it, checks the
+  // signature, and becomes a device of the same partner.
+  Status AdoptLinkKeys(const std::string& sealed, const std::string& invite_id, const std::string& linker_key);
+  // A link this device takes part in, until it is complete: its secret and
+  // whether this device made the code (kCreator) or uses it (kJoiner).
+  struct PendingLink {
+    crypto::SymmetricKey secret;
+    PairingRole role = PairingRole::kCreator;
+  };
+  std::optional<PendingLink> pending_link();
+  // `linker`: on the new device, the key of the device that made the code;
+  // `label`: the new device's own label. nullopt ends the link.
+  Status SetPendingLink(const std::optional<PendingLink>& link, const std::string& linker = {},
+                        const std::string& label = {});
+  std::string linker_key();
+  // This device's label ("laptop"; "first device" for the one that paired).
+  std::string label();
 
   // The key that picks the couple's question of the day (protocol §7.9):
   // derived from the couple key at pairing (so the relay learns nothing of
@@ -185,6 +231,10 @@ class Device {
   HomePaths home_;
   DeviceKeys keys_;
   std::string archived_me_;  // set in a restored archive
+  std::string person_me_;    // my first device's key, on a device linked to it
+  // Seals a kept check-in under the own key (or the local key before any
+  // link); its row travels to the relay only under the own key.
+  v1::RecordEnvelope SealKept(const model::v1::RecordBody& body, bool* travels, const std::string& record_id = {});
   std::unique_ptr<storage::ReplicaStore> store_;
 };
 

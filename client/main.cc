@@ -11,6 +11,7 @@ namespace {
 constexpr duet::client::cli::CommandSetup kCommands[] = {
     duet::client::cli::SetupInit,     duet::client::cli::SetupInvite,
     duet::client::cli::SetupJoin,     duet::client::cli::SetupPartner,
+    duet::client::cli::SetupDevice,
     duet::client::cli::SetupCheckin,  duet::client::cli::SetupCheckins,
     duet::client::cli::SetupShare,    duet::client::cli::SetupOpen,     duet::client::cli::SetupDelete,
     duet::client::cli::SetupSync,     duet::client::cli::SetupLock,

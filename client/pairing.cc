@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kCodePrefix = "duet1-";
 constexpr unsigned char kCodeVersion = 1;
+constexpr unsigned char kLinkCodeVersion = 2;
 constexpr std::size_t kChecksumBytes = 4;
 
 std::string Checksum(std::string_view body) {
@@ -26,13 +27,26 @@ Error Malformed(const std::string& why) {
                        "; copy the whole code (it starts with duet1-) exactly as your partner sent it");
 }
 
-}  // namespace
+// Groups of five digits, each the big-endian uint32 at h[4i] modulo 100000.
+std::string DigitGroups(const std::string& h, int groups) {
+  std::string out;
+  for (int i = 0; i < groups; ++i) {
+    const auto* p = reinterpret_cast<const unsigned char*>(h.data() + 4 * i);
+    const std::uint32_t value = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                                (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+    char group[8];
+    std::snprintf(group, sizeof group, "%05u", value % 100000);
+    if (i > 0) out.push_back(' ');
+    out.append(group);
+  }
+  return out;
+}
 
-std::string FormatInviteCode(const InviteCode& code) {
+std::string FormatCode(const InviteCode& code, unsigned char version) {
   std::string body;
   // Sized once: growing would leave an unwiped copy of the secret behind.
   body.reserve(1 + 32 + code.relay_key.size() + 1 + code.relay_address.size() + kChecksumBytes);
-  body.push_back(static_cast<char>(kCodeVersion));
+  body.push_back(static_cast<char>(version));
   body.append(code.secret.view());
   body.append(code.relay_key);
   body.push_back(static_cast<char>(code.relay_address.size()));
@@ -43,7 +57,7 @@ std::string FormatInviteCode(const InviteCode& code) {
   return text;
 }
 
-Result<InviteCode> ParseInviteCode(std::string_view text) {
+Result<InviteCode> ParseCode(std::string_view text, unsigned char version) {
   // Tolerate the whitespace a copy and paste adds around a code.
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
@@ -59,8 +73,15 @@ Result<InviteCode> ParseInviteCode(std::string_view text) {
   const std::string& body = *decoded;
   constexpr std::size_t kFixed = 1 + 32 + 32 + 1;
   if (body.size() < kFixed + 1 + kChecksumBytes) return Malformed("it is too short");
-  if (static_cast<unsigned char>(body[0]) != kCodeVersion)
-    return Malformed("it is for another version of duet");
+  const unsigned char found = static_cast<unsigned char>(body[0]);
+  if (found == kLinkCodeVersion && version == kCodeVersion)
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this is a code to link another device of your own, not a partner's invite: run "
+                     "`duet device join CODE` on the new device");
+  if (found == kCodeVersion && version == kLinkCodeVersion)
+    return MakeError(ErrorKind::kInvalidInput,
+                     "this is an invite code to pair with a partner, not a device link code: use `duet join CODE`");
+  if (found != version) return Malformed("it is for another version of duet");
   const std::size_t address_length = static_cast<unsigned char>(body[kFixed - 1]);
   if (body.size() != kFixed + address_length + kChecksumBytes || address_length == 0)
     return Malformed("its length does not add up");
@@ -74,14 +95,35 @@ Result<InviteCode> ParseInviteCode(std::string_view text) {
   return code;
 }
 
-InviteKeys DeriveInviteKeys(const crypto::SymmetricKey& secret) {
+InviteKeys DeriveKeys(const crypto::SymmetricKey& secret, const char (&context)[9]) {
   InviteKeys keys;
-  keys.invite_id = crypto::DeriveSubkey(secret, 1, "duetinv1", 16);
-  std::string seal = crypto::DeriveSubkey(secret, 2, "duetinv1", 32);
+  keys.invite_id = crypto::DeriveSubkey(secret, 1, context, 16);
+  std::string seal = crypto::DeriveSubkey(secret, 2, context, 32);
   keys.seal_key.Assign(seal);
   crypto::WipeString(seal);
-  keys.couple_id = crypto::DeriveSubkey(secret, 3, "duetinv1", 16);
+  keys.couple_id = crypto::DeriveSubkey(secret, 3, context, 16);
   return keys;
+}
+
+}  // namespace
+
+std::string FormatInviteCode(const InviteCode& code) { return FormatCode(code, kCodeVersion); }
+Result<InviteCode> ParseInviteCode(std::string_view text) { return ParseCode(text, kCodeVersion); }
+std::string FormatLinkCode(const InviteCode& code) { return FormatCode(code, kLinkCodeVersion); }
+Result<InviteCode> ParseLinkCode(std::string_view text) { return ParseCode(text, kLinkCodeVersion); }
+
+InviteKeys DeriveInviteKeys(const crypto::SymmetricKey& secret) { return DeriveKeys(secret, "duetinv1"); }
+
+InviteKeys DeriveLinkKeys(const crypto::SymmetricKey& secret) {
+  InviteKeys keys = DeriveKeys(secret, "duetlnk1");
+  keys.couple_id.clear();  // a link joins the couple its creator is in
+  return keys;
+}
+
+std::string DeviceFingerprint(std::string_view sign_key) {
+  std::string message = "duet/v1/fingerprint";
+  message.append(sign_key);
+  return DigitGroups(crypto::Hash(32, message), 4);
 }
 
 std::string SealIdentity(const InviteKeys& keys, PairingRole author,
@@ -130,18 +172,7 @@ std::string SafetyNumber(std::string_view sign_key_a, std::string_view sign_key_
   std::string_view high = std::max(sign_key_a, sign_key_b);
   std::string message = "duet/v1/safety";
   message.append(low).append(high);
-  const std::string h = crypto::Hash(32, message);
-  std::string out;
-  for (int i = 0; i < 8; ++i) {
-    const auto* p = reinterpret_cast<const unsigned char*>(h.data() + 4 * i);
-    const std::uint32_t value = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-                                (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
-    char group[8];
-    std::snprintf(group, sizeof group, "%05u", value % 100000);
-    if (i > 0) out.push_back(' ');
-    out.append(group);
-  }
-  return out;
+  return DigitGroups(crypto::Hash(32, message), 8);
 }
 
 }  // namespace duet::client

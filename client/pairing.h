@@ -45,6 +45,16 @@ Result<crypto::SymmetricKey> DeriveCoupleKey(const crypto::SymmetricKey& secret,
                                              const crypto::KxKeyPair& mine,
                                              std::string_view partner_kx_key, PairingRole role);
 
+// A device's own short number (four groups of five digits), shown beside
+// its label so a partner can tell one device from another.
+std::string DeviceFingerprint(std::string_view sign_key);
+
+// Link codes (protocol.md §5.1): an invite code of format 2, whose secret
+// derives the invite id and seal key with the context "duetlnk1".
+std::string FormatLinkCode(const InviteCode& code);
+Result<InviteCode> ParseLinkCode(std::string_view text);
+InviteKeys DeriveLinkKeys(const crypto::SymmetricKey& secret);
+
 // Eight groups of five digits; the same for both partners.
 std::string SafetyNumber(std::string_view sign_key_a, std::string_view sign_key_b);
 

@@ -11,10 +11,11 @@ std::string KeyId(const crypto::SymmetricKey& key) {
 }
 
 v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::SymmetricKey& key,
-                              const crypto::SigningKeyPair& author, const std::string& couple_id) {
+                              const crypto::SigningKeyPair& author, const std::string& couple_id,
+                              const std::string& record_id) {
   v1::RecordEnvelope envelope;
   envelope.set_couple_id(couple_id);
-  envelope.set_record_id(crypto::RandomBytes(proto::kIdBytes));
+  envelope.set_record_id(record_id.empty() ? crypto::RandomBytes(proto::kIdBytes) : record_id);
   envelope.set_author_key(author.public_key);
   envelope.set_nonce(crypto::RandomBytes(crypto::kNonceBytes));
   envelope.set_key_id(KeyId(key));

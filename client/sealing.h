@@ -27,8 +27,11 @@ inline constexpr std::size_t kPaddingBlock = 256;
 // BLAKE2b keyed with the key, so it reveals nothing of it.
 std::string KeyId(const crypto::SymmetricKey& key);
 
+// `record_id`: empty for a new random one; a record sealed again (a kept
+// note moving under the own key, protocol.md §5.1) keeps its id.
 v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::SymmetricKey& key,
-                              const crypto::SigningKeyPair& author, const std::string& couple_id);
+                              const crypto::SigningKeyPair& author, const std::string& couple_id,
+                              const std::string& record_id = {});
 
 enum class SignatureCheck { kVerify, kVerifiedOnReceipt };
 

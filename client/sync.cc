@@ -6,6 +6,7 @@
 #include "base/crash_point.h"
 #include "client/model/could_not_read.h"
 #include "client/model/deletion.h"
+#include "client/linking.h"
 #include "client/relay_session.h"
 #include "client/sealing.h"
 #include "proto/envelope.h"
@@ -150,6 +151,9 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       last = stored.seq();
       const auto& envelope = stored.envelope();
       if (rescan && known.count(envelope.record_id())) continue;
+      // A kept note of the partner's, between their own devices: not ours
+      // to read, and nothing is wrong with it (protocol.md §5.1).
+      if (device.IsPartnersOwnNote(envelope)) continue;
       auto opened = device.VerifyIncoming(envelope);
       if (!opened.ok()) {
         if (rescan) continue;  // refused already when it was first pulled
@@ -159,7 +163,7 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
                                   opened.error().message + " (altered or forged; the other records synced)");
         continue;
       }
-      const bool from_partner = envelope.author_key() != device.my_key();
+      const bool from_partner = device.PersonOf(envelope.author_key()) != device.my_key();
       if (from_partner && !known.count(envelope.record_id())) ++report.pulled;
       // Authentic but against the rules, or from a newer duet: stored (the
       // author's chain stays whole), said once here, never shown.
@@ -170,6 +174,8 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       // from a record not shown: the key proves itself (its id must match),
       // and without it every later record of the partner would be lost.
       DUET_RETURN_IF_ERROR(device.ApplyRekey(opened->body, envelope.author_key()));
+      // So is a new device before what it writes.
+      if (opened->verdict.valid()) DUET_RETURN_IF_ERROR(device.ApplyDeviceLinked(opened->body, envelope.author_key()));
       known.insert(envelope.record_id());
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
@@ -389,23 +395,40 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   if (device.archive()) return ArchiveOnly();
   SyncReport report;
   if ((report.unpaired_at = device.unpaired_at())) return report;  // nothing moves any more
-  if (!device.paired() && !device.pending_invite()) {
+  const auto link = device.pending_link();
+  if (!device.paired() && !device.pending_invite() && !link) {
     report.not_paired = true;
     return report;
   }
   auto session = OpenRelay(device, timeout);
   if (!session.ok()) return session.error();
-  if (!device.paired()) {
+  if (!device.paired() && link) {
+    auto linked = FetchLinkKeys(device, *session.value());
+    if (!linked.ok()) return linked.error();
+    if (!linked.value()) {
+      report.waiting_for_device = true;
+      return report;
+    }
+    report.linked = true;
+  } else if (!device.paired()) {
     DUET_RETURN_IF_ERROR(CheckPendingInvite(device, *session.value(), report));
     if (!device.paired()) {
       report.not_paired = !report.waiting_for_partner;
       return report;
     }
   }
+  if (link && link->role == PairingRole::kCreator) {
+    auto added = ContinueLink(device, *session.value(), report);
+    if (!added.ok()) return added.error();
+    if (added.value()) report.linked_device = added.value()->name();
+  }
   auto over = SyncOver(device, *session.value());
   if (!over.ok()) return over.error();
   SyncReport merged = std::move(over).value();
   merged.paired_with = report.paired_with;
+  merged.linked = report.linked;
+  merged.linked_device = report.linked_device;
+  if (!merged.held_back) merged.held_back = report.held_back;
   merged.warnings.insert(merged.warnings.begin(), report.warnings.begin(), report.warnings.end());
   return merged;
 }

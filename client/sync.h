@@ -30,6 +30,11 @@ struct SyncReport {
   std::vector<std::string> warnings;
   std::optional<std::string> paired_with;  // this sync completed pairing
   bool waiting_for_partner = false;        // an invite is still open
+  // Linking devices (protocol.md §5.1): this new device still waits for its
+  // keys; it received them in this sync; this sync handed them to a device.
+  bool waiting_for_device = false;
+  bool linked = false;
+  std::optional<std::string> linked_device;
   bool not_paired = false;
   bool relay_rolled_back = false;  // the relay's log is behind what we saw
   // The relay paced or capped this couple: what stays queued and why, in

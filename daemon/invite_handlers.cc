@@ -51,6 +51,10 @@ struct Refusal {
 }  // namespace
 
 bool RequestHandler::AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id) {
+  // The limit stops guessing. A device in a couple learns nothing by
+  // guessing (another couple's invite answers as if absent), and polls its
+  // own link invite while the other device acts (protocol.md §5.1).
+  if (c->paired()) return true;
   const auto wait = invite_lookups_.Take(c->peer_address(), clock_.steady());
   if (wait == RateLimiter::Clock::duration::zero()) return true;
   log_.Write(LogLevel::kWarning, "lookups", "invite lookups from " + c->peer_address() + " are being rate-limited");
@@ -76,8 +80,12 @@ void RequestHandler::PurgeExpiredInvites() {
 
 void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id,
                                         const v1::CreateInvite& request) {
-  if (c->paired())
+  const bool link = request.link_device();
+  if (c->paired() && !link)
     return c->ReplyError(id, v1::ERROR_CODE_ALREADY_PAIRED, "this device is already paired");
+  if (link && (!c->paired() || request.couple_id() != c->couple_id()))
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT,
+                         "a device links others into its own couple only: pair first");
   if (request.invite_id().size() != proto::kIdBytes ||
       request.couple_id().size() != proto::kIdBytes || request.sealed_offer().empty() ||
       request.sealed_offer().size() > proto::kMaxSealedInviteBytes ||
@@ -92,6 +100,7 @@ void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id
   invite.sealed_offer = request.sealed_offer();
   invite.expires_at = now + request.ttl_seconds();
   invite.creator_address = c->peer_address();
+  invite.link = link;
   const std::string token_hash =
       request.relay_token().empty() ? std::string() : RelayTokenHash(request.relay_token());
   auto refusal = std::make_shared<Refusal>();
@@ -126,7 +135,16 @@ void RequestHandler::HandleCreateInvite(const ConnectionPtr& c, std::uint64_t id
           *refusal = {v1::ERROR_CODE_INVITE_EXISTS, "an invite with that id exists"};
           return Status::Ok();
         }
-        if (invite_only) {
+        if (invite.link) {
+          auto ended = store.CoupleEndedAt(invite.couple_id);
+          if (!ended.ok()) return ended.error();
+          if (ended.value() != 0) {
+            *refusal = {v1::ERROR_CODE_UNPAIRED, "this couple has ended; it links no new device"};
+            return Status::Ok();
+          }
+        }
+        // A linked device joins a couple whose mailbox is open already.
+        if (invite_only && !invite.link) {
           // Last, so a refusal above never spends a token.
           auto spent = store.DeviceSpentToken(invite.creator_key);
           if (!spent.ok()) return spent.error();
@@ -205,6 +223,9 @@ void RequestHandler::HandleFetchInvite(const ConnectionPtr& c, std::uint64_t id,
       return c->ReplyError(id, problem, InviteProblemText(problem));
     v1::Frame reply;
     reply.mutable_invite_offer()->set_sealed_offer(invite->sealed_offer);
+    // Only to the device it was sealed to (InviteProblem let only the
+    // answerer past an answered invite).
+    if (invite->link && invite->answered) reply.mutable_invite_offer()->set_sealed_keys(invite->sealed_keys);
     c->Reply(id, std::move(reply));
   });
 }
@@ -220,8 +241,8 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
   WithStore(
       c,
       [invite_id = request.invite_id(), answer = request.sealed_answer(), device = c->device_key(),
-       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem,
-       couple](storage::RelayStore& store) -> Status {
+       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem, couple,
+       max_devices = limits_.max_devices_per_couple](storage::RelayStore& store) -> Status {
         auto found = store.FindInvite(invite_id);
         if (!found.ok()) return found.error();
         if (!paired_to.empty() && !(found.value() && found.value()->couple_id == paired_to)) {
@@ -236,10 +257,26 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         }
         *couple = found.value()->couple_id;
         if (found.value()->answered) return Status::Ok();  // this device, again
-        // Its creator paired meanwhile through another of its invites.
+        if (!paired_to.empty()) {  // a device of the couple already
+          *problem = v1::ERROR_CODE_ALREADY_PAIRED;
+          return Status::Ok();
+        }
         auto creator_couple = store.CoupleOfDevice(found.value()->creator_key);
         if (!creator_couple.ok()) return creator_couple.error();
-        if (creator_couple.value()) {
+        if (found.value()->link) {
+          // The creator must still be in the couple it links into, the
+          // couple must last, and hold room for one more device.
+          auto ended = store.CoupleEndedAt(found.value()->couple_id);
+          if (!ended.ok()) return ended.error();
+          auto devices = store.DevicesOf(found.value()->couple_id);
+          if (!devices.ok()) return devices.error();
+          if (creator_couple.value() != found.value()->couple_id || ended.value() != 0)
+            *problem = v1::ERROR_CODE_UNPAIRED;
+          else if (devices.value() >= max_devices)
+            *problem = v1::ERROR_CODE_QUOTA_EXCEEDED;
+          if (*problem != v1::ERROR_CODE_UNSPECIFIED) return Status::Ok();
+        } else if (creator_couple.value()) {
+          // Its creator paired meanwhile through another of its invites.
           *problem = v1::ERROR_CODE_INVITE_USED;
           return Status::Ok();
         }
@@ -254,6 +291,12 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
           return c->ReplyError(id, *problem, "a device cannot answer its own invite");
         if (*problem == v1::ERROR_CODE_ALREADY_PAIRED)
           return c->ReplyError(id, *problem, "this device is already paired");
+        if (*problem == v1::ERROR_CODE_UNPAIRED)
+          return c->ReplyError(id, *problem, "the couple this code links into has ended");
+        if (*problem == v1::ERROR_CODE_QUOTA_EXCEEDED)
+          return c->ReplyError(id, *problem,
+                               "this couple has " + std::to_string(limits_.max_devices_per_couple) +
+                                   " devices, as many as this relay holds for one couple");
         if (*problem != v1::ERROR_CODE_UNSPECIFIED)
           return c->ReplyError(id, *problem, InviteProblemText(*problem));
         if (!c->paired()) {
@@ -284,6 +327,45 @@ void RequestHandler::HandleCheckInvite(const ConnectionPtr& c, std::uint64_t id,
     }
     c->Reply(id, std::move(reply));
   });
+}
+
+void RequestHandler::HandleCompleteLink(const ConnectionPtr& c, std::uint64_t id,
+                                        const v1::CompleteLink& request) {
+  if (request.invite_id().size() != proto::kIdBytes || request.sealed_keys().empty() ||
+      request.sealed_keys().size() > proto::kMaxSealedLinkKeysBytes)
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "malformed link keys");
+  auto problem = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
+  WithStore(
+      c,
+      [invite_id = request.invite_id(), keys = request.sealed_keys(), device = c->device_key(),
+       problem](storage::RelayStore& store) -> Status {
+        auto found = store.FindInvite(invite_id);
+        if (!found.ok()) return found.error();
+        // Only the creator may complete it; to anyone else it does not exist.
+        if (!found.value() || found.value()->creator_key != device) {
+          *problem = v1::ERROR_CODE_INVITE_NOT_FOUND;
+          return Status::Ok();
+        }
+        if (!found.value()->link || !found.value()->answered) {
+          *problem = v1::ERROR_CODE_INVALID_ARGUMENT;
+          return Status::Ok();
+        }
+        return store.CompleteLink(invite_id, keys);
+      },
+      [this, c, id, problem](const Status& status) {
+        if (!status.ok()) {
+          log_.Write(LogLevel::kError, "store", "could not keep link keys: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
+        }
+        if (*problem == v1::ERROR_CODE_INVITE_NOT_FOUND)
+          return c->ReplyError(id, *problem, "no such invite on this relay");
+        if (*problem != v1::ERROR_CODE_UNSPECIFIED)
+          return c->ReplyError(id, *problem, "only an answered link invite can be completed");
+        log_.Write(LogLevel::kInfo, "linked", "a device was linked (couple " + RelayLog::CoupleTag(c->couple_id()) + ")");
+        v1::Frame reply;
+        reply.mutable_link_completed();
+        c->Reply(id, std::move(reply));
+      });
 }
 
 }  // namespace duet::daemon

@@ -24,6 +24,8 @@ struct RelayLimits {
   // A couple is two devices; a few connections each (duet watch plus a
   // command) is plenty. Past it the couple's own oldest connection goes.
   std::size_t max_connections_per_couple = 8;
+  // Devices of one couple, both partners together (protocol.md §5.1).
+  std::uint64_t max_devices_per_couple = 8;
 
   // --- deadlines: a slow-drip client cannot hold a connection or a buffer.
   std::chrono::seconds handshake_timeout{10};  // connect to AuthOk, whole

@@ -30,6 +30,7 @@ const char* RequestName(v1::Frame::BodyCase body) {
     case v1::Frame::kFetchInvite: return "fetch_invite";
     case v1::Frame::kAnswerInvite: return "answer_invite";
     case v1::Frame::kCheckInvite: return "check_invite";
+    case v1::Frame::kCompleteLink: return "complete_link";
     case v1::Frame::kPush: return "push";
     case v1::Frame::kPull: return "pull";
     case v1::Frame::kPurge: return "purge";
@@ -71,6 +72,8 @@ void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
       return HandleAnswerInvite(c, id, frame.answer_invite());
     case v1::Frame::kCheckInvite:
       return HandleCheckInvite(c, id, frame.check_invite());
+    case v1::Frame::kCompleteLink:
+      return HandleCompleteLink(c, id, frame.complete_link());
     case v1::Frame::kPush:
       return HandlePush(c, id, frame.push());
     case v1::Frame::kPull:

@@ -45,6 +45,7 @@ class RequestHandler {
   void HandleFetchInvite(const ConnectionPtr& c, std::uint64_t id, const v1::FetchInvite& request);
   void HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id, const v1::AnswerInvite& request);
   void HandleCheckInvite(const ConnectionPtr& c, std::uint64_t id, const v1::CheckInvite& request);
+  void HandleCompleteLink(const ConnectionPtr& c, std::uint64_t id, const v1::CompleteLink& request);
   void HandlePush(const ConnectionPtr& c, std::uint64_t id, const v1::Push& request);
   void HandlePull(const ConnectionPtr& c, std::uint64_t id, const v1::Pull& request);
   void HandlePurge(const ConnectionPtr& c, std::uint64_t id, const v1::Purge& request);

@@ -19,6 +19,8 @@ inline constexpr std::size_t kKeyIdBytes = 8;
 inline constexpr std::size_t kMinCiphertextBytes = 17;
 inline constexpr std::size_t kMaxCiphertextBytes = 64 * 1024;
 inline constexpr std::size_t kMaxSealedInviteBytes = 1024;
+// The keys a linking device hands a new device (protocol.md §5.1).
+inline constexpr std::size_t kMaxSealedLinkKeysBytes = 16384;
 inline constexpr int kMaxRecordsPerPush = 100;
 inline constexpr std::uint32_t kMaxPullLimit = 500;
 

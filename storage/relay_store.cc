@@ -76,6 +76,13 @@ constexpr std::string_view kSchemaV5 = R"sql(
 ALTER TABLE couples ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 6: an invite that links another device of a partner into the
+// couple (protocol.md §5.1), and the keys its creator hands that device.
+constexpr std::string_view kSchemaV6 = R"sql(
+ALTER TABLE invites ADD COLUMN link INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invites ADD COLUMN sealed_keys BLOB;
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -87,7 +94,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                              "from a damaged store",
                                              .vfs = vfs});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6}));
   // Who is paired with whom: damage here must stop the relay at start, not
   // turn a couple into strangers while it serves.
   for (const char* table : {"couples", "devices", "invites", "relay_tokens"})
@@ -223,7 +230,7 @@ Status RelayStore::PurgeEndedMailboxes(std::int64_t before) {
 Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {
   auto stmt_or = Cached(
       "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
-      "sealed_answer, answerer_key, replaced FROM invites WHERE invite_id = ?");
+      "sealed_answer, answerer_key, replaced, link, sealed_keys FROM invites WHERE invite_id = ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
   stmt->BindBlob(1, invite_id);
@@ -240,13 +247,15 @@ Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invit
   invite.sealed_answer = stmt->ColumnBlob(5);
   invite.answerer_key = stmt->ColumnBlob(6);
   invite.replaced = stmt->ColumnInt(7) != 0;
+  invite.link = stmt->ColumnInt(8) != 0;
+  invite.sealed_keys = stmt->ColumnBlob(9);
   return std::optional<InviteRow>(std::move(invite));
 }
 
 Status RelayStore::CreateInvite(const InviteRow& invite) {
   auto stmt = db_->Prepare(
       "INSERT INTO invites (invite_id, couple_id, creator_key, sealed_offer, expires_at, "
-      "creator_address) VALUES (?, ?, ?, ?, ?, ?)");
+      "creator_address, link) VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!stmt.ok()) return stmt.error();
   stmt->BindBlob(1, invite.invite_id)
       .BindBlob(2, invite.couple_id)
@@ -257,6 +266,7 @@ Status RelayStore::CreateInvite(const InviteRow& invite) {
     stmt->BindNull(6);
   else
     stmt->BindText(6, invite.creator_address);
+  stmt->Bind(7, static_cast<std::int64_t>(invite.link ? 1 : 0));
   return stmt->Run();
 }
 
@@ -384,7 +394,28 @@ Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
       "UPDATE invites SET creator_address = NULL WHERE answerer_key IS NOT NULL AND "
       "creator_address IS NOT NULL");
   if (!forget.ok()) return forget.error();
-  return forget->Run();
+  DUET_RETURN_IF_ERROR(forget->Run());
+  // A linked device had a day past the expiry to fetch its keys.
+  auto keys = db_->Prepare("UPDATE invites SET sealed_keys = NULL WHERE sealed_keys IS NOT NULL AND expires_at < ?");
+  if (!keys.ok()) return keys.error();
+  keys->Bind(1, before);
+  return keys->Run();
+}
+
+Status RelayStore::CompleteLink(const std::string& invite_id, const std::string& sealed_keys) {
+  auto stmt = db_->Prepare("UPDATE invites SET sealed_keys = ? WHERE invite_id = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, sealed_keys).BindBlob(2, invite_id);
+  return stmt->Run();
+}
+
+Result<std::uint64_t> RelayStore::DevicesOf(const std::string& couple_id) {
+  auto stmt = Cached("SELECT count(*) FROM devices WHERE couple_id = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindBlob(1, couple_id);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  return static_cast<std::uint64_t>(stmt.value()->ColumnInt(0));
 }
 
 Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
@@ -400,12 +431,16 @@ Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string&
   if (!update.ok()) return update.error();
   update->BindBlob(1, answerer_key).BindBlob(2, sealed_answer).BindBlob(3, invite_id);
   DUET_RETURN_IF_ERROR(update->Run());
+  auto device = db_->Prepare("INSERT INTO devices (device_key, couple_id) VALUES (?, ?)");
+  if (!device.ok()) return device.error();
+  if (row.link) {  // one more device of the creator's couple
+    device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id);
+    return device->Run();
+  }
   auto couple = db_->Prepare("INSERT INTO couples (couple_id, created_at) VALUES (?, ?)");
   if (!couple.ok()) return couple.error();
   couple->BindBlob(1, row.couple_id).Bind(2, static_cast<std::int64_t>(std::time(nullptr)));
   DUET_RETURN_IF_ERROR(couple->Run());
-  auto device = db_->Prepare("INSERT INTO devices (device_key, couple_id) VALUES (?, ?)");
-  if (!device.ok()) return device.error();
   device->BindBlob(1, row.creator_key).BindBlob(2, row.couple_id);
   DUET_RETURN_IF_ERROR(device->Run());
   device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id);

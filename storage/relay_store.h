@@ -33,6 +33,9 @@ struct InviteRow {
   // Where it was created from, for the per-address limit; forgotten once
   // the invite is answered or purged.
   std::string creator_address;
+  // Links one more device into the creator's couple (protocol.md §5.1).
+  bool link = false;
+  std::string sealed_keys;  // what the creator handed the linked device
 };
 
 // What one couple stores, counted as records are appended.
@@ -105,7 +108,12 @@ class RelayStore {
   // The creator's open invites are replaced by a newer one: they no longer
   // count as pending, and fetching or answering one says so.
   Status ReplaceOpenInvites(const std::string& creator_key);
-  // Marks the invite answered and registers creator and answerer as its couple.
+  // Keeps the keys the creator of an answered link invite hands the new device.
+  Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys);
+  // How many devices belong to the couple.
+  Result<std::uint64_t> DevicesOf(const std::string& couple_id);
+  // Marks the invite answered and registers creator and answerer as its
+  // couple; a link invite registers the answerer in the creator's couple.
   Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                       const std::string& sealed_answer);
 

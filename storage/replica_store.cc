@@ -95,6 +95,19 @@ Result<std::optional<std::string>> ReplicaStore::GetMeta(const std::string& key)
   return std::optional<std::string>(stmt->ColumnBlob(0));
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ReplicaStore::MetasWithPrefix(const std::string& prefix) {
+  auto stmt = db_->Prepare("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, static_cast<std::int64_t>(prefix.size())).BindText(2, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!row.value()) return out;
+    out.emplace_back(stmt->ColumnBlob(0), stmt->ColumnBlob(1));
+  }
+}
+
 Status ReplicaStore::SetMetaUnlocked(const std::string& key, const std::string& value) {
   auto stmt = db_->Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
   if (!stmt.ok()) return stmt.error();

@@ -59,6 +59,8 @@ class ReplicaStore {
 
   Result<std::optional<std::string>> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
+  // Every setting whose key starts with `prefix`, in key order.
+  Result<std::vector<std::pair<std::string, std::string>>> MetasWithPrefix(const std::string& prefix);
   // Several settings in one transaction: all of them or none.
   Status SetMetas(const std::vector<std::pair<std::string, std::string>>& entries);
 

@@ -33,6 +33,7 @@ void SetupInit(CLI::App& root, Cli& cli);
 void SetupInvite(CLI::App& root, Cli& cli);
 void SetupJoin(CLI::App& root, Cli& cli);
 void SetupPartner(CLI::App& root, Cli& cli);
+void SetupDevice(CLI::App& root, Cli& cli);
 void SetupCheckin(CLI::App& root, Cli& cli);
 void SetupCheckins(CLI::App& root, Cli& cli);
 void SetupSync(CLI::App& root, Cli& cli);

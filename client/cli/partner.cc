@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "client/cli/cli.h"
+#include "client/pairing.h"
 
 namespace duet::client::cli {
 namespace {
@@ -59,7 +60,13 @@ int RunPartner(const Cli& cli, bool verify, bool yes) {
   }
   const bool verified = d.safety_number_verified();
   if (cli.json) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& dev : d.Devices(false))
+      devices.push_back({{"label", dev.label()},
+                         {"id", crypto::Hex(dev.sign_key()).substr(0, 8)},
+                         {"fingerprint", DeviceFingerprint(dev.sign_key())}});
     PrintJson({{"name", partner->name},
+               {"devices", devices},
                {"safety_number", safety},
                {"verified", verified},
                {"unpaired_at", ended ? nlohmann::json(*ended) : nlohmann::json()}});
@@ -75,6 +82,13 @@ int RunPartner(const Cli& cli, bool verify, bool yes) {
   else if (verify) std::printf("recorded: you and %s compared the safety number in person\n", who.c_str());
   std::printf("partner: %s\n", ForTerminal(partner->name).c_str());
   std::printf("safety number: %s\n", safety.c_str());
+  // More than one device: each is listed, so a new one never goes unseen.
+  if (const auto devices = d.Devices(false); devices.size() > 1) {
+    std::printf("%s's devices:\n", who.c_str());
+    for (const auto& dev : devices)
+      std::printf("  %s  %-20s fingerprint %s\n", crypto::Hex(dev.sign_key()).substr(0, 8).c_str(),
+                  ForTerminal(dev.label()).c_str(), DeviceFingerprint(dev.sign_key()).c_str());
+  }
   if (verified)
     std::printf("verified: you compared it in person\n");
   else

@@ -37,6 +37,8 @@ int RunSync(const Cli& cli) {
                {"paired_with", report->paired_with ? nlohmann::json(*report->paired_with)
                                                    : nlohmann::json()},
                {"waiting_for_partner", report->waiting_for_partner},
+               {"waiting_for_device", report->waiting_for_device},
+               {"linked_device", report->linked_device ? nlohmann::json(*report->linked_device) : nlohmann::json()},
                {"relay_rolled_back", report->relay_rolled_back},
                {"held_back", report->held_back ? nlohmann::json(*report->held_back)
                                                : nlohmann::json()},
@@ -48,8 +50,13 @@ int RunSync(const Cli& cli) {
       std::printf("compare it with %s in person: it must be the same on both devices\n",
                   ForTerminal(*report->paired_with).c_str());
     }
+    if (report->linked) std::printf("this device is %s's now; it has the keys and the history\n", ForTerminal(d.name()).c_str());
+    if (report->linked_device)
+      std::printf("linked your device '%s': it has the keys now\n", ForTerminal(*report->linked_device).c_str());
     if (report->relay_rolled_back)
       std::printf("not synced: the relay is behind this device\n");
+    else if (report->waiting_for_device)
+      std::printf("waiting for your other device to send the keys: run `duet sync` there, then here again\n");
     else if (report->waiting_for_partner)
       std::printf("your invite is open; waiting for your partner to join\n");
     else if (report->not_paired)

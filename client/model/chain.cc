@@ -75,15 +75,20 @@ ChainHead CheckOne(const std::vector<const ChainEntry*>& chain, const std::strin
 
 ChainReport CheckChains(const std::vector<ChainEntry>& entries, const std::string& my_key,
                         const std::string& partner_key, const std::string& my_label,
-                        const std::string& partner_name) {
+                        const std::string& partner_name,
+                        const std::vector<std::pair<std::string, std::string>>& other_chains) {
   std::vector<const ChainEntry*> mine, theirs;
+  std::map<std::string, std::vector<const ChainEntry*>> others;
   for (const auto& e : entries) {
     if (e.author_key == my_key) mine.push_back(&e);
     else if (e.author_key == partner_key) theirs.push_back(&e);
+    else others[e.author_key].push_back(&e);
   }
   ChainReport report;
   report.my_head = CheckOne(mine, my_label, report.findings, report.gaps);
   report.partner_head = CheckOne(theirs, partner_name + "'s", report.findings, report.gaps);
+  for (const auto& [key, label] : other_chains)
+    if (auto it = others.find(key); it != others.end()) CheckOne(it->second, label, report.findings, report.gaps);
 
   // Withholding: the partner's latest record says it had pulled the log up
   // to relay_cursor, yet its view of my chain stops before records of mine

@@ -44,8 +44,12 @@ struct ChainReport {
 
 // Findings name my records with `my_label` ("your") and the partner's with
 // their name ("Bob's").
+// `my_key` and `partner_key` are the two first devices, whose heads each
+// record names (partner_seq); `other_chains` are further devices (protocol.md
+// §5.1), each checked on its own and named by its label.
 ChainReport CheckChains(const std::vector<ChainEntry>& entries, const std::string& my_key,
                         const std::string& partner_key, const std::string& my_label,
-                        const std::string& partner_name);
+                        const std::string& partner_name,
+                        const std::vector<std::pair<std::string, std::string>>& other_chains = {});
 
 }  // namespace duet::model

@@ -9,7 +9,8 @@ std::vector<DeletedRecord> Deletions(const std::vector<OpenedRecord>& records) {
   std::map<std::string, const OpenedRecord*> by_id;
   for (const auto& record : records) {
     if (record.shared && record.verdict.valid() && record.body.has_deletion())
-      out.push_back({record.body.deletion().record_id(), record.author_key, record.body.deletion().author_seq(),
+      out.push_back({record.body.deletion().record_id(), record.author_key, record.device_key,
+                     record.body.deletion().author_seq(),
                      record.body.deletion().record_hash(), record.record_id, false});
   }
   if (out.empty()) return out;  // the common case: nothing to look up
@@ -21,7 +22,8 @@ std::vector<DeletedRecord> Deletions(const std::vector<OpenedRecord>& records) {
       const OpenedRecord& r = *held->second;
       // Only its author deletes a record, and only the one it names: a
       // Deletion that does not match what is held changes nothing.
-      if (!r.shared || r.author_key != deleted.author_key || r.body.author_seq() != deleted.author_seq ||
+      if (!r.shared || r.author_key != deleted.author_key || r.device_key != deleted.device_key ||
+          r.body.author_seq() != deleted.author_seq ||
           r.envelope_hash != deleted.record_hash || !Deletable(r.body))
         continue;
       deleted.held = true;

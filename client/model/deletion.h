@@ -19,6 +19,7 @@ namespace duet::model {
 struct DeletedRecord {
   std::string record_id;
   std::string author_key;
+  std::string device_key;  // whose chain it held a place in: the Deletion's device
   std::uint64_t author_seq = 0;
   std::string record_hash;
   std::string deletion_id;  // the Deletion record that names it

@@ -20,7 +20,8 @@ namespace duet::model {
 // A record after its signature and ciphertext were verified.
 struct OpenedRecord {
   std::string record_id;
-  std::string author_key;
+  std::string author_key;  // the person: their first device's key (protocol.md §5.1)
+  std::string device_key;  // the device that wrote and signed it
   bool shared = false;
   std::optional<std::uint64_t> relay_seq;  // nullopt until the relay acknowledged it
   std::string envelope_hash;               // what the author's next record names

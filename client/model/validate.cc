@@ -18,6 +18,9 @@ constexpr std::size_t kIdBytes = 16;
 constexpr std::size_t kHashBytes = 32;
 constexpr std::size_t kKeyIdBytes = 8;
 constexpr std::size_t kSealedKeyBytes = 32 + 48;  // crypto_box_seal of a 32-byte key
+constexpr std::size_t kKeyBytes = 32;  // Ed25519 and X25519 public keys
+constexpr int kMaxDevicesPerCouple = 16;
+constexpr std::size_t kMaxDeviceLabelBytes = 64;
 constexpr std::size_t kMaxPromptIdBytes = 32;
 constexpr std::size_t kMaxSealedReflectionBytes = 24 + 16 + 16 * 256;
 constexpr std::size_t kMaxSealedAnswerBytes = 24 + 16 + 8 * 256;  // an answer of up to 1000 bytes, padded
@@ -150,7 +153,22 @@ void Kind(Rules& r, const v1::RecordBody& body) {
       return CheckIn(r, body.checkin());
     case B::kRekey:
       r.Bytes("key id", body.rekey().key_id(), kKeyIdBytes);
-      return r.Bytes("sealed key", body.rekey().sealed_key(), kSealedKeyBytes);
+      r.Bytes("sealed key", body.rekey().sealed_key(), kSealedKeyBytes);
+      if (body.rekey().sealed_for_size() > kMaxDevicesPerCouple)
+        r.Fail("devices", "the key is sealed for more than " + std::to_string(kMaxDevicesPerCouple) + " devices");
+      for (const auto& sealed : body.rekey().sealed_for()) {
+        r.Bytes("device key", sealed.device_key(), kKeyBytes);
+        r.Bytes("sealed key", sealed.sealed_key(), kSealedKeyBytes);
+      }
+      return;
+    case B::kDeviceLinked: {
+      const auto& d = body.device_linked();
+      r.Bytes("device key", d.sign_key(), kKeyBytes);
+      r.Bytes("key exchange key", d.kx_key(), kKeyBytes);
+      r.Text("label", d.label(), 1, kMaxDeviceLabelBytes);
+      if (d.label().find('\n') != std::string::npos) r.Fail("label", "the label is more than one line");
+      return r.Bytes("own key id", d.own_key_id(), kKeyIdBytes);
+    }
     case B::kAvailability:
       return r.Window(body.availability());
     case B::kBusy: {
@@ -304,6 +322,7 @@ std::string RecordKindName(const v1::RecordBody& body) {
     case B::kDeletion: return "deletion";
     case B::kPromptAnswer: return "answer";
     case B::kPromptPass: return "pass";
+    case B::kDeviceLinked: return "new device";
     case B::KIND_NOT_SET: return "record";
   }
   return "record";

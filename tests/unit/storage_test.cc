@@ -340,7 +340,8 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   {
     auto db = Database::Open(dir.File("r.db"), OpenOptions{});
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db.value()->Exec("ALTER TABLE invites DROP COLUMN replaced; "
+    ASSERT_TRUE(db.value()->Exec("ALTER TABLE invites DROP COLUMN link; ALTER TABLE invites DROP COLUMN sealed_keys; "
+                                 "ALTER TABLE invites DROP COLUMN replaced; "
                                  "DROP TABLE relay_meta; DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
                                  "ALTER TABLE invites DROP COLUMN creator_address; "
                                  "ALTER TABLE couples DROP COLUMN ended_at; ALTER TABLE couples DROP COLUMN records; "

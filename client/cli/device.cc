@@ -1,0 +1,163 @@
+// duet device link [--ttl MINUTES] [--no-wait] | join CODE [--label L] [--wait SECONDS] | list
+// Several devices of one partner (docs/protocol.md §5.1).
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "client/cli/cli.h"
+#include "client/linking.h"
+#include "client/pairing.h"
+#include "client/relay_session.h"
+
+namespace duet::client::cli {
+namespace {
+
+std::string HostLabel() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "another device";
+  std::string label(host);
+  if (NameProblem(label).empty()) return label;
+  return "another device";
+}
+
+int RunLink(const Cli& cli, std::uint32_t minutes, bool wait) {
+  if (minutes < 1 || minutes > 60)
+    return Fail(MakeError(ErrorKind::kInvalidInput, "--ttl is minutes from 1 to 60 (a link code is for right now)"));
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  auto code = StartLink(d, minutes * 60);
+  if (!code.ok()) return Fail(code.error());
+  if (cli.json && !wait) {
+    PrintJson({{"code", code->code}, {"expires_at", code->expires_at}});
+    return 0;
+  }
+  if (!cli.json) {
+    std::printf("on your new device, after `duet init`, run:\n  duet device join %s\n", code->code.c_str());
+    std::printf("the code works once, for %u minute%s; keep it to yourself: it makes a device yours\n", minutes,
+                minutes == 1 ? "" : "s");
+    std::fflush(stdout);
+  }
+  if (!wait) {
+    std::printf("then run `duet sync` here to hand the new device its keys\n");
+    return 0;
+  }
+  // Waits for the new device, then hands it the keys; `duet sync` does the
+  // same later if this is stopped.
+  auto session = OpenRelay(d, kDefaultTimeout);
+  if (!session.ok()) return Fail(session.error());
+  for (;;) {
+    SyncReport report;
+    auto added = ContinueLink(d, *session.value(), report);
+    if (!added.ok()) return Fail(added.error());
+    for (const auto& warning : report.warnings) Warn(ForTerminal(warning));
+    if (added.value()) {
+      const auto& a = *added.value();
+      if (cli.json) {
+        PrintJson({{"code", code->code},
+                   {"linked", a.name()},
+                   {"fingerprint", DeviceFingerprint(a.sign_key())}});
+      } else {
+        std::printf("linked '%s' (fingerprint %s): it has the keys and receives the history now\n",
+                    ForTerminal(a.name()).c_str(), DeviceFingerprint(a.sign_key()).c_str());
+        std::printf("check that the new device shows the same fingerprint (duet device list there)\n");
+      }
+      return 0;
+    }
+    if (!d.pending_link())
+      return Fail(MakeError(ErrorKind::kRefused, "the code expired before a device used it; make a new one"));
+    if (report.held_back) {
+      Warn(ForTerminal(*report.held_back));
+      return Fail(MakeError(ErrorKind::kRefused, "the new device gets its keys once `duet sync` here has sent what "
+                                                 "is queued"));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int RunJoinDevice(const Cli& cli, const std::string& code, const std::string& label_flag, std::uint32_t wait) {
+  const std::string label = label_flag.empty() ? HostLabel() : label_flag;
+  if (auto problem = NameProblem(label); !problem.empty())
+    return Fail(MakeError(ErrorKind::kInvalidInput, "--label " + problem));
+  if (wait > 3600) return Fail(MakeError(ErrorKind::kInvalidInput, "--wait is seconds from 0 to 3600"));
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  auto joined = JoinAsDevice(d, code, label, std::chrono::seconds(wait));
+  if (!joined.ok()) return Fail(joined.error());
+  const std::string fingerprint = DeviceFingerprint(d.device_key());
+  if (cli.json) {
+    PrintJson({{"name", joined->name}, {"complete", joined->complete}, {"fingerprint", fingerprint}});
+    return 0;
+  }
+  if (!joined->complete) {
+    std::printf("joined as '%s' (fingerprint %s); waiting for the keys: run `duet sync` on your other device, then "
+                "`duet sync` here\n",
+                ForTerminal(label).c_str(), fingerprint.c_str());
+    return 0;
+  }
+  std::printf("this device is %s's now, as '%s' (fingerprint %s); the history is here\n",
+              ForTerminal(joined->name).c_str(), ForTerminal(label).c_str(), fingerprint.c_str());
+  return 0;
+}
+
+nlohmann::json DevicesJson(const std::vector<model::v1::DeviceIdentity>& devices, const std::string& me) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& dev : devices)
+    out.push_back({{"label", dev.label()},
+                   {"id", crypto::Hex(dev.sign_key()).substr(0, 8)},
+                   {"fingerprint", DeviceFingerprint(dev.sign_key())},
+                   {"this_device", dev.sign_key() == me}});
+  return out;
+}
+
+int RunDeviceList(const Cli& cli) {
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  const auto mine = d.Devices(true);
+  if (cli.json) {
+    PrintJson({{"devices", DevicesJson(mine, d.device_key())}});
+    return 0;
+  }
+  std::printf("your devices:\n");
+  for (const auto& dev : mine)
+    std::printf("  %s  %-20s fingerprint %s%s\n", crypto::Hex(dev.sign_key()).substr(0, 8).c_str(),
+                ForTerminal(dev.label()).c_str(), DeviceFingerprint(dev.sign_key()).c_str(),
+                dev.sign_key() == d.device_key() ? "  (this one)" : "");
+  if (mine.size() == 1) std::printf("to use duet on another device too: duet device link\n");
+  return 0;
+}
+
+}  // namespace
+
+void SetupDevice(CLI::App& root, Cli& cli) {
+  auto* device = root.add_subcommand("device", "use duet on several devices of your own");
+  device->require_subcommand(1);
+
+  auto minutes = std::make_shared<std::uint32_t>(10);
+  auto no_wait = std::make_shared<bool>(false);
+  auto* link = device->add_subcommand("link", "make a one-time code that makes another device yours");
+  link->add_option("--ttl", *minutes, "minutes the code works (1-60; default 10)");
+  link->add_flag("--no-wait", *no_wait, "print the code and return; `duet sync` finishes the link later");
+  link->callback([&cli, minutes, no_wait] {
+    cli.run = [&cli, minutes, no_wait] { return RunLink(cli, *minutes, !*no_wait); };
+  });
+
+  auto code = std::make_shared<std::string>();
+  auto label = std::make_shared<std::string>();
+  auto wait = std::make_shared<std::uint32_t>(120);
+  auto* join = device->add_subcommand("join", "make this new device one of yours, with a code from `duet device link`");
+  join->add_option("code", *code, "the link code from your other device")->required();
+  join->add_option("--label", *label, "what to call this device (default: its host name)");
+  join->add_option("--wait", *wait, "seconds to wait for the keys from your other device (default 120)");
+  join->callback([&cli, code, label, wait] {
+    cli.run = [&cli, code, label, wait] { return RunJoinDevice(cli, *code, *label, *wait); };
+  });
+
+  auto* list = device->add_subcommand("list", "your devices, with their fingerprints");
+  list->callback([&cli] { cli.run = [&cli] { return RunDeviceList(cli); }; });
+}
+
+}  // namespace duet::client::cli
