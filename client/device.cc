@@ -134,6 +134,8 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
   if (keys->older_format) DUET_RETURN_IF_ERROR(SaveKeys(home.key_file, keys.value(), /*exclusive=*/false));
   std::unique_ptr<Device> device(new Device(home, std::move(keys).value(), std::move(store).value()));
   DUET_RETURN_IF_ERROR(device->FinishRekey());
+  device->person_me_ = device->Meta(kPersonMe).value_or("");
+  DUET_RETURN_IF_ERROR(device->FinishRevocation());
   device->archived_me_ = device->Meta(kArchivedMe).value_or("");
   device->person_me_ = device->Meta(kPersonMe).value_or("");
   return device;
@@ -316,6 +318,10 @@ Result<std::string> Device::AddRecord(model::v1::RecordBody body, bool shared) {
     return MakeError(ErrorKind::kInvalidInput,
                      "this home is an archive restored with `duet import`: it is read-only; to write, "
                      "set up a device with `duet init` in another --home");
+  if (shared && revoked_at())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "another device of yours revoked this one, so it shares nothing more; it still shows what "
+                     "it has. To use duet here again: duet wipe, duet init, then link it anew (duet device join)");
   if (shared && unpaired_at())
     return MakeError(ErrorKind::kInvalidInput,
                      "your pairing has ended, so nothing new is shared; a check-in kept with --private "
@@ -491,11 +497,13 @@ Result<std::string> Device::Rekey() {
                      "the partner's key exchange key is not usable; pair again to renew it");
   model::v1::RecordBody body;
   body.mutable_rekey()->set_key_id(KeyId(fresh));
-  body.mutable_rekey()->set_sealed_key(*sealed);
-  // Every other device of the couple gets it too (protocol.md §5.1).
+  // Every other device of the couple gets it too (protocol.md §5.1), and a
+  // revoked one never does, even the partner's first.
+  const auto theirs = Devices(false);
+  if (!Revoked(theirs.front())) body.mutable_rekey()->set_sealed_key(*sealed);
   for (bool mine : {true, false})
     for (const auto& d : Devices(mine)) {
-      if (d.sign_key() == device_key() || d.sign_key() == p->sign_key) continue;
+      if (d.sign_key() == device_key() || Revoked(d) || (!mine && d.sign_key() == p->sign_key)) continue;
       auto for_device = crypto::SealToPublicKey(d.kx_key(), fresh.view());
       if (!for_device)
         return MakeError(ErrorKind::kVerification, "the key exchange key of device '" + d.label() + "' is not usable");
@@ -512,7 +520,8 @@ Result<std::string> Device::Rekey() {
   Status queued = store_->InTransaction([&]() -> Status {
     DUET_RETURN_IF_ERROR(store_->SetMetas({{kArchivedKeyPrefix + crypto::Hex(KeyId(fresh)),
                                             crypto::SecretboxSeal(keys_.local_key, fresh.view())},
-                                           {kRekeyPending, KeyId(fresh)}}));
+                                           {kRekeyPending, KeyId(fresh)},
+                                           {kRekeyOwed, ""}}));
     auto added = AddRecord(body, /*shared=*/true);
     if (!added.ok()) return added.error();
     id = added.value();

@@ -161,6 +161,29 @@ class Device {
     crypto::SymmetricKey secret;
     PairingRole role = PairingRole::kCreator;
   };
+  // Revokes another device of mine (protocol.md §5.1): a DeviceRevoked
+  // record with a new own key for my other devices, then a new couple-key
+  // epoch sealed for every device but the revoked one; the relay is told
+  // by the next sync once both are acknowledged. Returns the record's id.
+  Result<std::string> RevokeDevice(const std::string& device_key);
+  // Applies a verified DeviceRevoked record `record_id`. Idempotent; one
+  // naming a device of the other partner, or its own author, changes nothing.
+  Status ApplyDeviceRevoked(const model::v1::RecordBody& body, const std::string& author_device,
+                            const std::string& record_id);
+  // From which relay sequence number on a device's records are refused:
+  // the place of the record that revoked it, once known.
+  std::optional<std::uint64_t> RevokedSince(const std::string& device_key);
+  // Devices revoked here that the relay has not confirmed yet.
+  std::vector<std::string> RevokesOwed();
+  Status RevokeDone(const std::string& device_key);
+  // Another device of mine revoked this one: when (as the relay said, or
+  // as its record said); it writes nothing from then on.
+  std::optional<std::int64_t> revoked_at();
+  Status MarkRevoked(std::int64_t at);
+  // Finishes a revocation interrupted before its new epoch was queued.
+  Status FinishRevocation();
+  static bool Revoked(const model::v1::DeviceIdentity& d) { return !d.revoked_by().empty(); }
+
   std::optional<PendingLink> pending_link();
   // `linker`: on the new device, the key of the device that made the code;
   // `label`: the new device's own label. nullopt ends the link.
@@ -234,6 +257,7 @@ class Device {
   std::string person_me_;    // my first device's key, on a device linked to it
   // Seals a kept check-in under the own key (or the local key before any
   // link); its row travels to the relay only under the own key.
+  Status MarkDeviceRevoked(bool mine, const std::string& key, const std::string& record_id);
   v1::RecordEnvelope SealKept(const model::v1::RecordBody& body, bool* travels, const std::string& record_id = {});
   std::unique_ptr<storage::ReplicaStore> store_;
 };

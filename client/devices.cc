@@ -2,6 +2,8 @@
 // whose, the own key that carries kept notes between one's own devices, and
 // the keys a linking device hands a new one.
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 
 #include "base/crash_point.h"
 #include "client/device.h"
@@ -46,18 +48,20 @@ void WipeKeys(model::v1::LinkKeys& keys) {
 
 std::vector<model::v1::DeviceIdentity> Device::Devices(bool mine) {
   std::vector<model::v1::DeviceIdentity> out;
-  model::v1::DeviceList listed;
-  if (mine) {
-    if (person_me_.empty()) out.push_back(Identity(device_key(), keys_.exchange.public_key, kFirstDeviceLabel));
-    if (auto list = Meta(kMyDevices); list && listed.ParseFromString(*list))
-      for (const auto& d : listed.devices()) out.push_back(d);
-    return out;
+  if (mine && person_me_.empty()) out.push_back(Identity(device_key(), keys_.exchange.public_key, kFirstDeviceLabel));
+  if (!mine) {
+    auto p = partner();
+    if (!p) return out;
+    out.push_back(Identity(p->sign_key, p->kx_key, kFirstDeviceLabel));
   }
-  auto p = partner();
-  if (!p) return out;
-  out.push_back(Identity(p->sign_key, p->kx_key, kFirstDeviceLabel));
-  if (auto list = Meta(kPartnerDevices); list && listed.ParseFromString(*list))
-    for (const auto& d : listed.devices()) out.push_back(d);
+  // The list may name a first device too (once it was revoked): its entry wins.
+  model::v1::DeviceList listed;
+  if (auto list = Meta(mine ? kMyDevices : kPartnerDevices); list && listed.ParseFromString(*list))
+    for (const auto& d : listed.devices()) {
+      auto same = std::find_if(out.begin(), out.end(), [&](const auto& o) { return o.sign_key() == d.sign_key(); });
+      if (same != out.end()) *same = d;
+      else out.push_back(d);
+    }
   return out;
 }
 
@@ -76,7 +80,7 @@ std::optional<crypto::SymmetricKey> Device::OwnKey() {
 v1::RecordEnvelope Device::SealKept(const model::v1::RecordBody& body, bool* travels, const std::string& record_id) {
   const auto couple = couple_id();
   const auto own = OwnKey();
-  *travels = own && couple && !unpaired_at();
+  *travels = own && couple && !unpaired_at() && !revoked_at();
   if (*travels) return SealRecord(body, *own, keys_.identity, *couple, record_id);
   return SealRecord(body, keys_.local_key, keys_.identity, std::string(16, '\0'), record_id);
 }
@@ -182,8 +186,7 @@ Result<std::string> Device::SealLinkKeys(const model::v1::PairingIdentity& added
   keys.mutable_partner()->set_kx_key(p->kx_key);
   for (const auto& d : Devices(true))
     if (d.sign_key() != added.sign_key()) *keys.add_my_devices() = d;
-  const auto theirs = Devices(false);
-  for (std::size_t i = 1; i < theirs.size(); ++i) *keys.add_partner_devices() = theirs[i];
+  for (const auto& d : Devices(false)) *keys.add_partner_devices() = d;
   keys.set_verified_safety_number(Meta(kVerifiedSafetyNumber).value_or(""));
   model::v1::SignedLinkKeys signed_keys;
   signed_keys.set_body(keys.SerializeAsString());
@@ -261,6 +264,147 @@ Status Device::AdoptLinkKeys(const std::string& sealed, const std::string& invit
   keys_ = std::move(updated);
   person_me_ = keys.person_key();
   return SetPendingLink(std::nullopt);
+}
+
+Result<std::string> Device::RevokeDevice(const std::string& key) {
+  if (archive()) return MakeError(ErrorKind::kInvalidInput, "this home is an archive; it revokes nothing");
+  if (unpaired_at()) return MakeError(ErrorKind::kInvalidInput, "your pairing has ended; there is nothing to revoke");
+  if (revoked_at()) return MakeError(ErrorKind::kInvalidInput, "this device was revoked itself; it revokes nothing");
+  if (key == device_key())
+    return MakeError(ErrorKind::kInvalidInput,
+                     "a device cannot revoke itself: revoke it from another of your devices, or `duet wipe` it");
+  const auto mine = Devices(true);
+  const auto target = std::find_if(mine.begin(), mine.end(), [&](const auto& d) { return d.sign_key() == key; });
+  if (target == mine.end())
+    return MakeError(ErrorKind::kNotFound, "no device of yours has that id; `duet device list` shows them");
+  if (Revoked(*target)) return MakeError(ErrorKind::kInvalidInput, "that device is revoked already");
+  const crypto::SymmetricKey fresh = crypto::RandomKey();
+  model::v1::RecordBody body;
+  auto* revoked = body.mutable_device_revoked();
+  revoked->set_sign_key(key);
+  revoked->set_own_key_id(KeyId(fresh));
+  for (const auto& d : mine) {
+    if (d.sign_key() == key || d.sign_key() == device_key() || Revoked(d)) continue;
+    auto sealed = crypto::SealToPublicKey(d.kx_key(), fresh.view());
+    if (!sealed) return MakeError(ErrorKind::kVerification, "device '" + d.label() + "' has an unusable key");
+    auto* entry = revoked->add_own_key_for();
+    entry->set_device_key(d.sign_key());
+    entry->set_sealed_key(*sealed);
+  }
+  std::string id;
+  DUET_RETURN_IF_ERROR(store_->InTransaction([&]() -> Status {
+    // The old own key stays for the notes it sealed; new ones use the fresh one.
+    if (auto old = OwnKey())
+      DUET_RETURN_IF_ERROR(store_->SetMeta(kArchivedKeyPrefix + crypto::Hex(KeyId(*old)),
+                                           crypto::SecretboxSeal(keys_.local_key, old->view())));
+    DUET_RETURN_IF_ERROR(store_->SetMeta(kOwnKey, crypto::SecretboxSeal(keys_.local_key, fresh.view())));
+    auto added = AddRecord(body, /*shared=*/true);
+    if (!added.ok()) return added.error();
+    id = added.value();
+    DUET_RETURN_IF_ERROR(MarkDeviceRevoked(/*mine=*/true, key, id));
+    return store_->SetMetas({{kRevokesOwed, Meta(kRevokesOwed).value_or("") + key}, {kRekeyOwed, "1"}});
+  }));
+  CrashPoint("revoke-recorded");
+  // The new epoch; a crash before it is queued is finished by the next open.
+  auto rekeyed = Rekey();
+  if (!rekeyed.ok()) return rekeyed.error();
+  return id;
+}
+
+Status Device::FinishRevocation() {
+  if (Meta(kRekeyOwed).value_or("") != "1") return Status::Ok();
+  auto rekeyed = Rekey();
+  return rekeyed.ok() ? Status::Ok() : rekeyed.error();
+}
+
+Status Device::MarkDeviceRevoked(bool mine, const std::string& key, const std::string& record_id) {
+  const char* meta_key = mine ? kMyDevices : kPartnerDevices;
+  model::v1::DeviceList list;
+  if (auto stored = Meta(meta_key)) list.ParseFromString(*stored);
+  bool listed = false;
+  for (auto& d : *list.mutable_devices())
+    if (d.sign_key() == key) {
+      listed = true;
+      if (d.revoked_by().empty()) d.set_revoked_by(record_id);
+    }
+  if (!listed) {  // a first device: kept in the list from now on, marked
+    const auto all = Devices(mine);
+    const auto first = std::find_if(all.begin(), all.end(), [&](const auto& d) { return d.sign_key() == key; });
+    if (first == all.end()) return Status::Ok();
+    auto* added = list.add_devices();
+    *added = *first;
+    added->set_revoked_by(record_id);
+  }
+  return store_->SetMeta(meta_key, list.SerializeAsString());
+}
+
+Status Device::ApplyDeviceRevoked(const model::v1::RecordBody& body, const std::string& author_device,
+                                  const std::string& record_id) {
+  if (!body.has_device_revoked()) return Status::Ok();
+  const auto& revoked = body.device_revoked();
+  const std::string target = revoked.sign_key();
+  const bool by_me = Holds(Devices(true), author_device);
+  const auto same_side = Devices(by_me);
+  if (target == author_device || !Holds(same_side, author_device) || !Holds(same_side, target)) return Status::Ok();
+  for (const auto& d : same_side)
+    if (d.sign_key() == target && Revoked(d)) return Status::Ok();  // applied already
+  DUET_RETURN_IF_ERROR(MarkDeviceRevoked(by_me, target, record_id));
+  if (!by_me) {
+    std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
+    return store_->SetMeta(kPartnerOwnKeyIds, ids + revoked.own_key_id());
+  }
+  if (target == device_key()) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    return MarkRevoked(now);
+  }
+  for (const auto& entry : revoked.own_key_for()) {
+    if (entry.device_key() != device_key()) continue;
+    auto fresh = crypto::OpenSealedKey(keys_.exchange, entry.sealed_key());
+    if (!fresh || KeyId(*fresh) != revoked.own_key_id())
+      return MakeError(ErrorKind::kVerification, "the new own key from your other device did not open");
+    std::vector<std::pair<std::string, std::string>> meta = {
+        {kOwnKey, crypto::SecretboxSeal(keys_.local_key, fresh->view())}};
+    if (auto old = OwnKey())
+      meta.emplace_back(kArchivedKeyPrefix + crypto::Hex(KeyId(*old)), crypto::SecretboxSeal(keys_.local_key, old->view()));
+    return store_->SetMetas(meta);
+  }
+  return Status::Ok();
+}
+
+std::optional<std::uint64_t> Device::RevokedSince(const std::string& key) {
+  for (bool mine : {true, false})
+    for (const auto& d : Devices(mine)) {
+      if (d.sign_key() != key || !Revoked(d)) continue;
+      auto seq = store_->RelaySeqOf(d.revoked_by());
+      if (seq.ok() && seq.value()) return seq.value();
+    }
+  return std::nullopt;
+}
+
+std::vector<std::string> Device::RevokesOwed() {
+  const std::string owed = Meta(kRevokesOwed).value_or("");
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at + 32 <= owed.size(); at += 32) out.push_back(owed.substr(at, 32));
+  return out;
+}
+
+Status Device::RevokeDone(const std::string& key) {
+  std::string left;
+  for (const auto& owed : RevokesOwed())
+    if (owed != key) left += owed;
+  return store_->SetMeta(kRevokesOwed, left);
+}
+
+std::optional<std::int64_t> Device::revoked_at() {
+  auto text = Meta(kRevokedAt);
+  if (!text || text->empty()) return std::nullopt;
+  return std::strtoll(text->c_str(), nullptr, 10);
+}
+
+Status Device::MarkRevoked(std::int64_t at) {
+  if (revoked_at()) return Status::Ok();  // the first word of it counts
+  return store_->SetMeta(kRevokedAt, std::to_string(at));
 }
 
 std::optional<Device::PendingLink> Device::pending_link() {

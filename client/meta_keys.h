@@ -57,5 +57,11 @@ inline constexpr char kPartnerOwnKeyIds[] = "partner.own_key_ids";
 // A link under way: its role (1 byte, 'c' or 'j') then its secret sealed
 // under the local key.
 inline constexpr char kPendingLink[] = "link.pending";
+// When another device of this partner revoked this one (unix seconds).
+inline constexpr char kRevokedAt[] = "device.revoked_at";
+// Devices this one revoked whose relay has not confirmed it: 32-byte keys.
+inline constexpr char kRevokesOwed[] = "revoke.owed";
+// A revocation whose Rekey (the new epoch) is not queued yet: "1".
+inline constexpr char kRekeyOwed[] = "revoke.rekey_owed";
 
 }  // namespace duet::client::meta

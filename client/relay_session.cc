@@ -51,6 +51,7 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   session->couple_id_ = ok->auth_ok().couple_id();
   session->latest_seq_ = ok->auth_ok().latest_seq();
   session->ended_at_ = ok->auth_ok().ended_at();
+  session->revoked_at_ = ok->auth_ok().revoked_at();
   return session;
 }
 

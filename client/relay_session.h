@@ -50,6 +50,8 @@ class RelaySession {
   std::uint64_t latest_seq() const { return latest_seq_; }
   // When a partner ended the couple (AuthOk.ended_at); 0 while it lasts.
   std::int64_t ended_at() const { return ended_at_; }
+  // When another device of this partner revoked this one (AuthOk.revoked_at); 0: never.
+  std::int64_t revoked_at() const { return revoked_at_; }
 
  private:
   RelaySession(std::unique_ptr<net::FramedClient> client, std::chrono::milliseconds timeout)
@@ -62,6 +64,7 @@ class RelaySession {
   std::string couple_id_;
   std::uint64_t latest_seq_ = 0;
   std::int64_t ended_at_ = 0;
+  std::int64_t revoked_at_ = 0;
 };
 
 // A relay key's fingerprint for people: the key in URL-safe base64.

@@ -1,6 +1,7 @@
 #include "client/sync.h"
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "base/crash_point.h"
@@ -129,6 +130,13 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
   if (!held.ok()) return held.error();
   std::set<std::string> known;
   for (const auto& record : held.value()) known.insert(record.record_id);
+  // Where each revoked device's records stop counting: the place of the
+  // record that revoked it, held or arriving in this very pull.
+  std::map<std::string, std::uint64_t> revoked_from;
+  auto revoked_since = [&](const std::string& key) -> std::optional<std::uint64_t> {
+    if (auto it = revoked_from.find(key); it != revoked_from.end()) return it->second;
+    return device.RevokedSince(key);
+  };
   std::uint64_t after = 0;
   for (;;) {
     auto cursor = device.store().Cursor();
@@ -154,7 +162,10 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       // A kept note of the partner's, between their own devices: not ours
       // to read, and nothing is wrong with it (protocol.md §5.1).
       if (device.IsPartnersOwnNote(envelope)) continue;
-      auto opened = device.VerifyIncoming(envelope);
+      Result<OpenedBody> opened = MakeError(ErrorKind::kVerification,
+                                            "written by a device that was revoked before it (it no longer counts)");
+      if (auto since = revoked_since(envelope.author_key()); !since || stored.seq() < *since)
+        opened = device.VerifyIncoming(envelope);
       if (!opened.ok()) {
         if (rescan) continue;  // refused already when it was first pulled
         rejected.push_back({stored.seq(), envelope.record_id(), opened.error().message});
@@ -175,10 +186,21 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       // and without it every later record of the partner would be lost.
       DUET_RETURN_IF_ERROR(device.ApplyRekey(opened->body, envelope.author_key()));
       // So is a new device before what it writes.
-      if (opened->verdict.valid()) DUET_RETURN_IF_ERROR(device.ApplyDeviceLinked(opened->body, envelope.author_key()));
+      if (opened->verdict.valid()) {
+        DUET_RETURN_IF_ERROR(device.ApplyDeviceLinked(opened->body, envelope.author_key()));
+        DUET_RETURN_IF_ERROR(device.ApplyDeviceRevoked(opened->body, envelope.author_key(), envelope.record_id()));
+        if (opened->body.has_device_revoked()) {
+          const std::string& target = opened->body.device_revoked().sign_key();
+          for (bool mine : {true, false})
+            for (const auto& d : device.Devices(mine))
+              if (d.sign_key() == target && d.revoked_by() == envelope.record_id()) revoked_from[target] = stored.seq();
+        }
+      }
       known.insert(envelope.record_id());
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
+      // This very device was revoked: what follows is not for it.
+      if (device.revoked_at()) break;
     }
     // Verified but not yet stored: the cursor has not moved, so the next
     // pull fetches them again.
@@ -190,7 +212,7 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
     } else if (last != cursor.value()) {
       DUET_RETURN_IF_ERROR(device.store().ApplyPulled(accepted, rejected, last));
     }
-    if (!batch.more() || batch.records_size() == 0) return Status::Ok();
+    if (!batch.more() || batch.records_size() == 0 || device.revoked_at()) return Status::Ok();
   }
 }
 
@@ -328,6 +350,27 @@ Status AnswerPartner(Device& device, SyncReport& report) {
   return told.ok() ? Status::Ok() : told.error();
 }
 
+// Tells the relay of the devices revoked here, once the records that
+// explain it (the revocation and the new epoch) are in the log.
+Status SendRevocations(Device& device, RelaySession& session, SyncReport& report) {
+  const auto owed = device.RevokesOwed();
+  if (owed.empty()) return Status::Ok();
+  auto outbox = device.store().Outbox();
+  if (!outbox.ok()) return outbox.error();
+  if (!outbox->empty()) return Status::Ok();  // held back; the next sync sends it
+  for (const auto& key : owed) {
+    v1::Frame request;
+    request.mutable_revoke_device()->set_device_key(key);
+    auto reply = session.Call(std::move(request));
+    if (!reply.ok()) return reply.error();
+    if (!reply->has_device_revoked())
+      return MakeError(ErrorKind::kProtocol, "relay answered RevokeDevice with something else");
+    DUET_RETURN_IF_ERROR(device.RevokeDone(key));
+    ++report.devices_revoked;
+  }
+  return Status::Ok();
+}
+
 // Leaves the couple at the relay and remembers when it ended.
 // `ended_at`: when it ended as far as this device knows (the relay's word,
 // or now for the one ending it), kept in case the answer is lost.
@@ -395,6 +438,7 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   if (device.archive()) return ArchiveOnly();
   SyncReport report;
   if ((report.unpaired_at = device.unpaired_at())) return report;  // nothing moves any more
+  if ((report.revoked_at = device.revoked_at())) return report;
   const auto link = device.pending_link();
   if (!device.paired() && !device.pending_invite() && !link) {
     report.not_paired = true;
@@ -436,6 +480,8 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
 Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   SyncReport report;
   if ((report.unpaired_at = device.unpaired_at())) return report;
+  if (session.revoked_at() != 0) DUET_RETURN_IF_ERROR(device.MarkRevoked(session.revoked_at()));
+  if ((report.revoked_at = device.revoked_at())) return report;
   // This device sent Unpair and the relay no longer knows it: the answer
   // was lost, not the couple's log.
   if (auto ending = device.unpairing(); ending && session.couple_id().empty()) {
@@ -470,6 +516,7 @@ Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   }
   DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
   DUET_RETURN_IF_ERROR(PullNew(device, session, report));
+  if ((report.revoked_at = device.revoked_at())) return report;
   // A gap in a chain: fetch what is missing, in case the relay has it after all.
   auto chains = device.CheckChains();
   if (!chains.ok()) return chains.error();
@@ -477,6 +524,7 @@ Result<SyncReport> SyncOver(Device& device, RelaySession& session) {
   DUET_RETURN_IF_ERROR(AnswerPartner(device, report));
   if (report.keys_released + report.notices_sent > 0) DUET_RETURN_IF_ERROR(PushOutbox(device, session, report));
   DUET_RETURN_IF_ERROR(PurgeDeleted(device, session, report));
+  DUET_RETURN_IF_ERROR(SendRevocations(device, session, report));
   DUET_RETURN_IF_ERROR(ReportChainFindings(device, report));
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -50,6 +50,10 @@ struct SyncReport {
   // time: this sync fetched what was sent before the end, and nothing moves
   // from now on.
   std::optional<std::int64_t> unpaired_at;
+  // Another device of mine revoked this one, at this unix time: nothing
+  // moves from now on.
+  std::optional<std::int64_t> revoked_at;
+  std::size_t devices_revoked = 0;  // the relay confirmed revocations made here
 };
 Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout = kDefaultTimeout);
 

@@ -71,6 +71,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string& challenge() { return challenge_; }
   // The device now belongs to `couple_id`: large frames are allowed.
   void BecomePaired(std::string couple_id);
+  // Another device of its partner revoked this device: it is refused.
+  void BecomeRevoked() { revoked_ = true; }
+  bool revoked() const { return revoked_; }
 
   Phase phase() const { return phase_; }
   bool closed() const { return phase_ == Phase::kClosed; }
@@ -120,6 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string challenge_;
   std::string device_key_;
   std::string couple_id_;
+  bool revoked_ = false;
   Clock::TimePoint deadline_{};
   Clock::TimePoint handshake_deadline_{};
   bool frame_started_ = false;

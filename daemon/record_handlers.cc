@@ -216,4 +216,61 @@ void RequestHandler::HandleUnpair(const ConnectionPtr& c, std::uint64_t id) {
       });
 }
 
+void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id,
+                                        const v1::RevokeDevice& request) {
+  if (!c->paired()) return c->ReplyError(id, v1::ERROR_CODE_NOT_PAIRED, "this device is in no couple");
+  if (request.device_key().size() != proto::kKeyBytes || request.device_key() == c->device_key())
+    return c->ReplyError(id, v1::ERROR_CODE_INVALID_ARGUMENT, "name another device of yours, by its 32-byte key");
+  auto problem = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
+  auto revoked_at = std::make_shared<std::int64_t>(0);
+  WithStore(
+      c,
+      [couple = c->couple_id(), asking = c->device_key(), target = request.device_key(),
+       now = clock_.unix_seconds(), problem, revoked_at](storage::RelayStore& store) -> Status {
+        auto ended = store.CoupleEndedAt(couple);
+        if (!ended.ok()) return ended.error();
+        if (ended.value() != 0) {
+          *problem = v1::ERROR_CODE_UNPAIRED;
+          return Status::Ok();
+        }
+        auto gone = store.RevokedDevice(target);
+        if (!gone.ok()) return gone.error();
+        if (gone.value() && gone.value()->couple_id == couple) {  // asked again
+          *revoked_at = gone.value()->revoked_at;
+          return Status::Ok();
+        }
+        auto target_couple = store.CoupleOfDevice(target);
+        if (!target_couple.ok()) return target_couple.error();
+        auto mine = store.PartnerOfDevice(asking);
+        if (!mine.ok()) return mine.error();
+        auto theirs = store.PartnerOfDevice(target);
+        if (!theirs.ok()) return theirs.error();
+        // Only a partner's own devices may revoke one of theirs.
+        if (target_couple.value() != couple || mine.value() == 0 || mine.value() != theirs.value()) {
+          *problem = v1::ERROR_CODE_INVALID_ARGUMENT;
+          return Status::Ok();
+        }
+        *revoked_at = now;
+        return store.RevokeDevice(couple, target, now);
+      },
+      [this, c, id, problem, revoked_at, target = request.device_key()](const Status& status) {
+        if (!status.ok()) {
+          log_.Write(LogLevel::kError, "store", "could not commit a revocation: " + status.error().message);
+          return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
+        }
+        if (*problem == v1::ERROR_CODE_UNPAIRED)
+          return c->ReplyError(id, *problem, "the couple has ended");
+        if (*problem != v1::ERROR_CODE_UNSPECIFIED)
+          return c->ReplyError(id, *problem, "that is not another device of yours in this couple");
+        log_.Write(LogLevel::kInfo, "revoked", "a device of couple " + RelayLog::CoupleTag(c->couple_id()) + " was revoked");
+        v1::Frame reply;
+        reply.mutable_device_revoked()->set_revoked_at(*revoked_at);
+        c->Reply(id, std::move(reply));
+        // The revoked device's live connections end; it hears why when it
+        // comes back (AuthOk.revoked_at).
+        for (const auto& member : connections_.CoupleMembers(c->couple_id()))
+          if (member->device_key() == target) member->Finish();
+      });
+}
+
 }  // namespace duet::daemon

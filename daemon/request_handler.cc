@@ -35,6 +35,7 @@ const char* RequestName(v1::Frame::BodyCase body) {
     case v1::Frame::kPull: return "pull";
     case v1::Frame::kPurge: return "purge";
     case v1::Frame::kUnpair: return "unpair";
+    case v1::Frame::kRevokeDevice: return "revoke_device";
     case v1::Frame::kPing: return "ping";
     default: return "other";
   }
@@ -63,6 +64,9 @@ void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
   }
   if (id == 0) return c->Fail(0, v1::ERROR_CODE_BAD_FRAME, "requests need a request_id above 0");
   connections_.metrics().requests.Add(RequestName(frame.body_case()));
+  if (c->revoked() && !frame.has_ping())
+    return c->ReplyError(id, v1::ERROR_CODE_DEVICE_REVOKED,
+                         "another device of yours revoked this one; it syncs nothing more");
   switch (frame.body_case()) {
     case v1::Frame::kCreateInvite:
       return HandleCreateInvite(c, id, frame.create_invite());
@@ -82,6 +86,8 @@ void RequestHandler::Handle(const ConnectionPtr& c, const v1::Frame& frame) {
       return HandlePurge(c, id, frame.purge());
     case v1::Frame::kUnpair:
       return HandleUnpair(c, id);
+    case v1::Frame::kRevokeDevice:
+      return HandleRevokeDevice(c, id, frame.revoke_device());
     case v1::Frame::kPing: {
       v1::Frame pong;
       pong.mutable_pong();
@@ -128,11 +134,21 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
   auto couple = std::make_shared<std::string>();
   auto latest = std::make_shared<std::uint64_t>(0);
   auto ended = std::make_shared<std::int64_t>(0);
+  auto revoked = std::make_shared<std::int64_t>(0);
   WithStore(
       c,
-      [device = auth.device_key(), couple, latest, ended](storage::RelayStore& store) -> Status {
+      [device = auth.device_key(), couple, latest, ended, revoked](storage::RelayStore& store) -> Status {
         auto found = store.CoupleOfDevice(device);
         if (!found.ok()) return found.error();
+        if (!found.value()) {
+          auto gone = store.RevokedDevice(device);
+          if (!gone.ok()) return gone.error();
+          if (gone.value()) {
+            *couple = gone.value()->couple_id;
+            *revoked = gone.value()->revoked_at;
+          }
+          return Status::Ok();
+        }
         if (found.value()) {
           *couple = *found.value();
           auto seq = store.LatestSeq(*couple);
@@ -144,18 +160,20 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
         }
         return Status::Ok();
       },
-      [this, c, id, couple, latest, ended](const Status& status) {
+      [this, c, id, couple, latest, ended, revoked](const Status& status) {
         if (!status.ok()) {
           log_.Write(LogLevel::kError, "store", "could not look up a device: " + status.error().message);
           return c->Fail(id, v1::ERROR_CODE_INTERNAL, "relay storage unavailable");
         }
         connections_.metrics().handshakes.Add("ok");
         c->set_phase(Connection::Phase::kReady);
-        if (!couple->empty()) c->BecomePaired(*couple);
+        if (*revoked != 0) c->BecomeRevoked();
+        else if (!couple->empty()) c->BecomePaired(*couple);
         v1::Frame reply;
         reply.mutable_auth_ok()->set_couple_id(*couple);
         reply.mutable_auth_ok()->set_latest_seq(*latest);
         reply.mutable_auth_ok()->set_ended_at(*ended);
+        reply.mutable_auth_ok()->set_revoked_at(*revoked);
         c->Reply(id, std::move(reply));
       });
 }

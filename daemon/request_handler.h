@@ -50,6 +50,7 @@ class RequestHandler {
   void HandlePull(const ConnectionPtr& c, std::uint64_t id, const v1::Pull& request);
   void HandlePurge(const ConnectionPtr& c, std::uint64_t id, const v1::Purge& request);
   void HandleUnpair(const ConnectionPtr& c, std::uint64_t id);
+  void HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id, const v1::RevokeDevice& request);
 
   // Checks an invite id, applies the lookup rate limit, loads the invite
   // and hands it to `then` on the network thread.

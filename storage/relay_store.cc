@@ -83,6 +83,26 @@ ALTER TABLE invites ADD COLUMN link INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE invites ADD COLUMN sealed_keys BLOB;
 )sql";
 
+// Version 7: which partner each device is (1: the pairing invite's creator
+// and the devices linked on that side, 2: the other), so only a partner's
+// own devices can revoke one of theirs; and the devices revoked.
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE devices ADD COLUMN partner INTEGER NOT NULL DEFAULT 0;
+UPDATE devices SET partner = 1 WHERE device_key IN
+  (SELECT creator_key FROM invites WHERE answerer_key IS NOT NULL AND link = 0);
+UPDATE devices SET partner = 2 WHERE device_key IN
+  (SELECT answerer_key FROM invites WHERE answerer_key IS NOT NULL AND link = 0);
+UPDATE devices SET partner = (SELECT d.partner FROM invites i JOIN devices d ON d.device_key = i.creator_key
+                              WHERE i.answerer_key = devices.device_key AND i.link = 1)
+  WHERE partner = 0 AND device_key IN (SELECT answerer_key FROM invites WHERE link = 1);
+CREATE TABLE revoked_devices (
+  device_key BLOB PRIMARY KEY,
+  couple_id BLOB NOT NULL,
+  revoked_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_devices_by_couple ON revoked_devices(couple_id);
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -94,10 +114,10 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
                                                              "from a damaged store",
                                              .vfs = vfs});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7}));
   // Who is paired with whom: damage here must stop the relay at start, not
   // turn a couple into strangers while it serves.
-  for (const char* table : {"couples", "devices", "invites", "relay_tokens"})
+  for (const char* table : {"couples", "devices", "invites", "relay_tokens", "revoked_devices"})
     DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable(table));
   return std::unique_ptr<RelayStore>(new RelayStore(std::move(db).value()));
 }
@@ -161,6 +181,36 @@ Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string&
   return std::optional<std::string>(stmt->ColumnBlob(0));
 }
 
+Result<int> RelayStore::PartnerOfDevice(const std::string& device_key) {
+  auto stmt = Cached("SELECT partner FROM devices WHERE device_key = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindBlob(1, device_key);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  return row.value() ? static_cast<int>(stmt.value()->ColumnInt(0)) : 0;
+}
+
+Result<std::optional<RevokedDeviceRow>> RelayStore::RevokedDevice(const std::string& device_key) {
+  auto stmt = Cached("SELECT couple_id, revoked_at FROM revoked_devices WHERE device_key = ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt.value()->BindBlob(1, device_key);
+  auto row = stmt.value()->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<RevokedDeviceRow>();
+  return std::optional<RevokedDeviceRow>(RevokedDeviceRow{stmt.value()->ColumnBlob(0), stmt.value()->ColumnInt(1)});
+}
+
+Status RelayStore::RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) {
+  auto leave = db_->Prepare("DELETE FROM devices WHERE device_key = ? AND couple_id = ?");
+  if (!leave.ok()) return leave.error();
+  leave->BindBlob(1, device_key).BindBlob(2, couple_id);
+  DUET_RETURN_IF_ERROR(leave->Run());
+  auto keep = db_->Prepare("INSERT INTO revoked_devices (device_key, couple_id, revoked_at) VALUES (?, ?, ?)");
+  if (!keep.ok()) return keep.error();
+  keep->BindBlob(1, device_key).BindBlob(2, couple_id).Bind(3, now);
+  return keep->Run();
+}
+
 Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
   auto stmt_or = Cached("SELECT coalesce(max(seq), 0) FROM records WHERE couple_id = ?");
   if (!stmt_or.ok()) return stmt_or.error();
@@ -203,7 +253,7 @@ Result<std::int64_t> RelayStore::LeaveCouple(const std::string& couple_id, const
   left->Reset();
   // Everyone was told: nothing of the couple is kept.
   for (const char* sql : {"DELETE FROM records WHERE couple_id = ?", "DELETE FROM invites WHERE couple_id = ?",
-                          "DELETE FROM couples WHERE couple_id = ?"}) {
+                          "DELETE FROM revoked_devices WHERE couple_id = ?", "DELETE FROM couples WHERE couple_id = ?"}) {
     auto stmt = db_->Prepare(sql);
     if (!stmt.ok()) return stmt.error();
     stmt->BindBlob(1, couple_id);
@@ -431,19 +481,21 @@ Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string&
   if (!update.ok()) return update.error();
   update->BindBlob(1, answerer_key).BindBlob(2, sealed_answer).BindBlob(3, invite_id);
   DUET_RETURN_IF_ERROR(update->Run());
-  auto device = db_->Prepare("INSERT INTO devices (device_key, couple_id) VALUES (?, ?)");
+  auto device = db_->Prepare("INSERT INTO devices (device_key, couple_id, partner) VALUES (?, ?, ?)");
   if (!device.ok()) return device.error();
-  if (row.link) {  // one more device of the creator's couple
-    device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id);
+  if (row.link) {  // one more device of the creator's couple, on the creator's side
+    auto side = PartnerOfDevice(row.creator_key);
+    if (!side.ok()) return side.error();
+    device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id).Bind(3, static_cast<std::int64_t>(side.value()));
     return device->Run();
   }
   auto couple = db_->Prepare("INSERT INTO couples (couple_id, created_at) VALUES (?, ?)");
   if (!couple.ok()) return couple.error();
   couple->BindBlob(1, row.couple_id).Bind(2, static_cast<std::int64_t>(std::time(nullptr)));
   DUET_RETURN_IF_ERROR(couple->Run());
-  device->BindBlob(1, row.creator_key).BindBlob(2, row.couple_id);
+  device->BindBlob(1, row.creator_key).BindBlob(2, row.couple_id).Bind(3, std::int64_t{1});
   DUET_RETURN_IF_ERROR(device->Run());
-  device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id);
+  device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id).Bind(3, std::int64_t{2});
   return device->Run();
 }
 

@@ -58,6 +58,12 @@ struct TokenRow {
   std::string spent_by;  // the device whose invites it allowed
 };
 
+// A device another device of its partner revoked (protocol.md §4).
+struct RevokedDeviceRow {
+  std::string couple_id;
+  std::int64_t revoked_at = 0;
+};
+
 struct LogEntry {
   std::uint64_t seq = 0;
   std::string envelope;  // serialized duet.v1.RecordEnvelope
@@ -84,6 +90,11 @@ class RelayStore {
   // The couple a device belongs to, or nullopt when it is not paired.
   Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key);
   Result<std::uint64_t> LatestSeq(const std::string& couple_id);
+  // Which partner of its couple a device is (1 or 2; 0 when unknown or none).
+  Result<int> PartnerOfDevice(const std::string& device_key);
+  Result<std::optional<RevokedDeviceRow>> RevokedDevice(const std::string& device_key);
+  // The device leaves its couple for good and is kept as revoked.
+  Status RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now);
   // When the couple ended (docs/protocol.md §4, Unpair), or 0 while it lasts.
   Result<std::int64_t> CoupleEndedAt(const std::string& couple_id);
   // `device_key` leaves its couple, which ends at `now` unless it ended

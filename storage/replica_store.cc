@@ -216,6 +216,16 @@ Result<std::vector<ReplicaRecord>> ReplicaStore::AllRecords() {
                      "ORDER BY id");
 }
 
+Result<std::optional<std::uint64_t>> ReplicaStore::RelaySeqOf(const std::string& record_id) {
+  auto stmt = db_->Prepare("SELECT relay_seq FROM records WHERE record_id = ? AND relay_seq IS NOT NULL");
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindBlob(1, record_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<std::uint64_t>();
+  return std::optional<std::uint64_t>(static_cast<std::uint64_t>(stmt->ColumnInt(0)));
+}
+
 Result<std::uint64_t> ReplicaStore::HighestRelaySeq() {
   auto stmt = db_->Prepare("SELECT coalesce(max(relay_seq), 0) FROM records");
   if (!stmt.ok()) return stmt.error();

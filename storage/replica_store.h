@@ -87,6 +87,9 @@ class ReplicaStore {
   // Restored records, in the order they were added (one transaction).
   Status AddArchived(const std::vector<ArchivedRecord>& records);
   Result<std::vector<ArchivedRecord>> Archived();
+  // The relay sequence number of a record held: nullopt when it is not
+  // held or not acknowledged yet.
+  Result<std::optional<std::uint64_t>> RelaySeqOf(const std::string& record_id);
   // Highest relay sequence number of any record held (0 when none).
   Result<std::uint64_t> HighestRelaySeq();
   // Runs `body` in one transaction: its reads see one state, its writes land

@@ -1,8 +1,10 @@
-// duet device link [--ttl MINUTES] [--no-wait] | join CODE [--label L] [--wait SECONDS] | list
+// duet device link [--ttl MINUTES] [--no-wait] | join CODE [--label L] [--wait SECONDS] | list | revoke ID
 // Several devices of one partner (docs/protocol.md §5.1).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "client/cli/cli.h"
@@ -108,8 +110,49 @@ nlohmann::json DevicesJson(const std::vector<model::v1::DeviceIdentity>& devices
     out.push_back({{"label", dev.label()},
                    {"id", crypto::Hex(dev.sign_key()).substr(0, 8)},
                    {"fingerprint", DeviceFingerprint(dev.sign_key())},
+                   {"revoked", Device::Revoked(dev)},
                    {"this_device", dev.sign_key() == me}});
   return out;
+}
+
+int RunRevoke(const Cli& cli, const std::string& id, bool yes) {
+  auto device = OpenDevice(cli);
+  if (!device.ok()) return Fail(device.error());
+  Device& d = *device.value();
+  const auto mine = d.Devices(true);
+  std::vector<std::string> keys;
+  for (const auto& dev : mine) keys.push_back(dev.sign_key());
+  auto key = ResolveId(id, keys, "device of yours", "duet device list");
+  if (!key.ok()) return Fail(key.error());
+  const auto& target = *std::find_if(mine.begin(), mine.end(), [&](const auto& dev) { return dev.sign_key() == key.value(); });
+  if (!yes) {
+    if (cli.json || !::isatty(STDIN_FILENO))
+      return Fail(MakeError(ErrorKind::kInvalidInput, "revoking cannot be undone; add --yes to confirm"));
+    std::printf("revoke '%s' (fingerprint %s)? It will read nothing written from now on, and what it writes no "
+                "longer counts; what it already holds stays on it. [y/N] ",
+                ForTerminal(target.label()).c_str(), DeviceFingerprint(target.sign_key()).c_str());
+    std::fflush(stdout);
+    std::string answer;
+    if (!std::getline(std::cin, answer) || (answer != "y" && answer != "yes")) {
+      std::printf("nothing changed\n");
+      return 1;
+    }
+  }
+  auto revoked = d.RevokeDevice(target.sign_key());
+  if (!revoked.ok()) return Fail(revoked.error());
+  // The relay hears of it at once when it can; otherwise the next sync tells it.
+  auto synced = Sync(d);
+  const bool told = synced.ok() && d.RevokesOwed().empty();
+  if (cli.json) {
+    PrintJson({{"revoked", target.label()}, {"relay_told", told}});
+    return 0;
+  }
+  std::printf("revoked '%s': a new couple key it never learns is in use; what it writes no longer counts\n",
+              ForTerminal(target.label()).c_str());
+  if (!told)
+    std::printf("the relay has not heard yet (%s); run `duet sync` once it can be reached\n",
+                synced.ok() ? "what is queued goes first" : synced.error().message.c_str());
+  return 0;
 }
 
 int RunDeviceList(const Cli& cli) {
@@ -123,9 +166,11 @@ int RunDeviceList(const Cli& cli) {
   }
   std::printf("your devices:\n");
   for (const auto& dev : mine)
-    std::printf("  %s  %-20s fingerprint %s%s\n", crypto::Hex(dev.sign_key()).substr(0, 8).c_str(),
+    std::printf("  %s  %-20s fingerprint %s%s%s\n", crypto::Hex(dev.sign_key()).substr(0, 8).c_str(),
                 ForTerminal(dev.label()).c_str(), DeviceFingerprint(dev.sign_key()).c_str(),
-                dev.sign_key() == d.device_key() ? "  (this one)" : "");
+                dev.sign_key() == d.device_key() ? "  (this one)" : "", Device::Revoked(dev) ? "  revoked" : "");
+  if (d.revoked_at())
+    std::printf("this device was revoked by another of yours: it shows what it has and syncs nothing more\n");
   if (mine.size() == 1) std::printf("to use duet on another device too: duet device link\n");
   return 0;
 }
@@ -158,6 +203,13 @@ void SetupDevice(CLI::App& root, Cli& cli) {
 
   auto* list = device->add_subcommand("list", "your devices, with their fingerprints");
   list->callback([&cli] { cli.run = [&cli] { return RunDeviceList(cli); }; });
+
+  auto id = std::make_shared<std::string>();
+  auto yes = std::make_shared<bool>(false);
+  auto* revoke = device->add_subcommand("revoke", "stop a device of yours (a lost one) from reading or writing anything new");
+  revoke->add_option("id", *id, "the device's id, as `duet device list` shows it")->required();
+  revoke->add_flag("--yes", *yes, "do not ask (for scripts)");
+  revoke->callback([&cli, id, yes] { cli.run = [&cli, id, yes] { return RunRevoke(cli, *id, *yes); }; });
 }
 
 }  // namespace duet::client::cli

@@ -64,7 +64,8 @@ int RunPartner(const Cli& cli, bool verify, bool yes) {
     for (const auto& dev : d.Devices(false))
       devices.push_back({{"label", dev.label()},
                          {"id", crypto::Hex(dev.sign_key()).substr(0, 8)},
-                         {"fingerprint", DeviceFingerprint(dev.sign_key())}});
+                         {"fingerprint", DeviceFingerprint(dev.sign_key())},
+                         {"revoked", Device::Revoked(dev)}});
     PrintJson({{"name", partner->name},
                {"devices", devices},
                {"safety_number", safety},
@@ -86,8 +87,9 @@ int RunPartner(const Cli& cli, bool verify, bool yes) {
   if (const auto devices = d.Devices(false); devices.size() > 1) {
     std::printf("%s's devices:\n", who.c_str());
     for (const auto& dev : devices)
-      std::printf("  %s  %-20s fingerprint %s\n", crypto::Hex(dev.sign_key()).substr(0, 8).c_str(),
-                  ForTerminal(dev.label()).c_str(), DeviceFingerprint(dev.sign_key()).c_str());
+      std::printf("  %s  %-20s fingerprint %s%s\n", crypto::Hex(dev.sign_key()).substr(0, 8).c_str(),
+                  ForTerminal(dev.label()).c_str(), DeviceFingerprint(dev.sign_key()).c_str(),
+                  Device::Revoked(dev) ? "  revoked" : "");
   }
   if (verified)
     std::printf("verified: you compared it in person\n");

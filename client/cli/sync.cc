@@ -27,6 +27,15 @@ int RunSync(const Cli& cli) {
     }
     return 0;
   }
+  if (report->revoked_at) {
+    if (cli.json) {
+      PrintJson({{"sent", report->pushed}, {"received", report->pulled}, {"revoked_at", *report->revoked_at}});
+    } else {
+      std::printf("another device of yours revoked this one: it keeps what it has and syncs nothing more; to use "
+                  "duet here again: duet wipe, duet init, then duet device join with a new code\n");
+    }
+    return 0;
+  }
   std::optional<std::string> safety;
   if (report->paired_with && d.partner())
     safety = d.safety_number();

@@ -146,6 +146,16 @@ void Readiness(Rules& r, const v1::Readiness& x) {
   r.Text("note", x.note(), 0, kMaxShortTextBytes);
 }
 
+// A key sealed for each of up to 16 devices (protocol.md §5.1).
+void SealedForDevices(Rules& r, const google::protobuf::RepeatedPtrField<v1::SealedForDevice>& sealed) {
+  if (sealed.size() > kMaxDevicesPerCouple)
+    r.Fail("devices", "the key is sealed for more than " + std::to_string(kMaxDevicesPerCouple) + " devices");
+  for (const auto& entry : sealed) {
+    r.Bytes("device key", entry.device_key(), kKeyBytes);
+    r.Bytes("sealed key", entry.sealed_key(), kSealedKeyBytes);
+  }
+}
+
 void Kind(Rules& r, const v1::RecordBody& body) {
   using B = v1::RecordBody;
   switch (body.kind_case()) {
@@ -153,14 +163,17 @@ void Kind(Rules& r, const v1::RecordBody& body) {
       return CheckIn(r, body.checkin());
     case B::kRekey:
       r.Bytes("key id", body.rekey().key_id(), kKeyIdBytes);
-      r.Bytes("sealed key", body.rekey().sealed_key(), kSealedKeyBytes);
-      if (body.rekey().sealed_for_size() > kMaxDevicesPerCouple)
-        r.Fail("devices", "the key is sealed for more than " + std::to_string(kMaxDevicesPerCouple) + " devices");
-      for (const auto& sealed : body.rekey().sealed_for()) {
-        r.Bytes("device key", sealed.device_key(), kKeyBytes);
-        r.Bytes("sealed key", sealed.sealed_key(), kSealedKeyBytes);
-      }
-      return;
+      // Empty only when the partner's first device was revoked: then
+      // `sealed_for` carries the key for every device.
+      r.Bytes("sealed key", body.rekey().sealed_key(), kSealedKeyBytes,
+              /*may_be_empty=*/body.rekey().sealed_for_size() > 0);
+      return SealedForDevices(r, body.rekey().sealed_for());
+    case B::kDeviceRevoked: {
+      const auto& d = body.device_revoked();
+      r.Bytes("device key", d.sign_key(), kKeyBytes);
+      r.Bytes("own key id", d.own_key_id(), kKeyIdBytes);
+      return SealedForDevices(r, d.own_key_for());
+    }
     case B::kDeviceLinked: {
       const auto& d = body.device_linked();
       r.Bytes("device key", d.sign_key(), kKeyBytes);
@@ -323,6 +336,7 @@ std::string RecordKindName(const v1::RecordBody& body) {
     case B::kPromptAnswer: return "answer";
     case B::kPromptPass: return "pass";
     case B::kDeviceLinked: return "new device";
+    case B::kDeviceRevoked: return "revoked device";
     case B::KIND_NOT_SET: return "record";
   }
   return "record";

@@ -4,6 +4,8 @@
 // sees; the partner sees the new device with its fingerprint.
 #include <sqlite3.h>
 
+#include "client/device.h"
+#include "duet/v1/wire.pb.h"
 #include "tests/integration/couple_fixture.h"
 
 namespace duet::testing {
@@ -107,6 +109,12 @@ TEST_F(DevicesTest, ASecondDeviceGetsTheKeysAndTheWholeHistoryAndWritesAsTheSame
     auto status = DuetJson(who, {"status"});
     EXPECT_EQ(status.dump().find("missing"), std::string::npos) << who << status.dump();
   }
+  // Every view works on the new device as on the first.
+  for (std::vector<std::string> view : {std::vector<std::string>{}, {"news"}, {"recap"}, {"history"},
+                                        {"talk", "list"}, {"boundary", "list"}, {"prompt", "today"}}) {
+    auto shown = Duet("a2", view);
+    EXPECT_EQ(shown.exit_code, 0) << (view.empty() ? "dashboard" : view[0]) << shown.out << shown.err;
+  }
 }
 
 TEST_F(DevicesTest, KeptNotesTravelBetweenOwnDevicesAndThePartnerNeverHoldsThem) {
@@ -167,6 +175,71 @@ TEST_F(DevicesTest, LinkWaitsForTheNewDeviceAndBadCodesSayWhatToDo) {
   Ok(Duet("a2", {"sync"}));
   auto listed = DuetJson("a2", {"device", "list"});
   EXPECT_EQ(listed["devices"].size(), 2u);
+}
+
+TEST_F(DevicesTest, ARevokedDeviceIsRefusedByTheRelayIgnoredByEveryoneAndNeverLearnsTheNewKey) {
+  Pair();
+  LinkToAlice("a2", "old laptop");
+  const std::string laptop = DuetJson("a", {"device", "list"})["devices"][1]["id"];
+  Ok(Duet("a2", {"checkin", "--mood", "3", "--note", "written before the revocation"}));
+  Ok(Duet("a2", {"sync"}));
+  // Written on the laptop while it is away; it reaches the relay after the
+  // revocation record but before the relay hears of it.
+  auto offline = Duet("a2", {"checkin", "--mood", "1", "--note", "written after the revocation"},
+                      {"DUET_CRASH_AT=saved-not-sent"});
+  EXPECT_NE(offline.exit_code, 0) << "saved, then stopped before any sync";
+
+  Refused(Duet("a", {"device", "revoke", laptop}), "--yes");
+  Refused(Duet("a", {"device", "revoke", "ffff"}), "duet device list");
+  Refused(Duet("b", {"device", "revoke", laptop}), "duet device list");
+  Refused(Duet("a2", {"device", "revoke", laptop, "--yes"}), "cannot revoke itself");
+  // The records go out, then duet stops before telling the relay.
+  auto cut = Duet("a", {"device", "revoke", laptop, "--yes"}, {"DUET_CRASH_AT=sync-acknowledged"});
+  EXPECT_NE(cut.exit_code, 0) << cut.out << cut.err;
+  auto laptop_sync = Duet("a2", {"sync"});
+  EXPECT_EQ(laptop_sync.exit_code, 0) << laptop_sync.err;
+  EXPECT_NE(laptop_sync.out.find("revoked this one"), std::string::npos) << laptop_sync.out;
+  Refused(Duet("a2", {"checkin", "--mood", "2"}), "revoked this one");
+
+  auto bob = Duet("b", {"sync"});
+  EXPECT_EQ(bob.exit_code, 1) << "one record refused, said once: " << bob.out << bob.err;
+  EXPECT_NE(bob.err.find("revoked before it"), std::string::npos) << bob.err;
+  EXPECT_FALSE(Find(Checkins("b"), "written before the revocation").is_null()) << "what came before stays";
+  EXPECT_TRUE(Find(Checkins("b"), "written after the revocation").is_null());
+  auto alice = Duet("a", {"sync"});
+  EXPECT_EQ(alice.exit_code, 1) << alice.out << alice.err;
+  EXPECT_TRUE(Find(Checkins("a"), "written after the revocation").is_null());
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM revoked_devices"), 1) << "the relay was told at last";
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 2);
+  auto partner = DuetJson("b", {"partner"});
+  EXPECT_EQ(partner["devices"][1]["revoked"], true) << partner.dump();
+  EXPECT_EQ(DuetJson("a", {"device", "list"})["devices"][1]["revoked"], true);
+
+  // The new epoch: Bob writes, Alice reads, the laptop's keys open nothing.
+  Ok(Duet("b", {"checkin", "--mood", "5", "--note", "after the laptop was revoked"}));
+  Ok(Duet("b", {"sync"}));
+  Ok(Duet("a", {"sync"}));
+  EXPECT_FALSE(Find(Checkins("a"), "after the laptop was revoked").is_null());
+  auto laptop_home = client::ResolveHome(dir_.File("a2"));
+  ASSERT_TRUE(laptop_home.ok());
+  auto laptop_device = client::Device::Open(laptop_home.value());
+  ASSERT_TRUE(laptop_device.ok()) << laptop_device.error().message;
+  const auto envelopes = RelayEnvelopes();
+  v1::RecordEnvelope newest;
+  ASSERT_TRUE(newest.ParseFromString(envelopes.back()));
+  auto opened = laptop_device.value()->VerifyIncoming(newest);
+  ASSERT_FALSE(opened.ok()) << "the revoked laptop must not open the new epoch";
+  EXPECT_NE(opened.error().message.find("does not have"), std::string::npos) << opened.error().message;
+  // The relay refuses the laptop now; it still shows what it had.
+  auto refused = Duet("a2", {"sync"});
+  EXPECT_EQ(refused.exit_code, 0) << refused.err;
+  EXPECT_FALSE(Find(Checkins("a2"), "written before the revocation").is_null());
+  // Kept notes written from now on use Alice's new own key: Bob skips them
+  // without complaint, the laptop could not open them.
+  Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "kept after the revocation"}));
+  Ok(Duet("a", {"sync"}));
+  auto bob_again = Duet("b", {"sync"});
+  EXPECT_EQ(bob_again.exit_code, 0) << bob_again.err;
 }
 
 }  // namespace

@@ -570,6 +570,69 @@ TEST_F(RelayProtocolTest, PurgeErasesOnlyTheAskersRecordsAndPullSkipsThem) {
   EXPECT_EQ(couple.cb->Call(pull, 5s)->record_batch().records_size(), 2);
 }
 
+TEST_F(RelayProtocolTest, ALinkedDeviceJoinsItsPartnersSideAndOnlyThatSideCanRevokeIt) {
+  RawCouple couple;
+  PairRaw(couple);
+  // Alice links a laptop; a link names her own couple, from a paired device.
+  const std::string link_id = crypto::RandomBytes(16);
+  v1::Frame create = CreateInviteFrame(link_id, couple.couple_id);
+  create.mutable_create_invite()->set_link_device(true);
+  auto stranger = Authenticated(crypto::SigningKeyPair::Generate());
+  EXPECT_EQ(stranger->Call(create, 5s)->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT) << "pair first";
+  v1::Frame elsewhere = create;
+  elsewhere.mutable_create_invite()->set_couple_id(crypto::RandomBytes(16));
+  EXPECT_EQ(couple.ca->Call(elsewhere, 5s)->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  ASSERT_TRUE(couple.ca->Call(create, 5s)->has_invite_created());
+  auto laptop_key = crypto::SigningKeyPair::Generate();
+  auto laptop = Authenticated(laptop_key);
+  auto joined = laptop->Call(AnswerInviteFrame(link_id), 5s);
+  ASSERT_TRUE(joined->has_paired()) << joined->DebugString();
+  EXPECT_EQ(joined->paired().couple_id(), couple.couple_id);
+  // Only the creator hands over keys, and the answerer alone receives them.
+  v1::Frame complete;
+  complete.mutable_complete_link()->set_invite_id(link_id);
+  complete.mutable_complete_link()->set_sealed_keys("sealed keys");
+  EXPECT_EQ(couple.cb->Call(complete, 5s)->error().code(), v1::ERROR_CODE_INVITE_NOT_FOUND);
+  ASSERT_TRUE(couple.ca->Call(complete, 5s)->has_link_completed());
+  v1::Frame fetch;
+  fetch.mutable_fetch_invite()->set_invite_id(link_id);
+  EXPECT_EQ(laptop->Call(fetch, 5s)->invite_offer().sealed_keys(), "sealed keys");
+  EXPECT_FALSE(Authenticated(crypto::SigningKeyPair::Generate())->Call(fetch, 5s)->has_invite_offer());
+  // The laptop writes into the couple's log.
+  ASSERT_TRUE(laptop->Call(PushFrame(laptop_key, couple.couple_id, 1), 5s)->has_push_ack());
+
+  // Bob cannot revoke Alice's device, nor a device itself; Alice can.
+  v1::Frame revoke;
+  revoke.mutable_revoke_device()->set_device_key(laptop_key.public_key);
+  EXPECT_EQ(couple.cb->Call(revoke, 5s)->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  v1::Frame itself;
+  itself.mutable_revoke_device()->set_device_key(couple.a.public_key);
+  EXPECT_EQ(couple.ca->Call(itself, 5s)->error().code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+  auto revoked = couple.ca->Call(revoke, 5s);
+  ASSERT_TRUE(revoked->has_device_revoked()) << revoked->DebugString();
+  EXPECT_GT(revoked->device_revoked().revoked_at(), 0);
+  EXPECT_FALSE(laptop->Receive(5s).ok()) << "the revoked device's connection was finished";
+  // Back again, it hears so, and every request but Ping is refused.
+  auto again = Connect();
+  auto told = HelloAndAuthenticate(*again, laptop_key);
+  ASSERT_TRUE(told.ok());
+  EXPECT_EQ(told->auth_ok().revoked_at(), revoked->device_revoked().revoked_at());
+  EXPECT_EQ(again->Call(PushFrame(laptop_key, couple.couple_id, 1), 5s)->error().code(),
+            v1::ERROR_CODE_DEVICE_REVOKED);
+  v1::Frame pull;
+  pull.mutable_pull()->set_limit(10);
+  EXPECT_EQ(again->Call(pull, 5s)->error().code(), v1::ERROR_CODE_DEVICE_REVOKED);
+  EXPECT_EQ(again->Call(CreateInviteFrame(crypto::RandomBytes(16), crypto::RandomBytes(16)), 5s)->error().code(),
+            v1::ERROR_CODE_DEVICE_REVOKED);
+  v1::Frame ping;
+  ping.mutable_ping();
+  EXPECT_TRUE(again->Call(ping, 5s)->has_pong());
+  // Asked again, the relay answers the first time; the partners go on.
+  EXPECT_EQ(couple.ca->Call(revoke, 5s)->device_revoked().revoked_at(), revoked->device_revoked().revoked_at());
+  EXPECT_TRUE(couple.cb->Call(PushFrame(couple.b, couple.couple_id, 1), 5s)->has_push_ack());
+  ExpectRelayServes();
+}
+
 TEST_F(RelayProtocolTest, UnpairEndsTheCoupleForBothAndRefusesLaterPushes) {
   RawCouple couple;
   PairRaw(couple);

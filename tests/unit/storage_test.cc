@@ -340,7 +340,8 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   {
     auto db = Database::Open(dir.File("r.db"), OpenOptions{});
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db.value()->Exec("ALTER TABLE invites DROP COLUMN link; ALTER TABLE invites DROP COLUMN sealed_keys; "
+    ASSERT_TRUE(db.value()->Exec("DROP TABLE revoked_devices; ALTER TABLE devices DROP COLUMN partner; "
+                                 "ALTER TABLE invites DROP COLUMN link; ALTER TABLE invites DROP COLUMN sealed_keys; "
                                  "ALTER TABLE invites DROP COLUMN replaced; "
                                  "DROP TABLE relay_meta; DROP TABLE relay_tokens; DROP INDEX invites_by_address; "
                                  "ALTER TABLE invites DROP COLUMN creator_address; "
@@ -352,6 +353,9 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_EQ(store.value()->Usage("c1").value().records, 2u);
   EXPECT_EQ(store.value()->Usage("c1").value().bytes, 100u);
+  // Each device of the couple learns which partner it is, from its invite.
+  EXPECT_EQ(store.value()->PartnerOfDevice("alice").value(), 1);
+  EXPECT_EQ(store.value()->PartnerOfDevice("bob").value(), 2);
 }
 
 TEST(RelayStore, TotalsCountWhatTheWholeRelayHolds) {
