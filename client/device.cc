@@ -371,14 +371,17 @@ Result<std::string> Device::Delete(const model::OpenedRecord& record) {
   if (record.device_key != device_key())
     return MakeError(ErrorKind::kInvalidInput,
                      "this record was written on another of your devices; delete it there");
-  if (!record.shared) {
+  // A kept note that never left this device is just forgotten. One that
+  // travels to my other devices (protocol.md §5.1) is deleted there too, by
+  // a kept Deletion, and erased from the relay like a shared one.
+  if (!record.shared && !OwnKey()) {
     DUET_RETURN_IF_ERROR(store_->Forget({record.record_id}));
     (void)store_->EraseLeftovers();
     return std::string();
   }
   std::string deletion_id;
   Status done = store_->InTransaction([&]() -> Status {
-    auto added = AddRecord(model::DeletionOf(record), /*shared=*/true);
+    auto added = AddRecord(model::DeletionOf(record), /*shared=*/record.shared);
     if (!added.ok()) return added.error();
     deletion_id = added.value();
     DUET_RETURN_IF_ERROR(store_->Forget({record.record_id}));

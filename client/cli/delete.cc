@@ -76,6 +76,12 @@ int RunDelete(const Cli& cli, const std::string& typed, bool yes) {
   });
   if (!deleted.ok()) return Fail(deleted.error());
   (void)d.store().EraseLeftovers();  // the log, now that the transaction is over
+  if (!reached_partner && d.OwnKey()) {
+    if (!cli.json)
+      std::printf("deleted %s: it was never shared; it goes from your other devices and the relay as they sync\n",
+                  what.c_str());
+    return SyncAfterChange(d, cli, {{"deleted", crypto::Hex(target->record_id)}, {"shared", false}});
+  }
   if (!reached_partner) {
     if (cli.json) PrintJson({{"deleted", crypto::Hex(target->record_id)}, {"shared", false}});
     else std::printf("deleted %s from this device; it was never shared\n", what.c_str());

@@ -8,10 +8,10 @@ std::vector<DeletedRecord> Deletions(const std::vector<OpenedRecord>& records) {
   std::vector<DeletedRecord> out;
   std::map<std::string, const OpenedRecord*> by_id;
   for (const auto& record : records) {
-    if (record.shared && record.verdict.valid() && record.body.has_deletion())
+    if (record.verdict.valid() && record.body.has_deletion())
       out.push_back({record.body.deletion().record_id(), record.author_key, record.device_key,
                      record.body.deletion().author_seq(),
-                     record.body.deletion().record_hash(), record.record_id, false});
+                     record.body.deletion().record_hash(), record.record_id, false, !record.shared});
   }
   if (out.empty()) return out;  // the common case: nothing to look up
   for (const auto& record : records) by_id.emplace(record.record_id, &record);
@@ -22,11 +22,13 @@ std::vector<DeletedRecord> Deletions(const std::vector<OpenedRecord>& records) {
       const OpenedRecord& r = *held->second;
       // Only its author deletes a record, and only the one it names: a
       // Deletion that does not match what is held changes nothing.
-      if (!r.shared || r.author_key != deleted.author_key || r.device_key != deleted.device_key ||
+      if (r.shared == deleted.kept || r.author_key != deleted.author_key || r.device_key != deleted.device_key ||
           r.body.author_seq() != deleted.author_seq ||
           r.envelope_hash != deleted.record_hash || !Deletable(r.body))
         continue;
       deleted.held = true;
+    } else if (deleted.kept) {
+      continue;  // a kept note is in no chain: nothing to count in its place
     }
     counted.push_back(std::move(deleted));
   }

@@ -24,6 +24,9 @@ struct DeletedRecord {
   std::string record_hash;
   std::string deletion_id;  // the Deletion record that names it
   bool held = false;        // the record is held here (and matches)
+  // A kept note deleted on one of its author's devices: the Deletion is
+  // kept too (under the own key), and names only kept records.
+  bool kept = false;
 };
 
 // What its author may delete: words written to share (check-ins, shared

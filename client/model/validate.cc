@@ -247,7 +247,7 @@ void Kind(Rules& r, const v1::RecordBody& body) {
     case B::kDeletion: {
       const auto& d = body.deletion();
       r.Bytes("deleted record", d.record_id(), kIdBytes);
-      if (d.author_seq() == 0) r.Fail("record number", "record number 0 is no record's number");
+      // 0 names a kept note: it is in no chain (protocol.md §7.8).
       return r.Bytes("record hash", d.record_hash(), kHashBytes);
     }
     case B::kCouldNotRead: {

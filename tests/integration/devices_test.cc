@@ -143,6 +143,28 @@ TEST_F(DevicesTest, KeptNotesTravelBetweenOwnDevicesAndThePartnerNeverHoldsThem)
   Ok(Duet("a", {"sync"}));
   Ok(Duet("b", {"sync"}));
   EXPECT_FALSE(Find(Checkins("b"), "only for my own eyes").is_null());
+
+  // A kept note deleted on the device that wrote it goes from the other
+  // device, and from the relay, too.
+  Ok(Duet("a2", {"checkin", "--private", "--mood", "2", "--note", "second thoughts"}));
+  Ok(Duet("a2", {"sync"}));
+  Ok(Duet("a", {"sync"}));
+  const std::string id = Find(Checkins("a2"), "second thoughts")["id"];
+  ASSERT_FALSE(Find(Checkins("a"), "second thoughts").is_null());
+  const auto stored = [&] {
+    return RelayNumber("SELECT count(*) FROM records WHERE hex(record_id) = upper('" + id +
+                       "') AND length(envelope) > 0");
+  };
+  EXPECT_EQ(stored(), 1);
+  Refused(Duet("a", {"delete", id.substr(0, 8), "--yes"}), "another of your devices");
+  auto deleted = Duet("a2", {"delete", id.substr(0, 8), "--yes"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_NE(deleted.out.find("goes from your other devices"), std::string::npos) << deleted.out;
+  Ok(Duet("a", {"sync"}));
+  EXPECT_TRUE(Find(Checkins("a"), "second thoughts").is_null());
+  EXPECT_EQ(stored(), 0) << "the relay erased its ciphertext";
+  auto bob_after = Duet("b", {"sync"});
+  EXPECT_EQ(bob_after.exit_code, 0) << bob_after.err;
 }
 
 TEST_F(DevicesTest, LinkWaitsForTheNewDeviceAndBadCodesSayWhatToDo) {

@@ -70,9 +70,6 @@ TEST(Deletion, ItsFieldsAreChecked) {
   OpenedRecord short_id = DeletionRecord(std::string(16, 'd'), kPartner, 2, target);
   short_id.body.mutable_deletion()->set_record_id("abc");
   EXPECT_EQ(ValidateBody(short_id.body).field, "deleted record");
-  OpenedRecord zero = DeletionRecord(std::string(16, 'd'), kPartner, 2, target);
-  zero.body.mutable_deletion()->set_author_seq(0);
-  EXPECT_EQ(ValidateBody(zero.body).field, "record number");
   OpenedRecord no_hash = DeletionRecord(std::string(16, 'd'), kPartner, 2, target);
   no_hash.body.mutable_deletion()->clear_record_hash();
   EXPECT_EQ(ValidateBody(no_hash.body).field, "record hash");
@@ -100,6 +97,38 @@ TEST(Deletion, WhatOthersBuildOnIsNeverDeletedSoARevealedReflectionCannotBeTaken
   EXPECT_FALSE(Deletable(reflection));
   EXPECT_FALSE(Deletable(accept));
   EXPECT_TRUE(Deletable(CheckIn("c", 1, "").body));
+}
+
+TEST(Deletion, AKeptDeletionNamesOnlyKeptNotesAndASharedOneOnlySharedRecordsOfItsOwnDevice) {
+  // Kept notes travel between one's own devices (protocol.md §5.1): they
+  // are in no chain, so they are named with number 0.
+  OpenedRecord kept = CheckIn(std::string(16, 'k'), 0, "kept");
+  kept.shared = false;
+  kept.relay_seq.reset();
+  kept.device_key = "laptop";
+  OpenedRecord shared = CheckIn(std::string(16, 's'), 1, "shared");
+  shared.device_key = "laptop";
+  auto deletion_of = [](const std::string& id, const OpenedRecord& target, bool kept_deletion,
+                        const std::string& device) {
+    OpenedRecord d = DeletionRecord(id, kPartner, kept_deletion ? 0 : 2, target);
+    d.shared = !kept_deletion;
+    d.device_key = device;
+    return d;
+  };
+  {
+    std::vector<OpenedRecord> records = {kept, deletion_of(std::string(16, 'd'), kept, true, "laptop")};
+    ASSERT_TRUE(records[1].verdict.valid()) << records[1].verdict.problem;
+    auto deleted = Deletions(records);
+    ASSERT_EQ(deleted.size(), 1u);
+    EXPECT_TRUE(deleted[0].held);
+  }
+  // A shared Deletion does not name a kept note, nor a kept one a shared
+  // record; another device of the same person deletes nothing of this one.
+  EXPECT_TRUE(Deletions({kept, deletion_of(std::string(16, 'd'), kept, false, "laptop")}).empty());
+  EXPECT_TRUE(Deletions({shared, deletion_of(std::string(16, 'd'), shared, true, "laptop")}).empty());
+  EXPECT_TRUE(Deletions({kept, deletion_of(std::string(16, 'd'), kept, true, "phone")}).empty());
+  // A kept deletion of a note not held counts for nothing: no chain needs it.
+  EXPECT_TRUE(Deletions({deletion_of(std::string(16, 'd'), kept, true, "laptop")}).empty());
 }
 
 }  // namespace
