@@ -55,7 +55,8 @@ int RunInit(const Cli& cli, const InitOptions& options) {
   } else {
     std::printf("duet is set up for %s (relay %s, files in %s)\n", options.name.c_str(),
                 relay->ToString().c_str(), home->data_dir.c_str());
-    std::printf("next: `duet invite` to invite your partner, or `duet join CODE` with theirs\n");
+    std::printf("next: `duet invite` to invite your partner, or `duet join CODE` with theirs (or, to make this\n"
+                "another device of yours, `duet device join CODE` with a code from `duet device link`)\n");
   }
   return 0;
 }
