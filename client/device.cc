@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "base/crash_point.h"
 #include "client/model/deletion.h"
@@ -135,7 +136,9 @@ Result<std::unique_ptr<Device>> Device::Open(const HomePaths& home,
   std::unique_ptr<Device> device(new Device(home, std::move(keys).value(), std::move(store).value()));
   DUET_RETURN_IF_ERROR(device->FinishRekey());
   device->person_me_ = device->Meta(kPersonMe).value_or("");
-  DUET_RETURN_IF_ERROR(device->FinishRevocation());
+  // Owed since an interrupted `duet device revoke`; should it fail now (say
+  // a full disk), the next open tries again, and nothing else waits on it.
+  (void)device->FinishRevocation();
   device->archived_me_ = device->Meta(kArchivedMe).value_or("");
   device->person_me_ = device->Meta(kPersonMe).value_or("");
   return device;
@@ -507,9 +510,10 @@ Result<std::string> Device::Rekey() {
   for (bool mine : {true, false})
     for (const auto& d : Devices(mine)) {
       if (d.sign_key() == device_key() || Revoked(d) || (!mine && d.sign_key() == p->sign_key)) continue;
+      // A key nobody can seal to (ApplyDeviceLinked refuses those) gets
+      // nothing rather than stopping the new epoch for everyone.
       auto for_device = crypto::SealToPublicKey(d.kx_key(), fresh.view());
-      if (!for_device)
-        return MakeError(ErrorKind::kVerification, "the key exchange key of device '" + d.label() + "' is not usable");
+      if (!for_device || body.rekey().sealed_for_size() >= 16) continue;
       auto* entry = body.mutable_rekey()->add_sealed_for();
       entry->set_device_key(d.sign_key());
       entry->set_sealed_key(*for_device);
@@ -560,7 +564,11 @@ Status Device::ApplyRekey(const model::v1::RecordBody& body, const std::string& 
     if (entry.device_key() == device_key()) sealed = entry.sealed_key();
   auto key = crypto::OpenSealedKey(keys_.exchange, sealed);
   if (!key || KeyId(*key) != body.rekey().key_id())
-    return MakeError(ErrorKind::kVerification, "the partner's new couple key did not open");
+    return MakeError(ErrorKind::kVerification,
+                     std::string("a new couple key from ") +
+                         (PersonOf(author_key) == my_key() ? "another device of yours" : "your partner") +
+                         " was not sealed for this device; what is sealed under it cannot be shown here (if this "
+                         "device was just linked, link it again)");
   return SwitchCoupleKey(*key);
 }
 
@@ -611,8 +619,11 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
   const std::vector<std::string> authors = CoupleAuthors();
   std::map<std::string, std::string> person;
   for (const auto& key : authors) person[key] = PersonOf(key);
-  const auto own = OwnKey();
-  const std::string own_id = own ? KeyId(*own) : std::string();
+  // Every own key this device has held seals kept notes, the current one too.
+  std::set<std::string> own_ids;
+  const std::string listed = OwnKeyIds();
+  for (std::size_t at = 0; at + 8 <= listed.size(); at += 8) own_ids.insert(listed.substr(at, 8));
+  if (const auto own = OwnKey()) own_ids.insert(KeyId(*own));
   std::map<std::string, std::optional<crypto::SymmetricKey>> keys;
   auto key_for = [&](const std::string& key_id) -> const std::optional<crypto::SymmetricKey>& {
     auto it = keys.find(key_id);
@@ -668,7 +679,7 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
     const auto who = person.find(row.author_key);
     opened.author_key = who != person.end() ? who->second : row.author_key;
     // A kept note that travels between my devices is still kept.
-    opened.shared = row.shared && (own_id.empty() || envelope.key_id() != own_id);
+    opened.shared = row.shared && !own_ids.count(envelope.key_id());
     opened.relay_seq = row.relay_seq;
     opened.envelope_hash = EnvelopeHash(envelope);
     opened.body = std::move(body->body);

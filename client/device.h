@@ -138,6 +138,9 @@ class Device {
   std::string PersonOf(const std::string& device_key);
   // The key that seals kept notes between my own devices, once one was linked.
   std::optional<crypto::SymmetricKey> OwnKey();
+  // Every own key this device has held: their ids (8 bytes each). A record
+  // sealed under any of them is a kept note.
+  std::string OwnKeyIds();
   // A record of the partner's sealed under their own key: theirs to keep,
   // not for this device, and not an alteration (its signature verifies).
   bool IsPartnersOwnNote(const v1::RecordEnvelope& envelope);
@@ -160,6 +163,9 @@ class Device {
   struct PendingLink {
     crypto::SymmetricKey secret;
     PairingRole role = PairingRole::kCreator;
+    // The person agreed up front (--yes) to hand the keys to whichever
+    // device answers; otherwise they compare its fingerprint first.
+    bool confirmed = false;
   };
   // Revokes another device of mine (protocol.md §5.1): a DeviceRevoked
   // record with a new own key for my other devices, then a new couple-key
@@ -258,6 +264,8 @@ class Device {
   // Seals a kept check-in under the own key (or the local key before any
   // link); its row travels to the relay only under the own key.
   Status MarkDeviceRevoked(bool mine, const std::string& key, const std::string& record_id);
+  // Keeps an own key (archived, and its id named); `current`: seal kept notes under it.
+  Status KeepOwnKey(const crypto::SymmetricKey& key, bool current);
   v1::RecordEnvelope SealKept(const model::v1::RecordBody& body, bool* travels, const std::string& record_id = {});
   std::unique_ptr<storage::ReplicaStore> store_;
 };

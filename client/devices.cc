@@ -17,6 +17,8 @@ namespace {
 
 constexpr char kFirstDeviceLabel[] = "first device";
 constexpr std::string_view kLinkKeysLabel = "duet/v1/link-keys";
+// What one partner's devices may number at once: the relay holds 8 for a couple.
+constexpr std::size_t kMaxDevicesPerSide = 8;
 
 model::v1::DeviceIdentity Identity(const std::string& sign_key, const std::string& kx_key, const std::string& label) {
   model::v1::DeviceIdentity d;
@@ -30,12 +32,25 @@ bool Holds(const std::vector<model::v1::DeviceIdentity>& devices, const std::str
   return std::any_of(devices.begin(), devices.end(), [&](const auto& d) { return d.sign_key() == key; });
 }
 
+// The body holds keys: it is hashed in place, never copied into the message.
 std::string LinkKeysSigned(const std::string& invite_id, const std::string& new_device, const std::string& body) {
   std::string message(kLinkKeysLabel);
   message += invite_id;
   message += new_device;
-  message += body;
+  message += crypto::Hash(32, body);
   return message;
+}
+
+// 8-byte key ids, concatenated, as the meta table keeps them.
+bool NamesKeyId(const std::string& ids, const std::string& id) {
+  for (std::size_t at = 0; at + 8 <= ids.size(); at += 8)
+    if (ids.compare(at, 8, id) == 0) return true;
+  return false;
+}
+
+// A key others can seal to: crypto_box_seal refuses low-order points.
+bool UsableKxKey(const std::string& kx_key) {
+  return kx_key.size() == 32 && crypto::SealToPublicKey(kx_key, "probe").has_value();
 }
 
 void WipeKeys(model::v1::LinkKeys& keys) {
@@ -71,6 +86,17 @@ std::string Device::PersonOf(const std::string& key) {
   return std::string();
 }
 
+std::string Device::OwnKeyIds() { return Meta(kOwnKeyIds).value_or(""); }
+
+Status Device::KeepOwnKey(const crypto::SymmetricKey& key, bool current) {
+  std::string ids = OwnKeyIds();
+  if (!NamesKeyId(ids, KeyId(key))) ids += KeyId(key);
+  std::vector<std::pair<std::string, std::string>> meta = {
+      {kOwnKeyIds, ids}, {kArchivedKeyPrefix + crypto::Hex(KeyId(key)), crypto::SecretboxSeal(keys_.local_key, key.view())}};
+  if (current) meta.emplace_back(kOwnKey, crypto::SecretboxSeal(keys_.local_key, key.view()));
+  return store_->SetMetas(meta);
+}
+
 std::optional<crypto::SymmetricKey> Device::OwnKey() {
   auto sealed = Meta(kOwnKey);
   if (!sealed) return std::nullopt;
@@ -86,10 +112,8 @@ v1::RecordEnvelope Device::SealKept(const model::v1::RecordBody& body, bool* tra
 }
 
 bool Device::IsPartnersOwnNote(const v1::RecordEnvelope& envelope) {
-  const std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
-  bool named = false;
-  for (std::size_t at = 0; at + 8 <= ids.size(); at += 8) named |= ids.compare(at, 8, envelope.key_id()) == 0;
-  return named && proto::EnvelopeShapeError(envelope).empty() && envelope.couple_id() == couple_id() &&
+  return NamesKeyId(Meta(kPartnerOwnKeyIds).value_or(""), envelope.key_id()) &&
+         proto::EnvelopeShapeError(envelope).empty() && envelope.couple_id() == couple_id() &&
          Holds(Devices(false), envelope.author_key()) &&
          crypto::Verify(envelope.author_key(), proto::EnvelopeSignedBytes(envelope), envelope.signature());
 }
@@ -99,8 +123,13 @@ Status Device::ApplyDeviceLinked(const model::v1::RecordBody& body, const std::s
   const auto& linked = body.device_linked();
   const bool by_me = Holds(Devices(true), author_device);
   if (!by_me && !Holds(Devices(false), author_device)) return Status::Ok();
-  // A device belongs to one partner: naming one of the other's changes nothing.
-  if (Holds(Devices(true), linked.sign_key()) || Holds(Devices(false), linked.sign_key())) {
+  // A device belongs to one partner: naming one of the other's changes
+  // nothing. Nor does a key nobody can seal to, or a device past what one
+  // couple holds: either would stop every later rekey.
+  const auto side = Devices(by_me);
+  const auto active = std::count_if(side.begin(), side.end(), [](const auto& d) { return !Revoked(d); });
+  const bool known = Holds(Devices(true), linked.sign_key()) || Holds(Devices(false), linked.sign_key());
+  if (known || !UsableKxKey(linked.kx_key()) || static_cast<std::size_t>(active) >= kMaxDevicesPerSide) {
     if (by_me) return Status::Ok();
   } else {
     model::v1::DeviceList list;
@@ -109,9 +138,8 @@ Status Device::ApplyDeviceLinked(const model::v1::RecordBody& body, const std::s
     DUET_RETURN_IF_ERROR(store_->SetMeta(by_me ? kMyDevices : kPartnerDevices, list.SerializeAsString()));
   }
   if (by_me) return Status::Ok();
-  std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
-  for (std::size_t at = 0; at + 8 <= ids.size(); at += 8)
-    if (ids.compare(at, 8, linked.own_key_id()) == 0) return Status::Ok();
+  const std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
+  if (NamesKeyId(ids, linked.own_key_id())) return Status::Ok();
   return store_->SetMeta(kPartnerOwnKeyIds, ids + linked.own_key_id());
 }
 
@@ -119,12 +147,14 @@ Status Device::AddLinkedDevice(const model::v1::PairingIdentity& added) {
   if (Holds(Devices(true), added.sign_key())) return Status::Ok();
   if (Holds(Devices(false), added.sign_key()))
     return MakeError(ErrorKind::kInvalidInput, "that device is your partner's; a link code is for your own devices");
+  if (!UsableKxKey(added.kx_key()))
+    return MakeError(ErrorKind::kVerification, "the device that answered has an unusable key; link it again");
   return store_->InTransaction([&]() -> Status {
     std::optional<crypto::SymmetricKey> own = OwnKey();
     const bool first_link = !own;
     if (first_link) {
       own = crypto::RandomKey();
-      DUET_RETURN_IF_ERROR(store_->SetMeta(kOwnKey, crypto::SecretboxSeal(keys_.local_key, own->view())));
+      DUET_RETURN_IF_ERROR(KeepOwnKey(*own, /*current=*/true));
     }
     model::v1::RecordBody body;
     auto* linked = body.mutable_device_linked();
@@ -174,13 +204,19 @@ Result<std::string> Device::SealLinkKeys(const model::v1::PairingIdentity& added
   auto archived = store_->MetasWithPrefix(kArchivedKeyPrefix);
   if (!archived.ok()) return archived.error();
   const std::string current_id = KeyId(*keys_.couple_key);
+  const std::string own_ids = OwnKeyIds();
   for (const auto& [name, sealed] : archived.value()) {
     auto key = crypto::SecretboxOpenKey(keys_.local_key, sealed);
-    if (key && KeyId(*key) != current_id) keys.add_couple_keys(std::string(key->view()));
+    if (!key || KeyId(*key) == current_id) continue;
+    // Earlier own keys open my older kept notes; they are not couple keys.
+    if (NamesKeyId(own_ids, KeyId(*key))) keys.add_own_keys(std::string(key->view()));
+    else keys.add_couple_keys(std::string(key->view()));
   }
+  keys.set_partner_own_key_ids(Meta(kPartnerOwnKeyIds).value_or(""));
   keys.add_couple_keys(std::string(keys_.couple_key->view()));
   keys.set_own_key(std::string(own->view()));
   keys.set_question_key(*question);
+  crypto::WipeString(*question);
   keys.mutable_partner()->set_name(p->name);
   keys.mutable_partner()->set_sign_key(p->sign_key);
   keys.mutable_partner()->set_kx_key(p->kx_key);
@@ -228,6 +264,9 @@ Status Device::AdoptLinkKeys(const std::string& sealed, const std::string& invit
   for (const auto& key : keys.couple_keys())
     if (key.size() != crypto::kKeyBytes)
       return MakeError(ErrorKind::kVerification, "the keys from your other device are damaged; link again");
+  for (const auto& key : keys.own_keys())
+    if (key.size() != crypto::kKeyBytes)
+      return MakeError(ErrorKind::kVerification, "the keys from your other device are damaged; link again");
   model::v1::DeviceList mine, theirs;
   for (const auto& d : keys.my_devices()) *mine.add_devices() = d;
   // This device last, so "mine" lists the first device first.
@@ -246,7 +285,7 @@ Status Device::AdoptLinkKeys(const std::string& sealed, const std::string& invit
       {kPartnerKxKey, keys.partner().kx_key()},
       {kMyDevices, mine.SerializeAsString()},
       {kPartnerDevices, theirs.SerializeAsString()},
-      {kOwnKey, crypto::SecretboxSeal(keys_.local_key, own.view())},
+      {kPartnerOwnKeyIds, keys.partner_own_key_ids()},
       {kQuestionKey, crypto::SecretboxSeal(keys_.local_key, keys.question_key())}};
   if (!keys.verified_safety_number().empty()) meta.emplace_back(kVerifiedSafetyNumber, keys.verified_safety_number());
   for (const auto& key : keys.couple_keys()) {
@@ -256,7 +295,15 @@ Status Device::AdoptLinkKeys(const std::string& sealed, const std::string& invit
   }
   // Everything in the database first, the current key in the key file
   // last: a crash between leaves a device that fetches the keys again.
-  DUET_RETURN_IF_ERROR(store_->SetMetas(meta));
+  DUET_RETURN_IF_ERROR(store_->InTransaction([&]() -> Status {
+    DUET_RETURN_IF_ERROR(store_->SetMetas(meta));
+    for (const auto& key : keys.own_keys()) {
+      crypto::SymmetricKey k;
+      k.Assign(key);
+      DUET_RETURN_IF_ERROR(KeepOwnKey(k, /*current=*/false));
+    }
+    return KeepOwnKey(own, /*current=*/true);
+  }));
   CrashPoint("link-adopted");
   DeviceKeys updated = keys_;
   updated.couple_key = current;
@@ -293,11 +340,8 @@ Result<std::string> Device::RevokeDevice(const std::string& key) {
   }
   std::string id;
   DUET_RETURN_IF_ERROR(store_->InTransaction([&]() -> Status {
-    // The old own key stays for the notes it sealed; new ones use the fresh one.
-    if (auto old = OwnKey())
-      DUET_RETURN_IF_ERROR(store_->SetMeta(kArchivedKeyPrefix + crypto::Hex(KeyId(*old)),
-                                           crypto::SecretboxSeal(keys_.local_key, old->view())));
-    DUET_RETURN_IF_ERROR(store_->SetMeta(kOwnKey, crypto::SecretboxSeal(keys_.local_key, fresh.view())));
+    // The old own key stays (archived) for the notes it sealed.
+    DUET_RETURN_IF_ERROR(KeepOwnKey(fresh, /*current=*/true));
     auto added = AddRecord(body, /*shared=*/true);
     if (!added.ok()) return added.error();
     id = added.value();
@@ -346,13 +390,15 @@ Status Device::ApplyDeviceRevoked(const model::v1::RecordBody& body, const std::
   const bool by_me = Holds(Devices(true), author_device);
   const auto same_side = Devices(by_me);
   if (target == author_device || !Holds(same_side, author_device) || !Holds(same_side, target)) return Status::Ok();
+  if (!by_me) {  // even when known already: a linked device learns the id here
+    const std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
+    if (!NamesKeyId(ids, revoked.own_key_id()))
+      DUET_RETURN_IF_ERROR(store_->SetMeta(kPartnerOwnKeyIds, ids + revoked.own_key_id()));
+  }
   for (const auto& d : same_side)
     if (d.sign_key() == target && Revoked(d)) return Status::Ok();  // applied already
   DUET_RETURN_IF_ERROR(MarkDeviceRevoked(by_me, target, record_id));
-  if (!by_me) {
-    std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
-    return store_->SetMeta(kPartnerOwnKeyIds, ids + revoked.own_key_id());
-  }
+  if (!by_me) return Status::Ok();
   if (target == device_key()) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
@@ -363,13 +409,11 @@ Status Device::ApplyDeviceRevoked(const model::v1::RecordBody& body, const std::
     auto fresh = crypto::OpenSealedKey(keys_.exchange, entry.sealed_key());
     if (!fresh || KeyId(*fresh) != revoked.own_key_id())
       return MakeError(ErrorKind::kVerification, "the new own key from your other device did not open");
-    std::vector<std::pair<std::string, std::string>> meta = {
-        {kOwnKey, crypto::SecretboxSeal(keys_.local_key, fresh->view())}};
-    if (auto old = OwnKey())
-      meta.emplace_back(kArchivedKeyPrefix + crypto::Hex(KeyId(*old)), crypto::SecretboxSeal(keys_.local_key, old->view()));
-    return store_->SetMetas(meta);
+    return KeepOwnKey(*fresh, /*current=*/true);
   }
-  return Status::Ok();
+  // Not sealed for this device: its kept notes stop travelling (the old
+  // own key is one the revoked device holds) until it is linked anew.
+  return store_->SetMeta(kOwnKey, "");
 }
 
 std::optional<std::uint64_t> Device::RevokedSince(const std::string& key) {
@@ -412,13 +456,14 @@ std::optional<Device::PendingLink> Device::pending_link() {
   if (stored.size() < 2) return std::nullopt;
   auto secret = crypto::SecretboxOpenKey(keys_.local_key, stored.substr(1));
   if (!secret) return std::nullopt;
-  return PendingLink{*secret, stored[0] == 'j' ? PairingRole::kJoiner : PairingRole::kCreator};
+  return PendingLink{*secret, stored[0] == 'j' ? PairingRole::kJoiner : PairingRole::kCreator, stored[0] == 'y'};
 }
 
 Status Device::SetPendingLink(const std::optional<PendingLink>& link, const std::string& linker,
                               const std::string& label) {
   if (!link) return store_->SetMetas({{kPendingLink, ""}, {kLinker, ""}});
-  std::string pending(1, link->role == PairingRole::kJoiner ? 'j' : 'c');
+  // 'j' joining; 'c' linking, fingerprint to compare; 'y' linking, agreed up front.
+  std::string pending(1, link->role == PairingRole::kJoiner ? 'j' : link->confirmed ? 'y' : 'c');
   pending.append(crypto::SecretboxSeal(keys_.local_key, link->secret.view()));
   std::vector<std::pair<std::string, std::string>> meta = {{kPendingLink, pending}, {kLinker, linker}};
   if (!label.empty()) meta.emplace_back(kDeviceLabel, label);

@@ -48,7 +48,8 @@ Result<v1::InviteOffer> FetchOffer(RelaySession& session, const InviteKeys& keys
 
 }  // namespace
 
-Result<LinkCode> StartLink(Device& device, std::uint32_t ttl_seconds, std::chrono::milliseconds timeout) {
+Result<LinkCode> StartLink(Device& device, std::uint32_t ttl_seconds, bool confirmed,
+                           std::chrono::milliseconds timeout) {
   if (device.archive())
     return MakeError(ErrorKind::kInvalidInput, "this home is an archive restored with `duet import`; it links nothing");
   if (device.unpaired_at())
@@ -72,15 +73,22 @@ Result<LinkCode> StartLink(Device& device, std::uint32_t ttl_seconds, std::chron
   if (!reply.ok()) return reply.error();
   if (!reply->has_invite_created())
     return MakeError(ErrorKind::kProtocol, "relay answered CreateInvite with something else");
-  DUET_RETURN_IF_ERROR(device.SetPendingLink(Device::PendingLink{secret, PairingRole::kCreator}));
+  DUET_RETURN_IF_ERROR(device.SetPendingLink(Device::PendingLink{secret, PairingRole::kCreator, confirmed}));
   InviteCode code{secret, session.value()->relay_key(), device.relay().ToString()};
   return LinkCode{FormatLinkCode(code), reply->invite_created().expires_at()};
 }
 
 Result<std::optional<model::v1::PairingIdentity>> ContinueLink(Device& device, RelaySession& session,
-                                                               SyncReport& report) {
+                                                               SyncReport& report, const ConfirmDevice& confirm) {
+  using Linked = std::optional<model::v1::PairingIdentity>;
+  // A link that cannot go on is dropped, said once: it never fails every sync.
+  auto give_up = [&](const std::string& why) -> Result<Linked> {
+    DUET_RETURN_IF_ERROR(device.SetPendingLink(std::nullopt));
+    report.warnings.push_back("the device link was given up: " + why + "; make a new code with: duet device link");
+    return Linked();
+  };
   const auto link = device.pending_link();
-  if (!link || link->role != PairingRole::kCreator) return std::optional<model::v1::PairingIdentity>();
+  if (!link || link->role != PairingRole::kCreator) return Linked();
   const InviteKeys keys = DeriveLinkKeys(link->secret);
   v1::Frame check;
   check.mutable_check_invite()->set_invite_id(keys.invite_id);
@@ -91,18 +99,40 @@ Result<std::optional<model::v1::PairingIdentity>> ContinueLink(Device& device, R
       DUET_RETURN_IF_ERROR(device.SetPendingLink(std::nullopt));
       report.warnings.push_back("your device link code expired before a device used it; make a new one with: "
                                 "duet device link");
-      return std::optional<model::v1::PairingIdentity>();
+      return Linked();
     }
     return state.error();
   }
   if (!state->has_invite_state())
     return MakeError(ErrorKind::kProtocol, "relay answered CheckInvite with something else");
-  if (!state->invite_state().answered()) return std::optional<model::v1::PairingIdentity>();
+  if (!state->invite_state().answered()) return Linked();
   auto added = OpenIdentity(keys, PairingRole::kJoiner, state->invite_state().sealed_answer());
-  if (!added.ok()) return added.error();
-  if (added->sign_key() == device.device_key())
-    return MakeError(ErrorKind::kInvalidInput, "a device cannot link itself; use the code on the new device");
-  DUET_RETURN_IF_ERROR(device.AddLinkedDevice(added.value()));
+  if (!added.ok()) return give_up("the answer did not verify");
+  if (added->sign_key() == device.device_key()) return give_up("this device answered its own code");
+  const std::string who = "'" + added->name() + "' (fingerprint " + DeviceFingerprint(added->sign_key()) + ")";
+  if (!link->confirmed) {
+    if (!confirm) {
+      report.warnings.push_back("a device, " + who + ", answered your link code: run `duet device link` to "
+                                "compare its fingerprint and hand it the keys");
+      return Linked();
+    }
+    if (!confirm(added.value())) {
+      // Not the person's: the relay shuts it out before it reads anything.
+      v1::Frame revoke;
+      revoke.mutable_revoke_device()->set_device_key(added->sign_key());
+      auto shut = session.Call(std::move(revoke));
+      if (!shut.ok()) return shut.error();
+      DUET_RETURN_IF_ERROR(device.SetPendingLink(std::nullopt));
+      report.warnings.push_back("did not link " + who + ": the relay no longer lets it in");
+      return Linked();
+    }
+  }
+  if (Status added_here = device.AddLinkedDevice(added.value()); !added_here.ok()) {
+    const ErrorKind kind = added_here.error().kind;
+    if (kind == ErrorKind::kIo || kind == ErrorKind::kDamaged || kind == ErrorKind::kInternal)
+      return added_here.error();
+    return give_up(added_here.error().message);
+  }
   // The couple hears of the new device before it can write anything.
   auto synced = SyncOver(device, session);
   if (!synced.ok()) return synced.error();
@@ -111,10 +141,10 @@ Result<std::optional<model::v1::PairingIdentity>> ContinueLink(Device& device, R
   if (!queued.ok()) return queued.error();
   if (!queued->empty()) {
     report.held_back = synced->held_back;
-    return std::optional<model::v1::PairingIdentity>();  // the next sync hands the keys over
+    return Linked();  // the next sync hands the keys over
   }
   auto sealed = device.SealLinkKeys(added.value(), keys.invite_id);
-  if (!sealed.ok()) return sealed.error();
+  if (!sealed.ok()) return give_up(sealed.error().message);
   v1::Frame complete;
   complete.mutable_complete_link()->set_invite_id(keys.invite_id);
   complete.mutable_complete_link()->set_sealed_keys(std::move(sealed).value());
@@ -123,7 +153,7 @@ Result<std::optional<model::v1::PairingIdentity>> ContinueLink(Device& device, R
   if (!done->has_link_completed())
     return MakeError(ErrorKind::kProtocol, "relay answered CompleteLink with something else");
   DUET_RETURN_IF_ERROR(device.SetPendingLink(std::nullopt));
-  return std::optional<model::v1::PairingIdentity>(std::move(added).value());
+  return Linked(std::move(added).value());
 }
 
 Result<bool> FetchLinkKeys(Device& device, RelaySession& session) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -24,14 +25,22 @@ struct LinkCode {
   std::int64_t expires_at = 0;
 };
 // Makes a one-time link code on a paired device (replacing any open one).
-Result<LinkCode> StartLink(Device& device, std::uint32_t ttl_seconds,
+// `confirmed`: the keys go to whichever device answers, without asking.
+Result<LinkCode> StartLink(Device& device, std::uint32_t ttl_seconds, bool confirmed,
                            std::chrono::milliseconds timeout = kDefaultTimeout);
 
+// Asks the person whether the device that answered is theirs (they compare
+// its fingerprint with the one it shows).
+using ConfirmDevice = std::function<bool(const model::v1::PairingIdentity& device)>;
+
 // On the linking device, with a link code open: nullopt while nobody has
-// answered it; once a device has, tells the couple, sends what is queued
-// and hands the new device its keys, and returns it.
+// answered it. Once a device has, and the person agreed (up front, or now
+// through `confirm`), tells the couple, sends what is queued and hands the
+// new device its keys, and returns it. A device the person does not know
+// is shut out at the relay. Without `confirm` (a plain sync) an answer not
+// agreed up front waits, with a warning that says what to run.
 Result<std::optional<model::v1::PairingIdentity>> ContinueLink(Device& device, RelaySession& session,
-                                                               SyncReport& report);
+                                                               SyncReport& report, const ConfirmDevice& confirm = {});
 
 struct JoinedDevice {
   std::string name;      // whose device this is now

@@ -54,7 +54,10 @@ inline constexpr char kLinker[] = "link.linker";
 // 8 bytes each, which name records of theirs this device skips.
 inline constexpr char kOwnKey[] = "own.key";
 inline constexpr char kPartnerOwnKeyIds[] = "partner.own_key_ids";
-// A link under way: its role (1 byte, 'c' or 'j') then its secret sealed
+// Every own key id this device has held (8 bytes each): what seals kept notes.
+inline constexpr char kOwnKeyIds[] = "own.key_ids";
+// A link under way: its role (1 byte: 'c' linking, 'y' linking agreed up
+// front, 'j' joining) then its secret sealed
 // under the local key.
 inline constexpr char kPendingLink[] = "link.pending";
 // When another device of this partner revoked this one (unix seconds).

@@ -162,7 +162,7 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       // A kept note of the partner's, between their own devices: not ours
       // to read, and nothing is wrong with it (protocol.md §5.1).
       if (device.IsPartnersOwnNote(envelope)) continue;
-      Result<OpenedBody> opened = MakeError(ErrorKind::kVerification,
+      Result<OpenedBody> opened = MakeError(ErrorKind::kRefused,
                                             "written by a device that was revoked before it (it no longer counts)");
       if (auto since = revoked_since(envelope.author_key()); !since || stored.seq() < *since)
         opened = device.VerifyIncoming(envelope);
@@ -171,7 +171,10 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
         rejected.push_back({stored.seq(), envelope.record_id(), opened.error().message});
         ++report.refused;
         report.warnings.push_back("refused the relay's record #" + std::to_string(stored.seq()) + ": " +
-                                  opened.error().message + " (altered or forged; the other records synced)");
+                                  opened.error().message +
+                                  (opened.error().kind == ErrorKind::kRefused
+                                       ? " (the other records synced)"
+                                       : " (altered or forged; the other records synced)"));
         continue;
       }
       const bool from_partner = device.PersonOf(envelope.author_key()) != device.my_key();
@@ -184,7 +187,12 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       // A new key must be in place before the records sealed under it. Even
       // from a record not shown: the key proves itself (its id must match),
       // and without it every later record of the partner would be lost.
-      DUET_RETURN_IF_ERROR(device.ApplyRekey(opened->body, envelope.author_key()));
+      // A key not sealed for this device (its author did not know it yet)
+      // is said, not fatal: the other records still sync.
+      if (Status applied = device.ApplyRekey(opened->body, envelope.author_key()); !applied.ok()) {
+        if (applied.error().kind != ErrorKind::kVerification) return applied;
+        report.warnings.push_back(applied.error().message);
+      }
       // So is a new device before what it writes.
       if (opened->verdict.valid()) {
         DUET_RETURN_IF_ERROR(device.ApplyDeviceLinked(opened->body, envelope.author_key()));
@@ -361,7 +369,16 @@ Status SendRevocations(Device& device, RelaySession& session, SyncReport& report
   for (const auto& key : owed) {
     v1::Frame request;
     request.mutable_revoke_device()->set_device_key(key);
-    auto reply = session.Call(std::move(request));
+    RelayRefusal refusal;
+    auto reply = session.Call(std::move(request), &refusal);
+    if (!reply.ok() && refusal.code == v1::ERROR_CODE_INVALID_ARGUMENT) {
+      // The relay does not count it among this partner's devices (it never
+      // joined there): nothing to shut out; the records already say it.
+      DUET_RETURN_IF_ERROR(device.RevokeDone(key));
+      report.warnings.push_back("the relay did not know a device you revoked as yours; your devices and your "
+                                "partner's ignore it all the same");
+      continue;
+    }
     if (!reply.ok()) return reply.error();
     if (!reply->has_device_revoked())
       return MakeError(ErrorKind::kProtocol, "relay answered RevokeDevice with something else");
@@ -446,6 +463,12 @@ Result<SyncReport> Sync(Device& device, std::chrono::milliseconds timeout) {
   }
   auto session = OpenRelay(device, timeout);
   if (!session.ok()) return session.error();
+  // Revoked: nothing else is asked of the relay, which would refuse it all.
+  if (session.value()->revoked_at() != 0) {
+    DUET_RETURN_IF_ERROR(device.MarkRevoked(session.value()->revoked_at()));
+    report.revoked_at = device.revoked_at();
+    return report;
+  }
   if (!device.paired() && link) {
     auto linked = FetchLinkKeys(device, *session.value());
     if (!linked.ok()) return linked.error();

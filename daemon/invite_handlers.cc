@@ -238,10 +238,11 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
   if (!AllowInviteLookup(c, id)) return;
   auto problem = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
   auto couple = std::make_shared<std::string>();
+  auto linked = std::make_shared<bool>(false);
   WithStore(
       c,
       [invite_id = request.invite_id(), answer = request.sealed_answer(), device = c->device_key(),
-       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem, couple,
+       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem, couple, linked,
        max_devices = limits_.max_devices_per_couple](storage::RelayStore& store) -> Status {
         auto found = store.FindInvite(invite_id);
         if (!found.ok()) return found.error();
@@ -256,6 +257,7 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
           return Status::Ok();
         }
         *couple = found.value()->couple_id;
+        *linked = found.value()->link;
         if (found.value()->answered) return Status::Ok();  // this device, again
         if (!paired_to.empty()) {  // a device of the couple already
           *problem = v1::ERROR_CODE_ALREADY_PAIRED;
@@ -282,7 +284,7 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         }
         return store.AnswerInvite(invite_id, device, answer);
       },
-      [this, c, id, problem, couple](const Status& status) {
+      [this, c, id, problem, couple, linked](const Status& status) {
         if (!status.ok()) {
           log_.Write(LogLevel::kError, "store", "could not pair: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not pair");
@@ -292,7 +294,9 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         if (*problem == v1::ERROR_CODE_ALREADY_PAIRED)
           return c->ReplyError(id, *problem, "this device is already paired");
         if (*problem == v1::ERROR_CODE_UNPAIRED)
-          return c->ReplyError(id, *problem, "the couple this code links into has ended");
+          return c->ReplyError(id, *problem,
+                               "the device that made this code is no longer in its couple (the pairing ended, or "
+                               "that device was revoked)");
         if (*problem == v1::ERROR_CODE_QUOTA_EXCEEDED)
           return c->ReplyError(id, *problem,
                                "this couple has " + std::to_string(limits_.max_devices_per_couple) +
@@ -300,8 +304,12 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         if (*problem != v1::ERROR_CODE_UNSPECIFIED)
           return c->ReplyError(id, *problem, InviteProblemText(*problem));
         if (!c->paired()) {
-          ++connections_.metrics().pairings;
-          log_.Write(LogLevel::kInfo, "paired", "a couple paired (couple " + RelayLog::CoupleTag(*couple) + ")");
+          if (*linked) {
+            log_.Write(LogLevel::kInfo, "linked", "a device joined couple " + RelayLog::CoupleTag(*couple));
+          } else {
+            ++connections_.metrics().pairings;
+            log_.Write(LogLevel::kInfo, "paired", "a couple paired (couple " + RelayLog::CoupleTag(*couple) + ")");
+          }
           c->BecomePaired(*couple);
         }
         v1::Frame reply;
@@ -338,7 +346,7 @@ void RequestHandler::HandleCompleteLink(const ConnectionPtr& c, std::uint64_t id
   WithStore(
       c,
       [invite_id = request.invite_id(), keys = request.sealed_keys(), device = c->device_key(),
-       problem](storage::RelayStore& store) -> Status {
+       now = clock_.unix_seconds(), problem](storage::RelayStore& store) -> Status {
         auto found = store.FindInvite(invite_id);
         if (!found.ok()) return found.error();
         // Only the creator may complete it; to anyone else it does not exist.
@@ -350,7 +358,7 @@ void RequestHandler::HandleCompleteLink(const ConnectionPtr& c, std::uint64_t id
           *problem = v1::ERROR_CODE_INVALID_ARGUMENT;
           return Status::Ok();
         }
-        return store.CompleteLink(invite_id, keys);
+        return store.CompleteLink(invite_id, keys, now);
       },
       [this, c, id, problem](const Status& status) {
         if (!status.ok()) {

@@ -92,8 +92,8 @@ UPDATE devices SET partner = 1 WHERE device_key IN
   (SELECT creator_key FROM invites WHERE answerer_key IS NOT NULL AND link = 0);
 UPDATE devices SET partner = 2 WHERE device_key IN
   (SELECT answerer_key FROM invites WHERE answerer_key IS NOT NULL AND link = 0);
-UPDATE devices SET partner = (SELECT d.partner FROM invites i JOIN devices d ON d.device_key = i.creator_key
-                              WHERE i.answerer_key = devices.device_key AND i.link = 1)
+UPDATE devices SET partner = coalesce((SELECT d.partner FROM invites i JOIN devices d ON d.device_key = i.creator_key
+                                       WHERE i.answerer_key = devices.device_key AND i.link = 1), 0)
   WHERE partner = 0 AND device_key IN (SELECT answerer_key FROM invites WHERE link = 1);
 CREATE TABLE revoked_devices (
   device_key BLOB PRIMARY KEY,
@@ -452,10 +452,12 @@ Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
   return keys->Run();
 }
 
-Status RelayStore::CompleteLink(const std::string& invite_id, const std::string& sealed_keys) {
-  auto stmt = db_->Prepare("UPDATE invites SET sealed_keys = ? WHERE invite_id = ?");
+Status RelayStore::CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now) {
+  // Kept a day past the later of its expiry and now: a link completed late
+  // still leaves the new device a day to fetch its keys.
+  auto stmt = db_->Prepare("UPDATE invites SET sealed_keys = ?, expires_at = max(expires_at, ?) WHERE invite_id = ?");
   if (!stmt.ok()) return stmt.error();
-  stmt->BindBlob(1, sealed_keys).BindBlob(2, invite_id);
+  stmt->BindBlob(1, sealed_keys).Bind(2, now).BindBlob(3, invite_id);
   return stmt->Run();
 }
 
@@ -550,7 +552,7 @@ Result<std::uint32_t> RelayStore::Purge(const std::string& couple_id, const std:
     const std::int64_t length = find->ColumnInt(1);
     find->Reset();
     if (author != author_key)
-      return MakeError(ErrorKind::kRefused, "a record to purge was written by the other partner");
+      return MakeError(ErrorKind::kRefused, "a record to purge was written by another device");
     if (length == 0) continue;
     auto erase_or = Cached("UPDATE records SET envelope = x'' WHERE couple_id = ? AND record_id = ?");
     if (!erase_or.ok()) return erase_or.error();

@@ -120,7 +120,7 @@ class RelayStore {
   // count as pending, and fetching or answering one says so.
   Status ReplaceOpenInvites(const std::string& creator_key);
   // Keeps the keys the creator of an answered link invite hands the new device.
-  Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys);
+  Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now);
   // How many devices belong to the couple.
   Result<std::uint64_t> DevicesOf(const std::string& couple_id);
   // Marks the invite answered and registers creator and answerer as its

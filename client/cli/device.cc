@@ -23,13 +23,55 @@ std::string HostLabel() {
   return "another device";
 }
 
-int RunLink(const Cli& cli, std::uint32_t minutes, bool wait) {
+// At a terminal: the person compares the fingerprint the new device shows.
+bool AskIsMine(const model::v1::PairingIdentity& added) {
+  std::printf("a device answered: '%s', fingerprint %s\ndoes your new device show exactly this fingerprint? [y/N] ",
+              ForTerminal(added.name()).c_str(), DeviceFingerprint(added.sign_key()).c_str());
+  std::fflush(stdout);
+  std::string answer;
+  return std::getline(std::cin, answer) && (answer == "y" || answer == "Y" || answer == "yes");
+}
+
+// Prints what became of a link; returns whether it was completed.
+bool SayLinked(const Cli& cli, const std::string& code, const std::optional<model::v1::PairingIdentity>& added) {
+  if (!added) return false;
+  if (cli.json) {
+    PrintJson({{"code", code}, {"linked", added->name()}, {"fingerprint", DeviceFingerprint(added->sign_key())}});
+  } else {
+    std::printf("linked '%s' (fingerprint %s): it has the keys and receives the history now\n",
+                ForTerminal(added->name()).c_str(), DeviceFingerprint(added->sign_key()).c_str());
+  }
+  return true;
+}
+
+int RunLink(const Cli& cli, std::uint32_t minutes, bool wait, bool yes) {
   if (minutes < 1 || minutes > 60)
     return Fail(MakeError(ErrorKind::kInvalidInput, "--ttl is minutes from 1 to 60 (a link code is for right now)"));
+  // Whoever answers first gets every key: a person compares fingerprints
+  // first, a script says so up front.
+  const bool ask = !yes;
+  if (ask && wait && (cli.json || !::isatty(STDIN_FILENO)))
+    return Fail(MakeError(ErrorKind::kInvalidInput,
+                          "at a terminal duet asks you to compare the new device's fingerprint; from a script add "
+                          "--yes to hand the keys to whichever device uses the code"));
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
-  auto code = StartLink(d, minutes * 60);
+  const ConfirmDevice confirm = ask ? ConfirmDevice(AskIsMine) : ConfirmDevice();
+  // A device that answered an earlier code comes first.
+  if (auto pending = d.pending_link(); pending && pending->role == PairingRole::kCreator && wait) {
+    auto session = OpenRelay(d, kDefaultTimeout);
+    if (!session.ok()) return Fail(session.error());
+    SyncReport report;
+    auto added = ContinueLink(d, *session.value(), report, confirm);
+    if (!added.ok()) return Fail(added.error());
+    for (const auto& warning : report.warnings) Warn(ForTerminal(warning));
+    if (SayLinked(cli, "", added.value())) return 0;
+    // Declined (and shut out) or given up: said above; a new code waits
+    // until the person asks for one.
+    if (!d.pending_link()) return 0;
+  }
+  auto code = StartLink(d, minutes * 60, yes);
   if (!code.ok()) return Fail(code.error());
   if (cli.json && !wait) {
     PrintJson({{"code", code->code}, {"expires_at", code->expires_at}});
@@ -42,7 +84,9 @@ int RunLink(const Cli& cli, std::uint32_t minutes, bool wait) {
     std::fflush(stdout);
   }
   if (!wait) {
-    std::printf("then run `duet sync` here to hand the new device its keys\n");
+    if (!cli.json)
+      std::printf(yes ? "then run `duet sync` here to hand the new device its keys\n"
+                      : "then run `duet device link` here again to compare its fingerprint and hand it the keys\n");
     return 0;
   }
   // Waits for the new device, then hands it the keys; `duet sync` does the
@@ -51,24 +95,12 @@ int RunLink(const Cli& cli, std::uint32_t minutes, bool wait) {
   if (!session.ok()) return Fail(session.error());
   for (;;) {
     SyncReport report;
-    auto added = ContinueLink(d, *session.value(), report);
+    auto added = ContinueLink(d, *session.value(), report, confirm);
     if (!added.ok()) return Fail(added.error());
     for (const auto& warning : report.warnings) Warn(ForTerminal(warning));
-    if (added.value()) {
-      const auto& a = *added.value();
-      if (cli.json) {
-        PrintJson({{"code", code->code},
-                   {"linked", a.name()},
-                   {"fingerprint", DeviceFingerprint(a.sign_key())}});
-      } else {
-        std::printf("linked '%s' (fingerprint %s): it has the keys and receives the history now\n",
-                    ForTerminal(a.name()).c_str(), DeviceFingerprint(a.sign_key()).c_str());
-        std::printf("check that the new device shows the same fingerprint (duet device list there)\n");
-      }
-      return 0;
-    }
+    if (SayLinked(cli, code->code, added.value())) return 0;
     if (!d.pending_link())
-      return Fail(MakeError(ErrorKind::kRefused, "the code expired before a device used it; make a new one"));
+      return Fail(MakeError(ErrorKind::kRefused, "no device was linked; make a new code when you are ready"));
     if (report.held_back) {
       Warn(ForTerminal(*report.held_back));
       return Fail(MakeError(ErrorKind::kRefused, "the new device gets its keys once `duet sync` here has sent what "
@@ -183,11 +215,14 @@ void SetupDevice(CLI::App& root, Cli& cli) {
 
   auto minutes = std::make_shared<std::uint32_t>(10);
   auto no_wait = std::make_shared<bool>(false);
+  auto link_yes = std::make_shared<bool>(false);
   auto* link = device->add_subcommand("link", "make a one-time code that makes another device yours");
   link->add_option("--ttl", *minutes, "minutes the code works (1-60; default 10)");
-  link->add_flag("--no-wait", *no_wait, "print the code and return; `duet sync` finishes the link later");
-  link->callback([&cli, minutes, no_wait] {
-    cli.run = [&cli, minutes, no_wait] { return RunLink(cli, *minutes, !*no_wait); };
+  link->add_flag("--no-wait", *no_wait, "print the code and return; the link is finished later");
+  link->add_flag("--yes", *link_yes,
+                 "hand the keys to whichever device uses the code, without comparing fingerprints (for scripts)");
+  link->callback([&cli, minutes, no_wait, link_yes] {
+    cli.run = [&cli, minutes, no_wait, link_yes] { return RunLink(cli, *minutes, !*no_wait, *link_yes); };
   });
 
   auto code = std::make_shared<std::string>();

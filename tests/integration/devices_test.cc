@@ -7,6 +7,7 @@
 #include "client/device.h"
 #include "duet/v1/wire.pb.h"
 #include "tests/integration/couple_fixture.h"
+#include "tests/integration/terminal.h"
 
 namespace duet::testing {
 namespace {
@@ -17,7 +18,7 @@ class DevicesTest : public CoupleTest {
   // join, then a sync on each side. Returns the fingerprint it joined with.
   std::string LinkToAlice(const std::string& who, const std::string& label) {
     Init(who, "Alice on " + label);
-    auto link = Duet("a", {"--json", "device", "link", "--no-wait"});
+    auto link = Duet("a", {"--json", "device", "link", "--no-wait", "--yes"});
     EXPECT_EQ(link.exit_code, 0) << link.err;
     const std::string code = nlohmann::json::parse(link.out)["code"];
     auto joined = Duet(who, {"--json", "device", "join", code, "--label", label, "--wait", "0"});
@@ -176,7 +177,8 @@ TEST_F(DevicesTest, LinkWaitsForTheNewDeviceAndBadCodesSayWhatToDo) {
   Refused(Duet("a2", {"device", "join", "duet1-nonsense"}), "malformed");
   Refused(Duet("b", {"device", "join", code_}), "duet join CODE");
 
-  LiveProcess link({DUET_PATH, "--home", dir_.File("a"), "device", "link"}, dir_.File("link.err"));
+  Refused(Duet("a", {"device", "link"}), "--yes");  // a script cannot compare fingerprints
+  LiveProcess link({DUET_PATH, "--home", dir_.File("a"), "device", "link", "--yes"}, dir_.File("link.err"));
   ASSERT_TRUE(link.WaitForLine("duet device join ")) << ReadFile(dir_.File("link.err"));
   const std::string& out = link.output();
   const std::size_t start = out.find("duet1-");
@@ -199,10 +201,45 @@ TEST_F(DevicesTest, LinkWaitsForTheNewDeviceAndBadCodesSayWhatToDo) {
   EXPECT_EQ(listed["devices"].size(), 2u);
 }
 
+TEST_F(DevicesTest, AtATerminalThePersonComparesTheFingerprintAndAStrangerIsShutOut) {
+  Pair();
+  // Someone else uses the code first: the person says no, and the relay
+  // shuts the stranger out before it reads anything.
+  Init("x", "Mallory");
+  auto code = DuetJson("a", {"device", "link", "--no-wait"})["code"].get<std::string>();
+  auto stranger = DuetJson("x", {"device", "join", code, "--label", "not yours", "--wait", "0"});
+  const std::string stranger_print = stranger["fingerprint"];
+  auto told = Duet("a", {"sync"});
+  EXPECT_EQ(told.exit_code, 0) << told.err;
+  EXPECT_NE(told.err.find("run `duet device link` to compare its fingerprint"), std::string::npos) << told.err;
+  auto no = RunOnTerminal({DUET_PATH, "--home", dir_.File("a"), "device", "link"}, {},
+                          {{"does your new device show exactly this fingerprint? [y/N] ", "n"}});
+  EXPECT_NE(no.out.find(stranger_print), std::string::npos) << no.out;
+  EXPECT_NE(no.out.find("the relay no longer lets it in"), std::string::npos) << no.out;
+  auto shut_out = Duet("x", {"sync"});
+  EXPECT_NE(shut_out.out.find("revoked this one"), std::string::npos) << shut_out.out << shut_out.err;
+  EXPECT_EQ(Checkins("x").size(), 0u) << "it never received a key";
+  EXPECT_EQ(DuetJson("a", {"device", "list"})["devices"].size(), 1u);
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 2);
+
+  // The real laptop: its fingerprint is the one asked about, and a yes links it.
+  Init("a2", "Alice");
+  code = DuetJson("a", {"device", "link", "--no-wait"})["code"].get<std::string>();
+  auto laptop = DuetJson("a2", {"device", "join", code, "--label", "laptop", "--wait", "0"});
+  auto yes = RunOnTerminal({DUET_PATH, "--home", dir_.File("a"), "device", "link"}, {},
+                           {{"does your new device show exactly this fingerprint? [y/N] ", "y"}});
+  EXPECT_EQ(yes.exit_code, 0) << yes.out;
+  EXPECT_NE(yes.out.find(laptop["fingerprint"].get<std::string>()), std::string::npos) << yes.out;
+  EXPECT_NE(yes.out.find("linked 'laptop'"), std::string::npos) << yes.out;
+  Ok(Duet("a2", {"sync"}));
+  EXPECT_EQ(DuetJson("a2", {"device", "list"})["devices"].size(), 2u);
+}
+
 TEST_F(DevicesTest, ARevokedDeviceIsRefusedByTheRelayIgnoredByEveryoneAndNeverLearnsTheNewKey) {
   Pair();
   LinkToAlice("a2", "old laptop");
   const std::string laptop = DuetJson("a", {"device", "list"})["devices"][1]["id"];
+  Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "kept before the revocation"}));
   Ok(Duet("a2", {"checkin", "--mood", "3", "--note", "written before the revocation"}));
   Ok(Duet("a2", {"sync"}));
   // Written on the laptop while it is away; it reaches the relay after the
@@ -258,10 +295,26 @@ TEST_F(DevicesTest, ARevokedDeviceIsRefusedByTheRelayIgnoredByEveryoneAndNeverLe
   EXPECT_FALSE(Find(Checkins("a2"), "written before the revocation").is_null());
   // Kept notes written from now on use Alice's new own key: Bob skips them
   // without complaint, the laptop could not open them.
+  // A note kept under the old own key is still a kept note.
+  EXPECT_EQ(Find(Checkins("a"), "kept before the revocation")["shared"], false);
+  // A device Bob links now learns Alice's new own key too, so her kept
+  // notes are skipped there as well, never called altered.
+  Init("b2", "Bob");
+  auto code = DuetJson("b", {"device", "link", "--no-wait", "--yes"})["code"].get<std::string>();
+  Ok(Duet("b2", {"device", "join", code, "--wait", "0"}));
+  Ok(Duet("b", {"sync"}));
+  auto history = Duet("b2", {"sync"});
+  EXPECT_EQ(history.exit_code, 1) << "the new device refuses the laptop's late record too: " << history.err;
+  EXPECT_NE(history.err.find("revoked before it (it no longer counts) (the other records synced)"), std::string::npos)
+      << history.err;
   Ok(Duet("a", {"checkin", "--private", "--mood", "2", "--note", "kept after the revocation"}));
   Ok(Duet("a", {"sync"}));
-  auto bob_again = Duet("b", {"sync"});
-  EXPECT_EQ(bob_again.exit_code, 0) << bob_again.err;
+  for (const char* who : {"b", "b2"}) {
+    auto bob_again = Duet(who, {"sync"});
+    EXPECT_EQ(bob_again.exit_code, 0) << who << bob_again.err;
+    EXPECT_EQ(bob_again.err.find("refused"), std::string::npos) << who << bob_again.err;
+    EXPECT_TRUE(Find(Checkins(who), "kept after the revocation").is_null()) << who;
+  }
 }
 
 }  // namespace
