@@ -133,6 +133,20 @@ class Device {
   // --- several devices of one partner (protocol.md §5.1; client/devices.cc)
   // Every device of mine (`mine`) or of the partner, the first one first.
   std::vector<model::v1::DeviceIdentity> Devices(bool mine);
+  // While one lives, Devices() reads the lists once and keeps them (until
+  // this device changes them): a sync asks for each record it pulls.
+  class DeviceListsKept {
+   public:
+    explicit DeviceListsKept(Device& device) : device_(device) { ++device_.keeping_devices_; }
+    ~DeviceListsKept() {
+      if (--device_.keeping_devices_ == 0) device_.ForgetDeviceLists();
+    }
+    DeviceListsKept(const DeviceListsKept&) = delete;
+    DeviceListsKept& operator=(const DeviceListsKept&) = delete;
+
+   private:
+    Device& device_;
+  };
   // The person (my_key() or the partner's first key) a device belongs to,
   // or "" for a device of neither.
   std::string PersonOf(const std::string& device_key);
@@ -261,6 +275,9 @@ class Device {
   DeviceKeys keys_;
   std::string archived_me_;  // set in a restored archive
   std::string person_me_;    // my first device's key, on a device linked to it
+  int keeping_devices_ = 0;  // DeviceListsKept alive
+  std::optional<std::vector<model::v1::DeviceIdentity>> kept_devices_[2];  // mine, the partner's
+  void ForgetDeviceLists() { kept_devices_[0].reset(); kept_devices_[1].reset(); }
   // Seals a kept check-in under the own key (or the local key before any
   // link); its row travels to the relay only under the own key.
   Status MarkDeviceRevoked(bool mine, const std::string& key, const std::string& record_id);

@@ -62,6 +62,8 @@ void WipeKeys(model::v1::LinkKeys& keys) {
 }  // namespace
 
 std::vector<model::v1::DeviceIdentity> Device::Devices(bool mine) {
+  auto& kept = kept_devices_[mine ? 0 : 1];
+  if (keeping_devices_ > 0 && kept) return *kept;
   std::vector<model::v1::DeviceIdentity> out;
   if (mine && person_me_.empty()) out.push_back(Identity(device_key(), keys_.exchange.public_key, kFirstDeviceLabel));
   if (!mine) {
@@ -77,6 +79,7 @@ std::vector<model::v1::DeviceIdentity> Device::Devices(bool mine) {
       if (same != out.end()) *same = d;
       else out.push_back(d);
     }
+  if (keeping_devices_ > 0) kept = out;
   return out;
 }
 
@@ -120,6 +123,7 @@ bool Device::IsPartnersOwnNote(const v1::RecordEnvelope& envelope) {
 
 Status Device::ApplyDeviceLinked(const model::v1::RecordBody& body, const std::string& author_device) {
   if (!body.has_device_linked()) return Status::Ok();
+  ForgetDeviceLists();
   const auto& linked = body.device_linked();
   const bool by_me = Holds(Devices(true), author_device);
   if (!by_me && !Holds(Devices(false), author_device)) return Status::Ok();
@@ -136,6 +140,7 @@ Status Device::ApplyDeviceLinked(const model::v1::RecordBody& body, const std::s
     if (auto stored = Meta(by_me ? kMyDevices : kPartnerDevices)) list.ParseFromString(*stored);
     *list.add_devices() = Identity(linked.sign_key(), linked.kx_key(), linked.label());
     DUET_RETURN_IF_ERROR(store_->SetMeta(by_me ? kMyDevices : kPartnerDevices, list.SerializeAsString()));
+    ForgetDeviceLists();
   }
   if (by_me) return Status::Ok();
   const std::string ids = Meta(kPartnerOwnKeyIds).value_or("");
@@ -144,6 +149,7 @@ Status Device::ApplyDeviceLinked(const model::v1::RecordBody& body, const std::s
 }
 
 Status Device::AddLinkedDevice(const model::v1::PairingIdentity& added) {
+  ForgetDeviceLists();
   if (Holds(Devices(true), added.sign_key())) return Status::Ok();
   if (Holds(Devices(false), added.sign_key()))
     return MakeError(ErrorKind::kInvalidInput, "that device is your partner's; a link code is for your own devices");
@@ -168,6 +174,7 @@ Status Device::AddLinkedDevice(const model::v1::PairingIdentity& added) {
     if (auto stored = Meta(kMyDevices)) list.ParseFromString(*stored);
     *list.add_devices() = Identity(added.sign_key(), added.kx_key(), added.name());
     DUET_RETURN_IF_ERROR(store_->SetMeta(kMyDevices, list.SerializeAsString()));
+    ForgetDeviceLists();
     if (!first_link) return Status::Ok();
     // The kept notes so far travel from now on, after the record that
     // tells the partner's devices to skip them: sealed again, same ids.
@@ -240,6 +247,7 @@ Result<std::string> Device::SealLinkKeys(const model::v1::PairingIdentity& added
 }
 
 Status Device::AdoptLinkKeys(const std::string& sealed, const std::string& invite_id, const std::string& linker_key) {
+  ForgetDeviceLists();
   auto plain = crypto::OpenSealed(keys_.exchange, sealed);
   model::v1::SignedLinkKeys signed_keys;
   const bool parsed = plain && signed_keys.ParseFromString(*plain);
@@ -310,6 +318,7 @@ Status Device::AdoptLinkKeys(const std::string& sealed, const std::string& invit
   DUET_RETURN_IF_ERROR(SaveKeyFile(updated));
   keys_ = std::move(updated);
   person_me_ = keys.person_key();
+  ForgetDeviceLists();
   return SetPendingLink(std::nullopt);
 }
 
@@ -362,6 +371,7 @@ Status Device::FinishRevocation() {
 }
 
 Status Device::MarkDeviceRevoked(bool mine, const std::string& key, const std::string& record_id) {
+  ForgetDeviceLists();
   const char* meta_key = mine ? kMyDevices : kPartnerDevices;
   model::v1::DeviceList list;
   if (auto stored = Meta(meta_key)) list.ParseFromString(*stored);
@@ -379,7 +389,9 @@ Status Device::MarkDeviceRevoked(bool mine, const std::string& key, const std::s
     *added = *first;
     added->set_revoked_by(record_id);
   }
-  return store_->SetMeta(meta_key, list.SerializeAsString());
+  Status saved = store_->SetMeta(meta_key, list.SerializeAsString());
+  ForgetDeviceLists();
+  return saved;
 }
 
 Status Device::ApplyDeviceRevoked(const model::v1::RecordBody& body, const std::string& author_device,

@@ -126,6 +126,7 @@ Status PushOutbox(Device& device, RelaySession& session, SyncReport& report) {
 // instead, taking only records not held yet (a record the relay had lost
 // may be back) and leaving the cursor and the refusals as they were.
 Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool rescan = false) {
+  const Device::DeviceListsKept lists(device);
   auto held = device.store().AllRecords();
   if (!held.ok()) return held.error();
   std::set<std::string> known;
