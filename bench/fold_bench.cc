@@ -66,7 +66,7 @@ void BM_Fold(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(duet::model::Fold(records, "alice"));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Fold)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fold)->Arg(1000)->Arg(10000)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_FreeTime(benchmark::State& state) {
   duet::model::CoupleState s;
@@ -77,6 +77,6 @@ void BM_FreeTime(benchmark::State& state) {
   for (auto _ : state)
     benchmark::DoNotOptimize(duet::model::SharedFreeTime(s, {kStart, kStart + days * 86400}, 20 * 60));
 }
-BENCHMARK(BM_FreeTime)->Arg(7)->Arg(31)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FreeTime)->Arg(7)->Arg(31)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
