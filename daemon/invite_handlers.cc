@@ -259,7 +259,9 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         *couple = found.value()->couple_id;
         *linked = found.value()->link;
         if (found.value()->answered) return Status::Ok();  // this device, again
-        if (!paired_to.empty()) {  // a device of the couple already
+        // A device of the couple already answers only a link code: one that
+        // joined through an earlier code whose keys never came.
+        if (!paired_to.empty() && !found.value()->link) {
           *problem = v1::ERROR_CODE_ALREADY_PAIRED;
           return Status::Ok();
         }
@@ -274,7 +276,7 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
           if (!devices.ok()) return devices.error();
           if (creator_couple.value() != found.value()->couple_id || ended.value() != 0)
             *problem = v1::ERROR_CODE_UNPAIRED;
-          else if (devices.value() >= max_devices)
+          else if (paired_to.empty() && devices.value() >= max_devices)
             *problem = v1::ERROR_CODE_QUOTA_EXCEEDED;
           if (*problem != v1::ERROR_CODE_UNSPECIFIED) return Status::Ok();
         } else if (creator_couple.value()) {

@@ -488,8 +488,12 @@ Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string&
   if (row.link) {  // one more device of the creator's couple, on the creator's side
     auto side = PartnerOfDevice(row.creator_key);
     if (!side.ok()) return side.error();
-    device->BindBlob(1, answerer_key).BindBlob(2, row.couple_id).Bind(3, static_cast<std::int64_t>(side.value()));
-    return device->Run();
+    // A device of the couple already (joining again through a new code)
+    // keeps its row.
+    auto linked = db_->Prepare("INSERT OR IGNORE INTO devices (device_key, couple_id, partner) VALUES (?, ?, ?)");
+    if (!linked.ok()) return linked.error();
+    linked->BindBlob(1, answerer_key).BindBlob(2, row.couple_id).Bind(3, static_cast<std::int64_t>(side.value()));
+    return linked->Run();
   }
   auto couple = db_->Prepare("INSERT INTO couples (couple_id, created_at) VALUES (?, ?)");
   if (!couple.ok()) return couple.error();

@@ -124,7 +124,8 @@ class RelayStore {
   // How many devices belong to the couple.
   Result<std::uint64_t> DevicesOf(const std::string& couple_id);
   // Marks the invite answered and registers creator and answerer as its
-  // couple; a link invite registers the answerer in the creator's couple.
+  // couple; a link invite registers the answerer in the creator's couple
+  // (or leaves it there, when it belongs to it already).
   Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                       const std::string& sealed_answer);
 

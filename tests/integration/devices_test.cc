@@ -195,10 +195,21 @@ TEST_F(DevicesTest, LinkWaitsForTheNewDeviceAndBadCodesSayWhatToDo) {
   auto again = Duet("a3", {"device", "join", code, "--wait", "0"});
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("make a new one on your other device"), std::string::npos) << again.err << again.out;
-  // A partner's device cannot make a code that joins the other partner.
   Ok(Duet("a2", {"sync"}));
   auto listed = DuetJson("a2", {"device", "list"});
   EXPECT_EQ(listed["devices"].size(), 2u);
+
+  // A device whose first code was given up (a newer code replaced it
+  // before the keys went out) joins again with the new one.
+  Init("a4", "Alice");
+  const std::string first = DuetJson("a", {"device", "link", "--no-wait", "--yes"})["code"];
+  Ok(Duet("a4", {"device", "join", first, "--label", "tablet", "--wait", "0"}));
+  const std::string second = DuetJson("a", {"device", "link", "--no-wait", "--yes"})["code"];
+  Ok(Duet("a4", {"device", "join", second, "--label", "tablet", "--wait", "0"}));
+  Ok(Duet("a", {"sync"}));
+  Ok(Duet("a4", {"sync"}));
+  EXPECT_EQ(DuetJson("a4", {"device", "list"})["devices"].size(), 3u);
+  EXPECT_EQ(RelayNumber("SELECT count(*) FROM devices"), 4) << "Bob, Alice and her phone and tablet, once each";
 }
 
 TEST_F(DevicesTest, AtATerminalThePersonComparesTheFingerprintAndAStrangerIsShutOut) {
