@@ -160,13 +160,14 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       last = stored.seq();
       const auto& envelope = stored.envelope();
       if (rescan && known.count(envelope.record_id())) continue;
-      // A kept note of the partner's, between their own devices: not ours
-      // to read, and nothing is wrong with it (protocol.md §5.1).
-      if (device.IsPartnersOwnNote(envelope)) continue;
       Result<OpenedBody> opened = MakeError(ErrorKind::kRefused,
                                             "written by a device that was revoked before it (it no longer counts)");
       if (auto since = revoked_since(envelope.author_key()); !since || stored.seq() < *since)
         opened = device.VerifyIncoming(envelope);
+      // A kept note of the partner's, between their own devices: not ours
+      // to read, and nothing is wrong with it (protocol.md §5.1). Asked only
+      // of what did not open, so the common record costs no lookup.
+      if (!opened.ok() && device.IsPartnersOwnNote(envelope)) continue;
       if (!opened.ok()) {
         if (rescan) continue;  // refused already when it was first pulled
         rejected.push_back({stored.seq(), envelope.record_id(), opened.error().message});
@@ -209,7 +210,7 @@ Status PullNew(Device& device, RelaySession& session, SyncReport& report, bool r
       accepted.push_back(
           {stored.seq(), envelope.record_id(), envelope.author_key(), envelope.SerializeAsString()});
       // This very device was revoked: what follows is not for it.
-      if (device.revoked_at()) break;
+      if (opened->body.has_device_revoked() && device.revoked_at()) break;
     }
     // Verified but not yet stored: the cursor has not moved, so the next
     // pull fetches them again.
