@@ -223,7 +223,9 @@ bool FramedClient::WaitForData(std::chrono::milliseconds timeout) {
     ready = ec != asio::error::operation_aborted;
   });
   impl_->io.restart();
-  impl_->io.run_for(timeout);
+  // run_for(0) would return before asking the socket anything; poll() asks.
+  if (timeout.count() <= 0) impl_->io.poll();
+  else impl_->io.run_for(timeout);
   if (!done) {
     // Only the wait is abandoned; the socket and the streams stay as they were.
     asio::error_code ignored;
@@ -233,5 +235,7 @@ bool FramedClient::WaitForData(std::chrono::milliseconds timeout) {
   }
   return ready;
 }
+
+int FramedClient::native_handle() { return impl_->socket.native_handle(); }
 
 }  // namespace duet::net

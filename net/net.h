@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "crypto/channel.h"
+#include "crypto/crypto.h"
 #include "duet/v1/wire.pb.h"
 
 namespace duet::net {
@@ -44,6 +45,15 @@ std::string AuthTranscript(std::string_view channel_hash, std::string_view chall
 
 // A one-line description of an Error frame, e.g. "invite expired (INVITE_EXPIRED)".
 std::string DescribeError(const v1::Error& error);
+
+class FramedClient;
+// ClientHello then Authenticate (protocol.md §3) on a connected channel, for
+// a program that speaks for a bare device key rather than a duet home (the
+// tests that drive the relay by hand, the load generator in bench/). The
+// AuthOk frame, or what the relay said instead as a kRefused or kProtocol
+// error.
+Result<v1::Frame> HelloAndAuthenticate(FramedClient& client, const crypto::SigningKeyPair& device,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 class FramedClient {
  public:
@@ -76,8 +86,14 @@ class FramedClient {
   // Waits up to `timeout` for the relay to send something, for a client
   // that stays connected: unlike Receive, silence is not a failure and the
   // connection stays open. True when Receive or TakeUnsolicited has
-  // something now (a frame, or the news that the connection ended).
+  // something now (a frame, or the news that the connection ended). A zero
+  // timeout asks the socket without waiting.
   bool WaitForData(std::chrono::milliseconds timeout);
+  // The socket, for a program that waits on many clients at once (epoll)
+  // and then calls WaitForData(0): readable when the relay sent something.
+  // Frames already buffered here do not make it readable; WaitForData
+  // tells of those.
+  int native_handle();
 
  private:
   struct Impl;

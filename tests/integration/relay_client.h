@@ -22,27 +22,7 @@
 
 namespace duet::testing {
 
-// Hello and Authenticate on a connected channel; the AuthOk, or what the
-// relay said instead.
-inline Result<v1::Frame> HelloAndAuthenticate(net::FramedClient& client,
-                                              const crypto::SigningKeyPair& device) {
-  using namespace std::chrono_literals;
-  v1::Frame hello;
-  hello.mutable_client_hello()->set_min_version(1);
-  hello.mutable_client_hello()->set_max_version(1);
-  auto server = client.Call(hello, 5s);
-  if (!server.ok()) return server.error();
-  if (!server->has_server_hello()) return MakeError(ErrorKind::kProtocol, server->DebugString());
-  v1::Frame auth;
-  auth.mutable_authenticate()->set_device_key(device.public_key);
-  auth.mutable_authenticate()->set_signature(crypto::Sign(
-      device, net::AuthTranscript(client.channel_hash(), server->server_hello().challenge(),
-                                  server->server_hello().relay_key(), device.public_key)));
-  auto ok = client.Call(auth, 5s);
-  if (!ok.ok()) return ok.error();
-  if (!ok->has_auth_ok()) return MakeError(ErrorKind::kProtocol, ok->DebugString());
-  return ok;
-}
+using net::HelloAndAuthenticate;
 
 inline v1::RecordEnvelope SignedEnvelope(const crypto::SigningKeyPair& author,
                                          const std::string& couple) {

@@ -1,0 +1,338 @@
+#include "bench/loadgen/figures.h"
+
+#include <sodium.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "bench/loadgen/histogram.h"
+
+namespace duet::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Runs `body(i)` for i in [0, count) on `threads` threads; the first error.
+Status ForEach(int count, int threads, const std::function<Status(int)>& body) {
+  std::atomic<int> next{0};
+  std::mutex mutex;
+  Status first;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::min(count, threads); ++t)
+    workers.emplace_back([&] {
+      for (int i = next++; i < count; i = next++) {
+        Status s = body(i);
+        if (s.ok()) continue;
+        std::lock_guard lock(mutex);
+        if (first.ok()) first = s;
+        next = count;
+      }
+    });
+  for (auto& w : workers) w.join();
+  return first;
+}
+
+// Client i is side i % 2 of couple i / 2.
+Result<std::vector<std::unique_ptr<Client>>> ConnectAll(System& system, const FigureOptions& options) {
+  std::vector<std::unique_ptr<Client>> clients(options.clients);
+  Status connected = ForEach(options.clients, options.connect_threads, [&](int i) -> Status {
+    auto client = system.Connect(i / 2, i % 2);
+    if (!client.ok()) return client.error();
+    clients[i] = std::move(client).value();
+    return Status::Ok();
+  });
+  if (!connected.ok()) return connected.error();
+  return clients;
+}
+
+// Clients come in couples; an odd last one has its partner away.
+int Couples(const FigureOptions& options) { return (options.clients + 1) / 2; }
+
+double Micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
+
+void PutLatency(nlohmann::json& out, const std::string& prefix, const LatencyHistogram& h) {
+  out[prefix + "p50_us"] = Micros(h.ValueAt(50));
+  out[prefix + "p99_us"] = Micros(h.ValueAt(99));
+  out[prefix + "p999_us"] = Micros(h.ValueAt(99.9));
+  out[prefix + "max_us"] = Micros(h.max());
+  out[prefix + "count"] = h.count();
+}
+
+// Per-thread results, merged once the threads are done.
+struct Tally {
+  LatencyHistogram ack, forward;
+  std::uint64_t appended = 0, received = 0;
+  Status status;
+};
+
+Result<nlohmann::json> Finish(std::vector<Tally>& tallies, std::chrono::milliseconds measured,
+                              const FigureOptions& options, const std::string& figure) {
+  Tally all;
+  for (auto& t : tallies) {
+    if (!t.status.ok()) return t.status.error();
+    all.ack.Merge(t.ack);
+    all.forward.Merge(t.forward);
+    all.appended += t.appended;
+    all.received += t.received;
+  }
+  nlohmann::json out;
+  out["figure"] = figure;
+  out["clients"] = options.clients;
+  out["seconds"] = static_cast<double>(measured.count()) / 1e3;
+  out["appended"] = all.appended;
+  out["received"] = all.received;
+  out["rate"] = static_cast<double>(all.appended) / (static_cast<double>(measured.count()) / 1e3);
+  PutLatency(out, "ack_", all.ack);
+  if (all.forward.count() > 0) PutLatency(out, "forward_", all.forward);
+  return out;
+}
+
+std::int64_t ResidentKib(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+namespace {
+
+// How clients send: as soon as the last append was acknowledged (one in
+// flight), or on a fixed schedule whatever is in flight.
+struct Pace {
+  bool one_in_flight = true;
+  Clock::duration interval{};
+};
+
+// Drives clients first, first + step, ... from one thread: waits on all
+// their descriptors at once (epoll) and sends on time, so the load
+// generator spends its core on the protocol, not on waking a thread per
+// client.
+void Drive(std::vector<std::unique_ptr<Client>>& clients, std::size_t first, std::size_t step, const Pace& pace,
+           Clock::time_point start, Clock::time_point measure_from, Clock::time_point end, Tally& tally) {
+  struct Driven {
+    Client* client;
+    std::uint64_t sender;
+    std::deque<std::int64_t> unacknowledged;  // send times, oldest first
+    Clock::time_point next_send;
+  };
+  std::vector<Driven> driven;
+  std::mt19937_64 random(first);
+  for (std::size_t i = first; i < clients.size(); i += step) {
+    // On a schedule each client starts at its own phase, so sends spread.
+    const auto phase = pace.one_in_flight ? Clock::duration::zero()
+                                          : std::chrono::duration_cast<Clock::duration>(
+                                                pace.interval * std::uniform_real_distribution<double>(0, 1)(random));
+    driven.push_back({clients[i].get(), i, {}, start + phase});
+  }
+  const int poller = epoll_create1(EPOLL_CLOEXEC);
+  for (std::size_t d = 0; d < driven.size(); ++d)
+    for (int fd : driven[d].client->Descriptors()) {
+      epoll_event interest{};
+      interest.events = EPOLLIN;
+      interest.data.u64 = d;
+      epoll_ctl(poller, EPOLL_CTL_ADD, fd, &interest);
+    }
+  const auto measured = [&](std::int64_t sent) { return Clock::time_point(std::chrono::nanoseconds(sent)) >= measure_from; };
+  // On a schedule, run on past `end` a little so the last sends' deliveries count.
+  const auto stop = pace.one_in_flight ? end : end + 500ms;
+  std::vector<epoll_event> ready(256);
+  std::vector<Event> events;
+  for (auto now = Clock::now(); now < stop; now = Clock::now()) {
+    auto earliest = stop;
+    for (Driven& d : driven) {
+      const bool may_send = !pace.one_in_flight || d.unacknowledged.empty();
+      if (!may_send || now >= end) continue;
+      if (now >= d.next_send) {
+        const std::string payload = MakePayload(d.sender);
+        tally.status = d.client->Send(payload);
+        if (!tally.status.ok()) return;
+        d.unacknowledged.push_back(SendTimeOf(payload));
+        d.next_send += pace.interval;  // on schedule, however late this one was
+        if (pace.one_in_flight) continue;
+      }
+      earliest = std::min(earliest, d.next_send);
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(earliest - now, Clock::duration::zero()));
+    const int n = epoll_wait(poller, ready.data(), static_cast<int>(ready.size()),
+                             static_cast<int>(std::min<std::int64_t>(wait.count(), 50)));
+    for (int r = 0; r < n; ++r) {
+      Driven& d = driven[ready[r].data.u64];
+      events.clear();
+      tally.status = d.client->Poll(std::chrono::milliseconds(0), events);
+      if (!tally.status.ok()) return;
+      for (const Event& event : events) {
+        if (event.kind == Event::Kind::kPayload) {
+          const std::int64_t sent = SendTimeOf(event.payload);
+          if (!measured(sent)) continue;
+          tally.forward.Record(event.at - sent);
+          ++tally.received;
+          continue;
+        }
+        if (d.unacknowledged.empty()) continue;
+        const std::int64_t sent = d.unacknowledged.front();
+        d.unacknowledged.pop_front();
+        if (pace.one_in_flight) d.next_send = Clock::now();
+        if (!measured(sent)) continue;
+        tally.ack.Record(event.at - sent);
+        ++tally.appended;
+      }
+    }
+  }
+  close(poller);
+}
+
+Result<nlohmann::json> Run(System& system, const FigureOptions& options, const Pace& pace, const std::string& figure) {
+  DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
+  auto clients = ConnectAll(system, options);
+  if (!clients.ok()) return clients.error();
+  const int workers = std::min(options.clients, options.workers);
+  std::vector<Tally> tallies(workers);
+  const auto start = Clock::now();
+  const auto measure_from = start + options.warmup;
+  const auto end = measure_from + options.duration;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w)
+    threads.emplace_back([&, w] {
+      Drive(clients.value(), static_cast<std::size_t>(w), static_cast<std::size_t>(workers), pace, start, measure_from,
+            end, tallies[w]);
+    });
+  for (auto& t : threads) t.join();
+  return Finish(tallies, options.duration, options, figure);
+}
+
+}  // namespace
+
+Result<nlohmann::json> AppendFigure(System& system, const FigureOptions& options) {
+  return Run(system, options, Pace{}, "append");
+}
+
+Result<nlohmann::json> ForwardFigure(System& system, const FigureOptions& options) {
+  if (options.rate_per_client <= 0) return MakeError(ErrorKind::kInvalidInput, "--rate must be above 0");
+  const Pace pace{false, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.rate_per_client))};
+  auto out = Run(system, options, pace, "forward");
+  if (out.ok()) out.value()["rate_per_client"] = options.rate_per_client;
+  return out;
+}
+
+Result<nlohmann::json> IdleFigure(System& system, const FigureOptions& options) {
+  if (options.server_pid <= 0 || ResidentKib(options.server_pid) < 0)
+    return MakeError(ErrorKind::kInvalidInput, "--server-pid must name the running server's process");
+  DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
+  std::this_thread::sleep_for(1s);  // let the server settle after preparing
+  const std::int64_t before = ResidentKib(options.server_pid);
+  auto clients = ConnectAll(system, options);
+  if (!clients.ok()) return clients.error();
+  std::this_thread::sleep_for(2s);  // connections idle, buffers settled
+  const std::int64_t after = ResidentKib(options.server_pid);
+  nlohmann::json out;
+  out["figure"] = "idle";
+  out["clients"] = options.clients;
+  out["rss_before_kib"] = before;
+  out["rss_after_kib"] = after;
+  out["bytes_per_connection"] = static_cast<double>(after - before) * 1024.0 / options.clients;
+  return out;
+}
+
+Result<nlohmann::json> StormFigure(System& system, const FigureOptions& options) {
+  DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
+  std::vector<std::unique_ptr<Client>> clients(options.clients);
+  std::vector<LatencyHistogram> served(options.connect_threads);
+  std::atomic<int> slot{0};
+  const std::int64_t start = NowNanoseconds();
+  thread_local int my_slot = -1;
+  Status all = ForEach(options.clients, options.connect_threads, [&](int i) -> Status {
+    if (my_slot < 0) my_slot = slot++;
+    auto client = system.Connect(i / 2, i % 2);
+    if (!client.ok()) return client.error();
+    auto caught_up = client.value()->CatchUp();
+    if (!caught_up.ok()) return caught_up.error();
+    served[my_slot].Record(NowNanoseconds() - start);
+    clients[i] = std::move(client).value();  // stays connected, as a real device would
+    return Status::Ok();
+  });
+  const std::int64_t elapsed = NowNanoseconds() - start;
+  if (!all.ok()) return all.error();
+  LatencyHistogram merged;
+  for (const auto& h : served) merged.Merge(h);
+  nlohmann::json out;
+  out["figure"] = "storm";
+  out["clients"] = options.clients;
+  out["connect_threads"] = options.connect_threads;
+  out["seconds"] = static_cast<double>(elapsed) / 1e9;
+  out["handshakes_per_second"] = options.clients / (static_cast<double>(elapsed) / 1e9);
+  PutLatency(out, "served_", merged);
+  return out;
+}
+
+Result<nlohmann::json> ReplayFigure(System& system, const FigureOptions& options) {
+  if (options.records < 1) return MakeError(ErrorKind::kInvalidInput, "--records must be 1 or more");
+  DUET_RETURN_IF_ERROR(system.Prepare(1));
+  auto writer = system.Connect(0, 0);
+  if (!writer.ok()) return writer.error();
+  std::vector<std::string> payloads(static_cast<std::size_t>(options.records), MakePayload(0));
+  DUET_RETURN_IF_ERROR(writer.value()->AppendMany(payloads));
+  auto reader = system.Connect(0, 1);
+  if (!reader.ok()) return reader.error();
+  const std::int64_t start = NowNanoseconds();
+  auto read = reader.value()->CatchUp();
+  const std::int64_t elapsed = NowNanoseconds() - start;
+  if (!read.ok()) return read.error();
+  if (read.value() != static_cast<std::uint64_t>(options.records))
+    return MakeError(ErrorKind::kInternal, "caught up on " + std::to_string(read.value()) + " records, not " +
+                                               std::to_string(options.records));
+  nlohmann::json out;
+  out["figure"] = "replay";
+  out["records"] = options.records;
+  out["seconds"] = static_cast<double>(elapsed) / 1e9;
+  out["rate"] = options.records / (static_cast<double>(elapsed) / 1e9);
+  return out;
+}
+
+nlohmann::json PrimitivesFigure(std::chrono::milliseconds duration) {
+  const auto rate = [&](const std::function<void()>& op) {
+    std::uint64_t n = 0;
+    const std::int64_t start = NowNanoseconds();
+    const std::int64_t end = start + std::chrono::nanoseconds(duration).count();
+    std::int64_t now = start;
+    for (; now < end; now = NowNanoseconds())
+      for (int i = 0; i < 64; ++i, ++n) op();
+    return static_cast<double>(n) / (static_cast<double>(now - start) / 1e9);
+  };
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
+  crypto_sign_keypair(pk, sk);
+  const std::string record(256 + 120, 'r');  // a record's signed bytes: ids, keys, nonce, ciphertext
+  const auto* m = reinterpret_cast<const unsigned char*>(record.data());
+  crypto_sign_detached(sig, nullptr, m, record.size(), sk);
+  unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES], nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES]{};
+  crypto_aead_xchacha20poly1305_ietf_keygen(key);
+  std::string big(64 * 1024, 'x'), sealed(big.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  const auto seal = [&](std::size_t bytes) {
+    crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(sealed.data()), nullptr,
+                                               reinterpret_cast<const unsigned char*>(big.data()), bytes, nullptr, 0,
+                                               nullptr, nonce, key);
+  };
+  std::uint64_t verified = 0;
+  nlohmann::json out;
+  out["figure"] = "primitives";
+  out["ed25519_sign_per_second"] = rate([&] { crypto_sign_detached(sig, nullptr, m, record.size(), sk); });
+  out["ed25519_verify_per_second"] =
+      rate([&] { verified += crypto_sign_verify_detached(sig, m, record.size(), pk) == 0; });
+  out["xchacha20poly1305_256b_per_second"] = rate([&] { seal(256); });
+  out["xchacha20poly1305_64kib_gb_per_second"] = rate([&] { seal(big.size()); }) * big.size() / 1e9;
+  out["all_verified"] = verified > 0;
+  sodium_memzero(sk, sizeof sk);
+  sodium_memzero(key, sizeof key);
+  return out;
+}
+
+}  // namespace duet::bench

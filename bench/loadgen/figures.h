@@ -1,0 +1,38 @@
+// The figures of issue #15, each run against any System. A figure returns
+// its measurements as flat JSON (rates per second, latencies in
+// microseconds) for bench/run to collect; errors are values.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "bench/loadgen/system.h"
+
+namespace duet::bench {
+
+struct FigureOptions {
+  int clients = 100;
+  std::chrono::milliseconds duration{5000};
+  std::chrono::milliseconds warmup{1000};
+  double rate_per_client = 10;  // forward: appends a second per client
+  int records = 100'000;        // replay: history size
+  int server_pid = 0;           // idle: whose memory to read
+  int connect_threads = 16;     // clients connecting at once
+  int workers = 2;              // append and forward: threads driving the clients
+};
+
+// Every client appends as fast as acknowledgements come back, one in flight.
+Result<nlohmann::json> AppendFigure(System& system, const FigureOptions& options);
+// Every client appends at a steady rate; latency from send to the partner's
+// receipt.
+Result<nlohmann::json> ForwardFigure(System& system, const FigureOptions& options);
+// The server's resident memory per connected, idle client.
+Result<nlohmann::json> IdleFigure(System& system, const FigureOptions& options);
+// Every client connects, authenticates and catches up at once.
+Result<nlohmann::json> StormFigure(System& system, const FigureOptions& options);
+// A new client reads a history of `records` payloads.
+Result<nlohmann::json> ReplayFigure(System& system, const FigureOptions& options);
+// The libsodium primitives every record costs, measured here: the ceiling.
+nlohmann::json PrimitivesFigure(std::chrono::milliseconds duration);
+
+}  // namespace duet::bench
