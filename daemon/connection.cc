@@ -31,6 +31,7 @@ Connection::~Connection() = default;
 void Connection::Start() {
   asio::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket_.non_blocking(true, ignored);  // ReadMore reads only what is there
   handshake_deadline_ = context_.clock.steady() + context_.limits.handshake_timeout;
   deadline_ = handshake_deadline_;
   ReadMore();
@@ -78,20 +79,26 @@ void Connection::UpdateDeadline() {
   deadline_ = frame_deadline_;
 }
 
+// Waits until the socket is readable and only then reads, into one buffer
+// per network thread: an idle connection holds no read buffer of its own
+// (16 KiB each once, most of an idle connection's memory; docs/performance.md).
 void Connection::ReadMore() {
   if (reading_ || closed() || close_after_write_) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(read_buffer_),
-                          [self = shared_from_this()](asio::error_code ec, std::size_t n) {
-                            self->reading_ = false;
-                            if (ec) return self->Close();
-                            if (!self->closed()) self->OnRead(n);
-                          });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](asio::error_code ec) {
+    self->reading_ = false;
+    if (ec) return self->Close();
+    if (self->closed()) return;
+    thread_local std::array<char, 16 * 1024> scratch;
+    const std::size_t n = self->socket_.read_some(asio::buffer(scratch), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return self->ReadMore();
+    if (ec) return self->Close();
+    self->OnRead(std::string_view(scratch.data(), n));
+  });
 }
 
-void Connection::OnRead(std::size_t n) {
-  const std::string_view bytes(read_buffer_.data(), n);
-  context_.manager.metrics().bytes_received += n;
+void Connection::OnRead(std::string_view bytes) {
+  context_.manager.metrics().bytes_received += bytes.size();
   if (phase_ == Phase::kChannelHello || phase_ == Phase::kChannelHeader) {
     // Never more than the handshake's 61 bytes plus one read are held here.
     handshake_bytes_.append(bytes);

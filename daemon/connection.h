@@ -93,7 +93,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void ReadMore();
-  void OnRead(std::size_t n);
+  void OnRead(std::string_view bytes);
   void ProcessFrames();
   // Walks the channel handshake on raw bytes; false while more are needed.
   bool AdvanceHandshake();
@@ -111,7 +111,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   crypto::StreamReceiver receiver_;
   crypto::SymmetricKey client_to_relay_;
   std::string channel_hash_;
-  std::array<char, 16 * 1024> read_buffer_{};
   std::deque<std::string> write_queue_;
   std::size_t queued_bytes_ = 0;
   bool reading_ = false;

@@ -8,8 +8,16 @@
 
 namespace duet::net {
 
-struct FramedClient::Impl {
+struct EventLoop::Impl {
   asio::io_context io;
+};
+
+EventLoop::EventLoop() : impl_(std::make_shared<Impl>()) {}
+
+struct FramedClient::Impl {
+  explicit Impl(std::shared_ptr<EventLoop::Impl> shared) : loop(std::move(shared)) {}
+  std::shared_ptr<EventLoop::Impl> loop;
+  asio::io_context& io = loop->io;
   asio::ip::tcp::socket socket{io};
   proto::FrameDecoder decoder{proto::kChannelOverheadBytes, proto::kMaxSealedFrameBytes};
   std::array<char, 16 * 1024> buffer{};
@@ -61,8 +69,9 @@ const std::string& FramedClient::channel_hash() const { return impl_->channel_ha
 Result<std::unique_ptr<FramedClient>> FramedClient::Connect(const Endpoint& endpoint,
                                                             std::chrono::milliseconds timeout,
                                                             const crypto::PinnedRelayKeys& pinned_relay_keys,
-                                                            const std::string& source_address) {
-  auto impl = std::make_unique<Impl>();
+                                                            const std::string& source_address,
+                                                            const EventLoop& loop) {
+  auto impl = std::make_unique<Impl>(loop.impl_);
   asio::ip::tcp::resolver resolver(impl->io);
   asio::error_code ec;
   auto results = resolver.resolve(endpoint.host, std::to_string(endpoint.port),

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <fstream>
+#include <latch>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -191,21 +192,35 @@ void Drive(std::vector<std::unique_ptr<Client>>& clients, std::size_t first, std
   close(poller);
 }
 
+// Each worker connects the clients it drives (so a client is only ever used
+// by one thread), then all start together.
 Result<nlohmann::json> Run(System& system, const FigureOptions& options, const Pace& pace, const std::string& figure) {
   DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
-  auto clients = ConnectAll(system, options);
-  if (!clients.ok()) return clients.error();
   const int workers = std::min(options.clients, options.workers);
+  std::vector<std::unique_ptr<Client>> clients(options.clients);
   std::vector<Tally> tallies(workers);
-  const auto start = Clock::now();
-  const auto measure_from = start + options.warmup;
-  const auto end = measure_from + options.duration;
+  std::latch connected(workers), go(1);
+  Clock::time_point start, measure_from, end;
   std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w)
     threads.emplace_back([&, w] {
-      Drive(clients.value(), static_cast<std::size_t>(w), static_cast<std::size_t>(workers), pace, start, measure_from,
-            end, tallies[w]);
+      for (int i = w; i < options.clients && tallies[w].status.ok(); i += workers) {
+        auto client = system.Connect(i / 2, i % 2);
+        if (client.ok()) clients[i] = std::move(client).value();
+        else tallies[w].status = client.error();
+      }
+      connected.count_down();
+      go.wait();
+      if (!tallies[w].status.ok()) return;
+      Drive(clients, static_cast<std::size_t>(w), static_cast<std::size_t>(workers), pace, start, measure_from, end,
+            tallies[w]);
     });
+  connected.wait();
+  const bool all_connected = std::all_of(clients.begin(), clients.end(), [](const auto& c) { return c != nullptr; });
+  start = Clock::now();
+  measure_from = start + options.warmup;
+  end = all_connected ? measure_from + options.duration : start;
+  go.count_down();
   for (auto& t : threads) t.join();
   return Finish(tallies, options.duration, options, figure);
 }
@@ -227,9 +242,12 @@ Result<nlohmann::json> ForwardFigure(System& system, const FigureOptions& option
 Result<nlohmann::json> IdleFigure(System& system, const FigureOptions& options) {
   if (options.server_pid <= 0 || ResidentKib(options.server_pid) < 0)
     return MakeError(ErrorKind::kInvalidInput, "--server-pid must name the running server's process");
-  DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
-  std::this_thread::sleep_for(1s);  // let the server settle after preparing
+  // From before preparing: the connections made to pair devices are gone by
+  // the time the idle ones arrive, and whatever memory they left behind
+  // (allocator arenas, the store's cache) is counted too. An upper bound.
   const std::int64_t before = ResidentKib(options.server_pid);
+  DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
+  const std::int64_t prepared = ResidentKib(options.server_pid);
   auto clients = ConnectAll(system, options);
   if (!clients.ok()) return clients.error();
   std::this_thread::sleep_for(2s);  // connections idle, buffers settled
@@ -238,6 +256,7 @@ Result<nlohmann::json> IdleFigure(System& system, const FigureOptions& options) 
   out["figure"] = "idle";
   out["clients"] = options.clients;
   out["rss_before_kib"] = before;
+  out["rss_prepared_kib"] = prepared;
   out["rss_after_kib"] = after;
   out["bytes_per_connection"] = static_cast<double>(after - before) * 1024.0 / options.clients;
   return out;

@@ -64,7 +64,8 @@ class System {
   // relay, a stream or topic layout on a peer).
   virtual Status Prepare(int couples) = 0;
   // Connects as partner `side` (0 or 1) of `couple`, ready to append and
-  // receive.
+  // receive. The client is used only by the thread that connected it (and
+  // destroyed once no other thread uses clients).
   virtual Result<std::unique_ptr<Client>> Connect(int couple, int side) = 0;
 };
 
