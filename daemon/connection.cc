@@ -49,6 +49,7 @@ void Connection::Close() {
 void Connection::set_phase(Phase phase) {
   phase_ = phase;
   if (phase_ == Phase::kReady) {
+    context_.manager.Authenticated(*this);
     idle_deadline_ = context_.clock.steady() + context_.limits.idle_timeout;
     UpdateDeadline();
   }

@@ -4,8 +4,9 @@
 namespace duet::daemon {
 
 bool ConnectionManager::Admit(const std::string& address) {
-  if (FromAddress(address, false) >= limits_.max_connections_per_address ||
-      FromAddress(address, true) >= limits_.max_unauthenticated_per_address) {
+  const auto counts = by_address_.find(address);
+  if (counts != by_address_.end() && (counts->second.open >= limits_.max_connections_per_address ||
+                                      counts->second.in_handshake >= limits_.max_unauthenticated_per_address)) {
     log_.Write(LogLevel::kWarning, "refused", "refused a connection from " + address + ": too many from that address");
     metrics_.refusals.Add("connection_limit");
     return false;
@@ -28,8 +29,18 @@ bool ConnectionManager::Admit(const std::string& address) {
 void ConnectionManager::Add(const std::shared_ptr<Connection>& connection) {
   if (log_.Enabled(LogLevel::kDebug))
     log_.Write(LogLevel::kDebug, "connection", "connection from " + connection->peer_address());
-  connections_.emplace(connection->serial(), Entry{connection, 0});
+  connections_.emplace(connection->serial(), Entry{connection, 0, true});
+  auto& counts = by_address_[connection->peer_address()];
+  ++counts.open;
+  ++counts.in_handshake;
   ++strangers_;
+}
+
+void ConnectionManager::Authenticated(const Connection& connection) {
+  auto it = connections_.find(connection.serial());
+  if (it == connections_.end() || !it->second.in_handshake) return;
+  it->second.in_handshake = false;
+  --by_address_[connection.peer_address()].in_handshake;
 }
 
 void ConnectionManager::Paired(const std::shared_ptr<Connection>& connection) {
@@ -61,6 +72,12 @@ void ConnectionManager::Forget(const Connection& connection) {
     }
   } else {
     --strangers_;
+  }
+  auto counts = by_address_.find(connection.peer_address());
+  if (counts != by_address_.end()) {
+    --counts->second.open;
+    if (it->second.in_handshake) --counts->second.in_handshake;
+    if (counts->second.open == 0) by_address_.erase(counts);
   }
   // Last: the entry may hold the last reference to `connection`.
   auto keep = std::move(it->second.connection);
@@ -153,16 +170,6 @@ std::shared_ptr<Connection> ConnectionManager::OldestStranger() const {
   for (const auto& [serial, entry] : connections_)
     if (!entry.connection->paired()) return entry.connection;
   return nullptr;
-}
-
-std::size_t ConnectionManager::FromAddress(const std::string& address,
-                                           bool only_unauthenticated) const {
-  std::size_t count = 0;
-  for (const auto& [serial, entry] : connections_) {
-    const auto& c = *entry.connection;
-    if (c.peer_address() == address && !(only_unauthenticated && c.authenticated())) ++count;
-  }
-  return count;
 }
 
 }  // namespace duet::daemon

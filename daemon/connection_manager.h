@@ -36,6 +36,9 @@ class ConnectionManager {
   // The connection joined a couple: it leaves the stranger pool. A couple
   // over its own cap loses its oldest other connection.
   void Paired(const std::shared_ptr<Connection>& connection);
+  // The connection authenticated: it no longer counts against its address's
+  // handshake limit.
+  void Authenticated(const Connection& connection);
   // Called by Connection::Close(): forgets it everywhere.
   void Forget(const Connection& connection);
 
@@ -71,9 +74,15 @@ class ConnectionManager {
   struct Entry {
     std::shared_ptr<Connection> connection;
     std::size_t charged = 0;
+    bool in_handshake = true;
+  };
+  // Counted as connections come and go, not by walking them all: a storm of
+  // reconnections would make each admission cost every connection held.
+  struct AddressCounts {
+    std::size_t open = 0;
+    std::size_t in_handshake = 0;
   };
   std::shared_ptr<Connection> OldestStranger() const;
-  std::size_t FromAddress(const std::string& address, bool only_unauthenticated) const;
   void CloseAll(const std::vector<std::shared_ptr<Connection>>& victims);
 
   const RelayLimits& limits_;
@@ -81,6 +90,7 @@ class ConnectionManager {
   RelayMetrics& metrics_;
   std::uint64_t serial_ = 0;
   std::map<std::uint64_t, Entry> connections_;  // by serial: oldest first
+  std::unordered_map<std::string, AddressCounts> by_address_;
   std::size_t strangers_ = 0;
   std::size_t receive_bytes_ = 0;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> couples_;

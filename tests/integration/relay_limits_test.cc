@@ -156,6 +156,40 @@ TEST_F(RelayLimitsTest, OneAddressCannotTakeMoreThanItsShare) {
   EXPECT_TRUE(Authenticated(crypto::SigningKeyPair::Generate(), "127.0.0.8"));
 }
 
+// The relay counts each address's connections as they come, authenticate
+// and go (not by walking every connection on each admission, which made a
+// reconnect storm quadratic): the counts must give slots back.
+TEST_F(RelayLimitsTest, AnAddressGetsItsSlotsBackAsItsConnectionsAuthenticateOrClose) {
+  RelayLimits limits;
+  limits.max_connections_per_address = 4;
+  limits.max_unauthenticated_per_address = 2;
+  StartRelay(limits);
+  const std::string from = "127.0.0.9";
+  auto first = Connect(from);
+  auto second = Connect(from);
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(Connect(from)) << "a third still in the handshake is refused";
+  ASSERT_TRUE(HelloAndAuthenticate(*first, crypto::SigningKeyPair::Generate()).ok());
+  auto third = Authenticated(crypto::SigningKeyPair::Generate(), from);
+  EXPECT_TRUE(third) << "authenticating gave a handshake slot back";
+  auto fourth = Authenticated(crypto::SigningKeyPair::Generate(), from);
+  ASSERT_TRUE(fourth);
+  EXPECT_FALSE(Connect(from)) << "four open: the address is full";
+  third.reset();
+  fourth.reset();
+  // The relay hears the closes on its own thread; wait for it, boundedly.
+  std::unique_ptr<net::FramedClient> again;
+  for (int i = 0; i < 100 && !again; ++i) {
+    again = Connect(from);
+    if (!again) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(again) << "closing gave the address's slots back";
+  ASSERT_TRUE(HelloAndAuthenticate(*again, crypto::SigningKeyPair::Generate()).ok());
+  auto last = Authenticated(crypto::SigningKeyPair::Generate(), from);
+  EXPECT_TRUE(last) << "both slots came back";
+  EXPECT_FALSE(Connect(from)) << "and no more than both";
+}
+
 TEST_F(RelayLimitsTest, ACoupleOverItsConnectionCapLosesItsOwnOldest) {
   RelayLimits limits;
   limits.max_connections_per_couple = 3;
