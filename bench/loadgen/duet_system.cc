@@ -49,6 +49,10 @@ class DuetClient final : public Client {
   }
 
   Status Poll(std::chrono::milliseconds timeout, std::vector<Event>& events) override {
+    for (const v1::Frame& frame : channel_->TakeUnsolicited())  // left by a Call
+      DUET_RETURN_IF_ERROR(Open(frame, [&](std::string_view payload) {
+        events.push_back({Event::Kind::kPayload, NowNanoseconds(), std::string(payload)});
+      }));
     for (auto wait = timeout; channel_->WaitForData(wait); wait = std::chrono::milliseconds(0)) {
       auto frame = channel_->Receive(kCallTimeout);
       if (!frame.ok()) return frame.error();

@@ -69,7 +69,7 @@ void PutLatency(nlohmann::json& out, const std::string& prefix, const LatencyHis
 // Per-thread results, merged once the threads are done.
 struct Tally {
   LatencyHistogram ack, forward;
-  std::uint64_t appended = 0, received = 0;
+  std::uint64_t sent = 0, appended = 0, received = 0;  // in the measured window
   Status status;
 };
 
@@ -80,6 +80,7 @@ Result<nlohmann::json> Finish(std::vector<Tally>& tallies, std::chrono::millisec
     if (!t.status.ok()) return t.status.error();
     all.ack.Merge(t.ack);
     all.forward.Merge(t.forward);
+    all.sent += t.sent;
     all.appended += t.appended;
     all.received += t.received;
   }
@@ -89,6 +90,15 @@ Result<nlohmann::json> Finish(std::vector<Tally>& tallies, std::chrono::millisec
   out["seconds"] = static_cast<double>(measured.count()) / 1e3;
   out["appended"] = all.appended;
   out["received"] = all.received;
+  // On a schedule every send is waited for, so what never came is lost. One
+  // in flight, each client's last append is still out when time is up and
+  // is not waited for: nothing to report there.
+  if (figure == "forward") {
+    out["sent"] = all.sent;
+    out["lost_acks"] = all.sent - std::min(all.sent, all.appended);
+    // Every client's partner is connected when the count is even.
+    if (options.clients % 2 == 0) out["lost_deliveries"] = all.sent - std::min(all.sent, all.received);
+  }
   out["rate"] = static_cast<double>(all.appended) / (static_cast<double>(measured.count()) / 1e3);
   PutLatency(out, "ack_", all.ack);
   if (all.forward.count() > 0) PutLatency(out, "forward_", all.forward);
@@ -144,28 +154,43 @@ void Drive(std::vector<std::unique_ptr<Client>>& clients, std::size_t first, std
       epoll_ctl(poller, EPOLL_CTL_ADD, fd, &interest);
     }
   const auto measured = [&](std::int64_t sent) { return Clock::time_point(std::chrono::nanoseconds(sent)) >= measure_from; };
-  // On a schedule, run on past `end` a little so the last sends' deliveries count.
-  const auto stop = pace.one_in_flight ? end : end + 500ms;
+  // On a schedule, run on past `end` until every send was acknowledged (up
+  // to 10 s), and at least half a second so the last deliveries count; what
+  // never came is reported as lost, not left out.
+  const auto grace = pace.one_in_flight ? end : end + 500ms;
+  const auto give_up = pace.one_in_flight ? end : end + 10s;
   std::vector<epoll_event> ready(256);
   std::vector<Event> events;
-  for (auto now = Clock::now(); now < stop; now = Clock::now()) {
-    auto earliest = stop;
+  bool pending = false;
+  for (auto now = Clock::now(); now < grace || (pending && now < give_up); now = Clock::now()) {
+    auto earliest = std::max(grace, now + 50ms);
+    pending = false;
     for (Driven& d : driven) {
+      pending = pending || !d.unacknowledged.empty();
       const bool may_send = !pace.one_in_flight || d.unacknowledged.empty();
       if (!may_send || now >= end) continue;
       if (now >= d.next_send) {
-        const std::string payload = MakePayload(d.sender);
+        // On a schedule the payload carries the time it was due, so a
+        // generator running late counts against the latency, never hides it.
+        const std::string payload = MakePayload(
+            d.sender, pace.one_in_flight ? NowNanoseconds()
+                                         : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               d.next_send.time_since_epoch()).count());
         tally.status = d.client->Send(payload);
         if (!tally.status.ok()) return;
+        if (measured(SendTimeOf(payload))) ++tally.sent;
         d.unacknowledged.push_back(SendTimeOf(payload));
         d.next_send += pace.interval;  // on schedule, however late this one was
         if (pace.one_in_flight) continue;
       }
       earliest = std::min(earliest, d.next_send);
     }
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(earliest - now, Clock::duration::zero()));
-    const int n = epoll_wait(poller, ready.data(), static_cast<int>(ready.size()),
-                             static_cast<int>(std::min<std::int64_t>(wait.count(), 50)));
+    // A timeout in nanoseconds (epoll_pwait2): epoll_wait's milliseconds
+    // would send up to a millisecond late, and on a schedule that counts.
+    const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::min<Clock::duration>(std::max(earliest - now, Clock::duration::zero()), 50ms));
+    const timespec timeout{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
+    const int n = epoll_pwait2(poller, ready.data(), static_cast<int>(ready.size()), &timeout, nullptr);
     for (int r = 0; r < n; ++r) {
       Driven& d = driven[ready[r].data.u64];
       events.clear();
@@ -235,7 +260,13 @@ Result<nlohmann::json> ForwardFigure(System& system, const FigureOptions& option
   if (options.rate_per_client <= 0) return MakeError(ErrorKind::kInvalidInput, "--rate must be above 0");
   const Pace pace{false, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.rate_per_client))};
   auto out = Run(system, options, pace, "forward");
-  if (out.ok()) out.value()["rate_per_client"] = options.rate_per_client;
+  if (out.ok()) {
+    const double offered = options.rate_per_client * options.clients;
+    out.value()["rate_per_client"] = options.rate_per_client;
+    out.value()["offered_rate"] = offered;
+    // The system did not keep up: its latencies are queueing, not service.
+    out.value()["overloaded"] = out.value()["rate"].get<double>() < 0.95 * offered;
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@
 
 namespace duet::bench {
 
-// Values below 2^16 ns fall in range 0, 64 buckets of 1024 ns. Above, the
+// Values below 64 ns fall in range 0, one bucket a nanosecond. Above, the
 // highest set bit picks the range and the six bits below it the sub-bucket,
 // so each bucket is 1/64 of its power of two wide.
 int LatencyHistogram::IndexOf(std::int64_t value) {
@@ -42,8 +42,9 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
 
 std::int64_t LatencyHistogram::ValueAt(double percentile) const {
   if (count_ == 0) return 0;
+  // The epsilon keeps 99.9% of 1000 at rank 999, not 1000 by rounding.
   const auto wanted = static_cast<std::uint64_t>(
-      std::max(1.0, std::ceil(percentile / 100.0 * static_cast<double>(count_))));
+      std::max(1.0, std::ceil(percentile / 100.0 * static_cast<double>(count_) - 1e-9)));
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];

@@ -1,5 +1,5 @@
 // LatencyHistogram: HdrHistogram's log-linear bucketing, kept small. Values
-// are nanoseconds; every power of two from 1 us up is split into 64 equal
+// are nanoseconds; every power of two from 64 ns up is split into 64 equal
 // sub-buckets, so any recorded value is reported within 1/64 (1.6%) of
 // itself, in a fixed 30 KiB whatever the count. One histogram per client
 // thread, merged at the end: recording takes no lock.
@@ -27,7 +27,7 @@ class LatencyHistogram {
  private:
   static constexpr int kSubBucketBits = 6;  // 64 sub-buckets per power of two
   static constexpr int kSubBuckets = 1 << kSubBucketBits;
-  static constexpr int kMinShift = 10;  // values below 1024 ns share the first range
+  static constexpr int kMinShift = 0;  // values below 64 ns are exact
   static constexpr int kRanges = 63 - kMinShift - kSubBucketBits;
   static int IndexOf(std::int64_t value);
   static std::int64_t UpperBoundOf(int index);

@@ -6,8 +6,10 @@
 //
 // libmosquitto's own loop thread waits with select(), which fails past
 // descriptor 1023; one thread here drives every client's socket with epoll
-// instead, so a run can hold thousands. Publishing from a client's thread
-// writes straight to its socket (libmosquitto locks around it).
+// instead, so a run can hold thousands. A publish from a client's thread is
+// written at once: libmosquitto writes it itself unless one of its
+// callbacks is running on the loop thread, and then Send writes what it
+// queued (mosquitto_want_write), so no publish waits for the loop's sweep.
 #include <mosquitto.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -99,10 +101,16 @@ class MosquittoClient final : public Client {
       mosquitto_disconnect(handle_);
       mosquitto_destroy(handle_);
     }
-    close(arrived_);
+    if (arrived_ >= 0) close(arrived_);
   }
 
-  std::vector<int> Descriptors() override { return {arrived_}; }
+  // Made on first use: a client only connected (the idle figure) keeps to
+  // the three descriptors libmosquitto holds.
+  std::vector<int> Descriptors() override {
+    std::lock_guard lock(mutex_);
+    if (arrived_ < 0) arrived_ = eventfd(inbox_.empty() ? 0 : 1, EFD_CLOEXEC | EFD_NONBLOCK);
+    return {arrived_};
+  }
 
   Status Start(const net::Endpoint& broker) {
     handle_ = mosquitto_new(nullptr, true, this);
@@ -147,13 +155,14 @@ class MosquittoClient final : public Client {
                                      payload.data(), 1, false);
     if (rc != MOSQ_ERR_SUCCESS)
       return MakeError(ErrorKind::kNetwork, std::string("mosquitto publish: ") + mosquitto_strerror(rc));
+    if (mosquitto_want_write(handle_)) mosquitto_loop_write(handle_, 1);
     return Status::Ok();
   }
 
   Status Poll(std::chrono::milliseconds timeout, std::vector<Event>& events) override {
-    eventfd_t ignored;
-    eventfd_read(arrived_, &ignored);  // before taking the inbox: a later event signals again
     std::unique_lock lock(mutex_);
+    eventfd_t ignored;
+    if (arrived_ >= 0) eventfd_read(arrived_, &ignored);  // before taking the inbox: a later event signals again
     changed_.wait_for(lock, timeout, [this] { return !inbox_.empty(); });
     for (auto& event : inbox_) events.push_back(std::move(event));
     inbox_.clear();
@@ -166,9 +175,9 @@ class MosquittoClient final : public Client {
     {
       std::lock_guard lock(mutex_);
       change(*this);
+      if (arrived_ >= 0) eventfd_write(arrived_, 1);
     }
     changed_.notify_all();
-    eventfd_write(arrived_, 1);
   }
   template <typename Predicate>
   bool WaitFor(Predicate done) {
@@ -177,7 +186,7 @@ class MosquittoClient final : public Client {
   }
 
   SocketLoop& loop_;
-  int arrived_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // readable while the inbox may hold events
+  int arrived_ = -1;  // readable while the inbox may hold events; guarded by mutex_
   mosquitto* handle_ = nullptr;
   std::string own_, partner_;
   std::mutex mutex_;

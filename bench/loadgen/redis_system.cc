@@ -155,7 +155,9 @@ class RedisClient final : public Client {
 
   Context writer_, reader_;
   std::string own_, partner_;
-  std::string last_id_ = "0-0";  // the run's streams are new: read from their start
+  // The first XREAD (sent on connecting) waits for what is appended from
+  // then on, so a reader connected to a long history does not fetch it all.
+  std::string last_id_ = "$";
   std::size_t pending_ = 0;  // XADDs sent, not yet answered
 };
 

@@ -42,11 +42,12 @@ std::int64_t NowNanoseconds() {
       .count();
 }
 
-std::string MakePayload(std::uint64_t sender) {
+std::string MakePayload(std::uint64_t sender) { return MakePayload(sender, NowNanoseconds()); }
+
+std::string MakePayload(std::uint64_t sender, std::int64_t sent_at) {
   std::string payload(kPayloadBytes, '\0');
   for (std::size_t i = 16; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
-  const std::int64_t now = NowNanoseconds();
-  std::memcpy(payload.data(), &now, sizeof now);
+  std::memcpy(payload.data(), &sent_at, sizeof sent_at);
   std::memcpy(payload.data() + 8, &sender, sizeof sender);
   return payload;
 }

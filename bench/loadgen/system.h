@@ -76,9 +76,10 @@ std::unique_ptr<System> MakeRedisSystem(const net::Endpoint& server);
 std::unique_ptr<System> MakeNatsSystem(const net::Endpoint& server);
 std::unique_ptr<System> MakeMosquittoSystem(const net::Endpoint& broker);
 
-// The payload every adapter sends: the send time (steady clock, ns) in its
-// first 8 bytes, the sender in the next 8, filler after.
+// The payload every adapter sends: the send time (steady clock, ns; now,
+// unless given) in its first 8 bytes, the sender in the next 8, filler after.
 std::string MakePayload(std::uint64_t sender);
+std::string MakePayload(std::uint64_t sender, std::int64_t sent_at);
 // The send time a payload carries, or -1 when it is too short to carry one.
 std::int64_t SendTimeOf(std::string_view payload);
 std::int64_t NowNanoseconds();

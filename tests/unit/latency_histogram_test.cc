@@ -21,6 +21,17 @@ TEST(LatencyHistogram, PercentilesOfAUniformSpreadAreWithinOneSixtyFourth) {
   EXPECT_EQ(h.ValueAt(100), 1'000'000);
 }
 
+TEST(LatencyHistogram, MicrosecondsAreAsPreciseAsMilliseconds) {
+  LatencyHistogram h;
+  for (std::int64_t ns = 2'000; ns <= 60'000; ns += 100) h.Record(ns);  // 2 us .. 60 us
+  const std::int64_t exact_p50 = 2'000 + 100 * ((h.count() + 1) / 2 - 1);
+  EXPECT_GE(h.ValueAt(50), exact_p50);
+  EXPECT_LE(static_cast<double>(h.ValueAt(50)), exact_p50 * (1 + 1.0 / 64));
+  LatencyHistogram thousand;
+  for (int i = 1; i <= 1000; ++i) thousand.Record(i * 1000);
+  EXPECT_LT(thousand.ValueAt(99.9), thousand.max()) << "p99.9 of 1000 is the 999th, not the largest";
+}
+
 TEST(LatencyHistogram, OneValueIsReportedAsItselfAtEveryScale) {
   for (std::int64_t ns : {0LL, 700LL, 65'535LL, 65'536LL, 123'456LL, 2'000'000'000LL, 90'000'000'000LL}) {
     LatencyHistogram h;
