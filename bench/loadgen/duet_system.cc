@@ -3,8 +3,6 @@
 // with the couple's key (XChaCha20-Poly1305) and signed by their author
 // (Ed25519), exactly as docs/protocol.md §3-§4 describe. The partner opens
 // each record it receives to read the send time.
-#include <mutex>
-#include <thread>
 
 #include "bench/loadgen/system.h"
 #include "crypto/crypto.h"
@@ -140,22 +138,7 @@ class DuetSystem final : public System {
     }
     // Pairing is two round trips per partner; a few threads make thousands
     // of couples quick without a storm of handshakes.
-    std::mutex mutex;
-    Status first_error;
-    std::vector<std::thread> threads;
-    const int workers = std::min(couples, 16);
-    for (int t = 0; t < workers; ++t)
-      threads.emplace_back([&, t] {
-        for (int i = t; i < couples; i += workers) {
-          Status paired = Pair(*couples_[i]);
-          if (paired.ok()) continue;
-          std::lock_guard lock(mutex);
-          if (first_error.ok()) first_error = paired;
-          return;
-        }
-      });
-    for (auto& thread : threads) thread.join();
-    return first_error;
+    return ForEach(couples, 16, [this](int i, int) { return Pair(*couples_[i]); });
   }
 
   Result<std::unique_ptr<Client>> Connect(int couple, int side) override {

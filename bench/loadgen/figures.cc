@@ -4,11 +4,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <deque>
 #include <fstream>
 #include <latch>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -20,30 +18,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// Runs `body(i)` for i in [0, count) on `threads` threads; the first error.
-Status ForEach(int count, int threads, const std::function<Status(int)>& body) {
-  std::atomic<int> next{0};
-  std::mutex mutex;
-  Status first;
-  std::vector<std::thread> workers;
-  for (int t = 0; t < std::min(count, threads); ++t)
-    workers.emplace_back([&] {
-      for (int i = next++; i < count; i = next++) {
-        Status s = body(i);
-        if (s.ok()) continue;
-        std::lock_guard lock(mutex);
-        if (first.ok()) first = s;
-        next = count;
-      }
-    });
-  for (auto& w : workers) w.join();
-  return first;
-}
-
 // Client i is side i % 2 of couple i / 2.
 Result<std::vector<std::unique_ptr<Client>>> ConnectAll(System& system, const FigureOptions& options) {
   std::vector<std::unique_ptr<Client>> clients(options.clients);
-  Status connected = ForEach(options.clients, options.connect_threads, [&](int i) -> Status {
+  Status connected = ForEach(options.clients, options.connect_threads, [&](int i, int) -> Status {
     auto client = system.Connect(i / 2, i % 2);
     if (!client.ok()) return client.error();
     clients[i] = std::move(client).value();
@@ -296,17 +274,14 @@ Result<nlohmann::json> IdleFigure(System& system, const FigureOptions& options) 
 Result<nlohmann::json> StormFigure(System& system, const FigureOptions& options) {
   DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
   std::vector<std::unique_ptr<Client>> clients(options.clients);
-  std::vector<LatencyHistogram> served(options.connect_threads);
-  std::atomic<int> slot{0};
+  std::vector<LatencyHistogram> served(options.connect_threads);  // one per worker
   const std::int64_t start = NowNanoseconds();
-  thread_local int my_slot = -1;
-  Status all = ForEach(options.clients, options.connect_threads, [&](int i) -> Status {
-    if (my_slot < 0) my_slot = slot++;
+  Status all = ForEach(options.clients, options.connect_threads, [&](int i, int worker) -> Status {
     auto client = system.Connect(i / 2, i % 2);
     if (!client.ok()) return client.error();
     auto caught_up = client.value()->CatchUp();
     if (!caught_up.ok()) return caught_up.error();
-    served[my_slot].Record(NowNanoseconds() - start);
+    served[worker].Record(NowNanoseconds() - start);
     clients[i] = std::move(client).value();  // stays connected, as a real device would
     return Status::Ok();
   });

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdio>
 
 namespace duet::bench {
 
@@ -51,21 +50,6 @@ std::int64_t LatencyHistogram::ValueAt(double percentile) const {
     if (seen >= wanted) return std::min(UpperBoundOf(static_cast<int>(i)), max_);
   }
   return max_;
-}
-
-std::string FormatDuration(std::int64_t ns) {
-  char text[32];
-  if (ns < 10'000) std::snprintf(text, sizeof text, "%.2f us", static_cast<double>(ns) / 1e3);
-  else if (ns < 1'000'000) std::snprintf(text, sizeof text, "%.0f us", static_cast<double>(ns) / 1e3);
-  else if (ns < 1'000'000'000) std::snprintf(text, sizeof text, "%.2f ms", static_cast<double>(ns) / 1e6);
-  else std::snprintf(text, sizeof text, "%.2f s", static_cast<double>(ns) / 1e9);
-  return text;
-}
-
-std::string LatencyHistogram::Summary() const {
-  return "p50 " + FormatDuration(ValueAt(50)) + ", p99 " + FormatDuration(ValueAt(99)) + ", p99.9 " +
-         FormatDuration(ValueAt(99.9)) + ", max " + FormatDuration(max_) + " (n=" +
-         std::to_string(count_) + ")";
 }
 
 }  // namespace duet::bench

@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstdint>
-#include <string>
 
 namespace duet::bench {
 
@@ -21,8 +20,6 @@ class LatencyHistogram {
   // The smallest value v such that at least `percentile` % of the recorded
   // values are <= v (within the bucket's precision); 0 when empty.
   std::int64_t ValueAt(double percentile) const;
-  // "p50 0.79 ms, p99 2.8 ms, p99.9 4.1 ms, max 9.0 ms (n=1134)".
-  std::string Summary() const;
 
  private:
   static constexpr int kSubBucketBits = 6;  // 64 sub-buckets per power of two
@@ -36,8 +33,5 @@ class LatencyHistogram {
   std::uint64_t count_ = 0;
   std::int64_t max_ = 0;
 };
-
-// "0.79 ms", "812 us", "2.1 s".
-std::string FormatDuration(std::int64_t nanoseconds);
 
 }  // namespace duet::bench

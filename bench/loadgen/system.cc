@@ -1,6 +1,9 @@
 #include "bench/loadgen/system.h"
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <cstring>
 
 namespace duet::bench {
@@ -57,6 +60,25 @@ std::int64_t SendTimeOf(std::string_view payload) {
   std::int64_t sent = 0;
   std::memcpy(&sent, payload.data(), sizeof sent);
   return sent;
+}
+
+Status ForEach(int count, int threads, const std::function<Status(int, int)>& body) {
+  std::atomic<int> next{0};
+  std::mutex mutex;
+  Status first;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < std::min(count, threads); ++w)
+    workers.emplace_back([&, w] {
+      for (int i = next++; i < count; i = next++) {
+        Status s = body(i, w);
+        if (s.ok()) continue;
+        std::lock_guard lock(mutex);
+        if (first.ok()) first = s;
+        next = count;
+      }
+    });
+  for (auto& w : workers) w.join();
+  return first;
 }
 
 }  // namespace duet::bench

@@ -84,4 +84,8 @@ std::string MakePayload(std::uint64_t sender, std::int64_t sent_at);
 std::int64_t SendTimeOf(std::string_view payload);
 std::int64_t NowNanoseconds();
 
+// Runs `body(i, worker)` for every i in [0, count) on `threads` threads
+// (worker is the thread's index); stops early and returns the first error.
+Status ForEach(int count, int threads, const std::function<Status(int i, int worker)>& body);
+
 }  // namespace duet::bench
