@@ -609,13 +609,12 @@ Status Device::Restore(const std::string& me_key, const std::optional<Partner>& 
 
 Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
   *unreadable = 0;
-  auto rows = store_->AllRecords();
-  if (!rows.ok()) return rows.error();
+  // Read before anything it stands for: a change after this point means
+  // what is opened below is not kept (replica_store.h).
+  auto kept = store_->CurrentOpened();
+  if (!kept.ok()) return kept.error();
   auto archived = store_->Archived();
   if (!archived.ok()) return archived.error();
-  const std::vector<std::string> self = {keys_.identity.public_key};
-  // Looked up once, not per record: every command opens them all.
-  const std::optional<std::string> couple = couple_id();
   const std::vector<std::string> authors = CoupleAuthors();
   std::map<std::string, std::string> person;
   for (const auto& key : authors) person[key] = PersonOf(key);
@@ -624,14 +623,7 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
   const std::string listed = OwnKeyIds();
   for (std::size_t at = 0; at + 8 <= listed.size(); at += 8) own_ids.insert(listed.substr(at, 8));
   if (const auto own = OwnKey()) own_ids.insert(KeyId(*own));
-  std::map<std::string, std::optional<crypto::SymmetricKey>> keys;
-  auto key_for = [&](const std::string& key_id) -> const std::optional<crypto::SymmetricKey>& {
-    auto it = keys.find(key_id);
-    if (it == keys.end()) it = keys.emplace(key_id, KeyFor(key_id)).first;
-    return it->second;
-  };
   std::vector<model::OpenedRecord> out;
-  out.reserve(archived->size() + rows->size());
   for (const auto& row : archived.value()) {
     auto plain = crypto::SecretboxOpen(keys_.local_key, row.sealed);
     model::v1::ArchivedBody content;
@@ -654,37 +646,97 @@ Result<std::vector<model::OpenedRecord>> Device::OpenRecords(int* unreadable) {
                         content.not_shown_because()};
     out.push_back(std::move(opened));
   }
+
+  // Decrypting every record is most of what a command costs; what they
+  // decrypt to is kept, sealed under the local key, until they change.
+  local::v1::OpenedRows decrypted;
+  const std::string couple_key_id = keys_.couple_key ? KeyId(*keys_.couple_key) : std::string();
+  if (!kept->sealed || !OpenKeptRows(*kept->sealed, couple_key_id, &decrypted)) {
+    auto rows = DecryptRows(authors);
+    if (!rows.ok()) return rows.error();
+    decrypted = std::move(rows).value();
+    decrypted.set_couple_key_id(couple_key_id);
+    std::string plain = decrypted.SerializeAsString();
+    // Not kept when another duet is writing: the next command tries again.
+    (void)store_->KeepOpened(kept->generation, crypto::SecretboxSeal(keys_.local_key, plain));
+    crypto::WipeString(plain);
+  }
+  *unreadable += static_cast<int>(decrypted.unreadable());
+  out.reserve(out.size() + static_cast<std::size_t>(decrypted.rows_size()));
+  for (auto& row : *decrypted.mutable_rows()) {
+    std::optional<std::string> plain;
+    if (row.has_plaintext()) plain = std::move(*row.mutable_plaintext());
+    OpenedBody body = ReadRecordBody(plain);
+    if (plain) crypto::WipeString(*plain);
+    model::OpenedRecord opened;
+    opened.record_id = std::move(*row.mutable_record_id());
+    opened.device_key = std::move(*row.mutable_device_key());
+    const auto who = person.find(opened.device_key);
+    opened.author_key = who != person.end() ? who->second : opened.device_key;
+    // A kept note that travels between my devices is still kept.
+    opened.shared = row.shared() && !own_ids.count(row.key_id());
+    if (row.has_relay_seq()) opened.relay_seq = row.relay_seq();
+    opened.envelope_hash = std::move(*row.mutable_envelope_hash());
+    opened.body = std::move(body.body);
+    opened.verdict = std::move(body.verdict);
+    out.push_back(std::move(opened));
+  }
+  return out;
+}
+
+bool Device::OpenKeptRows(const std::string& sealed, const std::string& couple_key_id,
+                          local::v1::OpenedRows* rows) {
+  auto plain = crypto::SecretboxOpen(keys_.local_key, sealed);
+  if (!plain) return false;
+  const bool fits = rows->ParseFromString(*plain) && rows->couple_key_id() == couple_key_id;
+  crypto::WipeString(*plain);
+  if (!fits) rows->Clear();
+  return fits;
+}
+
+Result<local::v1::OpenedRows> Device::DecryptRows(const std::vector<std::string>& authors) {
+  auto rows = store_->AllRecords();
+  if (!rows.ok()) return rows.error();
+  const std::vector<std::string> self = {keys_.identity.public_key};
+  // Looked up once, not per record.
+  const std::optional<std::string> couple = couple_id();
+  std::map<std::string, std::optional<crypto::SymmetricKey>> keys;
+  auto key_for = [&](const std::string& key_id) -> const std::optional<crypto::SymmetricKey>& {
+    auto it = keys.find(key_id);
+    if (it == keys.end()) it = keys.emplace(key_id, KeyFor(key_id)).first;
+    return it->second;
+  };
+  local::v1::OpenedRows out;
   for (const auto& row : rows.value()) {
     v1::RecordEnvelope envelope;
     if (!envelope.ParseFromString(row.envelope)) {
-      ++*unreadable;
+      out.set_unreadable(out.unreadable() + 1);
       continue;
     }
     // Every stored record was verified when it was stored (pulled or
     // written here): its signature is not checked again.
-    Result<OpenedBody> body = MakeError(ErrorKind::kVerification, "not paired");
+    Result<std::optional<std::string>> plain = MakeError(ErrorKind::kVerification, "not paired");
     if (!row.shared) {
-      body = OpenRecord(envelope, keys_.local_key, kLocalCoupleId, self, SignatureCheck::kVerifiedOnReceipt);
+      plain = DecryptRecord(envelope, keys_.local_key, kLocalCoupleId, self, SignatureCheck::kVerifiedOnReceipt);
     } else if (couple) {
       const auto& key = key_for(envelope.key_id());
-      if (key) body = OpenRecord(envelope, *key, *couple, authors, SignatureCheck::kVerifiedOnReceipt);
+      if (key) plain = DecryptRecord(envelope, *key, *couple, authors, SignatureCheck::kVerifiedOnReceipt);
     }
-    if (!body.ok()) {
-      ++*unreadable;
+    if (!plain.ok()) {
+      out.set_unreadable(out.unreadable() + 1);
       continue;
     }
-    model::OpenedRecord opened;
-    opened.record_id = row.record_id;
-    opened.device_key = row.author_key;
-    const auto who = person.find(row.author_key);
-    opened.author_key = who != person.end() ? who->second : row.author_key;
-    // A kept note that travels between my devices is still kept.
-    opened.shared = row.shared && !own_ids.count(envelope.key_id());
-    opened.relay_seq = row.relay_seq;
-    opened.envelope_hash = EnvelopeHash(envelope);
-    opened.body = std::move(body->body);
-    opened.verdict = std::move(body->verdict);
-    out.push_back(std::move(opened));
+    auto* opened = out.add_rows();
+    opened->set_record_id(row.record_id);
+    opened->set_device_key(row.author_key);
+    opened->set_shared(row.shared);
+    if (row.relay_seq) opened->set_relay_seq(*row.relay_seq);
+    opened->set_key_id(envelope.key_id());
+    opened->set_envelope_hash(EnvelopeHash(envelope));
+    if (plain.value()) {
+      opened->set_plaintext(*plain.value());
+      crypto::WipeString(*plain.value());
+    }
   }
   return out;
 }

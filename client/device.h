@@ -18,6 +18,7 @@
 #include "client/model/fold.h"
 #include "client/pairing.h"
 #include "client/sealing.h"
+#include "opened_cache.pb.h"
 #include "net/net.h"
 #include "storage/replica_store.h"
 
@@ -260,6 +261,11 @@ class Device {
   Device(HomePaths home, DeviceKeys keys, std::unique_ptr<storage::ReplicaStore> store)
       : home_(std::move(home)), keys_(std::move(keys)), store_(std::move(store)) {}
   std::optional<std::string> Meta(const std::string& key);
+  // OpenRecords' two sources: every stored record decrypted, or what a
+  // previous command kept of that (false when it does not open or was made
+  // with another couple key).
+  Result<local::v1::OpenedRows> DecryptRows(const std::vector<std::string>& authors);
+  bool OpenKeptRows(const std::string& sealed, const std::string& couple_key_id, local::v1::OpenedRows* rows);
   std::vector<std::string> CoupleAuthors();
   // The couple key named by `key_id`: the current one or an archived one.
   std::optional<crypto::SymmetricKey> KeyFor(const std::string& key_id);

@@ -29,11 +29,10 @@ v1::RecordEnvelope SealRecord(const model::v1::RecordBody& body, const crypto::S
   return envelope;
 }
 
-Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
-                                         const crypto::SymmetricKey& key,
-                                         const std::string& couple_id,
-                                         const std::vector<std::string>& trusted_authors,
-                                         SignatureCheck check) {
+Result<std::optional<std::string>> DecryptRecord(const v1::RecordEnvelope& envelope,
+                                                 const crypto::SymmetricKey& key, const std::string& couple_id,
+                                                 const std::vector<std::string>& trusted_authors,
+                                                 SignatureCheck check) {
   const std::string shape = proto::EnvelopeShapeError(envelope);
   if (!shape.empty()) return MakeError(ErrorKind::kVerification, "malformed record: " + shape);
   if (envelope.couple_id() != couple_id)
@@ -54,17 +53,21 @@ Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
   if (!padded) return MakeError(ErrorKind::kVerification, "record ciphertext does not decrypt");
   auto plain = crypto::Unpad(*padded, kPaddingBlock);
   crypto::WipeString(*padded);
-  // From here on the author's key sealed it: whatever is wrong with it is
-  // theirs to hear about, never the relay's fault (protocol §7.0).
+  return plain;
+}
+
+OpenedBody ReadRecordBody(const std::optional<std::string>& plaintext) {
+  // The author's key sealed it: whatever is wrong with it is theirs to hear
+  // about, never the relay's fault (protocol §7.0).
   OpenedBody opened;
-  if (!plain) {
+  if (!plaintext) {
     opened.verdict = {model::Validity::kInvalid, "padding", "its padding is malformed"};
     return opened;
   }
   model::v1::RecordHeader header;
-  if (opened.body.ParseFromString(*plain)) {
+  if (opened.body.ParseFromString(*plaintext)) {
     opened.verdict = model::ValidateBody(opened.body);
-  } else if (header.ParseFromString(*plain)) {
+  } else if (header.ParseFromString(*plaintext)) {
     opened.body.Clear();
     opened.body.set_schema(header.schema());
     opened.body.set_created_at_ms(header.created_at_ms());
@@ -77,7 +80,16 @@ Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
   } else {
     opened.verdict = {model::Validity::kInvalid, "body", "its body is not a duet record"};
   }
-  crypto::WipeString(*plain);
+  return opened;
+}
+
+Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope, const crypto::SymmetricKey& key,
+                              const std::string& couple_id, const std::vector<std::string>& trusted_authors,
+                              SignatureCheck check) {
+  auto plain = DecryptRecord(envelope, key, couple_id, trusted_authors, check);
+  if (!plain.ok()) return plain.error();
+  OpenedBody opened = ReadRecordBody(plain.value());
+  if (plain.value()) crypto::WipeString(*plain.value());
   return opened;
 }
 

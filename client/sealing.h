@@ -10,6 +10,7 @@
 // nonce and record id.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,17 @@ Result<OpenedBody> OpenRecord(const v1::RecordEnvelope& envelope,
                                          const std::string& couple_id,
                                          const std::vector<std::string>& trusted_authors,
                                          SignatureCheck check = SignatureCheck::kVerify);
+
+// OpenRecord in two steps, so a device can keep what its records decrypt
+// to (device.cc) and read them again without the cost of the AEAD: the
+// same checks and decryption, giving the plaintext with its padding
+// removed (nullopt when the padding is malformed) ...
+Result<std::optional<std::string>> DecryptRecord(const v1::RecordEnvelope& envelope,
+                                                 const crypto::SymmetricKey& key, const std::string& couple_id,
+                                                 const std::vector<std::string>& trusted_authors,
+                                                 SignatureCheck check = SignatureCheck::kVerify);
+// ... and what that plaintext says. The caller wipes the plaintext.
+OpenedBody ReadRecordBody(const std::optional<std::string>& plaintext);
 
 // BLAKE2b-256 over the signed bytes and the signature: what the author's
 // next record names as its predecessor. Computed from the fields, not from

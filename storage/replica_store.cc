@@ -44,6 +44,44 @@ CREATE TABLE archive (
 );
 )sql";
 
+// Version 3: what the records decrypt to, kept between commands (sealed
+// by the client, opaque here), and a count of changes to what it was made
+// from. The triggers run inside every transaction that changes records,
+// restored records or a setting, so a kept copy is never read after the
+// state it came from changed, and its bytes are gone (secure_delete) with
+// the change: a deleted note does not linger in it.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE state_generation (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+);
+INSERT INTO state_generation (id, value) VALUES (1, 0);
+CREATE TABLE opened_cache (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL,
+  sealed BLOB NOT NULL
+);
+CREATE TRIGGER records_added AFTER INSERT ON records BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER records_changed AFTER UPDATE ON records BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER records_removed AFTER DELETE ON records BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER archive_added AFTER INSERT ON archive BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER archive_changed AFTER UPDATE ON archive BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER archive_removed AFTER DELETE ON archive BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER meta_set BEFORE INSERT ON meta
+  WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = NEW.key AND value IS NEW.value) BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER meta_changed AFTER UPDATE ON meta WHEN OLD.value IS NOT NEW.value BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+CREATE TRIGGER meta_removed AFTER DELETE ON meta BEGIN
+  UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
+)sql";
+
 constexpr char kCursorKey[] = "sync.cursor";
 
 ReplicaRecord ReadRecord(const Statement& stmt) {
@@ -78,7 +116,7 @@ Result<std::unique_ptr<ReplicaStore>> ReplicaStore::Open(const std::string& path
                                                              "a new --home and pair again",
                                              .vfs = {}});
   if (!db.ok()) return db.error();
-  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2}));
+  DUET_RETURN_IF_ERROR(db.value()->Migrate({kSchemaV1, kSchemaV2, kSchemaV3}));
   // Every command decides on what meta says (paired or not, the chain
   // head): damage there must be an error, never a missing value.
   DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable("meta"));
@@ -147,9 +185,11 @@ Status ReplicaStore::AddLocal(const ReplicaRecord& record) {
 }
 
 Result<std::vector<ReplicaRecord>> ReplicaStore::Outbox() {
+  // CROSS JOIN makes SQLite walk the outbox (a few rows) and look each up,
+  // instead of walking every record held to keep r.id's order.
   return ReadRecords(*db_,
                      "SELECT r.record_id, r.author_key, r.envelope, r.shared, r.relay_seq "
-                     "FROM outbox o JOIN records r ON r.record_id = o.record_id ORDER BY r.id");
+                     "FROM outbox o CROSS JOIN records r ON r.record_id = o.record_id ORDER BY r.id");
 }
 
 Status ReplicaStore::MarkPushed(const std::string& record_id, std::uint64_t seq) {
@@ -282,6 +322,30 @@ Status ReplicaStore::Forget(const std::vector<std::string>& record_ids) {
     }
   }
   return txn.Commit();
+}
+
+Result<ReplicaStore::KeptOpened> ReplicaStore::CurrentOpened() {
+  auto stmt = db_->Prepare(
+      "SELECT g.value, c.sealed FROM state_generation g LEFT JOIN opened_cache c ON c.generation = g.value");
+  if (!stmt.ok()) return stmt.error();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return MakeError(ErrorKind::kDamaged, "the replica has lost its state generation row; restore it from a backup");
+  KeptOpened kept;
+  kept.generation = static_cast<std::uint64_t>(stmt->ColumnInt(0));
+  if (!stmt->ColumnIsNull(1)) kept.sealed = stmt->ColumnBlob(1);
+  return kept;
+}
+
+Status ReplicaStore::KeepOpened(std::uint64_t generation, const std::string& sealed) {
+  // Only if nothing changed since `generation` was read: otherwise what
+  // was opened is already out of date, and is not kept.
+  auto stmt = db_->Prepare(
+      "INSERT OR REPLACE INTO opened_cache (id, generation, sealed) "
+      "SELECT 1, ?1, ?2 WHERE (SELECT value FROM state_generation) = ?1");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, static_cast<std::int64_t>(generation)).BindBlob(2, sealed);
+  return stmt->Run();
 }
 
 Status ReplicaStore::InTransaction(const std::function<Status()>& body) {

@@ -92,6 +92,19 @@ class ReplicaStore {
   Result<std::optional<std::uint64_t>> RelaySeqOf(const std::string& record_id);
   // Highest relay sequence number of any record held (0 when none).
   Result<std::uint64_t> HighestRelaySeq();
+  // A copy of what the records decrypt to, sealed by the client, kept so
+  // the next command need not open every record again. It belongs to one
+  // state: `generation` counts every change to the records, the restored
+  // records and the settings, and a change drops the copy in the same
+  // transaction. Read CurrentOpened() before the records it stands for,
+  // then KeepOpened() what was made from them: it is kept only if nothing
+  // changed in between.
+  struct KeptOpened {
+    std::uint64_t generation = 0;
+    std::optional<std::string> sealed;  // none kept for this generation
+  };
+  Result<KeptOpened> CurrentOpened();
+  Status KeepOpened(std::uint64_t generation, const std::string& sealed);
   // Runs `body` in one transaction: its reads see one state, its writes land
   // together or not at all (and two processes cannot interleave).
   Status InTransaction(const std::function<Status()>& body);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "client/model/deletion.h"
 #include "client/model/fold_parts.h"
@@ -11,9 +13,15 @@ namespace duet::model {
 
 std::vector<const OpenedRecord*> FoldOrder(const std::vector<OpenedRecord>& records) {
   Ordered ordered;
-  std::set<std::string> seen;  // a record held twice counts once
+  ordered.reserve(records.size());
+  // A record held twice counts once. Views into `records` and `deletions`,
+  // which outlive the set: every command orders every record, so this is
+  // kept free of a copy and an allocation per record.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(records.size());
   // A record its author deleted is left out, as if never held (§7.8).
-  for (const auto& deleted : Deletions(records))
+  const auto deletions = Deletions(records);
+  for (const auto& deleted : deletions)
     if (deleted.held) seen.insert(deleted.record_id);
   for (const auto& record : records)
     if (record.verdict.valid() && seen.insert(record.record_id).second) ordered.push_back(&record);

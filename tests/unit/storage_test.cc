@@ -516,5 +516,49 @@ TEST(ReplicaStore, MetaRoundTripsAndSurvivesReopen) {
   EXPECT_FALSE(store.value()->GetMeta("other").value().has_value());
 }
 
+TEST(ReplicaStore, AKeptCopyOfTheOpenedRecordsLastsOnlyAsLongAsWhatItWasMadeFrom) {
+  TempDir dir;
+  auto store = ReplicaStore::Open(dir.File("c.db"), true);
+  ASSERT_TRUE(store.ok());
+  ReplicaStore& s = *store.value();
+  ASSERT_TRUE(s.AddLocal({"r1", "me", "env1", true, std::nullopt}).ok());
+  ASSERT_TRUE(s.SetMeta("device.name", "Alice").ok());
+  // Kept, then dropped by each kind of change, in its own transaction.
+  auto keep = [&s] {
+    const auto before = s.CurrentOpened().value();
+    EXPECT_TRUE(s.KeepOpened(before.generation, "opened").ok());
+    EXPECT_EQ(s.CurrentOpened().value().sealed, "opened");
+  };
+  auto dropped = [&s](const char* by) { EXPECT_FALSE(s.CurrentOpened().value().sealed) << "kept after " << by; };
+  keep();
+  ASSERT_TRUE(s.SetMeta("device.name", "Alice").ok());
+  EXPECT_EQ(s.CurrentOpened().value().sealed, "opened") << "a setting written again unchanged changes nothing";
+  ASSERT_TRUE(s.AddLocal({"r2", "me", "env2", true, std::nullopt}).ok());
+  dropped("a record was added");
+  keep();
+  ASSERT_TRUE(s.MarkPushed("r1", 7).ok());
+  dropped("the relay acknowledged one");
+  keep();
+  ASSERT_TRUE(s.ApplyPulled({{8, "r3", "partner", "env3"}}, {}, 8).ok());
+  dropped("a pull");
+  keep();
+  ASSERT_TRUE(s.SetMeta("device.name", "Alice B.").ok());
+  dropped("a setting changed");
+  keep();
+  ASSERT_TRUE(s.AddArchived({{"r9", "me", false, std::nullopt, "sealed"}}).ok());
+  dropped("a restored record was added");
+  keep();
+  ASSERT_TRUE(s.Forget({"r2"}).ok());
+  dropped("a record was forgotten");
+
+  // What was opened before a change is not kept after it, even when the
+  // change came between reading the records and keeping them (another duet).
+  const auto read = s.CurrentOpened().value();
+  ASSERT_TRUE(s.AddLocal({"r4", "me", "env4", true, std::nullopt}).ok());
+  ASSERT_TRUE(s.KeepOpened(read.generation, "stale").ok());
+  EXPECT_FALSE(s.CurrentOpened().value().sealed);
+  EXPECT_GT(s.CurrentOpened().value().generation, read.generation);
+}
+
 }  // namespace
 }  // namespace duet::storage
