@@ -11,7 +11,7 @@ Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.s
 }
 
 Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  if (stmt_ != nullptr) db_->Recycle(stmt_);
 }
 
 Statement& Statement::Bind(int index, std::int64_t value) {
@@ -113,7 +113,23 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
   return db;
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  for (auto& [sql, idle] : idle_statements_)
+    for (sqlite3_stmt* stmt : idle) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+void Database::Recycle(sqlite3_stmt* stmt) const {
+  // Reset at once: a statement that stepped to a row holds a read open.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  auto& idle = idle_statements_[sqlite3_sql(stmt)];
+  if (idle.size() < kIdleStatementsPerQuery) {
+    idle.push_back(stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
+}
 
 void GiveToFolderOwner(int fd, const std::string& path) {
   if (::geteuid() != 0) return;
@@ -141,6 +157,11 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  if (auto idle = idle_statements_.find(std::string(sql)); idle != idle_statements_.end() && !idle->second.empty()) {
+    sqlite3_stmt* stmt = idle->second.back();
+    idle->second.pop_back();
+    return Statement(this, stmt);
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return ErrorFor(rc, "prepare");

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -75,6 +76,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   Status Exec(std::string_view sql);
+  // A statement for `sql`: one this connection prepared before and that is
+  // no longer in use when there is one (preparing costs more than running
+  // most of duet's queries), else a new one.
   Result<Statement> Prepare(std::string_view sql);
   // Brings the schema to migrations.size(), applying those not yet applied.
   Status Migrate(const std::vector<std::string_view>& migrations);
@@ -96,6 +100,12 @@ class Database {
   Database(sqlite3* db, std::string path, std::string damaged_hint)
       : db_(db), path_(std::move(path)), damaged_hint_(std::move(damaged_hint)) {}
   friend class Transaction;
+  friend class Statement;
+  // Takes back a statement whose Statement ended: reset, for the next
+  // Prepare of the same text.
+  void Recycle(sqlite3_stmt* stmt) const;
+  static constexpr std::size_t kIdleStatementsPerQuery = 4;
+  mutable std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_statements_;
   sqlite3* db_;
   // A nested transaction whose ROLLBACK TO failed may have left part of its
   // work inside the outer one: the outer one must then not commit.

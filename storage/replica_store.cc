@@ -73,8 +73,7 @@ CREATE TRIGGER archive_changed AFTER UPDATE ON archive BEGIN
   UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
 CREATE TRIGGER archive_removed AFTER DELETE ON archive BEGIN
   UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
-CREATE TRIGGER meta_set BEFORE INSERT ON meta
-  WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = NEW.key AND value IS NEW.value) BEGIN
+CREATE TRIGGER meta_added AFTER INSERT ON meta BEGIN
   UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
 CREATE TRIGGER meta_changed AFTER UPDATE ON meta WHEN OLD.value IS NOT NEW.value BEGIN
   UPDATE state_generation SET value = value + 1; DELETE FROM opened_cache; END;
@@ -147,7 +146,12 @@ Result<std::vector<std::pair<std::string, std::string>>> ReplicaStore::MetasWith
 }
 
 Status ReplicaStore::SetMetaUnlocked(const std::string& key, const std::string& value) {
-  auto stmt = db_->Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+  // A value written again unchanged writes nothing: no page, no log frame,
+  // no fsync (commands that only read rewrite what they check), and no
+  // change for the kept opened records.
+  auto stmt = db_->Prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value");
   if (!stmt.ok()) return stmt.error();
   stmt->BindText(1, key).BindBlob(2, value);
   return stmt->Run();
@@ -326,7 +330,10 @@ Status ReplicaStore::Forget(const std::vector<std::string>& record_ids) {
 
 Result<ReplicaStore::KeptOpened> ReplicaStore::CurrentOpened() {
   auto stmt = db_->Prepare(
-      "SELECT g.value, c.sealed FROM state_generation g LEFT JOIN opened_cache c ON c.generation = g.value");
+      // By its key: a join on generation alone has SQLite build a temporary
+      // index holding a copy of the whole blob.
+      "SELECT g.value, c.sealed FROM state_generation g "
+      "LEFT JOIN opened_cache c ON c.id = 1 AND c.generation = g.value");
   if (!stmt.ok()) return stmt.error();
   auto row = stmt->Step();
   if (!row.ok()) return row.error();
