@@ -134,6 +134,13 @@ void RequestHandler::HandlePull(const ConnectionPtr& c, std::uint64_t id, const 
         }
         v1::Frame reply;
         auto* batch = reply.mutable_record_batch();
+        // The frame's size so far, counted as records are added (asking the
+        // reply for its size walks every record in it: quadratic in a page).
+        // Each record adds its tag and length (at most 6 bytes); the frame
+        // adds its request id, the batch's tag and length, and `more`.
+        constexpr std::size_t kPerRecord = 6;
+        constexpr std::size_t kPerFrame = 32;
+        std::size_t reply_bytes = kPerFrame;
         std::size_t taken = 0;
         for (; taken < entries->size() && taken < limit; ++taken) {
           v1::StoredRecord stored;
@@ -141,8 +148,9 @@ void RequestHandler::HandlePull(const ConnectionPtr& c, std::uint64_t id, const 
           if (!stored.mutable_envelope()->ParseFromString((*entries)[taken].envelope))
             return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "stored record is unreadable");
           // Stop before the answer would outgrow a frame; the client asks again.
-          if (taken > 0 && reply.ByteSizeLong() + stored.ByteSizeLong() + 16 > kMaxReplyBytes)
-            break;
+          const std::size_t record_bytes = stored.ByteSizeLong() + kPerRecord;
+          if (taken > 0 && reply_bytes + record_bytes > kMaxReplyBytes) break;
+          reply_bytes += record_bytes;
           *batch->add_records() = std::move(stored);
         }
         batch->set_more(entries->size() > taken);

@@ -25,14 +25,14 @@ namespace duet::testing {
 using net::HelloAndAuthenticate;
 
 inline v1::RecordEnvelope SignedEnvelope(const crypto::SigningKeyPair& author,
-                                         const std::string& couple) {
+                                         const std::string& couple, std::size_t ciphertext_bytes = 256 + 16) {
   v1::RecordEnvelope envelope;
   envelope.set_couple_id(couple);
   envelope.set_record_id(crypto::RandomBytes(16));
   envelope.set_author_key(author.public_key);
   envelope.set_nonce(crypto::RandomBytes(24));
   envelope.set_key_id(crypto::RandomBytes(8));
-  envelope.set_ciphertext(crypto::RandomBytes(256 + 16));
+  envelope.set_ciphertext(crypto::RandomBytes(ciphertext_bytes));
   envelope.set_signature(crypto::Sign(author, proto::EnvelopeSignedBytes(envelope)));
   return envelope;
 }

@@ -524,6 +524,39 @@ TEST_F(RelayProtocolTest, RelayOrdersPushesDeliversThemAndServesOnlyTheCouple) {
   EXPECT_EQ(used->error().code(), v1::ERROR_CODE_INVITE_USED);
 }
 
+TEST_F(RelayProtocolTest, PullPagesOfTheLargestRecordsEachFitAFrameAndLoseNone) {
+  RawCouple couple;
+  PairRaw(couple);
+  // 40 records of the largest ciphertext: 2.6 MB, more than two frames hold.
+  constexpr int kRecords = 40;
+  for (int sent = 0; sent < kRecords; sent += 10) {
+    v1::Frame push;
+    for (int i = 0; i < 10; ++i)
+      *push.mutable_push()->add_records() = SignedEnvelope(couple.a, couple.couple_id, proto::kMaxCiphertextBytes);
+    auto ack = couple.ca->Call(push, 5s);
+    ASSERT_TRUE(ack.ok() && ack->has_push_ack()) << (ack.ok() ? ack->DebugString() : ack.error().message);
+  }
+  std::uint64_t after = 0;
+  int pages = 0;
+  for (bool more = true; more; ++pages) {
+    ASSERT_LT(pages, kRecords) << "pulling never ends";
+    v1::Frame pull;
+    pull.mutable_pull()->set_after_seq(after);
+    pull.mutable_pull()->set_limit(proto::kMaxPullLimit);
+    // A page past kMaxFrameBytes would not even decode here.
+    auto page = couple.ca->Call(pull, 5s);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ASSERT_TRUE(page->has_record_batch()) << page->DebugString();
+    ASSERT_GT(page->record_batch().records_size(), 0);
+    EXPECT_LE(page->ByteSizeLong(), proto::kMaxFrameBytes);
+    for (const auto& stored : page->record_batch().records()) EXPECT_EQ(stored.seq(), ++after);
+    more = page->record_batch().more();
+  }
+  EXPECT_EQ(after, static_cast<std::uint64_t>(kRecords));
+  // Full pages: as few as the frame allows (15 records of 64 KiB fit in one).
+  EXPECT_EQ(pages, 3);
+}
+
 TEST_F(RelayProtocolTest, PurgeErasesOnlyTheAskersRecordsAndPullSkipsThem) {
   RawCouple couple;
   PairRaw(couple);
