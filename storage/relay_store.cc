@@ -1,5 +1,9 @@
 #include "storage/relay_store.h"
 
+#include <unordered_map>
+
+#include "storage/database.h"
+
 #include <ctime>
 
 namespace duet::storage {
@@ -103,6 +107,56 @@ CREATE TABLE revoked_devices (
 CREATE INDEX revoked_devices_by_couple ON revoked_devices(couple_id);
 )sql";
 
+// The store in one SQLite file (the default): WAL, synchronous as asked,
+// prepared statements kept for the life of the connection.
+class SqliteRelayStore final : public RelayStore {
+ public:
+  explicit SqliteRelayStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+  Status Savepoint() override;
+  Status EndSavepoint(bool keep) override;
+  Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) override;
+  Result<std::uint64_t> LatestSeq(const std::string& couple_id) override;
+  Result<int> PartnerOfDevice(const std::string& device_key) override;
+  Result<std::optional<RevokedDeviceRow>> RevokedDevice(const std::string& device_key) override;
+  Status RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) override;
+  Result<std::int64_t> CoupleEndedAt(const std::string& couple_id) override;
+  Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key, std::int64_t now) override;
+  Status PurgeEndedMailboxes(std::int64_t before) override;
+  Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id) override;
+  Status CreateInvite(const InviteRow& invite) override;
+  Result<std::uint64_t> OpenInvites(const std::string& creator_key, std::int64_t now) override;
+  Result<std::uint64_t> PendingInvites(std::int64_t now) override;
+  Result<std::uint64_t> PendingInvitesFrom(const std::string& address, std::int64_t now) override;
+  Status PurgeExpiredInvites(std::int64_t before) override;
+  Status ReplaceOpenInvites(const std::string& creator_key) override;
+  Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now) override;
+  Result<std::uint64_t> DevicesOf(const std::string& couple_id) override;
+  Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key, const std::string& sealed_answer) override;
+  Result<CoupleUsage> Usage(const std::string& couple_id) override;
+  Result<StoreTotals> Totals(std::int64_t now) override;
+  Status RecordHealthCheck(std::int64_t now) override;
+  Status AddToken(const std::string& token_hash, std::int64_t created_at) override;
+  Result<std::optional<TokenRow>> FindToken(const std::string& token_hash) override;
+  Status SpendToken(const std::string& token_hash, const std::string& device_key) override;
+  Result<bool> DeviceSpentToken(const std::string& device_key) override;
+  Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id, const std::string& author_key, const std::string& envelope, bool* appended) override;
+  Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key, const std::vector<std::string>& record_ids) override;
+  Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq, std::uint32_t limit, std::size_t max_bytes) override;
+
+ private:
+  // Prepared once, reused: preparing costs more than a whole indexed insert.
+  Result<Statement*> Cached(const char* sql);
+  // A statement that stepped to a row still holds its read; end them all.
+  void ResetStatements();
+  std::unique_ptr<Database> db_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
+  std::optional<Transaction> txn_;
+  bool erased_ = false;  // a Purge erased envelopes in this transaction
+};
+
 }  // namespace
 
 Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
@@ -119,10 +173,10 @@ Result<std::unique_ptr<RelayStore>> RelayStore::Open(const std::string& path,
   // turn a couple into strangers while it serves.
   for (const char* table : {"couples", "devices", "invites", "relay_tokens", "revoked_devices"})
     DUET_RETURN_IF_ERROR(db.value()->ReadWholeTable(table));
-  return std::unique_ptr<RelayStore>(new RelayStore(std::move(db).value()));
+  return std::unique_ptr<RelayStore>(new SqliteRelayStore(std::move(db).value()));
 }
 
-Status RelayStore::Begin() {
+Status SqliteRelayStore::Begin() {
   ResetStatements();
   txn_.emplace(*db_);
   auto status = txn_->Begin();
@@ -130,11 +184,11 @@ Status RelayStore::Begin() {
   return status;
 }
 
-void RelayStore::ResetStatements() {
+void SqliteRelayStore::ResetStatements() {
   for (auto& [sql, statement] : statements_) statement->Reset();
 }
 
-Status RelayStore::Commit() {
+Status SqliteRelayStore::Commit() {
   ResetStatements();
   if (!txn_) return MakeError(ErrorKind::kInternal, "commit without a transaction");
   auto status = txn_->Commit();
@@ -144,13 +198,13 @@ Status RelayStore::Commit() {
   return status;
 }
 
-void RelayStore::Rollback() {
+void SqliteRelayStore::Rollback() {
   ResetStatements();
   erased_ = false;
   txn_.reset();
 }
 
-Result<Statement*> RelayStore::Cached(const char* sql) {
+Result<Statement*> SqliteRelayStore::Cached(const char* sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     auto prepared = db_->Prepare(sql);
@@ -161,16 +215,16 @@ Result<Statement*> RelayStore::Cached(const char* sql) {
   return it->second.get();
 }
 
-Status RelayStore::Savepoint() { return db_->Exec("SAVEPOINT job"); }
+Status SqliteRelayStore::Savepoint() { return db_->Exec("SAVEPOINT job"); }
 
-Status RelayStore::EndSavepoint(bool keep) {
+Status SqliteRelayStore::EndSavepoint(bool keep) {
   ResetStatements();
   // Releasing after a failed ROLLBACK TO would keep half a job: stop there.
   if (!keep) DUET_RETURN_IF_ERROR(db_->Exec("ROLLBACK TO job"));
   return db_->Exec("RELEASE job");
 }
 
-Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string& device_key) {
+Result<std::optional<std::string>> SqliteRelayStore::CoupleOfDevice(const std::string& device_key) {
   auto stmt_or = Cached("SELECT couple_id FROM devices WHERE device_key = ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
@@ -181,7 +235,7 @@ Result<std::optional<std::string>> RelayStore::CoupleOfDevice(const std::string&
   return std::optional<std::string>(stmt->ColumnBlob(0));
 }
 
-Result<int> RelayStore::PartnerOfDevice(const std::string& device_key) {
+Result<int> SqliteRelayStore::PartnerOfDevice(const std::string& device_key) {
   auto stmt = Cached("SELECT partner FROM devices WHERE device_key = ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindBlob(1, device_key);
@@ -190,7 +244,7 @@ Result<int> RelayStore::PartnerOfDevice(const std::string& device_key) {
   return row.value() ? static_cast<int>(stmt.value()->ColumnInt(0)) : 0;
 }
 
-Result<std::optional<RevokedDeviceRow>> RelayStore::RevokedDevice(const std::string& device_key) {
+Result<std::optional<RevokedDeviceRow>> SqliteRelayStore::RevokedDevice(const std::string& device_key) {
   auto stmt = Cached("SELECT couple_id, revoked_at FROM revoked_devices WHERE device_key = ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindBlob(1, device_key);
@@ -200,7 +254,7 @@ Result<std::optional<RevokedDeviceRow>> RelayStore::RevokedDevice(const std::str
   return std::optional<RevokedDeviceRow>(RevokedDeviceRow{stmt.value()->ColumnBlob(0), stmt.value()->ColumnInt(1)});
 }
 
-Status RelayStore::RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) {
+Status SqliteRelayStore::RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) {
   auto leave = db_->Prepare("DELETE FROM devices WHERE device_key = ? AND couple_id = ?");
   if (!leave.ok()) return leave.error();
   leave->BindBlob(1, device_key).BindBlob(2, couple_id);
@@ -211,7 +265,7 @@ Status RelayStore::RevokeDevice(const std::string& couple_id, const std::string&
   return keep->Run();
 }
 
-Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
+Result<std::uint64_t> SqliteRelayStore::LatestSeq(const std::string& couple_id) {
   auto stmt_or = Cached("SELECT coalesce(max(seq), 0) FROM records WHERE couple_id = ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
@@ -221,7 +275,7 @@ Result<std::uint64_t> RelayStore::LatestSeq(const std::string& couple_id) {
   return static_cast<std::uint64_t>(stmt->ColumnInt(0));
 }
 
-Result<std::int64_t> RelayStore::CoupleEndedAt(const std::string& couple_id) {
+Result<std::int64_t> SqliteRelayStore::CoupleEndedAt(const std::string& couple_id) {
   auto stmt_or = Cached("SELECT ended_at FROM couples WHERE couple_id = ?");
   if (!stmt_or.ok()) return stmt_or.error();
   Statement* stmt = stmt_or.value();
@@ -231,7 +285,7 @@ Result<std::int64_t> RelayStore::CoupleEndedAt(const std::string& couple_id) {
   return row.value() ? stmt->ColumnInt(0) : std::int64_t{0};
 }
 
-Result<std::int64_t> RelayStore::LeaveCouple(const std::string& couple_id, const std::string& device_key,
+Result<std::int64_t> SqliteRelayStore::LeaveCouple(const std::string& couple_id, const std::string& device_key,
                                              std::int64_t now) {
   auto ended_or = CoupleEndedAt(couple_id);
   if (!ended_or.ok()) return ended_or.error();
@@ -263,7 +317,7 @@ Result<std::int64_t> RelayStore::LeaveCouple(const std::string& couple_id, const
   return ended;
 }
 
-Status RelayStore::PurgeEndedMailboxes(std::int64_t before) {
+Status SqliteRelayStore::PurgeEndedMailboxes(std::int64_t before) {
   for (const char* sql :
        {"DELETE FROM records WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < ?)",
         "DELETE FROM invites WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < ?)",
@@ -277,7 +331,7 @@ Status RelayStore::PurgeEndedMailboxes(std::int64_t before) {
   return Status::Ok();
 }
 
-Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invite_id) {
+Result<std::optional<InviteRow>> SqliteRelayStore::FindInvite(const std::string& invite_id) {
   auto stmt_or = Cached(
       "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
       "sealed_answer, answerer_key, replaced, link, sealed_keys FROM invites WHERE invite_id = ?");
@@ -302,7 +356,7 @@ Result<std::optional<InviteRow>> RelayStore::FindInvite(const std::string& invit
   return std::optional<InviteRow>(std::move(invite));
 }
 
-Status RelayStore::CreateInvite(const InviteRow& invite) {
+Status SqliteRelayStore::CreateInvite(const InviteRow& invite) {
   auto stmt = db_->Prepare(
       "INSERT INTO invites (invite_id, couple_id, creator_key, sealed_offer, expires_at, "
       "creator_address, link) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -320,7 +374,7 @@ Status RelayStore::CreateInvite(const InviteRow& invite) {
   return stmt->Run();
 }
 
-Result<std::uint64_t> RelayStore::PendingInvites(std::int64_t now) {
+Result<std::uint64_t> SqliteRelayStore::PendingInvites(std::int64_t now) {
   auto stmt = Cached(
       "SELECT count(*) FROM invites WHERE answerer_key IS NULL AND replaced = 0 AND expires_at > ?");
   if (!stmt.ok()) return stmt.error();
@@ -330,7 +384,7 @@ Result<std::uint64_t> RelayStore::PendingInvites(std::int64_t now) {
   return static_cast<std::uint64_t>(stmt.value()->ColumnInt(0));
 }
 
-Result<std::uint64_t> RelayStore::PendingInvitesFrom(const std::string& address,
+Result<std::uint64_t> SqliteRelayStore::PendingInvitesFrom(const std::string& address,
                                                      std::int64_t now) {
   auto stmt = Cached(
       "SELECT count(*) FROM invites WHERE creator_address = ? AND answerer_key IS NULL AND replaced = 0 AND "
@@ -342,7 +396,7 @@ Result<std::uint64_t> RelayStore::PendingInvitesFrom(const std::string& address,
   return static_cast<std::uint64_t>(stmt.value()->ColumnInt(0));
 }
 
-Result<CoupleUsage> RelayStore::Usage(const std::string& couple_id) {
+Result<CoupleUsage> SqliteRelayStore::Usage(const std::string& couple_id) {
   auto stmt = Cached("SELECT records, bytes FROM couples WHERE couple_id = ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindBlob(1, couple_id);
@@ -353,7 +407,7 @@ Result<CoupleUsage> RelayStore::Usage(const std::string& couple_id) {
                      static_cast<std::uint64_t>(stmt.value()->ColumnInt(1))};
 }
 
-Result<StoreTotals> RelayStore::Totals(std::int64_t now) {
+Result<StoreTotals> SqliteRelayStore::Totals(std::int64_t now) {
   StoreTotals totals;
   auto couples = Cached("SELECT count(*), coalesce(sum(records), 0), coalesce(sum(bytes), 0) FROM couples");
   if (!couples.ok()) return couples.error();
@@ -373,21 +427,21 @@ Result<StoreTotals> RelayStore::Totals(std::int64_t now) {
   return totals;
 }
 
-Status RelayStore::RecordHealthCheck(std::int64_t now) {
+Status SqliteRelayStore::RecordHealthCheck(std::int64_t now) {
   auto stmt = Cached("INSERT OR REPLACE INTO relay_meta (key, value) VALUES ('health_checked_at', ?)");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->Bind(1, now);
   return stmt.value()->Run();
 }
 
-Status RelayStore::AddToken(const std::string& token_hash, std::int64_t created_at) {
+Status SqliteRelayStore::AddToken(const std::string& token_hash, std::int64_t created_at) {
   auto stmt = db_->Prepare("INSERT INTO relay_tokens (token_hash, created_at) VALUES (?, ?)");
   if (!stmt.ok()) return stmt.error();
   stmt->BindBlob(1, token_hash).Bind(2, created_at);
   return stmt->Run();
 }
 
-Result<std::optional<TokenRow>> RelayStore::FindToken(const std::string& token_hash) {
+Result<std::optional<TokenRow>> SqliteRelayStore::FindToken(const std::string& token_hash) {
   auto stmt = Cached("SELECT spent_by FROM relay_tokens WHERE token_hash = ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindBlob(1, token_hash);
@@ -397,7 +451,7 @@ Result<std::optional<TokenRow>> RelayStore::FindToken(const std::string& token_h
   return std::optional<TokenRow>(TokenRow{stmt.value()->ColumnBlob(0)});
 }
 
-Result<bool> RelayStore::DeviceSpentToken(const std::string& device_key) {
+Result<bool> SqliteRelayStore::DeviceSpentToken(const std::string& device_key) {
   auto stmt = Cached("SELECT 1 FROM relay_tokens WHERE spent_by = ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindBlob(1, device_key);
@@ -406,7 +460,7 @@ Result<bool> RelayStore::DeviceSpentToken(const std::string& device_key) {
   return row.value();
 }
 
-Status RelayStore::SpendToken(const std::string& token_hash, const std::string& device_key) {
+Status SqliteRelayStore::SpendToken(const std::string& token_hash, const std::string& device_key) {
   auto stmt = db_->Prepare(
       "UPDATE relay_tokens SET spent_by = ? WHERE token_hash = ? AND spent_by IS NULL");
   if (!stmt.ok()) return stmt.error();
@@ -414,7 +468,7 @@ Status RelayStore::SpendToken(const std::string& token_hash, const std::string& 
   return stmt->Run();
 }
 
-Result<std::uint64_t> RelayStore::OpenInvites(const std::string& creator_key, std::int64_t now) {
+Result<std::uint64_t> SqliteRelayStore::OpenInvites(const std::string& creator_key, std::int64_t now) {
   auto stmt = db_->Prepare(
       "SELECT count(*) FROM invites WHERE creator_key = ? AND answerer_key IS NULL AND "
       "replaced = 0 AND expires_at > ?");
@@ -425,7 +479,7 @@ Result<std::uint64_t> RelayStore::OpenInvites(const std::string& creator_key, st
   return static_cast<std::uint64_t>(stmt->ColumnInt(0));
 }
 
-Status RelayStore::ReplaceOpenInvites(const std::string& creator_key) {
+Status SqliteRelayStore::ReplaceOpenInvites(const std::string& creator_key) {
   auto stmt = db_->Prepare(
       "UPDATE invites SET replaced = 1, creator_address = NULL "
       "WHERE creator_key = ? AND answerer_key IS NULL AND replaced = 0");
@@ -434,7 +488,7 @@ Status RelayStore::ReplaceOpenInvites(const std::string& creator_key) {
   return stmt->Run();
 }
 
-Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
+Status SqliteRelayStore::PurgeExpiredInvites(std::int64_t before) {
   auto stmt = db_->Prepare("DELETE FROM invites WHERE answerer_key IS NULL AND expires_at < ?");
   if (!stmt.ok()) return stmt.error();
   stmt->Bind(1, before);
@@ -452,7 +506,7 @@ Status RelayStore::PurgeExpiredInvites(std::int64_t before) {
   return keys->Run();
 }
 
-Status RelayStore::CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now) {
+Status SqliteRelayStore::CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now) {
   // Kept a day past the later of its expiry and now: a link completed late
   // still leaves the new device a day to fetch its keys.
   auto stmt = db_->Prepare("UPDATE invites SET sealed_keys = ?, expires_at = max(expires_at, ?) WHERE invite_id = ?");
@@ -461,7 +515,7 @@ Status RelayStore::CompleteLink(const std::string& invite_id, const std::string&
   return stmt->Run();
 }
 
-Result<std::uint64_t> RelayStore::DevicesOf(const std::string& couple_id) {
+Result<std::uint64_t> SqliteRelayStore::DevicesOf(const std::string& couple_id) {
   auto stmt = Cached("SELECT count(*) FROM devices WHERE couple_id = ?");
   if (!stmt.ok()) return stmt.error();
   stmt.value()->BindBlob(1, couple_id);
@@ -470,7 +524,7 @@ Result<std::uint64_t> RelayStore::DevicesOf(const std::string& couple_id) {
   return static_cast<std::uint64_t>(stmt.value()->ColumnInt(0));
 }
 
-Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
+Status SqliteRelayStore::AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
                                 const std::string& sealed_answer) {
   auto invite = FindInvite(invite_id);
   if (!invite.ok()) return invite.error();
@@ -505,7 +559,7 @@ Status RelayStore::AnswerInvite(const std::string& invite_id, const std::string&
   return device->Run();
 }
 
-Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
+Result<std::uint64_t> SqliteRelayStore::Append(const std::string& couple_id,
                                          const std::string& record_id,
                                          const std::string& author_key,
                                          const std::string& envelope, bool* appended) {
@@ -541,7 +595,7 @@ Result<std::uint64_t> RelayStore::Append(const std::string& couple_id,
   return seq;
 }
 
-Result<std::uint32_t> RelayStore::Purge(const std::string& couple_id, const std::string& author_key,
+Result<std::uint32_t> SqliteRelayStore::Purge(const std::string& couple_id, const std::string& author_key,
                                         const std::vector<std::string>& record_ids) {
   std::uint32_t purged = 0;
   for (const auto& record_id : record_ids) {
@@ -572,7 +626,7 @@ Result<std::uint32_t> RelayStore::Purge(const std::string& couple_id, const std:
   return purged;
 }
 
-Result<std::vector<LogEntry>> RelayStore::ReadAfter(const std::string& couple_id,
+Result<std::vector<LogEntry>> SqliteRelayStore::ReadAfter(const std::string& couple_id,
                                                     std::uint64_t after_seq,
                                                     std::uint32_t limit,
                                                     std::size_t max_bytes) {

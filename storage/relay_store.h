@@ -12,11 +12,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
-#include "storage/database.h"
 
 namespace duet::storage {
 
@@ -71,111 +69,101 @@ struct LogEntry {
 
 class RelayStore {
  public:
+  virtual ~RelayStore() = default;
   // `vfs` names a registered SQLite VFS; empty means the default one.
   static Result<std::unique_ptr<RelayStore>> Open(const std::string& path, bool synchronous_full,
                                                   const std::string& vfs = {});
 
-  Status Begin();
+  virtual Status Begin() = 0;
   // Commits; after a Purge it also truncates the write-ahead log, so the
   // erased envelopes linger in no old log frame.
-  Status Commit();
-  void Rollback();
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
   // A nested unit inside the open transaction: EndSavepoint(false) undoes
   // everything since Savepoint() and leaves the rest of the batch intact.
   // When EndSavepoint fails, the savepoint may hold part of a job: the
   // caller must Rollback() the whole transaction.
-  Status Savepoint();
-  Status EndSavepoint(bool keep);
+  virtual Status Savepoint() = 0;
+  virtual Status EndSavepoint(bool keep) = 0;
 
   // The couple a device belongs to, or nullopt when it is not paired.
-  Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key);
-  Result<std::uint64_t> LatestSeq(const std::string& couple_id);
+  virtual Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) = 0;
+  virtual Result<std::uint64_t> LatestSeq(const std::string& couple_id) = 0;
   // Which partner of its couple a device is (1 or 2; 0 when unknown or none).
-  Result<int> PartnerOfDevice(const std::string& device_key);
-  Result<std::optional<RevokedDeviceRow>> RevokedDevice(const std::string& device_key);
+  virtual Result<int> PartnerOfDevice(const std::string& device_key) = 0;
+  virtual Result<std::optional<RevokedDeviceRow>> RevokedDevice(const std::string& device_key) = 0;
   // The device leaves its couple for good and is kept as revoked.
-  Status RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now);
+  virtual Status RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) = 0;
   // When the couple ended (docs/protocol.md §4, Unpair), or 0 while it lasts.
-  Result<std::int64_t> CoupleEndedAt(const std::string& couple_id);
+  virtual Result<std::int64_t> CoupleEndedAt(const std::string& couple_id) = 0;
   // `device_key` leaves its couple, which ends at `now` unless it ended
   // already; once no device is left, the couple's records, invites and row
   // go too. Returns when the couple ended.
-  Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key,
-                                   std::int64_t now);
+  virtual Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key,
+                                   std::int64_t now) = 0;
   // Deletes the records and invites of couples that ended before `before`;
   // their row and any device not yet told stay, so that device learns when
   // it ended.
-  Status PurgeEndedMailboxes(std::int64_t before);
+  virtual Status PurgeEndedMailboxes(std::int64_t before) = 0;
 
-  Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id);
-  Status CreateInvite(const InviteRow& invite);
+  virtual Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id) = 0;
+  virtual Status CreateInvite(const InviteRow& invite) = 0;
   // Invites of this creator that are neither answered nor expired at `now`.
-  Result<std::uint64_t> OpenInvites(const std::string& creator_key, std::int64_t now);
+  virtual Result<std::uint64_t> OpenInvites(const std::string& creator_key, std::int64_t now) = 0;
   // Unanswered invites not expired at `now`: all of them, or from one address.
-  Result<std::uint64_t> PendingInvites(std::int64_t now);
-  Result<std::uint64_t> PendingInvitesFrom(const std::string& address, std::int64_t now);
+  virtual Result<std::uint64_t> PendingInvites(std::int64_t now) = 0;
+  virtual Result<std::uint64_t> PendingInvitesFrom(const std::string& address, std::int64_t now) = 0;
   // Drops invites nobody answered that expired before `before`.
-  Status PurgeExpiredInvites(std::int64_t before);
+  virtual Status PurgeExpiredInvites(std::int64_t before) = 0;
   // The creator's open invites are replaced by a newer one: they no longer
   // count as pending, and fetching or answering one says so.
-  Status ReplaceOpenInvites(const std::string& creator_key);
+  virtual Status ReplaceOpenInvites(const std::string& creator_key) = 0;
   // Keeps the keys the creator of an answered link invite hands the new device.
-  Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now);
+  virtual Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now) = 0;
   // How many devices belong to the couple.
-  Result<std::uint64_t> DevicesOf(const std::string& couple_id);
+  virtual Result<std::uint64_t> DevicesOf(const std::string& couple_id) = 0;
   // Marks the invite answered and registers creator and answerer as its
   // couple; a link invite registers the answerer in the creator's couple
   // (or leaves it there, when it belongs to it already).
-  Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
-                      const std::string& sealed_answer);
+  virtual Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
+                      const std::string& sealed_answer) = 0;
 
   // Records and envelope bytes the couple stores (zero for no such couple).
-  Result<CoupleUsage> Usage(const std::string& couple_id);
+  virtual Result<CoupleUsage> Usage(const std::string& couple_id) = 0;
 
   // Tokens of an invite-only relay, stored as hashes: a copy of the database
   // does not hand out unspent tokens.
-  Result<StoreTotals> Totals(std::int64_t now);
+  virtual Result<StoreTotals> Totals(std::int64_t now) = 0;
   // A small write that proves the store takes writes (the relay's /healthz).
-  Status RecordHealthCheck(std::int64_t now);
+  virtual Status RecordHealthCheck(std::int64_t now) = 0;
 
-  Status AddToken(const std::string& token_hash, std::int64_t created_at);
-  Result<std::optional<TokenRow>> FindToken(const std::string& token_hash);
+  virtual Status AddToken(const std::string& token_hash, std::int64_t created_at) = 0;
+  virtual Result<std::optional<TokenRow>> FindToken(const std::string& token_hash) = 0;
   // Binds an unspent token to the device that spent it.
-  Status SpendToken(const std::string& token_hash, const std::string& device_key);
+  virtual Status SpendToken(const std::string& token_hash, const std::string& device_key) = 0;
   // Whether `device_key` spent a token (so it may invite again, say after an
   // invite expired, without another: a device becomes one couple only).
-  Result<bool> DeviceSpentToken(const std::string& device_key);
+  virtual Result<bool> DeviceSpentToken(const std::string& device_key) = 0;
 
   // Appends a record and counts it in the couple's usage, or finds it when
   // (couple, record_id) is already there.
   // Returns its sequence number; `appended` says whether it is new.
-  Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
+  virtual Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
                                const std::string& author_key, const std::string& envelope,
-                               bool* appended);
+                               bool* appended) = 0;
   // Erases the envelopes of records `author_key` wrote in the couple
   // (docs/protocol.md §4, Purge), keeping each one's seq and record_id so
   // neither is ever reused. Returns how many were erased now; ids not held,
   // or erased already, are skipped. A record by another author fails with
   // kRefused; the caller's job is then undone whole.
-  Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key,
-                              const std::vector<std::string>& record_ids);
+  virtual Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key,
+                              const std::vector<std::string>& record_ids) = 0;
   // Records with seq > after_seq in order, purged ones left out: at most `limit`, and no more once
   // `max_bytes` of envelopes are read, plus one more when there is one (so
   // the caller knows more remain without loading them all).
-  Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
+  virtual Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
                                           std::uint32_t limit,
-                                          std::size_t max_bytes = SIZE_MAX);
-
- private:
-  explicit RelayStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
-  // Prepared once, reused: preparing costs more than a whole indexed insert.
-  Result<Statement*> Cached(const char* sql);
-  // A statement that stepped to a row still holds its read; end them all.
-  void ResetStatements();
-  std::unique_ptr<Database> db_;
-  std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
-  std::optional<Transaction> txn_;
-  bool erased_ = false;  // a Purge erased envelopes in this transaction
+                                          std::size_t max_bytes = SIZE_MAX) = 0;
 };
 
 }  // namespace duet::storage
