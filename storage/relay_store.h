@@ -166,4 +166,10 @@ class RelayStore {
                                           std::size_t max_bytes = SIZE_MAX) = 0;
 };
 
+// The store on PostgreSQL (storage/postgres_relay_store.cc, in the library
+// duet_storage_postgres, which links libpq): `conninfo` is a libpq
+// connection string or postgresql:// URL. Creates or migrates the schema,
+// once however many relays start together.
+Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo);
+
 }  // namespace duet::storage

@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "storage/database.h"
 #include "storage/relay_store.h"
 #include "storage/replica_store.h"
+#include "tests/postgres/test_database.h"
 
 namespace duet::storage {
 namespace {
@@ -166,11 +169,33 @@ InviteRow MakeInvite(const std::string& id, const std::string& couple, const std
   return invite;
 }
 
-TEST(RelayStore, AnsweringAnInvitePairsBothDevices) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+// Every relay store test runs against both stores: the SQLite file and a
+// fresh database on a real PostgreSQL server.
+class RelayStoreTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+  }
+  // Another store on the same data, as a second relay would open it.
+  Result<std::unique_ptr<RelayStore>> Open() {
+    if (std::string(GetParam()) == "sqlite") return RelayStore::Open(dir_.File("r.db"), true);
+    if (conninfo_.empty()) {
+      auto fresh = testing::FreshPostgresDatabase();
+      if (!fresh.ok()) return fresh.error();
+      conninfo_ = fresh.value();
+    }
+    return OpenPostgresRelayStore(conninfo_);
+  }
+  TempDir dir_;
+  std::string conninfo_;
+  std::unique_ptr<RelayStore> store_;
+};
+INSTANTIATE_TEST_SUITE_P(Stores, RelayStoreTest, ::testing::Values("sqlite", "postgresql"));
+
+TEST_P(RelayStoreTest, AnsweringAnInvitePairsBothDevices) {
+  RelayStore& s = *store_;
   ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "couple", "alice")).ok());
   EXPECT_FALSE(s.CreateInvite(MakeInvite("inv", "couple", "alice")).ok());
   EXPECT_FALSE(s.CoupleOfDevice("alice").value().has_value());
@@ -184,11 +209,8 @@ TEST(RelayStore, AnsweringAnInvitePairsBothDevices) {
   EXPECT_FALSE(s.AnswerInvite("inv", "carol", "again").ok()) << "an invite answers once";
 }
 
-TEST(RelayStore, OpenInvitesCountAndExpiredOnesArePurged) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, OpenInvitesCountAndExpiredOnesArePurged) {
+  RelayStore& s = *store_;
   InviteRow old_invite = MakeInvite("old", "c1", "alice");
   old_invite.expires_at = 1000;
   ASSERT_TRUE(s.CreateInvite(old_invite).ok());
@@ -199,11 +221,8 @@ TEST(RelayStore, OpenInvitesCountAndExpiredOnesArePurged) {
   EXPECT_TRUE(s.FindInvite("new").value().has_value());
 }
 
-TEST(RelayStore, AppendOrdersPerCoupleAndIsIdempotent) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, AppendOrdersPerCoupleAndIsIdempotent) {
+  RelayStore& s = *store_;
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
   EXPECT_EQ(s.Append("c1", "r1", "a", "e1", &appended).value(), 1u);
@@ -223,20 +242,18 @@ TEST(RelayStore, AppendOrdersPerCoupleAndIsIdempotent) {
 }
 
 // A relay store where alice and bob are the couple c1.
-class PairedRelayStore : public ::testing::Test {
+class PairedRelayStore : public RelayStoreTest {
  protected:
   void SetUp() override {
-    auto opened = RelayStore::Open(dir_.File("r.db"), true);
-    ASSERT_TRUE(opened.ok());
-    store_ = std::move(opened).value();
+    RelayStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(store_->CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
     ASSERT_TRUE(store_->AnswerInvite("inv", "bob", "answer").ok());
   }
-  TempDir dir_;
-  std::unique_ptr<RelayStore> store_;
 };
+INSTANTIATE_TEST_SUITE_P(Stores, PairedRelayStore, ::testing::Values("sqlite", "postgresql"));
 
-TEST_F(PairedRelayStore, PurgeErasesOnlyTheAuthorsRecordsAndNeverReusesTheirPlace) {
+TEST_P(PairedRelayStore, PurgeErasesOnlyTheAuthorsRecordsAndNeverReusesTheirPlace) {
   RelayStore& s = *store_;
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
@@ -270,7 +287,7 @@ TEST_F(PairedRelayStore, PurgeErasesOnlyTheAuthorsRecordsAndNeverReusesTheirPlac
   EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 3u);
 }
 
-TEST_F(PairedRelayStore, AnEndedCoupleIsForgottenOnceEveryDeviceLeftOrItsGracePassed) {
+TEST_P(PairedRelayStore, AnEndedCoupleIsForgottenOnceEveryDeviceLeftOrItsGracePassed) {
   RelayStore& s = *store_;
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
@@ -306,7 +323,7 @@ TEST_F(PairedRelayStore, AnEndedCoupleIsForgottenOnceEveryDeviceLeftOrItsGracePa
   EXPECT_EQ(s.Totals(0).value().couples, 0u);
 }
 
-TEST_F(PairedRelayStore, UsageCountsWhatEachCoupleStores) {
+TEST_P(PairedRelayStore, UsageCountsWhatEachCoupleStores) {
   RelayStore& s = *store_;
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
@@ -320,6 +337,37 @@ TEST_F(PairedRelayStore, UsageCountsWhatEachCoupleStores) {
   ASSERT_TRUE(s.Append("c1", "r3", "alice", "e", &appended).ok());
   s.Rollback();
   EXPECT_EQ(s.Usage("c1").value().records, 2u) << "counted in the same transaction";
+}
+
+TEST_P(PairedRelayStore, TwoRelaysAppendingForOneCoupleAtOnceNeverShareANumberAndStoreARetryOnce) {
+  auto other = Open();  // a second relay on the same store
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  RelayStore& first = *store_;
+  RelayStore& second = *other.value();
+  bool appended = false;
+  ASSERT_TRUE(first.Begin().ok());
+  ASSERT_EQ(first.Append("c1", "r1", "alice", "e1", &appended).value(), 1u);
+  // The second relay's batch for the same couple waits for the first's.
+  std::optional<Result<std::uint64_t>> seq;
+  bool second_appended = false;
+  std::thread racing([&] {
+    if (!second.Begin().ok()) return;
+    seq = second.Append("c1", "r2", "bob", "e2", &second_appended);
+    if (seq->ok() && !second.Commit().ok()) seq.reset();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(first.Commit().ok());
+  racing.join();
+  ASSERT_TRUE(seq.has_value() && seq->ok()) << (seq ? seq->error().message : "the second relay could not begin");
+  EXPECT_EQ(seq->value(), 2u);
+  EXPECT_TRUE(second_appended);
+  // A push retried through the other relay is found, not stored again.
+  ASSERT_TRUE(second.Begin().ok());
+  EXPECT_EQ(second.Append("c1", "r1", "alice", "e1", &appended).value(), 1u);
+  EXPECT_FALSE(appended);
+  ASSERT_TRUE(second.Commit().ok());
+  EXPECT_EQ(first.ReadAfter("c1", 0, 10).value().size(), 2u);
+  EXPECT_EQ(first.Usage("c1").value().records, 2u);
 }
 
 TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
@@ -358,11 +406,8 @@ TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   EXPECT_EQ(store.value()->PartnerOfDevice("bob").value(), 2);
 }
 
-TEST(RelayStore, TotalsCountWhatTheWholeRelayHolds) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, TotalsCountWhatTheWholeRelayHolds) {
+  RelayStore& s = *store_;
   ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
   ASSERT_TRUE(s.CreateInvite(MakeInvite("inv2", "c2", "carol")).ok());
   ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
@@ -397,11 +442,8 @@ TEST(Database, ANewDatabaseAndItsLogAreReadableByTheirOwnerOnly) {
   }
 }
 
-TEST(RelayStore, ReplacedInvitesAreNeitherPendingNorAnswerable) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, ReplacedInvitesAreNeitherPendingNorAnswerable) {
+  RelayStore& s = *store_;
   ASSERT_TRUE(s.CreateInvite(MakeInvite("old", "c1", "alice")).ok());
   ASSERT_TRUE(s.CreateInvite(MakeInvite("bobs", "c2", "bob")).ok());
   ASSERT_TRUE(s.ReplaceOpenInvites("alice").ok());
@@ -415,11 +457,8 @@ TEST(RelayStore, ReplacedInvitesAreNeitherPendingNorAnswerable) {
   EXPECT_TRUE(s.AnswerInvite("new", "carol", "answer").ok());
 }
 
-TEST(RelayStore, PendingInvitesAreCountedPerAddressAndForgottenWhenAnswered) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, PendingInvitesAreCountedPerAddressAndForgottenWhenAnswered) {
+  RelayStore& s = *store_;
   for (const char* id : {"i1", "i2", "i3"}) {
     InviteRow invite = MakeInvite(id, std::string("c") + id, std::string("k") + id);
     invite.creator_address = "192.0.2.7";
@@ -435,11 +474,8 @@ TEST(RelayStore, PendingInvitesAreCountedPerAddressAndForgottenWhenAnswered) {
   EXPECT_EQ(s.PendingInvites(4102444800).value(), 0u) << "expired ones are not pending";
 }
 
-TEST(RelayStore, ATokenIsSpentOnceAndKeptOnlyAsItsHash) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, ATokenIsSpentOnceAndKeptOnlyAsItsHash) {
+  RelayStore& s = *store_;
   ASSERT_TRUE(s.AddToken("hash", 1000).ok());
   ASSERT_TRUE(s.FindToken("hash").value().has_value());
   EXPECT_TRUE(s.FindToken("hash").value()->spent_by.empty());
@@ -452,11 +488,8 @@ TEST(RelayStore, ATokenIsSpentOnceAndKeptOnlyAsItsHash) {
   EXPECT_FALSE(s.FindToken("other").value().has_value());
 }
 
-TEST(RelayStore, RolledBackBatchLeavesNothing) {
-  TempDir dir;
-  auto store = RelayStore::Open(dir.File("r.db"), true);
-  ASSERT_TRUE(store.ok());
-  RelayStore& s = *store.value();
+TEST_P(RelayStoreTest, RolledBackBatchLeavesNothing) {
+  RelayStore& s = *store_;
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
   ASSERT_TRUE(s.Append("c1", "r1", "a", "e1", &appended).ok());

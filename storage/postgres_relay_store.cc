@@ -1,0 +1,534 @@
+// The relay's store on PostgreSQL, through libpq: the same tables and the
+// same answers as the SQLite store (relay_store.cc), so the relay tests run
+// unchanged against both. Several relays may share one database: each
+// couple's next sequence number is taken while its couple row is locked
+// (SELECT ... FOR UPDATE), inside the transaction that stores the records,
+// so two relays never hand out one number twice and a rolled-back batch
+// leaves no gap. Byte strings travel as binary parameters and results; no
+// value is ever spliced into SQL text.
+#include <libpq-fe.h>
+
+#include <cstring>
+#include <ctime>
+#include <unordered_map>
+
+#include "storage/relay_store.h"
+
+namespace duet::storage {
+namespace {
+
+// Each schema version, applied in order inside one transaction that holds
+// an advisory lock, so relays starting together migrate once.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE couples (
+  couple_id bytea PRIMARY KEY,
+  created_at bigint NOT NULL,
+  records bigint NOT NULL DEFAULT 0,
+  bytes bigint NOT NULL DEFAULT 0,
+  ended_at bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE devices (
+  device_key bytea PRIMARY KEY,
+  couple_id bytea NOT NULL REFERENCES couples(couple_id),
+  partner integer NOT NULL DEFAULT 0
+);
+CREATE INDEX devices_by_couple ON devices(couple_id);
+CREATE TABLE invites (
+  invite_id bytea PRIMARY KEY,
+  couple_id bytea NOT NULL,
+  creator_key bytea NOT NULL,
+  sealed_offer bytea NOT NULL,
+  expires_at bigint NOT NULL,
+  answerer_key bytea,
+  sealed_answer bytea,
+  creator_address text,
+  replaced boolean NOT NULL DEFAULT false,
+  link boolean NOT NULL DEFAULT false,
+  sealed_keys bytea
+);
+CREATE INDEX invites_by_address ON invites(creator_address);
+CREATE INDEX invites_by_creator ON invites(creator_key);
+CREATE INDEX invites_by_couple ON invites(couple_id);
+CREATE TABLE records (
+  couple_id bytea NOT NULL,
+  seq bigint NOT NULL,
+  record_id bytea NOT NULL,
+  author_key bytea NOT NULL,
+  envelope bytea NOT NULL,
+  PRIMARY KEY (couple_id, seq),
+  UNIQUE (couple_id, record_id)
+);
+CREATE TABLE relay_tokens (
+  token_hash bytea PRIMARY KEY,
+  created_at bigint NOT NULL,
+  spent_by bytea
+);
+CREATE INDEX relay_tokens_by_device ON relay_tokens(spent_by);
+CREATE TABLE relay_meta (
+  key text PRIMARY KEY,
+  value bigint NOT NULL
+);
+CREATE TABLE revoked_devices (
+  device_key bytea PRIMARY KEY,
+  couple_id bytea NOT NULL,
+  revoked_at bigint NOT NULL
+);
+CREATE INDEX revoked_devices_by_couple ON revoked_devices(couple_id);
+)sql",
+};
+
+// Any number that no other user of the database takes as its lock.
+constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(7707001)";
+
+// One query's parameters: integers as text, byte strings as binary.
+class Params {
+ public:
+  Params& Blob(std::string_view bytes) { return Add(std::string(bytes), 1); }
+  Params& Text(std::string_view text) { return Add(std::string(text), 0); }
+  Params& Int(std::int64_t value) { return Add(std::to_string(value), 0); }
+  Params& Null() {
+    values_.emplace_back();
+    nulls_.push_back(true);
+    formats_.push_back(0);
+    return *this;
+  }
+  int size() const { return static_cast<int>(values_.size()); }
+  // Pointers into the values: valid while this object lives unchanged.
+  void Arrays(std::vector<const char*>* values, std::vector<int>* lengths) const {
+    for (std::size_t i = 0; i < values_.size(); ++i) {
+      values->push_back(nulls_[i] ? nullptr : values_[i].data());
+      lengths->push_back(static_cast<int>(values_[i].size()));
+    }
+  }
+  const int* formats() const { return formats_.data(); }
+
+ private:
+  Params& Add(std::string value, int format) {
+    values_.push_back(std::move(value));
+    nulls_.push_back(false);
+    formats_.push_back(format);
+    return *this;
+  }
+  std::vector<std::string> values_;
+  std::vector<bool> nulls_;
+  std::vector<int> formats_;
+};
+
+// A result in binary form, freed when it goes.
+class Rows {
+ public:
+  explicit Rows(PGresult* result) : result_(result) {}
+  Rows(Rows&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+  Rows& operator=(Rows&&) = delete;
+  ~Rows() {
+    if (result_ != nullptr) PQclear(result_);
+  }
+  const PGresult* get() const { return result_; }
+  int count() const { return PQntuples(result_); }
+  bool null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+  std::string Blob(int row, int column) const {
+    return std::string(PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column)));
+  }
+  // bigint, integer or boolean, in network byte order.
+  std::int64_t Int(int row, int column) const {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row, column));
+    const int length = PQgetlength(result_, row, column);
+    std::uint64_t value = 0;
+    for (int i = 0; i < length; ++i) value = (value << 8) | bytes[i];
+    if (length == 4) return static_cast<std::int32_t>(static_cast<std::uint32_t>(value));
+    return static_cast<std::int64_t>(value);
+  }
+
+ private:
+  PGresult* result_;
+};
+
+class PostgresRelayStore final : public RelayStore {
+ public:
+  explicit PostgresRelayStore(PGconn* connection) : db_(connection) {}
+  ~PostgresRelayStore() override { PQfinish(db_); }
+
+  Status Migrate();
+
+  Status Begin() override { return Exec("BEGIN"); }
+  Status Commit() override { return Exec("COMMIT"); }
+  void Rollback() override { (void)Exec("ROLLBACK"); }
+  Status Savepoint() override { return Exec("SAVEPOINT job"); }
+  Status EndSavepoint(bool keep) override {
+    if (!keep) DUET_RETURN_IF_ERROR(Exec("ROLLBACK TO SAVEPOINT job"));
+    return Exec("RELEASE SAVEPOINT job");
+  }
+
+  Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) override {
+    auto rows = Query("SELECT couple_id FROM devices WHERE device_key = $1", Params().Blob(device_key));
+    if (!rows.ok()) return rows.error();
+    if (rows->count() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(rows->Blob(0, 0));
+  }
+  Result<std::uint64_t> LatestSeq(const std::string& couple_id) override {
+    return Count("SELECT coalesce(max(seq), 0)::bigint FROM records WHERE couple_id = $1", Params().Blob(couple_id));
+  }
+  Result<int> PartnerOfDevice(const std::string& device_key) override {
+    auto rows = Query("SELECT partner FROM devices WHERE device_key = $1", Params().Blob(device_key));
+    if (!rows.ok()) return rows.error();
+    return rows->count() == 0 ? 0 : static_cast<int>(rows->Int(0, 0));
+  }
+  Result<std::optional<RevokedDeviceRow>> RevokedDevice(const std::string& device_key) override {
+    auto rows =
+        Query("SELECT couple_id, revoked_at FROM revoked_devices WHERE device_key = $1", Params().Blob(device_key));
+    if (!rows.ok()) return rows.error();
+    if (rows->count() == 0) return std::optional<RevokedDeviceRow>();
+    return std::optional<RevokedDeviceRow>(RevokedDeviceRow{rows->Blob(0, 0), rows->Int(0, 1)});
+  }
+  Status RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) override {
+    DUET_RETURN_IF_ERROR(Run("DELETE FROM devices WHERE device_key = $1 AND couple_id = $2",
+                             Params().Blob(device_key).Blob(couple_id)));
+    return Run("INSERT INTO revoked_devices (device_key, couple_id, revoked_at) VALUES ($1, $2, $3)",
+               Params().Blob(device_key).Blob(couple_id).Int(now));
+  }
+  Result<std::int64_t> CoupleEndedAt(const std::string& couple_id) override {
+    auto rows = Query("SELECT ended_at FROM couples WHERE couple_id = $1", Params().Blob(couple_id));
+    if (!rows.ok()) return rows.error();
+    return rows->count() == 0 ? std::int64_t{0} : rows->Int(0, 0);
+  }
+  Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key,
+                                   std::int64_t now) override {
+    auto ended_or = CoupleEndedAt(couple_id);
+    if (!ended_or.ok()) return ended_or.error();
+    const std::int64_t ended = ended_or.value() != 0 ? ended_or.value() : now;
+    DUET_RETURN_IF_ERROR(
+        Run("UPDATE couples SET ended_at = $1 WHERE couple_id = $2", Params().Int(ended).Blob(couple_id)));
+    DUET_RETURN_IF_ERROR(Run("DELETE FROM devices WHERE device_key = $1", Params().Blob(device_key)));
+    auto left = Count("SELECT count(*) FROM devices WHERE couple_id = $1", Params().Blob(couple_id));
+    if (!left.ok()) return left.error();
+    if (left.value() > 0) return ended;
+    // Everyone was told: nothing of the couple is kept.
+    for (const char* sql : {"DELETE FROM records WHERE couple_id = $1", "DELETE FROM invites WHERE couple_id = $1",
+                            "DELETE FROM revoked_devices WHERE couple_id = $1",
+                            "DELETE FROM couples WHERE couple_id = $1"})
+      DUET_RETURN_IF_ERROR(Run(sql, Params().Blob(couple_id)));
+    return ended;
+  }
+  Status PurgeEndedMailboxes(std::int64_t before) override {
+    for (const char* sql :
+         {"DELETE FROM records WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < $1)",
+          "DELETE FROM invites WHERE couple_id IN (SELECT couple_id FROM couples WHERE ended_at > 0 AND ended_at < $1)",
+          "UPDATE couples SET records = 0, bytes = 0 WHERE ended_at > 0 AND ended_at < $1"})
+      DUET_RETURN_IF_ERROR(Run(sql, Params().Int(before)));
+    return Status::Ok();
+  }
+
+  Result<std::optional<InviteRow>> FindInvite(const std::string& invite_id) override {
+    auto rows = Query(
+        "SELECT couple_id, creator_key, sealed_offer, expires_at, answerer_key IS NOT NULL, "
+        "sealed_answer, answerer_key, replaced, link, sealed_keys FROM invites WHERE invite_id = $1",
+        Params().Blob(invite_id));
+    if (!rows.ok()) return rows.error();
+    if (rows->count() == 0) return std::optional<InviteRow>();
+    const Rows& r = rows.value();
+    InviteRow invite;
+    invite.invite_id = invite_id;
+    invite.couple_id = r.Blob(0, 0);
+    invite.creator_key = r.Blob(0, 1);
+    invite.sealed_offer = r.Blob(0, 2);
+    invite.expires_at = r.Int(0, 3);
+    invite.answered = r.Int(0, 4) != 0;
+    invite.sealed_answer = r.Blob(0, 5);
+    invite.answerer_key = r.Blob(0, 6);
+    invite.replaced = r.Int(0, 7) != 0;
+    invite.link = r.Int(0, 8) != 0;
+    invite.sealed_keys = r.Blob(0, 9);
+    return std::optional<InviteRow>(std::move(invite));
+  }
+  Status CreateInvite(const InviteRow& invite) override {
+    Params p;
+    p.Blob(invite.invite_id).Blob(invite.couple_id).Blob(invite.creator_key).Blob(invite.sealed_offer);
+    p.Int(invite.expires_at);
+    if (invite.creator_address.empty())
+      p.Null();
+    else
+      p.Text(invite.creator_address);
+    p.Text(invite.link ? "true" : "false");
+    return Run(
+        "INSERT INTO invites (invite_id, couple_id, creator_key, sealed_offer, expires_at, creator_address, link) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        p);
+  }
+  Result<std::uint64_t> OpenInvites(const std::string& creator_key, std::int64_t now) override {
+    return Count(
+        "SELECT count(*) FROM invites WHERE creator_key = $1 AND answerer_key IS NULL AND NOT replaced AND "
+        "expires_at > $2",
+        Params().Blob(creator_key).Int(now));
+  }
+  Result<std::uint64_t> PendingInvites(std::int64_t now) override {
+    return Count("SELECT count(*) FROM invites WHERE answerer_key IS NULL AND NOT replaced AND expires_at > $1",
+                 Params().Int(now));
+  }
+  Result<std::uint64_t> PendingInvitesFrom(const std::string& address, std::int64_t now) override {
+    return Count(
+        "SELECT count(*) FROM invites WHERE creator_address = $1 AND answerer_key IS NULL AND NOT replaced AND "
+        "expires_at > $2",
+        Params().Text(address).Int(now));
+  }
+  Status PurgeExpiredInvites(std::int64_t before) override {
+    DUET_RETURN_IF_ERROR(
+        Run("DELETE FROM invites WHERE answerer_key IS NULL AND expires_at < $1", Params().Int(before)));
+    // An answered invite's address is not needed any more: keep no more of it.
+    DUET_RETURN_IF_ERROR(Run(
+        "UPDATE invites SET creator_address = NULL WHERE answerer_key IS NOT NULL AND creator_address IS NOT NULL",
+        Params()));
+    // A linked device had a day past the expiry to fetch its keys.
+    return Run("UPDATE invites SET sealed_keys = NULL WHERE sealed_keys IS NOT NULL AND expires_at < $1",
+               Params().Int(before));
+  }
+  Status ReplaceOpenInvites(const std::string& creator_key) override {
+    return Run(
+        "UPDATE invites SET replaced = true, creator_address = NULL "
+        "WHERE creator_key = $1 AND answerer_key IS NULL AND NOT replaced",
+        Params().Blob(creator_key));
+  }
+  Status CompleteLink(const std::string& invite_id, const std::string& sealed_keys, std::int64_t now) override {
+    return Run("UPDATE invites SET sealed_keys = $1, expires_at = greatest(expires_at, $2) WHERE invite_id = $3",
+               Params().Blob(sealed_keys).Int(now).Blob(invite_id));
+  }
+  Result<std::uint64_t> DevicesOf(const std::string& couple_id) override {
+    return Count("SELECT count(*) FROM devices WHERE couple_id = $1", Params().Blob(couple_id));
+  }
+  Status AnswerInvite(const std::string& invite_id, const std::string& answerer_key,
+                      const std::string& sealed_answer) override {
+    // Locked, so two relays answering one invite at once answer it once.
+    auto rows = Query("SELECT 1 FROM invites WHERE invite_id = $1 FOR UPDATE", Params().Blob(invite_id));
+    if (!rows.ok()) return rows.error();
+    auto invite = FindInvite(invite_id);
+    if (!invite.ok()) return invite.error();
+    if (!invite.value() || invite.value()->answered || invite.value()->replaced)
+      return MakeError(ErrorKind::kNotFound, "invite is not open");
+    const InviteRow& row = *invite.value();
+    DUET_RETURN_IF_ERROR(Run(
+        "UPDATE invites SET answerer_key = $1, sealed_answer = $2, creator_address = NULL WHERE invite_id = $3",
+        Params().Blob(answerer_key).Blob(sealed_answer).Blob(invite_id)));
+    if (row.link) {  // one more device of the creator's couple, on the creator's side
+      auto side = PartnerOfDevice(row.creator_key);
+      if (!side.ok()) return side.error();
+      // A device of the couple already (joining again through a new code)
+      // keeps its row.
+      return Run(
+          "INSERT INTO devices (device_key, couple_id, partner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+          Params().Blob(answerer_key).Blob(row.couple_id).Int(side.value()));
+    }
+    DUET_RETURN_IF_ERROR(Run("INSERT INTO couples (couple_id, created_at) VALUES ($1, $2)",
+                             Params().Blob(row.couple_id).Int(static_cast<std::int64_t>(std::time(nullptr)))));
+    const char* device = "INSERT INTO devices (device_key, couple_id, partner) VALUES ($1, $2, $3)";
+    DUET_RETURN_IF_ERROR(Run(device, Params().Blob(row.creator_key).Blob(row.couple_id).Int(1)));
+    return Run(device, Params().Blob(answerer_key).Blob(row.couple_id).Int(2));
+  }
+
+  Result<CoupleUsage> Usage(const std::string& couple_id) override {
+    auto rows = Query("SELECT records, bytes FROM couples WHERE couple_id = $1", Params().Blob(couple_id));
+    if (!rows.ok()) return rows.error();
+    if (rows->count() == 0) return CoupleUsage{};
+    return CoupleUsage{static_cast<std::uint64_t>(rows->Int(0, 0)), static_cast<std::uint64_t>(rows->Int(0, 1))};
+  }
+  Result<StoreTotals> Totals(std::int64_t now) override {
+    auto couples = Query(
+        "SELECT count(*), coalesce(sum(records), 0)::bigint, coalesce(sum(bytes), 0)::bigint FROM couples", Params());
+    if (!couples.ok()) return couples.error();
+    StoreTotals totals;
+    totals.couples = static_cast<std::uint64_t>(couples->Int(0, 0));
+    totals.records = static_cast<std::uint64_t>(couples->Int(0, 1));
+    totals.bytes = static_cast<std::uint64_t>(couples->Int(0, 2));
+    auto devices = Count("SELECT count(*) FROM devices", Params());
+    if (!devices.ok()) return devices.error();
+    totals.devices = devices.value();
+    auto pending = PendingInvites(now);
+    if (!pending.ok()) return pending.error();
+    totals.pending_invites = pending.value();
+    return totals;
+  }
+  Status RecordHealthCheck(std::int64_t now) override {
+    return Run(
+        "INSERT INTO relay_meta (key, value) VALUES ('health_checked_at', $1) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        Params().Int(now));
+  }
+
+  Status AddToken(const std::string& token_hash, std::int64_t created_at) override {
+    return Run("INSERT INTO relay_tokens (token_hash, created_at) VALUES ($1, $2)",
+               Params().Blob(token_hash).Int(created_at));
+  }
+  Result<std::optional<TokenRow>> FindToken(const std::string& token_hash) override {
+    auto rows = Query("SELECT spent_by FROM relay_tokens WHERE token_hash = $1", Params().Blob(token_hash));
+    if (!rows.ok()) return rows.error();
+    if (rows->count() == 0) return std::optional<TokenRow>();
+    return std::optional<TokenRow>(TokenRow{rows->Blob(0, 0)});
+  }
+  Status SpendToken(const std::string& token_hash, const std::string& device_key) override {
+    return Run("UPDATE relay_tokens SET spent_by = $1 WHERE token_hash = $2 AND spent_by IS NULL",
+               Params().Blob(device_key).Blob(token_hash));
+  }
+  Result<bool> DeviceSpentToken(const std::string& device_key) override {
+    auto rows = Query("SELECT 1 FROM relay_tokens WHERE spent_by = $1 LIMIT 1", Params().Blob(device_key));
+    if (!rows.ok()) return rows.error();
+    return rows->count() > 0;
+  }
+
+  Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
+                               const std::string& author_key, const std::string& envelope, bool* appended) override {
+    *appended = false;
+    // The couple's row is locked until this transaction ends: a relay
+    // appending for the same couple waits here, then sees this one's records.
+    auto locked = Query("SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE", Params().Blob(couple_id));
+    if (!locked.ok()) return locked.error();
+    auto existing = Query("SELECT seq FROM records WHERE couple_id = $1 AND record_id = $2",
+                          Params().Blob(couple_id).Blob(record_id));
+    if (!existing.ok()) return existing.error();
+    if (existing->count() > 0) return static_cast<std::uint64_t>(existing->Int(0, 0));
+    auto latest = LatestSeq(couple_id);
+    if (!latest.ok()) return latest.error();
+    const std::uint64_t seq = latest.value() + 1;
+    DUET_RETURN_IF_ERROR(Run(
+        "INSERT INTO records (couple_id, seq, record_id, author_key, envelope) VALUES ($1, $2, $3, $4, $5)",
+        Params().Blob(couple_id).Int(static_cast<std::int64_t>(seq)).Blob(record_id).Blob(author_key).Blob(envelope)));
+    DUET_RETURN_IF_ERROR(Run("UPDATE couples SET records = records + 1, bytes = bytes + $1 WHERE couple_id = $2",
+                             Params().Int(static_cast<std::int64_t>(envelope.size())).Blob(couple_id)));
+    *appended = true;
+    return seq;
+  }
+  Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key,
+                              const std::vector<std::string>& record_ids) override {
+    std::uint32_t purged = 0;
+    for (const auto& record_id : record_ids) {
+      auto found = Query("SELECT author_key, length(envelope) FROM records WHERE couple_id = $1 AND record_id = $2",
+                         Params().Blob(couple_id).Blob(record_id));
+      if (!found.ok()) return found.error();
+      if (found->count() == 0) continue;
+      if (found->Blob(0, 0) != author_key)
+        return MakeError(ErrorKind::kRefused, "a record to purge was written by another device");
+      const std::int64_t length = found->Int(0, 1);
+      if (length == 0) continue;
+      DUET_RETURN_IF_ERROR(Run("UPDATE records SET envelope = ''::bytea WHERE couple_id = $1 AND record_id = $2",
+                               Params().Blob(couple_id).Blob(record_id)));
+      DUET_RETURN_IF_ERROR(Run("UPDATE couples SET bytes = bytes - $1 WHERE couple_id = $2",
+                               Params().Int(length).Blob(couple_id)));
+      ++purged;
+    }
+    return purged;
+  }
+  Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
+                                          std::uint32_t limit, std::size_t max_bytes) override {
+    auto rows = Query(
+        "SELECT seq, envelope FROM records WHERE couple_id = $1 AND seq > $2 AND length(envelope) > 0 "
+        "ORDER BY seq LIMIT $3",
+        Params().Blob(couple_id).Int(static_cast<std::int64_t>(after_seq)).Int(limit));
+    if (!rows.ok()) return rows.error();
+    std::vector<LogEntry> out;
+    std::size_t bytes = 0;
+    for (int i = 0; i < rows->count(); ++i) {
+      out.push_back(LogEntry{static_cast<std::uint64_t>(rows->Int(i, 0)), rows->Blob(i, 1)});
+      if (bytes >= max_bytes) break;  // this one only says that more remain
+      bytes += out.back().envelope.size();
+    }
+    return out;
+  }
+
+ private:
+  Error ErrorOf(const PGresult* result, std::string_view what) const {
+    const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(db_);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    // Class 23: a constraint (a key held already), as SQLite's constraint.
+    const ErrorKind kind = state != nullptr && std::strncmp(state, "23", 2) == 0 ? ErrorKind::kAlreadyExists
+                                                                                  : ErrorKind::kIo;
+    return MakeError(kind, "postgresql: " + std::string(what) + ": " + message);
+  }
+  Status Exec(const char* sql) {
+    Rows rows(PQexec(db_, sql));
+    return Check(rows, sql);
+  }
+  // Prepared on first use for this connection, under a name of its own.
+  Result<std::string> Prepared(const char* sql, int params) {
+    auto it = prepared_.find(sql);
+    if (it != prepared_.end()) return it->second;
+    std::string name("q");
+    name += std::to_string(prepared_.size());
+    Rows made(PQprepare(db_, name.c_str(), sql, params, nullptr));
+    DUET_RETURN_IF_ERROR(Check(made, "prepare"));
+    prepared_.emplace(sql, name);
+    return name;
+  }
+  Result<Rows> Query(const char* sql, const Params& params) {
+    auto name = Prepared(sql, params.size());
+    if (!name.ok()) return name.error();
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    params.Arrays(&values, &lengths);
+    Rows rows(PQexecPrepared(db_, name->c_str(), params.size(), values.data(), lengths.data(), params.formats(),
+                             /*resultFormat=*/1));
+    DUET_RETURN_IF_ERROR(Check(rows, sql));
+    return rows;
+  }
+  Status Run(const char* sql, const Params& params) {
+    auto rows = Query(sql, params);
+    return rows.ok() ? Status::Ok() : Status(rows.error());
+  }
+  Result<std::uint64_t> Count(const char* sql, const Params& params) {
+    auto rows = Query(sql, params);
+    if (!rows.ok()) return rows.error();
+    return static_cast<std::uint64_t>(rows->count() == 0 ? 0 : rows->Int(0, 0));
+  }
+  Status Check(const Rows& rows, std::string_view what);
+
+  PGconn* db_;
+  std::unordered_map<const char*, std::string> prepared_;
+};
+
+Status PostgresRelayStore::Check(const Rows& rows, std::string_view what) {
+  const ExecStatusType status = rows.get() != nullptr ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Status::Ok();
+  return ErrorOf(rows.get(), what);
+}
+
+Status PostgresRelayStore::Migrate() {
+  DUET_RETURN_IF_ERROR(Exec("BEGIN"));
+  auto migrated = [&]() -> Status {
+    DUET_RETURN_IF_ERROR(Exec(kMigrationLock));
+    DUET_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS duet_schema (version integer NOT NULL)"));
+    auto rows = Query("SELECT version FROM duet_schema", Params());
+    if (!rows.ok()) return rows.error();
+    std::int64_t version = rows->count() == 0 ? 0 : rows->Int(0, 0);
+    constexpr std::int64_t kLatest = static_cast<std::int64_t>(std::size(kMigrations));
+    if (version > kLatest)
+      return MakeError(ErrorKind::kInvalidInput, "the database's duet schema is version " + std::to_string(version) +
+                                                     ", newer than this duetd knows (" + std::to_string(kLatest) +
+                                                     "); run the newer duetd");
+    for (; version < kLatest; ++version) DUET_RETURN_IF_ERROR(Exec(kMigrations[version]));
+    DUET_RETURN_IF_ERROR(Exec("DELETE FROM duet_schema"));
+    return Run("INSERT INTO duet_schema (version) VALUES ($1)", Params().Int(version));
+  }();
+  if (!migrated.ok()) {
+    Rollback();
+    return migrated;
+  }
+  return Exec("COMMIT");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo) {
+  PGconn* connection = PQconnectdb(conninfo.c_str());
+  if (connection == nullptr) return MakeError(ErrorKind::kIo, "postgresql: out of memory connecting");
+  if (PQstatus(connection) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(connection);
+    PQfinish(connection);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return MakeError(ErrorKind::kIo, "cannot reach the PostgreSQL store: " + message);
+  }
+  // libpq prints the server's notices on stderr unless told otherwise.
+  PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
+  auto store = std::make_unique<PostgresRelayStore>(connection);
+  DUET_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<RelayStore>(std::move(store));
+}
+
+}  // namespace duet::storage
