@@ -91,6 +91,10 @@ std::vector<Setting> MakeSettings() {
            &RelayConfig::listen),
       Text("db", "--db", "SQLite file holding the couples' sealed records; its folder is created 0700",
            &RelayConfig::db),
+      Text("store", "--store",
+           "where the records live instead: sqlite:PATH (as --db) or a PostgreSQL URL, postgresql://USER@HOST/DB "
+           "(several relays may share one; libpq's multi-host form works; needs --key)",
+           &RelayConfig::store),
       Text("key", "--key", "relay key file, created 0600 when missing (default: the db path + .key)",
            &RelayConfig::key),
       Choice("sync", "--sync",
@@ -307,8 +311,22 @@ std::vector<ConfigError> FinishConfig(RelayConfig& config,
   auto given = [&](std::string_view key) {
     return std::find(explicitly_set.begin(), explicitly_set.end(), key) != explicitly_set.end();
   };
-  if (config.db.empty() && require_db)
-    errors.push_back({"db: no database path; give --db PATH or db = \"PATH\" in the config file"});
+  if (!config.store.empty()) {
+    const bool postgres = config.store.rfind("postgresql://", 0) == 0 || config.store.rfind("postgres://", 0) == 0;
+    if (!config.db.empty())
+      errors.push_back({"store: give the store (--store) or the database file (--db), not both"});
+    else if (config.store.rfind("sqlite:", 0) == 0 && config.store.size() > 7) {
+      config.db = config.store.substr(7);  // the same as --db from here on
+      config.store.clear();
+    } else if (!postgres)
+      errors.push_back({"store: '" + config.store +
+                        "' is neither sqlite:PATH nor a PostgreSQL URL (postgresql://USER@HOST/DB)"});
+    else if (config.key.empty())
+      errors.push_back({"key: a relay on PostgreSQL needs --key PATH: every relay sharing the database serves "
+                        "with the same key file"});
+  } else if (config.db.empty() && require_db) {
+    errors.push_back({"db: no database path; give --db PATH or db = \"PATH\" in the config file (or --store URL)"});
+  }
   if (config.key.empty() && !config.db.empty()) config.key = config.db + ".key";
   if (auto listen = net::ParseEndpoint(config.listen, /*allow_port_zero=*/true); !listen.ok())
     errors.push_back({"listen: " + listen.error().message});

@@ -21,7 +21,10 @@ namespace duet::daemon {
 
 struct RelayConfig {
   std::string listen = "127.0.0.1:7707";
-  std::string db;                // required
+  std::string db;                // this or `store`
+  // Where the records live: "sqlite:PATH" (as `db`) or a PostgreSQL URL
+  // ("postgresql://..."); empty: the SQLite file `db`.
+  std::string store;
   std::string key;               // empty: the db path + ".key"
   std::string sync = "full";     // full | normal
   std::string mode = "open";     // open | invite-only

@@ -17,6 +17,7 @@
 #include "daemon/relay_token.h"
 #include "net/net.h"
 #include "proto/protobuf_log.h"
+#include "storage/relay_store.h"
 
 namespace {
 
@@ -148,6 +149,15 @@ int main(int argc, char** argv) {
     for (const auto& error : errors) std::fprintf(stderr, "duetd: %s\n", error.message.c_str());
     if (!errors.empty()) return 2;
     std::printf("%s: ok\n", sources.config_path.empty() ? "settings" : sources.config_path.c_str());
+    if (!config.store.empty()) {
+      // Only asked, never changed: the schema is made or migrated at start.
+      auto store = duet::storage::DescribePostgresStore(config.store);
+      if (!store.ok()) {
+        std::fprintf(stderr, "duetd: store: %s\n", store.error().message.c_str());
+        return 2;
+      }
+      std::printf("store: %s\n", store.value().c_str());
+    }
     return 0;
   }
   if (print_config) {
@@ -217,7 +227,7 @@ int main(int argc, char** argv) {
   }
 
   if (token_create->parsed()) {
-    auto made = duet::daemon::CreateRelayToken(config.db, static_cast<std::int64_t>(std::time(nullptr)));
+    auto made = duet::daemon::CreateRelayToken(config.db, config.store, static_cast<std::int64_t>(std::time(nullptr)));
     if (!made.ok()) {
       std::fprintf(stderr, "duetd: %s\n", made.error().message.c_str());
       return 2;
@@ -231,6 +241,7 @@ int main(int argc, char** argv) {
   if (!config.metrics.empty())
     options.metrics = duet::net::ParseEndpoint(config.metrics, /*allow_port_zero=*/true).value();
   options.db_path = config.db;
+  options.postgres = config.store;  // a PostgreSQL URL, or empty (FinishConfig)
   options.key_path = config.key;
   options.synchronous_full = config.sync == "full";
   options.admission = config.mode == "open" ? duet::daemon::Admission::kOpen

@@ -285,7 +285,7 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
     impl->metrics_server = std::move(server).value();
   }
   DUET_RETURN_IF_ERROR(MakeFolderFor(options.key_path));
-  DUET_RETURN_IF_ERROR(MakeFolderFor(options.db_path));
+  if (options.postgres.empty()) DUET_RETURN_IF_ERROR(MakeFolderFor(options.db_path));
   auto next_key = LoadRelayKey(NextKeyPath(options.key_path));
   if (!next_key.ok()) return next_key.error();
   if (next_key.value() && !std::filesystem::exists(options.key_path))
@@ -297,10 +297,11 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   impl->key = std::move(key).value();
   // While a rotation is under way, clients learn the next key (protocol.md §3.1).
   const std::string next_public = next_key.value() ? next_key.value()->public_key : std::string();
-  auto store = storage::RelayStore::Open(options.db_path, options.synchronous_full, options.store_vfs);
+  auto store = OpenRelayStore(options.db_path, options.postgres, options.synchronous_full, options.store_vfs);
   if (!store.ok()) return store.error();
   // A store an older duetd made may be readable by other users: private now.
   for (const std::string& file : {options.db_path, options.db_path + "-wal", options.db_path + "-shm"}) {
+    if (!options.postgres.empty()) break;
     struct stat st {};
     if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && ::chmod(file.c_str(), 0600) == 0)
       impl->log->Write(LogLevel::kWarning, "files",
@@ -323,6 +324,14 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   impl->context = std::make_unique<ConnectionContext>(ConnectionContext{
       impl->key, *impl->clock, limits, *impl->connections, *impl->handler});
   return std::unique_ptr<Relay>(new Relay(std::move(impl)));
+}
+
+Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& db_path, const std::string& postgres,
+                                                             bool synchronous_full, const std::string& vfs) {
+  if (postgres.empty()) return storage::RelayStore::Open(db_path, synchronous_full, vfs);
+  // PostgreSQL acknowledges a COMMIT once it is durable (synchronous_commit
+  // on, its default); `sync` is the SQLite file's setting.
+  return storage::OpenPostgresRelayStore(postgres);
 }
 
 net::Endpoint Relay::listening() const {

@@ -26,6 +26,7 @@
 #include "daemon/log.h"
 #include "daemon/request_handler.h"
 #include "net/net.h"
+#include "storage/relay_store.h"
 
 namespace duet::daemon {
 
@@ -35,9 +36,18 @@ struct ReloadableSettings {
   LogFormat log_format = LogFormat::kText;
 };
 
+// Opens the relay's store: the PostgreSQL database `postgres` when given,
+// else the SQLite file at `db_path` (`vfs`: a registered SQLite VFS, or
+// empty for the system's).
+Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& db_path, const std::string& postgres,
+                                                             bool synchronous_full, const std::string& vfs = {});
+
 struct RelayOptions {
   net::Endpoint listen{"127.0.0.1", net::kDefaultPort};  // the host may be a name
   std::string db_path;             // its folder is created 0700 when missing
+  // A PostgreSQL database (a libpq URL or connection string) instead of the
+  // SQLite file: several relays may share it. Empty: the file at db_path.
+  std::string postgres;
   std::string key_path;            // created 0600 when missing
   bool synchronous_full = true;    // an acknowledged record survives power loss
   Admission admission = Admission::kOpen;

@@ -15,8 +15,9 @@ namespace duet::daemon {
 std::string NewRelayToken();
 // What the store keeps of a token.
 std::string RelayTokenHash(std::string_view token);
-// Makes a token and records it in the relay's database at `db_path` (the
-// relay may be running); returns the token to hand out.
-Result<std::string> CreateRelayToken(const std::string& db_path, std::int64_t now);
+// Makes a token and records it in the relay's store, the SQLite file at
+// `db_path` or the PostgreSQL database `postgres` when given (the relay may
+// be running); returns the token to hand out.
+Result<std::string> CreateRelayToken(const std::string& db_path, const std::string& postgres, std::int64_t now);
 
 }  // namespace duet::daemon

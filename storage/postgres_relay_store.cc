@@ -81,6 +81,21 @@ CREATE INDEX revoked_devices_by_couple ON revoked_devices(couple_id);
 // Any number that no other user of the database takes as its lock.
 constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(7707001)";
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the
+// server running..."): duetd says each problem in one.
+std::string OneLine(std::string message) {
+  std::string out;
+  for (char c : message) {
+    if (c == '\n' || c == '\t' || c == '\r') {
+      if (!out.empty() && out.back() != ' ') out += (c == '\n' ? "; " : " ");
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  return out;
+}
+
 // One query's parameters: integers as text, byte strings as binary.
 class Params {
  public:
@@ -435,8 +450,7 @@ class PostgresRelayStore final : public RelayStore {
  private:
   Error ErrorOf(const PGresult* result, std::string_view what) const {
     const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-    std::string message = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(db_);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    const std::string message = OneLine(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(db_));
     // Class 23: a constraint (a key held already), as SQLite's constraint.
     const ErrorKind kind = state != nullptr && std::strncmp(state, "23", 2) == 0 ? ErrorKind::kAlreadyExists
                                                                                   : ErrorKind::kIo;
@@ -515,20 +529,52 @@ Status PostgresRelayStore::Migrate() {
 
 }  // namespace
 
-Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo) {
+namespace {
+
+Result<PGconn*> Connect(const std::string& conninfo) {
   PGconn* connection = PQconnectdb(conninfo.c_str());
   if (connection == nullptr) return MakeError(ErrorKind::kIo, "postgresql: out of memory connecting");
   if (PQstatus(connection) != CONNECTION_OK) {
-    std::string message = PQerrorMessage(connection);
+    const std::string message = OneLine(PQerrorMessage(connection));
     PQfinish(connection);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     return MakeError(ErrorKind::kIo, "cannot reach the PostgreSQL store: " + message);
   }
   // libpq prints the server's notices on stderr unless told otherwise.
   PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
-  auto store = std::make_unique<PostgresRelayStore>(connection);
+  return connection;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo) {
+  auto connection = Connect(conninfo);
+  if (!connection.ok()) return connection.error();
+  auto store = std::make_unique<PostgresRelayStore>(connection.value());
   DUET_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<RelayStore>(std::move(store));
+}
+
+Result<std::string> DescribePostgresStore(const std::string& conninfo) {
+  auto connection = Connect(conninfo);
+  if (!connection.ok()) return connection.error();
+  PGconn* db = connection.value();
+  std::string where = std::string("PostgreSQL ") + std::to_string(PQserverVersion(db) / 10000) + " at " +
+                      PQhost(db) + ":" + PQport(db) + ", database " + PQdb(db);
+  Rows exists(PQexec(db, "SELECT to_regclass('duet_schema') IS NOT NULL"));
+  std::string schema;
+  if (PQresultStatus(exists.get()) != PGRES_TUPLES_OK) {
+    schema = "its duet schema could not be read: " + std::string(PQerrorMessage(db));
+  } else if (std::string(PQgetvalue(exists.get(), 0, 0)) != "t") {
+    schema = "no duet schema yet (duetd creates it when it starts)";
+  } else {
+    Rows version(PQexec(db, "SELECT version FROM duet_schema"));
+    schema = PQresultStatus(version.get()) == PGRES_TUPLES_OK && PQntuples(version.get()) == 1
+                 ? "duet schema version " + std::string(PQgetvalue(version.get(), 0, 0)) + " of " +
+                       std::to_string(std::size(kMigrations))
+                 : "its duet schema has no version row";
+  }
+  PQfinish(db);
+  return where + ": reachable, " + OneLine(schema);
 }
 
 }  // namespace duet::storage

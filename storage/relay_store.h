@@ -171,5 +171,8 @@ class RelayStore {
 // connection string or postgresql:// URL. Creates or migrates the schema,
 // once however many relays start together.
 Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo);
+// For `duetd --check-config`: whether the database answers, and the version
+// of duet's schema in it, in a line; changes nothing.
+Result<std::string> DescribePostgresStore(const std::string& conninfo);
 
 }  // namespace duet::storage

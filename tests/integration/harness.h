@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/postgres/test_database.h"
 #include "tests/temp_dir.h"
 
 extern char** environ;
@@ -105,7 +106,20 @@ class RelayProcess {
     posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
     posix_spawn_file_actions_addopen(&actions, 2, (db_path_ + ".log").c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
-    std::vector<std::string> argv = {DUETD_PATH, "--listen", listen_, "--db", db_path_};
+    std::vector<std::string> argv = {DUETD_PATH, "--listen", listen_};
+    // The suite's second run puts each relay's store in PostgreSQL.
+    auto postgres = TestPostgresFor(db_path_);
+    if (!postgres.ok()) throw std::runtime_error(postgres.error().message);
+    const bool own_store = std::find(extra_args_.begin(), extra_args_.end(), "--store") != extra_args_.end();
+    if (own_store) {
+      // The test names the store itself; db_path_ only places the log.
+    } else if (postgres.value().empty()) {
+      argv.insert(argv.end(), {"--db", db_path_});
+    } else {
+      argv.insert(argv.end(), {"--store", postgres.value()});
+      if (std::find(extra_args_.begin(), extra_args_.end(), "--key") == extra_args_.end())
+        argv.insert(argv.end(), {"--key", db_path_ + ".key"});
+    }
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());

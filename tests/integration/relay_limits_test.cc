@@ -15,6 +15,7 @@
 #include "daemon/relay_token.h"
 #include "proto/frame_codec.h"
 #include "tests/integration/relay_client.h"
+#include "tests/postgres/test_database.h"
 #include "tests/temp_dir.h"
 
 namespace duet::testing {
@@ -38,6 +39,9 @@ class RelayLimitsTest : public ::testing::Test {
     daemon::RelayOptions options;
     options.listen = {"127.0.0.1", 0};
     options.db_path = dir_.File("relay.db");
+    auto postgres = TestPostgresFor(options.db_path);  // the suite's run on PostgreSQL
+    if (!postgres.ok()) throw std::runtime_error(postgres.error().message);
+    options.postgres = postgres.value();
     options.key_path = dir_.File("relay.key");
     options.limits = limits;
     options.admission = admission;
@@ -354,7 +358,8 @@ TEST_F(RelayLimitsTest, PendingInvitesAreCappedPerAddressAndInAll) {
 
 // Defect 4: who may open a couple's mailbox.
 TEST_F(RelayLimitsTest, AnInviteOnlyRelayWantsAOneTimeToken) {
-  auto token = daemon::CreateRelayToken(dir_.File("relay.db"), clock_.unix_seconds());
+  auto token = daemon::CreateRelayToken(dir_.File("relay.db"), TestPostgresFor(dir_.File("relay.db")).value(),
+                                         clock_.unix_seconds());
   ASSERT_TRUE(token.ok()) << token.error().message;
   StartRelay(RelayLimits{}, Admission::kInviteOnly);
   auto alice = crypto::SigningKeyPair::Generate();

@@ -211,6 +211,53 @@ TEST(RelayConfigFile, CheckConfigNamesTheLineAndKeyOfEachProblem) {
   EXPECT_NE(missing.err.find("cannot read the config file"), std::string::npos) << missing.err;
 }
 
+TEST(RelayOnPostgres, CheckConfigSaysWhetherTheDatabaseAnswersAndItsSchemaAndTheRelayKeepsItsRecords) {
+  TempDir dir;
+  auto url = FreshPostgresDatabase();
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  const std::vector<std::string> store = {"--store", url.value(), "--key", dir.File("relay.key")};
+  auto check = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {DUETD_PATH, "--check-config"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, dir.path());
+  };
+  auto fresh = check(store);
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_NE(fresh.out.find("reachable, no duet schema yet"), std::string::npos) << fresh.out;
+
+  // A real relay on it: a couple pairs and writes, the relay restarts, the
+  // records are still there and the schema is at its version.
+  RelayProcess relay(dir.File("relay.db"), "127.0.0.1:0", store);
+  relay.Start();
+  auto duet = [&](const std::string& who, std::vector<std::string> args) {
+    std::vector<std::string> argv = {DUET_PATH, "--home", dir.File(who)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, dir.path());
+  };
+  ASSERT_EQ(duet("a", {"init", "--name", "Alice", "--relay", relay.address()}).exit_code, 0);
+  ASSERT_EQ(duet("b", {"init", "--name", "Bob", "--relay", relay.address()}).exit_code, 0);
+  auto invite = duet("a", {"invite"});
+  ASSERT_EQ(duet("b", {"join", FirstLine(invite.out)}).exit_code, 0);
+  ASSERT_EQ(duet("a", {"checkin", "--mood", "4", "--note", "kept in postgres"}).exit_code, 0);
+  ASSERT_EQ(duet("a", {"sync"}).exit_code, 0);
+  relay.Stop();
+  EXPECT_FALSE(std::filesystem::exists(dir.File("relay.db"))) << "no SQLite file beside it";
+  relay.Start();
+  auto synced = duet("b", {"sync"});
+  EXPECT_EQ(synced.exit_code, 0) << synced.err;
+  EXPECT_NE(duet("b", {"checkins"}).out.find("kept in postgres"), std::string::npos);
+  relay.Stop();
+  auto migrated = check(store);
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.err;
+  EXPECT_NE(migrated.out.find("duet schema version 1 of 1"), std::string::npos) << migrated.out;
+
+  // A database that does not answer: one line, exit 2.
+  auto away = check({"--store", "postgresql://duet@127.0.0.1:1/duet", "--key", dir.File("relay.key")});
+  EXPECT_EQ(away.exit_code, 2);
+  EXPECT_EQ(LineCount(away.err), 1) << away.err;
+  EXPECT_NE(away.err.find("cannot reach the PostgreSQL store"), std::string::npos) << away.err;
+}
+
 TEST(RelayConfigFile, FlagsWinOverTheFile) {
   TempDir dir;
   const std::string file = dir.File("duetd.toml");

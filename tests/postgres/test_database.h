@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <map>
 #include <string>
 
 #include "base/result.h"
@@ -18,6 +19,9 @@ namespace duet::testing {
 
 inline Result<std::string> FreshPostgresDatabase() {
   const char* dir = std::getenv("DUET_TEST_POSTGRES");
+#ifdef DUET_TEST_POSTGRES_DIR
+  if (dir == nullptr || *dir == '\0') dir = DUET_TEST_POSTGRES_DIR;  // where ctest's fixture starts it
+#endif
   if (dir == nullptr || *dir == '\0')
     return MakeError(ErrorKind::kNotFound,
                      "DUET_TEST_POSTGRES is not set: run the tests with ctest, which starts the tests' PostgreSQL "
@@ -40,8 +44,24 @@ inline Result<std::string> FreshPostgresDatabase() {
   PQclear(made);
   PQfinish(admin);
   if (!ok) return MakeError(ErrorKind::kIo, "could not create a test database: " + why);
-  // The server's connection string with this database in place of "postgres".
-  return server.substr(0, server.rfind("dbname=")) + "dbname=" + name;
+  // The server's URL with this database in place of "postgres".
+  return server.substr(0, server.rfind('/') + 1) + name;
+}
+
+// The PostgreSQL database a test relay with the store `db_path` uses
+// instead of that SQLite file, when the suite runs with
+// DUET_TEST_STORE=postgresql (ctest runs the relay tests once on each
+// store); "" otherwise, and for a test of the SQLite file itself. The same
+// path gets the same database again, so a restarted relay finds its records.
+inline Result<std::string> TestPostgresFor(const std::string& db_path) {
+  const char* store = std::getenv("DUET_TEST_STORE");
+  if (store == nullptr || std::string(store) != "postgresql") return std::string();
+  static std::map<std::string, std::string> databases;
+  if (auto it = databases.find(db_path); it != databases.end()) return it->second;
+  auto fresh = FreshPostgresDatabase();
+  if (!fresh.ok()) return fresh.error();
+  databases.emplace(db_path, fresh.value());
+  return fresh.value();
 }
 
 }  // namespace duet::testing

@@ -114,6 +114,36 @@ TEST(RelayConfig, FinishingFillsTheKeyPathAndFitsTheUnpairedPool) {
   EXPECT_EQ(FinishConfig(bad_listen, {})[0].message.rfind("listen: ", 0), 0u);
 }
 
+TEST(RelayConfig, TheStoreIsAnSqliteFileOrAPostgresUrlWithAKeyAndNeverBothPlaces) {
+  RelayConfig sqlite;
+  sqlite.store = "sqlite:/var/lib/duet/relay.db";
+  ASSERT_TRUE(FinishConfig(sqlite, {}).empty());
+  EXPECT_EQ(sqlite.db, "/var/lib/duet/relay.db") << "the same as --db";
+  EXPECT_EQ(sqlite.key, "/var/lib/duet/relay.db.key");
+  EXPECT_TRUE(sqlite.store.empty());
+
+  RelayConfig postgres;
+  postgres.store = "postgresql://duet@db.example/duet";
+  postgres.key = "/etc/duet/relay.key";
+  EXPECT_TRUE(FinishConfig(postgres, {}).empty());
+  EXPECT_TRUE(postgres.db.empty());
+
+  auto only_error = [](RelayConfig config, const std::string& says) {
+    const auto errors = FinishConfig(config, {});
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].message.find(says), std::string::npos) << errors[0].message;
+  };
+  RelayConfig keyless;
+  keyless.store = "postgresql://duet@db.example/duet";
+  only_error(keyless, "needs --key PATH");
+  RelayConfig both = postgres;
+  both.db = "relay.db";
+  only_error(both, "not both");
+  RelayConfig unknown;
+  unknown.store = "mysql://db.example/duet";
+  only_error(unknown, "neither sqlite:PATH nor a PostgreSQL URL");
+}
+
 TEST(RelayConfig, TheExampleFileReadsBackToTheSameSettings) {
   RelayConfig config;
   config.db = "/var/lib/duet/relay.db";
@@ -127,8 +157,9 @@ TEST(RelayConfig, TheExampleFileReadsBackToTheSameSettings) {
   EXPECT_EQ(ConfigFileText(read), text);
   EXPECT_EQ(read.limits.max_records_per_couple, 1234u);
   // Every setting is in the file; the key path and the unpaired pool, which
-  // follow other settings, are commented out so they keep following them.
-  EXPECT_EQ(set.size(), Settings().size() - 2);
+  // follow other settings, are commented out so they keep following them,
+  // and so is the store, which is the db file unless given.
+  EXPECT_EQ(set.size(), Settings().size() - 3);
   EXPECT_NE(text.find("# max_unpaired = 256\n"), std::string::npos) << text;
 }
 
