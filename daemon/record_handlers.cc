@@ -46,8 +46,11 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
       c,
       [couple = c->couple_id(), request, outcome, max_records = limits_.max_records_per_couple,
        max_bytes = limits_.max_bytes_per_couple](storage::RelayStore& store) -> Status {
-        // Asked in the same transaction that would store: a push that
-        // races the partner's Unpair never lands after the end.
+        // Asked in the same transaction that would store, with the couple
+        // held (another relay on the same store waits): a push that races
+        // the partner's Unpair never lands after the end, and two relays
+        // never both pass the quota with the same usage.
+        DUET_RETURN_IF_ERROR(store.LockCouple(couple));
         auto ended = store.CoupleEndedAt(couple);
         if (!ended.ok()) return ended.error();
         if (ended.value() != 0) {
@@ -175,6 +178,7 @@ void RequestHandler::HandlePurge(const ConnectionPtr& c, std::uint64_t id, const
       [couple = c->couple_id(), author = c->device_key(),
        ids = std::vector<std::string>(request.record_ids().begin(), request.record_ids().end()),
        outcome](storage::RelayStore& store) -> Status {
+        DUET_RETURN_IF_ERROR(store.LockCouple(couple));  // a purge counts each record's bytes once
         auto purged = store.Purge(couple, author, ids);
         if (!purged.ok()) {
           outcome->not_theirs = purged.error().kind == ErrorKind::kRefused;
@@ -204,6 +208,7 @@ void RequestHandler::HandleUnpair(const ConnectionPtr& c, std::uint64_t id) {
       c,
       [couple = c->couple_id(), device = c->device_key(), now = clock_.unix_seconds(),
        ended](storage::RelayStore& store) -> Status {
+        DUET_RETURN_IF_ERROR(store.LockCouple(couple));  // both partners leaving at once: one end
         auto at = store.LeaveCouple(couple, device, now);
         if (!at.ok()) return at.error();
         *ended = at.value();
@@ -235,6 +240,7 @@ void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id
       c,
       [couple = c->couple_id(), asking = c->device_key(), target = request.device_key(),
        now = clock_.unix_seconds(), problem, revoked_at](storage::RelayStore& store) -> Status {
+        DUET_RETURN_IF_ERROR(store.LockCouple(couple));
         auto ended = store.CoupleEndedAt(couple);
         if (!ended.ok()) return ended.error();
         if (ended.value() != 0) {

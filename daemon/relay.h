@@ -45,8 +45,8 @@ Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& d
 struct RelayOptions {
   net::Endpoint listen{"127.0.0.1", net::kDefaultPort};  // the host may be a name
   std::string db_path;             // its folder is created 0700 when missing
-  // A PostgreSQL database (a libpq URL or connection string) instead of the
-  // SQLite file: several relays may share it. Empty: the file at db_path.
+  // A PostgreSQL database (its postgresql:// URL) instead of the SQLite
+  // file: several relays may share it. Empty: the file at db_path.
   std::string postgres;
   std::string key_path;            // created 0600 when missing
   bool synchronous_full = true;    // an acknowledged record survives power loss

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -88,6 +89,9 @@ class Database {
   // (PRAGMA quick_check would cover all, at 8 ms per 10,000 records.)
   Status ReadWholeTable(std::string_view table);
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  // How long a statement waits for another connection's write lock before
+  // it fails with "busy" (5 s from Open).
+  void SetBusyTimeout(std::chrono::milliseconds wait) { sqlite3_busy_timeout(db_, static_cast<int>(wait.count())); }
   // Copies the write-ahead log into the main file and truncates it, so
   // content deleted since (overwritten in the main file, secure_delete)
   // lingers in no old log frame either. Outside a transaction only; a

@@ -8,6 +8,8 @@
 // value is ever spliced into SQL text.
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <unordered_map>
@@ -167,7 +169,14 @@ class PostgresRelayStore final : public RelayStore {
   Status Migrate();
 
   Status Begin() override { return Exec("BEGIN"); }
-  Status Commit() override { return Exec("COMMIT"); }
+  Status Commit() override {
+    // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK.
+    Rows done(PQexec(db_, "COMMIT"));
+    DUET_RETURN_IF_ERROR(Check(done, "COMMIT"));
+    if (std::string(PQcmdStatus(const_cast<PGresult*>(done.get()))) != "COMMIT")
+      return MakeError(ErrorKind::kIo, "postgresql: the transaction was rolled back, not committed");
+    return Status::Ok();
+  }
   void Rollback() override { (void)Exec("ROLLBACK"); }
   Status Savepoint() override { return Exec("SAVEPOINT job"); }
   Status EndSavepoint(bool keep) override {
@@ -175,6 +184,9 @@ class PostgresRelayStore final : public RelayStore {
     return Exec("RELEASE SAVEPOINT job");
   }
 
+  Status LockCouple(const std::string& couple_id) override {
+    return Run("SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE", Params().Blob(couple_id));
+  }
   Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) override {
     auto rows = Query("SELECT couple_id FROM devices WHERE device_key = $1", Params().Blob(device_key));
     if (!rows.ok()) return rows.error();
@@ -373,7 +385,10 @@ class PostgresRelayStore final : public RelayStore {
                Params().Blob(token_hash).Int(created_at));
   }
   Result<std::optional<TokenRow>> FindToken(const std::string& token_hash) override {
-    auto rows = Query("SELECT spent_by FROM relay_tokens WHERE token_hash = $1", Params().Blob(token_hash));
+    // Locked until the batch ends: two relays offered one token at once
+    // cannot both find it unspent.
+    auto rows =
+        Query("SELECT spent_by FROM relay_tokens WHERE token_hash = $1 FOR UPDATE", Params().Blob(token_hash));
     if (!rows.ok()) return rows.error();
     if (rows->count() == 0) return std::optional<TokenRow>();
     return std::optional<TokenRow>(TokenRow{rows->Blob(0, 0)});
@@ -393,8 +408,7 @@ class PostgresRelayStore final : public RelayStore {
     *appended = false;
     // The couple's row is locked until this transaction ends: a relay
     // appending for the same couple waits here, then sees this one's records.
-    auto locked = Query("SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE", Params().Blob(couple_id));
-    if (!locked.ok()) return locked.error();
+    DUET_RETURN_IF_ERROR(LockCouple(couple_id));
     auto existing = Query("SELECT seq FROM records WHERE couple_id = $1 AND record_id = $2",
                           Params().Blob(couple_id).Blob(record_id));
     if (!existing.ok()) return existing.error();
@@ -432,10 +446,16 @@ class PostgresRelayStore final : public RelayStore {
   }
   Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
                                           std::uint32_t limit, std::size_t max_bytes) override {
+    // The byte limit applies in the server, so a page of large records is
+    // not fetched whole to be cut here: a row comes while the rows two and
+    // more before it hold less than `max_bytes` (what the loop below keeps).
+    const auto budget = static_cast<std::int64_t>(std::min<std::size_t>(max_bytes, INT64_MAX));
     auto rows = Query(
-        "SELECT seq, envelope FROM records WHERE couple_id = $1 AND seq > $2 AND length(envelope) > 0 "
-        "ORDER BY seq LIMIT $3",
-        Params().Blob(couple_id).Int(static_cast<std::int64_t>(after_seq)).Int(limit));
+        "SELECT seq, envelope FROM (SELECT seq, envelope, coalesce(sum(length(envelope)) OVER ("
+        "ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS ahead FROM records "
+        "WHERE couple_id = $1 AND seq > $2 AND length(envelope) > 0 ORDER BY seq LIMIT $3) page "
+        "WHERE ahead < $4 ORDER BY seq",
+        Params().Blob(couple_id).Int(static_cast<std::int64_t>(after_seq)).Int(limit).Int(budget));
     if (!rows.ok()) return rows.error();
     std::vector<LogEntry> out;
     std::size_t bytes = 0;
@@ -532,7 +552,11 @@ Status PostgresRelayStore::Migrate() {
 namespace {
 
 Result<PGconn*> Connect(const std::string& conninfo) {
-  PGconn* connection = PQconnectdb(conninfo.c_str());
+  // A host that never answers fails within 10 s unless the URL says
+  // otherwise (what comes after a keyword wins).
+  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"10", conninfo.c_str(), nullptr};
+  PGconn* connection = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (connection == nullptr) return MakeError(ErrorKind::kIo, "postgresql: out of memory connecting");
   if (PQstatus(connection) != CONNECTION_OK) {
     const std::string message = OneLine(PQerrorMessage(connection));
@@ -541,6 +565,19 @@ Result<PGconn*> Connect(const std::string& conninfo) {
   }
   // libpq prints the server's notices on stderr unless told otherwise.
   PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
+  // Errors without their DETAIL line, which quotes the key values (invite
+  // ids, device keys) that the relay's log never names.
+  PQsetErrorVerbosity(connection, PQERRORS_TERSE);
+  // A batch waits at most this long for a row another relay holds, and
+  // then fails (the client retries), rather than stalling every couple.
+  PGresult* set = PQexec(connection, "SET lock_timeout = '5s'");
+  const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
+  PQclear(set);
+  if (!set_ok) {
+    const std::string message = OneLine(PQerrorMessage(connection));
+    PQfinish(connection);
+    return MakeError(ErrorKind::kIo, "postgresql: cannot set lock_timeout: " + message);
+  }
   return connection;
 }
 
@@ -568,10 +605,19 @@ Result<std::string> DescribePostgresStore(const std::string& conninfo) {
     schema = "no duet schema yet (duetd creates it when it starts)";
   } else {
     Rows version(PQexec(db, "SELECT version FROM duet_schema"));
-    schema = PQresultStatus(version.get()) == PGRES_TUPLES_OK && PQntuples(version.get()) == 1
-                 ? "duet schema version " + std::string(PQgetvalue(version.get(), 0, 0)) + " of " +
-                       std::to_string(std::size(kMigrations))
-                 : "its duet schema has no version row";
+    if (PQresultStatus(version.get()) != PGRES_TUPLES_OK || PQntuples(version.get()) != 1) {
+      schema = "its duet schema has no version row";
+    } else {
+      const long found = std::strtol(PQgetvalue(version.get(), 0, 0), nullptr, 10);
+      const long known = static_cast<long>(std::size(kMigrations));
+      if (found > known) {
+        PQfinish(db);
+        return MakeError(ErrorKind::kInvalidInput, where + ": its duet schema is version " + std::to_string(found) +
+                                                       ", newer than this duetd knows (" + std::to_string(known) +
+                                                       "); run the newer duetd");
+      }
+      schema = "duet schema version " + std::to_string(found) + " of " + std::to_string(known);
+    }
   }
   PQfinish(db);
   return where + ": reachable, " + OneLine(schema);

@@ -86,6 +86,11 @@ class RelayStore {
   virtual Status Savepoint() = 0;
   virtual Status EndSavepoint(bool keep) = 0;
 
+  // Holds the couple until the transaction ends: another relay's batch for
+  // the same couple on the same store waits, so a job's checks (the couple
+  // ended? its quota?) still hold when it writes. SQLite's one writer holds
+  // the whole store already; PostgreSQL locks the couple's row.
+  virtual Status LockCouple(const std::string& couple_id) = 0;
   // The couple a device belongs to, or nullopt when it is not paired.
   virtual Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) = 0;
   virtual Result<std::uint64_t> LatestSeq(const std::string& couple_id) = 0;

@@ -352,7 +352,12 @@ Status ReplicaStore::KeepOpened(std::uint64_t generation, const std::string& sea
       "SELECT 1, ?1, ?2 WHERE (SELECT value FROM state_generation) = ?1");
   if (!stmt.ok()) return stmt.error();
   stmt->Bind(1, static_cast<std::int64_t>(generation)).BindBlob(2, sealed);
-  return stmt->Run();
+  // Only worth keeping if it costs no wait: while another duet writes, a
+  // command that only reads answers at once and the next one keeps it.
+  db_->SetBusyTimeout(std::chrono::milliseconds(0));
+  Status kept = stmt->Run();
+  db_->SetBusyTimeout(std::chrono::seconds(5));
+  return kept;
 }
 
 Status ReplicaStore::InTransaction(const std::function<Status()>& body) {

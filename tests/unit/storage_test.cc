@@ -370,6 +370,53 @@ TEST_P(PairedRelayStore, TwoRelaysAppendingForOneCoupleAtOnceNeverShareANumberAn
   EXPECT_EQ(first.Usage("c1").value().records, 2u);
 }
 
+TEST_P(PairedRelayStore, ACoupleHeldByOneRelayIsSeenAsItLeftItByTheNext) {
+  // As a push job does on a second relay while the partner's Unpair is
+  // being stored on the first: it holds the couple, then asks whether the
+  // couple ended, and must not see the state from before the end.
+  auto other = Open();
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  RelayStore& first = *store_;
+  RelayStore& second = *other.value();
+  ASSERT_TRUE(first.Begin().ok());
+  ASSERT_TRUE(first.LockCouple("c1").ok());
+  ASSERT_EQ(first.LeaveCouple("c1", "bob", 1000).value(), 1000);
+  std::optional<Result<std::int64_t>> ended;
+  std::thread pushing([&] {
+    if (!second.Begin().ok()) return;
+    if (second.LockCouple("c1").ok()) ended = second.CoupleEndedAt("c1");
+    second.Rollback();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(first.Commit().ok());
+  pushing.join();
+  ASSERT_TRUE(ended.has_value() && ended->ok());
+  EXPECT_EQ(ended->value(), 1000) << "the push would land after the end";
+}
+
+TEST_P(RelayStoreTest, ATokenOfferedToTwoRelaysAtOnceIsSpentByOne) {
+  RelayStore& first = *store_;
+  ASSERT_TRUE(first.AddToken("hash", 1000).ok());
+  auto other = Open();
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  RelayStore& second = *other.value();
+  // As the invite job does: find the token, see it unspent, spend it.
+  ASSERT_TRUE(first.Begin().ok());
+  ASSERT_TRUE(first.FindToken("hash").value()->spent_by.empty());
+  ASSERT_TRUE(first.SpendToken("hash", "alice").ok());
+  std::optional<std::string> seen_by_second;
+  std::thread offered([&] {
+    if (!second.Begin().ok()) return;
+    auto found = second.FindToken("hash");
+    if (found.ok() && found.value()) seen_by_second = found.value()->spent_by;
+    second.Rollback();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(first.Commit().ok());
+  offered.join();
+  EXPECT_EQ(seen_by_second, "alice") << "the second relay would spend it again";
+}
+
 TEST(RelayStore, AVersionOneStoreGainsItsCouplesUsageWhenOpened) {
   TempDir dir;
   {
@@ -486,6 +533,20 @@ TEST_P(RelayStoreTest, ATokenIsSpentOnceAndKeptOnlyAsItsHash) {
   EXPECT_TRUE(s.DeviceSpentToken("alice").value());
   EXPECT_FALSE(s.DeviceSpentToken("mallory").value());
   EXPECT_FALSE(s.FindToken("other").value().has_value());
+}
+
+TEST_P(RelayStoreTest, APageStopsOneRecordPastItsByteBudget) {
+  RelayStore& s = *store_;
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  for (const char* id : {"r1", "r2", "r3", "r4", "r5"})
+    ASSERT_TRUE(s.Append("c1", id, "a", std::string(100, 'e'), &appended).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  // 250 bytes: three records (300 bytes) pass it, and a fourth says more remain.
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10, 250).value().size(), 4u);
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10, 1).value().size(), 2u) << "the first always comes, and one more";
+  EXPECT_EQ(s.ReadAfter("c1", 0, 3, 250).value().size(), 3u) << "the count still limits";
+  EXPECT_EQ(s.ReadAfter("c1", 2, 10).value().size(), 3u);
 }
 
 TEST_P(RelayStoreTest, RolledBackBatchLeavesNothing) {
