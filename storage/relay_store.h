@@ -1,10 +1,12 @@
 // The relay's mailbox: devices, couples, invites and each couple's record log.
 //
-// It stores envelopes as opaque bytes: nothing here can read a record. The
-// records table is an append-ordered log (rowid order) with unique indexes on
-// (couple, seq) and (couple, record_id): appends stay sequential on disk and a
-// retried push finds its record instead of storing it twice. Callers group
-// many writes into one Begin()/Commit() (group commit). Used by one thread.
+// It stores envelopes as opaque bytes: nothing here can read a record. Each
+// couple's records are ordered by their sequence number, unique per couple,
+// as is each record id: a retried push finds its record instead of storing
+// it twice. Callers group many writes into one Begin()/Commit() (group
+// commit). Two implementations: an SQLite file (RelayStore::Open, the
+// default) and a PostgreSQL database (OpenPostgresRelayStore), which several
+// relays may share. Each RelayStore object is used by one thread.
 #pragma once
 
 #include <cstdint>
@@ -75,8 +77,9 @@ class RelayStore {
                                                   const std::string& vfs = {});
 
   virtual Status Begin() = 0;
-  // Commits; after a Purge it also truncates the write-ahead log, so the
-  // erased envelopes linger in no old log frame.
+  // Commits; on SQLite, after a Purge it also truncates the write-ahead
+  // log, so the erased envelopes linger in no old log frame (PostgreSQL
+  // keeps old row versions until VACUUM: docs/threat-model.md).
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
   // A nested unit inside the open transaction: EndSavepoint(false) undoes
@@ -105,7 +108,7 @@ class RelayStore {
   // already; once no device is left, the couple's records, invites and row
   // go too. Returns when the couple ended.
   virtual Result<std::int64_t> LeaveCouple(const std::string& couple_id, const std::string& device_key,
-                                   std::int64_t now) = 0;
+                                           std::int64_t now) = 0;
   // Deletes the records and invites of couples that ended before `before`;
   // their row and any device not yet told stay, so that device learns when
   // it ended.
@@ -154,21 +157,20 @@ class RelayStore {
   // (couple, record_id) is already there.
   // Returns its sequence number; `appended` says whether it is new.
   virtual Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id,
-                               const std::string& author_key, const std::string& envelope,
-                               bool* appended) = 0;
+                                       const std::string& author_key, const std::string& envelope,
+                                       bool* appended) = 0;
   // Erases the envelopes of records `author_key` wrote in the couple
   // (docs/protocol.md §4, Purge), keeping each one's seq and record_id so
   // neither is ever reused. Returns how many were erased now; ids not held,
   // or erased already, are skipped. A record by another author fails with
   // kRefused; the caller's job is then undone whole.
   virtual Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key,
-                              const std::vector<std::string>& record_ids) = 0;
+                                      const std::vector<std::string>& record_ids) = 0;
   // Records with seq > after_seq in order, purged ones left out: at most `limit`, and no more once
   // `max_bytes` of envelopes are read, plus one more when there is one (so
   // the caller knows more remain without loading them all).
   virtual Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
-                                          std::uint32_t limit,
-                                          std::size_t max_bytes = SIZE_MAX) = 0;
+                                                  std::uint32_t limit, std::size_t max_bytes = SIZE_MAX) = 0;
 };
 
 // The store on PostgreSQL (storage/postgres_relay_store.cc, in the library
