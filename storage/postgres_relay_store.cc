@@ -141,7 +141,7 @@ class Rows {
   ~Rows() {
     if (result_ != nullptr) PQclear(result_);
   }
-  const PGresult* get() const { return result_; }
+  PGresult* get() const { return result_; }
   int count() const { return PQntuples(result_); }
   bool null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
   std::string Blob(int row, int column) const {
@@ -173,7 +173,7 @@ class PostgresRelayStore final : public RelayStore {
     // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK.
     Rows done(PQexec(db_, "COMMIT"));
     DUET_RETURN_IF_ERROR(Check(done, "COMMIT"));
-    if (std::string(PQcmdStatus(const_cast<PGresult*>(done.get()))) != "COMMIT")
+    if (std::string(PQcmdStatus(done.get())) != "COMMIT")
       return MakeError(ErrorKind::kIo, "postgresql: the transaction was rolled back, not committed");
     return Status::Ok();
   }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "storage/database.h"
@@ -188,6 +189,22 @@ class RelayStoreTest : public ::testing::TestWithParam<const char*> {
     }
     return OpenPostgresRelayStore(conninfo_);
   }
+  // Runs `batch` on `second` (another relay's store) while this store's
+  // open batch holds what it holds, then commits this one: `batch` sees what
+  // a relay racing this batch would. Returns whether `second`'s batch was
+  // committed (it is when `batch` returns true, else rolled back).
+  bool RaceFromAnotherRelay(RelayStore& second, const std::function<bool(RelayStore&)>& batch) {
+    bool committed = false;
+    std::thread racing([&] {
+      if (!second.Begin().ok()) return;
+      committed = batch(second) && second.Commit().ok();
+      if (!committed) second.Rollback();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // until `batch` waits on this one
+    EXPECT_TRUE(store_->Commit().ok());
+    racing.join();
+    return committed;
+  }
   TempDir dir_;
   std::string conninfo_;
   std::unique_ptr<RelayStore> store_;
@@ -350,15 +367,12 @@ TEST_P(PairedRelayStore, TwoRelaysAppendingForOneCoupleAtOnceNeverShareANumberAn
   // The second relay's batch for the same couple waits for the first's.
   std::optional<Result<std::uint64_t>> seq;
   bool second_appended = false;
-  std::thread racing([&] {
-    if (!second.Begin().ok()) return;
-    seq = second.Append("c1", "r2", "bob", "e2", &second_appended);
-    if (seq->ok() && !second.Commit().ok()) seq.reset();
+  const bool committed = RaceFromAnotherRelay(second, [&](RelayStore& s) {
+    seq = s.Append("c1", "r2", "bob", "e2", &second_appended);
+    return seq->ok();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_TRUE(first.Commit().ok());
-  racing.join();
-  ASSERT_TRUE(seq.has_value() && seq->ok()) << (seq ? seq->error().message : "the second relay could not begin");
+  ASSERT_TRUE(committed && seq.has_value() && seq->ok())
+      << (seq && !seq->ok() ? seq->error().message : "the second relay could not begin or commit");
   EXPECT_EQ(seq->value(), 2u);
   EXPECT_TRUE(second_appended);
   // A push retried through the other relay is found, not stored again.
@@ -382,14 +396,10 @@ TEST_P(PairedRelayStore, ACoupleHeldByOneRelayIsSeenAsItLeftItByTheNext) {
   ASSERT_TRUE(first.LockCouple("c1").ok());
   ASSERT_EQ(first.LeaveCouple("c1", "bob", 1000).value(), 1000);
   std::optional<Result<std::int64_t>> ended;
-  std::thread pushing([&] {
-    if (!second.Begin().ok()) return;
-    if (second.LockCouple("c1").ok()) ended = second.CoupleEndedAt("c1");
-    second.Rollback();
+  RaceFromAnotherRelay(second, [&](RelayStore& s) {
+    if (s.LockCouple("c1").ok()) ended = s.CoupleEndedAt("c1");
+    return false;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_TRUE(first.Commit().ok());
-  pushing.join();
   ASSERT_TRUE(ended.has_value() && ended->ok());
   EXPECT_EQ(ended->value(), 1000) << "the push would land after the end";
 }
@@ -405,15 +415,11 @@ TEST_P(RelayStoreTest, ATokenOfferedToTwoRelaysAtOnceIsSpentByOne) {
   ASSERT_TRUE(first.FindToken("hash").value()->spent_by.empty());
   ASSERT_TRUE(first.SpendToken("hash", "alice").ok());
   std::optional<std::string> seen_by_second;
-  std::thread offered([&] {
-    if (!second.Begin().ok()) return;
-    auto found = second.FindToken("hash");
+  RaceFromAnotherRelay(second, [&](RelayStore& s) {
+    auto found = s.FindToken("hash");
     if (found.ok() && found.value()) seen_by_second = found.value()->spent_by;
-    second.Rollback();
+    return false;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_TRUE(first.Commit().ok());
-  offered.join();
   EXPECT_EQ(seen_by_second, "alice") << "the second relay would spend it again";
 }
 
