@@ -55,10 +55,10 @@ void Connection::set_phase(Phase phase) {
   }
 }
 
-void Connection::BecomePaired(std::string couple_id) {
+void Connection::BecomePaired(std::string couple_id, std::uint64_t seen_seq) {
   couple_id_ = std::move(couple_id);
   decoder_.set_max_payload(proto::kMaxSealedFrameBytes);
-  context_.manager.Paired(shared_from_this());
+  context_.manager.Paired(shared_from_this(), seen_seq);
 }
 
 void Connection::UpdateDeadline() {

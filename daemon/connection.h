@@ -70,7 +70,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_device_key(std::string key) { device_key_ = std::move(key); }
   std::string& challenge() { return challenge_; }
   // The device now belongs to `couple_id`: large frames are allowed.
-  void BecomePaired(std::string couple_id);
+  // `seen_seq`: the couple's latest record the device could read when it
+  // paired (it syncs from there itself; deliveries take over after it).
+  void BecomePaired(std::string couple_id, std::uint64_t seen_seq);
   // Another device of its partner revoked this device: it is refused.
   void BecomeRevoked() { revoked_ = true; }
   bool revoked() const { return revoked_; }

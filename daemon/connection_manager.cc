@@ -43,9 +43,11 @@ void ConnectionManager::Authenticated(const Connection& connection) {
   --by_address_[connection.peer_address()].in_handshake;
 }
 
-void ConnectionManager::Paired(const std::shared_ptr<Connection>& connection) {
+void ConnectionManager::Paired(const std::shared_ptr<Connection>& connection, std::uint64_t seen_seq) {
   --strangers_;
-  auto& members = couples_[connection->couple_id()];
+  auto [couple, first] = couples_.try_emplace(connection->couple_id());
+  if (first) couple->second.feed.delivered = seen_seq;
+  auto& members = couple->second.members;
   members.push_back(connection);
   if (members.size() <= limits_.max_connections_per_couple) return;
   // Its own oldest goes (a half-open connection of a restarted device, most
@@ -66,7 +68,7 @@ void ConnectionManager::Forget(const Connection& connection) {
   if (connection.paired()) {
     auto couple = couples_.find(connection.couple_id());
     if (couple != couples_.end()) {
-      auto& members = couple->second;
+      auto& members = couple->second.members;
       std::erase_if(members, [&](const auto& c) { return c.get() == &connection; });
       if (members.empty()) couples_.erase(couple);
     }
@@ -163,7 +165,19 @@ ConnectionManager::Counts ConnectionManager::Count() const {
 std::vector<std::shared_ptr<Connection>> ConnectionManager::CoupleMembers(
     const std::string& couple_id) const {
   auto it = couples_.find(couple_id);
-  return it == couples_.end() ? std::vector<std::shared_ptr<Connection>>() : it->second;
+  return it == couples_.end() ? std::vector<std::shared_ptr<Connection>>() : it->second.members;
+}
+
+ConnectionManager::CoupleFeed* ConnectionManager::FeedOf(const std::string& couple_id) {
+  auto it = couples_.find(couple_id);
+  return it == couples_.end() ? nullptr : &it->second.feed;
+}
+
+std::vector<std::string> ConnectionManager::CouplesHeld() const {
+  std::vector<std::string> held;
+  held.reserve(couples_.size());
+  for (const auto& [couple_id, couple] : couples_) held.push_back(couple_id);
+  return held;
 }
 
 std::shared_ptr<Connection> ConnectionManager::OldestStranger() const {

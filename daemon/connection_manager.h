@@ -34,8 +34,10 @@ class ConnectionManager {
   std::uint64_t NextSerial() { return ++serial_; }
   void Add(const std::shared_ptr<Connection>& connection);
   // The connection joined a couple: it leaves the stranger pool. A couple
-  // over its own cap loses its oldest other connection.
-  void Paired(const std::shared_ptr<Connection>& connection);
+  // over its own cap loses its oldest other connection. `seen_seq`: the
+  // couple's latest record when it paired (where the couple's feed starts
+  // if it is the couple's first connection here).
+  void Paired(const std::shared_ptr<Connection>& connection, std::uint64_t seen_seq);
   // The connection authenticated: it no longer counts against its address's
   // handshake limit.
   void Authenticated(const Connection& connection);
@@ -56,6 +58,19 @@ class ConnectionManager {
   void CloseEverything();
 
   std::vector<std::shared_ptr<Connection>> CoupleMembers(const std::string& couple_id) const;
+
+  // How far this relay has sent a couple's log to the couple's connections
+  // here: every record up to `delivered` was sent to them, or was stored
+  // when they paired. Records that other relays store move it on
+  // (RequestHandler::CatchUp).
+  struct CoupleFeed {
+    std::uint64_t delivered = 0;
+    bool reading = false;  // a catch-up read is under way
+    bool again = false;    // and another was asked for meanwhile
+  };
+  // Null when none of the couple's connections is here.
+  CoupleFeed* FeedOf(const std::string& couple_id);
+  std::vector<std::string> CouplesHeld() const;
 
   std::size_t open() const { return connections_.size(); }
   std::size_t strangers() const { return strangers_; }
@@ -93,7 +108,11 @@ class ConnectionManager {
   std::unordered_map<std::string, AddressCounts> by_address_;
   std::size_t strangers_ = 0;
   std::size_t receive_bytes_ = 0;
-  std::unordered_map<std::string, std::vector<std::shared_ptr<Connection>>> couples_;
+  struct Couple {
+    std::vector<std::shared_ptr<Connection>> members;
+    CoupleFeed feed;
+  };
+  std::unordered_map<std::string, Couple> couples_;
 };
 
 }  // namespace duet::daemon

@@ -239,10 +239,11 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
   auto problem = std::make_shared<v1::ErrorCode>(v1::ERROR_CODE_UNSPECIFIED);
   auto couple = std::make_shared<std::string>();
   auto linked = std::make_shared<bool>(false);
+  auto latest = std::make_shared<std::uint64_t>(0);
   WithStore(
       c,
       [invite_id = request.invite_id(), answer = request.sealed_answer(), device = c->device_key(),
-       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem, couple, linked,
+       paired_to = c->couple_id(), now = clock_.unix_seconds(), problem, couple, linked, latest,
        max_devices = limits_.max_devices_per_couple](storage::RelayStore& store) -> Status {
         auto found = store.FindInvite(invite_id);
         if (!found.ok()) return found.error();
@@ -258,6 +259,10 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         }
         *couple = found.value()->couple_id;
         *linked = found.value()->link;
+        // A linked device joins a couple that may have a history already.
+        auto seq = store.LatestSeq(*couple);
+        if (!seq.ok()) return seq.error();
+        *latest = seq.value();
         if (found.value()->answered) return Status::Ok();  // this device, again
         // A device of the couple already answers only a link code: one that
         // joined through an earlier code whose keys never came.
@@ -286,7 +291,7 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
         }
         return store.AnswerInvite(invite_id, device, answer);
       },
-      [this, c, id, problem, couple, linked](const Status& status) {
+      [this, c, id, problem, couple, linked, latest](const Status& status) {
         if (!status.ok()) {
           log_.Write(LogLevel::kError, "store", "could not pair: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not pair");
@@ -312,7 +317,7 @@ void RequestHandler::HandleAnswerInvite(const ConnectionPtr& c, std::uint64_t id
             ++connections_.metrics().pairings;
             log_.Write(LogLevel::kInfo, "paired", "a couple paired (couple " + RelayLog::CoupleTag(*couple) + ")");
           }
-          c->BecomePaired(*couple);
+          c->BecomePaired(*couple, *latest);
         }
         v1::Frame reply;
         reply.mutable_paired()->set_couple_id(*couple);
@@ -331,7 +336,9 @@ void RequestHandler::HandleCheckInvite(const ConnectionPtr& c, std::uint64_t id,
     state->set_answered(invite->answered);
     if (invite->answered) {
       state->set_sealed_answer(invite->sealed_answer);
-      if (!c->paired()) c->BecomePaired(invite->couple_id);
+      // The couple is as new as its partner's answer: what the partner
+      // wrote since, if anything, is delivered again rather than missed.
+      if (!c->paired()) c->BecomePaired(invite->couple_id, 0);
     } else if (invite->expires_at <= clock_.unix_seconds()) {
       return c->ReplyError(id, v1::ERROR_CODE_INVITE_EXPIRED, "this invite has expired");
     }

@@ -104,15 +104,90 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
 
 void RequestHandler::DeliverToPartner(const Connection& author, const v1::RecordBatch& fresh) {
   if (fresh.records_size() == 0) return;
+  for (const auto& stored : fresh.records()) Deliver(author.couple_id(), stored, &author);
+  // One push's new records have consecutive numbers. Had another relay
+  // stored some just before, the feed stays behind them: its catch-up
+  // sends those, and these again (a device keeps a record once, by seq).
+  auto* feed = connections_.FeedOf(author.couple_id());
+  if (feed != nullptr && fresh.records(0).seq() == feed->delivered + 1)
+    feed->delivered = fresh.records(fresh.records_size() - 1).seq();
+}
+
+void RequestHandler::Deliver(const std::string& couple_id, const v1::StoredRecord& stored, const Connection* skip) {
   // One record a frame: each fits, whatever the push's total size.
-  for (const auto& member : connections_.CoupleMembers(author.couple_id())) {
-    if (member.get() == &author) continue;
-    for (const auto& stored : fresh.records()) {
-      v1::Frame deliver;
-      *deliver.mutable_record_batch()->add_records() = stored;
-      member->Deliver(deliver);
+  v1::Frame deliver;
+  *deliver.mutable_record_batch()->add_records() = stored;
+  for (const auto& member : connections_.CoupleMembers(couple_id))
+    if (member.get() != skip) member->Deliver(deliver);
+}
+
+void RequestHandler::StoreChanged(const std::vector<storage::StoreEvent>& events) {
+  for (const auto& event : events) {
+    switch (event.kind) {
+      case storage::StoreEvent::Kind::kGrew:
+        if (auto* feed = connections_.FeedOf(event.couple_id); feed != nullptr && event.head > feed->delivered)
+          CatchUp(event.couple_id);
+        break;
+      case storage::StoreEvent::Kind::kEnded:
+        // As after an Unpair here: each device hears of the end from AuthOk.
+        for (const auto& member : connections_.CoupleMembers(event.couple_id)) member->Finish();
+        break;
+      case storage::StoreEvent::Kind::kRevoked:
+        for (const auto& member : connections_.CoupleMembers(event.couple_id))
+          if (member->device_key() == event.device_key) member->Finish();
+        break;
     }
   }
+}
+
+void RequestHandler::CatchUpAll() {
+  for (const auto& couple_id : connections_.CouplesHeld()) CatchUp(couple_id);
+}
+
+void RequestHandler::CatchUp(const std::string& couple_id) {
+  auto* feed = connections_.FeedOf(couple_id);
+  if (feed == nullptr) return;
+  if (feed->reading) {
+    feed->again = true;
+    return;
+  }
+  feed->reading = true;
+  feed->again = false;
+  auto entries = std::make_shared<std::vector<storage::LogEntry>>();
+  store_.Submit(
+      [couple_id, after = feed->delivered, entries](storage::RelayStore& store) -> Status {
+        auto read = store.ReadAfter(couple_id, after, proto::kMaxPullLimit, kMaxReplyBytes);
+        if (!read.ok()) return read.error();
+        *entries = std::move(read).value();
+        return Status::Ok();
+      },
+      [this, couple_id, entries](const Status& status) {
+        auto* feed = connections_.FeedOf(couple_id);
+        if (feed == nullptr) return;  // the couple's last connection here closed meanwhile
+        feed->reading = false;
+        if (!status.ok()) {
+          // The devices still hold their cursors: their next sync reads it.
+          log_.Write(LogLevel::kError, "store", "could not read records another relay stored: " +
+                                                    status.error().message);
+          return;
+        }
+        // The feed is settled before anything is sent: a connection that
+        // closes as it is sent to may take the couple's feed with it.
+        const std::uint64_t sent_before = feed->delivered;
+        std::size_t bytes = 0;
+        for (const auto& entry : *entries) {
+          bytes += entry.envelope.size();
+          feed->delivered = std::max(feed->delivered, entry.seq);
+        }
+        const bool again = entries->size() >= proto::kMaxPullLimit || bytes >= kMaxReplyBytes || feed->again;
+        for (const auto& entry : *entries) {
+          if (entry.seq <= sent_before) continue;  // sent meanwhile, by a push here
+          v1::StoredRecord stored;
+          stored.set_seq(entry.seq);
+          if (stored.mutable_envelope()->ParseFromString(entry.envelope)) Deliver(couple_id, stored, nullptr);
+        }
+        if (again) CatchUp(couple_id);
+      });
 }
 
 void RequestHandler::HandlePull(const ConnectionPtr& c, std::uint64_t id, const v1::Pull& request) {

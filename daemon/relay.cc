@@ -18,6 +18,7 @@
 #include "daemon/metrics.h"
 #include "daemon/metrics_server.h"
 #include "daemon/relay_key.h"
+#include "daemon/store_events.h"
 
 namespace duet::daemon {
 namespace {
@@ -81,6 +82,8 @@ struct Relay::Impl {
   std::unique_ptr<RequestHandler> handler;
   std::unique_ptr<ConnectionContext> context;
   std::unique_ptr<MetricsServer> metrics_server;
+  // On a shared PostgreSQL store: hears what the other relays commit.
+  std::unique_ptr<StoreEventListener> store_events;
   bool stopped = false;
 
   void AwaitSignal() {
@@ -261,6 +264,7 @@ struct Relay::Impl {
 Relay::Relay(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Relay::~Relay() {
+  if (impl_->store_events) impl_->store_events->Stop();
   if (impl_->store) impl_->store->Stop();
 }
 
@@ -297,7 +301,10 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   impl->key = std::move(key).value();
   // While a rotation is under way, clients learn the next key (protocol.md §3.1).
   const std::string next_public = next_key.value() ? next_key.value()->public_key : std::string();
-  auto store = OpenRelayStore(options.db_path, options.postgres, options.synchronous_full, options.store_vfs);
+  // A name for this process among the relays on a shared store.
+  const std::string origin = crypto::Hex(crypto::RandomBytes(8));
+  auto store =
+      OpenRelayStore(options.db_path, options.postgres, options.synchronous_full, options.store_vfs, origin);
   if (!store.ok()) return store.error();
   // A store an older duetd made may be readable by other users: private now.
   for (const std::string& file : {options.db_path, options.db_path + "-wal", options.db_path + "-shm"}) {
@@ -323,15 +330,33 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
                                                    *impl->connections, *impl->log, next_public);
   impl->context = std::make_unique<ConnectionContext>(ConnectionContext{
       impl->key, *impl->clock, limits, *impl->connections, *impl->handler});
+  if (!options.postgres.empty()) {
+    Impl* relay = impl.get();
+    impl->store_events = std::make_unique<StoreEventListener>(
+        [conninfo = options.postgres, origin] { return storage::ListenToPostgresStore(conninfo, origin); }, impl->io,
+        StoreEventListener::Handlers{
+            [relay](std::vector<storage::StoreEvent> events) {
+              if (!relay->stopped) relay->handler->StoreChanged(events);
+            },
+            [relay] {
+              relay->log->Write(LogLevel::kInfo, "store_events", "listening to the other relays on the store");
+              if (!relay->stopped) relay->handler->CatchUpAll();
+            },
+            [relay](const std::string& why) {
+              relay->log->Write(LogLevel::kWarning, "store_events",
+                                why + "; devices here hear of other relays' records when they sync, until it is back");
+            }});
+  }
   return std::unique_ptr<Relay>(new Relay(std::move(impl)));
 }
 
 Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& db_path, const std::string& postgres,
-                                                             bool synchronous_full, const std::string& vfs) {
+                                                             bool synchronous_full, const std::string& vfs,
+                                                             const std::string& origin) {
   if (postgres.empty()) return storage::RelayStore::Open(db_path, synchronous_full, vfs);
   // PostgreSQL acknowledges a COMMIT once it is durable (synchronous_commit
   // on, its default); `sync` is the SQLite file's setting.
-  return storage::OpenPostgresRelayStore(postgres);
+  return storage::OpenPostgresRelayStore(postgres, origin);
 }
 
 net::Endpoint Relay::listening() const {

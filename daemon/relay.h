@@ -39,8 +39,10 @@ struct ReloadableSettings {
 // Opens the relay's store: the PostgreSQL database `postgres` when given,
 // else the SQLite file at `db_path` (`vfs`: a registered SQLite VFS, or
 // empty for the system's).
+// `origin`: how this relay names itself to the others on a shared store.
 Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& db_path, const std::string& postgres,
-                                                             bool synchronous_full, const std::string& vfs = {});
+                                                             bool synchronous_full, const std::string& vfs = {},
+                                                             const std::string& origin = {});
 
 struct RelayOptions {
   net::Endpoint listen{"127.0.0.1", net::kDefaultPort};  // the host may be a name

@@ -168,7 +168,7 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
         connections_.metrics().handshakes.Add("ok");
         c->set_phase(Connection::Phase::kReady);
         if (*revoked != 0) c->BecomeRevoked();
-        else if (!couple->empty()) c->BecomePaired(*couple);
+        else if (!couple->empty()) c->BecomePaired(*couple, *latest);
         v1::Frame reply;
         reply.mutable_auth_ok()->set_couple_id(*couple);
         reply.mutable_auth_ok()->set_latest_seq(*latest);

@@ -37,6 +37,14 @@ class RequestHandler {
   // long ago; the relay calls it now and then.
   void PurgeExpiredInvites();
 
+  // What relays sharing the store committed (this one's own too): records
+  // another relay stored are delivered to the couple's connections here,
+  // and the connections of an ended couple or a revoked device finish.
+  void StoreChanged(const std::vector<storage::StoreEvent>& events);
+  // Every couple held here catches up from the store (the event feed was
+  // down: whatever it missed is read, not lost).
+  void CatchUpAll();
+
  private:
   using ConnectionPtr = std::shared_ptr<Connection>;
   void HandleHello(const ConnectionPtr& c, const v1::Frame& frame);
@@ -64,6 +72,12 @@ class RequestHandler {
   bool AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id);
   // Fans newly committed records out to the couple's other connections.
   void DeliverToPartner(const Connection& author, const v1::RecordBatch& fresh);
+  // Sends one stored record to the couple's connections here but `skip`
+  // (the connection that pushed it; null: none here did).
+  void Deliver(const std::string& couple_id, const v1::StoredRecord& stored, const Connection* skip);
+  // Reads the couple's records past what was delivered here, and delivers
+  // them; one read at a time per couple, repeated while more remain.
+  void CatchUp(const std::string& couple_id);
 
   const crypto::KxKeyPair& relay_keys_;
   const std::string next_relay_key_;

@@ -5,10 +5,14 @@
 // (SELECT ... FOR UPDATE), inside the transaction that stores the records,
 // so two relays never hand out one number twice and a rolled-back batch
 // leaves no gap. Byte strings travel as binary parameters and results; no
-// value is ever spliced into SQL text.
+// value is ever spliced into SQL text. What a batch changed is announced to
+// the other relays in its own transaction (NOTIFY duet_events), and heard
+// on a connection of its own (PostgresEventFeed).
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
@@ -81,6 +85,10 @@ CREATE INDEX revoked_devices_by_couple ON revoked_devices(couple_id);
 };
 
 // Any number that no other user of the database takes as its lock.
+// Where committed store events are announced (NOTIFY) and heard (LISTEN).
+constexpr char kAnnounce[] = "SELECT pg_notify('duet_events', $1)";
+constexpr char kListen[] = "LISTEN duet_events";
+
 constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(7707001)";
 
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the
@@ -163,13 +171,21 @@ class Rows {
 
 class PostgresRelayStore final : public RelayStore {
  public:
-  explicit PostgresRelayStore(PGconn* connection) : db_(connection) {}
+  PostgresRelayStore(PGconn* connection, std::string origin) : db_(connection), origin_(std::move(origin)) {}
   ~PostgresRelayStore() override { PQfinish(db_); }
 
   Status Migrate();
 
-  Status Begin() override { return Exec("BEGIN"); }
+  Status Begin() override {
+    events_.clear();
+    return Exec("BEGIN");
+  }
   Status Commit() override {
+    // Announced in the transaction: other relays hear of it once it commits,
+    // and never of a batch that did not.
+    for (const auto& payload : EncodeStoreEvents(origin_, events_))
+      DUET_RETURN_IF_ERROR(Run(kAnnounce, Params().Text(payload)));
+    events_.clear();
     // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK.
     Rows done(PQexec(db_, "COMMIT"));
     DUET_RETURN_IF_ERROR(Check(done, "COMMIT"));
@@ -177,10 +193,19 @@ class PostgresRelayStore final : public RelayStore {
       return MakeError(ErrorKind::kIo, "postgresql: the transaction was rolled back, not committed");
     return Status::Ok();
   }
-  void Rollback() override { (void)Exec("ROLLBACK"); }
-  Status Savepoint() override { return Exec("SAVEPOINT job"); }
+  void Rollback() override {
+    events_.clear();
+    (void)Exec("ROLLBACK");
+  }
+  Status Savepoint() override {
+    events_at_savepoint_ = events_.size();
+    return Exec("SAVEPOINT job");
+  }
   Status EndSavepoint(bool keep) override {
-    if (!keep) DUET_RETURN_IF_ERROR(Exec("ROLLBACK TO SAVEPOINT job"));
+    if (!keep) {
+      events_.resize(events_at_savepoint_);
+      DUET_RETURN_IF_ERROR(Exec("ROLLBACK TO SAVEPOINT job"));
+    }
     return Exec("RELEASE SAVEPOINT job");
   }
 
@@ -211,8 +236,10 @@ class PostgresRelayStore final : public RelayStore {
   Status RevokeDevice(const std::string& couple_id, const std::string& device_key, std::int64_t now) override {
     DUET_RETURN_IF_ERROR(Run("DELETE FROM devices WHERE device_key = $1 AND couple_id = $2",
                              Params().Blob(device_key).Blob(couple_id)));
-    return Run("INSERT INTO revoked_devices (device_key, couple_id, revoked_at) VALUES ($1, $2, $3)",
-               Params().Blob(device_key).Blob(couple_id).Int(now));
+    DUET_RETURN_IF_ERROR(Run("INSERT INTO revoked_devices (device_key, couple_id, revoked_at) VALUES ($1, $2, $3)",
+                             Params().Blob(device_key).Blob(couple_id).Int(now)));
+    events_.push_back(StoreEvent{StoreEvent::Kind::kRevoked, couple_id, 0, device_key});
+    return Status::Ok();
   }
   Result<std::int64_t> CoupleEndedAt(const std::string& couple_id) override {
     auto rows = Query("SELECT ended_at FROM couples WHERE couple_id = $1", Params().Blob(couple_id));
@@ -227,6 +254,7 @@ class PostgresRelayStore final : public RelayStore {
     DUET_RETURN_IF_ERROR(
         Run("UPDATE couples SET ended_at = $1 WHERE couple_id = $2", Params().Int(ended).Blob(couple_id)));
     DUET_RETURN_IF_ERROR(Run("DELETE FROM devices WHERE device_key = $1", Params().Blob(device_key)));
+    events_.push_back(StoreEvent{StoreEvent::Kind::kEnded, couple_id, 0, {}});
     auto left = Count("SELECT count(*) FROM devices WHERE couple_id = $1", Params().Blob(couple_id));
     if (!left.ok()) return left.error();
     if (left.value() > 0) return ended;
@@ -422,6 +450,7 @@ class PostgresRelayStore final : public RelayStore {
     DUET_RETURN_IF_ERROR(Run("UPDATE couples SET records = records + 1, bytes = bytes + $1 WHERE couple_id = $2",
                              Params().Int(static_cast<std::int64_t>(envelope.size())).Blob(couple_id)));
     *appended = true;
+    events_.push_back(StoreEvent{StoreEvent::Kind::kGrew, couple_id, seq, {}});
     return seq;
   }
   Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key,
@@ -514,7 +543,10 @@ class PostgresRelayStore final : public RelayStore {
   Status Check(const Rows& rows, std::string_view what);
 
   PGconn* db_;
+  const std::string origin_;
   std::unordered_map<const char*, std::string> prepared_;
+  std::vector<StoreEvent> events_;  // this transaction's, announced at Commit()
+  std::size_t events_at_savepoint_ = 0;
 };
 
 Status PostgresRelayStore::Check(const Rows& rows, std::string_view what) {
@@ -551,11 +583,13 @@ Status PostgresRelayStore::Migrate() {
 
 namespace {
 
-Result<PGconn*> Connect(const std::string& conninfo) {
+// `application`: how the connection is named in pg_stat_activity, unless
+// the URL names it.
+Result<PGconn*> Connect(const std::string& conninfo, const char* application = "duetd") {
   // A host that never answers fails within 10 s unless the URL says
   // otherwise (what comes after a keyword wins).
-  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {"10", conninfo.c_str(), nullptr};
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"10", application, conninfo.c_str(), nullptr};
   PGconn* connection = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (connection == nullptr) return MakeError(ErrorKind::kIo, "postgresql: out of memory connecting");
   if (PQstatus(connection) != CONNECTION_OK) {
@@ -581,14 +615,63 @@ Result<PGconn*> Connect(const std::string& conninfo) {
   return connection;
 }
 
+class PostgresEventFeed final : public StoreEventFeed {
+ public:
+  PostgresEventFeed(PGconn* connection, std::string origin) : db_(connection), origin_(std::move(origin)) {}
+  ~PostgresEventFeed() override { PQfinish(db_); }
+
+  Result<std::vector<StoreEvent>> Wait(std::chrono::milliseconds timeout) override {
+    std::vector<StoreEvent> events;
+    DUET_RETURN_IF_ERROR(Take(events));
+    if (!events.empty()) return events;
+    pollfd socket{PQsocket(db_), POLLIN, 0};
+    if (socket.fd < 0) return Lost();
+    const int ready = ::poll(&socket, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR) return MakeError(ErrorKind::kIo, "postgresql: cannot wait for events");
+    if (ready > 0) DUET_RETURN_IF_ERROR(Take(events));
+    return events;
+  }
+
+ private:
+  // Reads what arrived; the notifications in it become events.
+  Status Take(std::vector<StoreEvent>& events) {
+    if (PQconsumeInput(db_) == 0 || PQstatus(db_) != CONNECTION_OK) return Lost();
+    while (PGnotify* notice = PQnotifies(db_)) {
+      auto decoded = DecodeStoreEvents(notice->extra);
+      PQfreemem(notice);
+      if (!origin_.empty() && decoded.origin == origin_) continue;  // this relay's own: acted on already
+      events.insert(events.end(), std::make_move_iterator(decoded.events.begin()),
+                    std::make_move_iterator(decoded.events.end()));
+    }
+    return Status::Ok();
+  }
+  Error Lost() const {
+    return MakeError(ErrorKind::kIo, "lost the PostgreSQL store's events: " + OneLine(PQerrorMessage(db_)));
+  }
+
+  PGconn* db_;
+  const std::string origin_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo) {
+Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo, const std::string& origin) {
   auto connection = Connect(conninfo);
   if (!connection.ok()) return connection.error();
-  auto store = std::make_unique<PostgresRelayStore>(connection.value());
+  auto store = std::make_unique<PostgresRelayStore>(connection.value(), origin);
   DUET_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<RelayStore>(std::move(store));
+}
+
+Result<std::unique_ptr<StoreEventFeed>> ListenToPostgresStore(const std::string& conninfo, const std::string& origin) {
+  auto connection = Connect(conninfo, "duetd events");
+  if (!connection.ok()) return connection.error();
+  auto feed = std::make_unique<PostgresEventFeed>(connection.value(), origin);
+  Rows listening(PQexec(connection.value(), kListen));
+  if (PQresultStatus(listening.get()) != PGRES_COMMAND_OK)
+    return MakeError(ErrorKind::kIo, "postgresql: cannot listen for events: " +
+                                         OneLine(PQerrorMessage(connection.value())));
+  return std::unique_ptr<StoreEventFeed>(std::move(feed));
 }
 
 Result<std::string> DescribePostgresStore(const std::string& conninfo) {

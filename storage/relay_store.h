@@ -9,11 +9,13 @@
 // relays may share. Each RelayStore object is used by one thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -62,6 +64,43 @@ struct TokenRow {
 struct RevokedDeviceRow {
   std::string couple_id;
   std::int64_t revoked_at = 0;
+};
+
+// What a committed transaction changed that other relays sharing the store
+// must act on (docs/architecture.md, "Several relays on one store"): a
+// couple's log grew to `head`, a couple ended, a device was revoked. The
+// PostgreSQL store announces them in the transaction that made them (NOTIFY,
+// delivered only if it commits); the SQLite store has no other relay to tell.
+struct StoreEvent {
+  enum class Kind { kGrew, kEnded, kRevoked };
+  Kind kind = Kind::kGrew;
+  std::string couple_id;   // 16 bytes
+  std::uint64_t head = 0;  // kGrew: the couple's highest sequence number
+  std::string device_key;  // kRevoked: 32 bytes
+  bool operator==(const StoreEvent&) const = default;
+};
+// The events as notification payloads, each at most kMaxEventPayload bytes
+// (PostgreSQL refuses 8,000 and more), a couple's growth said once, at its
+// highest head. `origin` names the relay that committed them (lower-case
+// hex): a relay acts on its own commits at once, and skips their echo.
+inline constexpr std::size_t kMaxEventPayload = 7900;
+std::vector<std::string> EncodeStoreEvents(std::string_view origin, const std::vector<StoreEvent>& events);
+struct StoreEventPayload {
+  std::string origin;
+  std::vector<StoreEvent> events;
+};
+// The origin and events of one payload; a line that is not an event is
+// skipped (any role on the database may NOTIFY).
+StoreEventPayload DecodeStoreEvents(std::string_view payload);
+
+// Hears the events other relays commit to a shared store. Wait() returns
+// what came within `timeout` (often nothing); an error means the connection
+// was lost and events may have been missed: reconnect (a new feed) and catch
+// up from the store.
+class StoreEventFeed {
+ public:
+  virtual ~StoreEventFeed() = default;
+  virtual Result<std::vector<StoreEvent>> Wait(std::chrono::milliseconds timeout) = 0;
 };
 
 struct LogEntry {
@@ -176,8 +215,14 @@ class RelayStore {
 // The store on PostgreSQL (storage/postgres_relay_store.cc, in the library
 // duet_storage_postgres, which links libpq): `conninfo` is a libpq
 // connection string or postgresql:// URL. Creates or migrates the schema,
-// once however many relays start together.
-Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo);
+// once however many relays start together. `origin`: the relay's name in
+// the events it announces (EncodeStoreEvents).
+Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo,
+                                                           const std::string& origin = {});
+// Listens to the events of the PostgreSQL store at `conninfo` (its own
+// connection; LISTEN before the first Wait()), but those from `origin`.
+Result<std::unique_ptr<StoreEventFeed>> ListenToPostgresStore(const std::string& conninfo,
+                                                              const std::string& origin = {});
 // For `duetd --check-config`: whether the database answers, and the version
 // of duet's schema in it, in a line; changes nothing.
 Result<std::string> DescribePostgresStore(const std::string& conninfo);

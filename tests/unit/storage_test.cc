@@ -2,11 +2,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <tuple>
 
 #include "storage/database.h"
 #include "storage/relay_store.h"
@@ -562,6 +564,98 @@ TEST_P(RelayStoreTest, RolledBackBatchLeavesNothing) {
   ASSERT_TRUE(s.Append("c1", "r1", "a", "e1", &appended).ok());
   s.Rollback();
   EXPECT_EQ(s.LatestSeq("c1").value(), 0u);
+}
+
+TEST(StoreEvents, EachPayloadFitsANotificationAndDecodesToWhatWasEncoded) {
+  std::vector<StoreEvent> events;
+  std::vector<StoreEvent> expected;
+  for (int i = 0; i < 300; ++i) {
+    std::string couple(16, static_cast<char>(i));
+    couple[0] = static_cast<char>(i >> 8);
+    events.push_back({StoreEvent::Kind::kGrew, couple, 7, {}});
+    events.push_back({StoreEvent::Kind::kGrew, couple, 9, {}});  // the same batch grew it again
+    expected.push_back({StoreEvent::Kind::kGrew, couple, 9, {}});
+  }
+  const StoreEvent ended{StoreEvent::Kind::kEnded, std::string(16, '\xff'), 0, {}};
+  const StoreEvent revoked{StoreEvent::Kind::kRevoked, std::string(16, '\x01'), 0, std::string(32, '\x80')};
+  events.push_back(ended);
+  events.push_back(revoked);
+  expected.push_back(ended);
+  expected.push_back(revoked);
+
+  const auto payloads = EncodeStoreEvents("0a1b", events);
+  EXPECT_GT(payloads.size(), 1u) << "300 couples do not fit one notification";
+  std::vector<StoreEvent> decoded;
+  for (const auto& payload : payloads) {
+    EXPECT_LE(payload.size(), kMaxEventPayload);
+    EXPECT_EQ(payload.find('\0'), std::string::npos);
+    auto one = DecodeStoreEvents(payload);
+    EXPECT_EQ(one.origin, "0a1b");
+    decoded.insert(decoded.end(), one.events.begin(), one.events.end());
+  }
+  std::sort(expected.begin(), expected.end(), [](const StoreEvent& a, const StoreEvent& b) {
+    return std::tie(a.kind, a.couple_id) < std::tie(b.kind, b.couple_id);
+  });
+  EXPECT_EQ(decoded, expected) << "each couple's growth once, at its highest head, then the ends";
+  EXPECT_TRUE(EncodeStoreEvents("0a1b", {}).empty()) << "nothing to say, nothing sent";
+
+  // What any role on the database could NOTIFY: only well-formed lines count.
+  const std::string couple_hex(32, 'a');
+  auto hostile = DecodeStoreEvents("o x\ng " + couple_hex + " 12\ng " + couple_hex + " 12x\ng " + couple_hex +
+                                   " -1\ng " + couple_hex.substr(1) + " 3\ng " + std::string(32, 'G') +
+                                   " 3\ne " + couple_hex + " extra\nr " + couple_hex + " abc\nz " + couple_hex +
+                                   "\ng " + couple_hex + " 99999999999999999999999\n\ne " + couple_hex);
+  ASSERT_EQ(hostile.events.size(), 2u);
+  EXPECT_EQ(hostile.events[0].head, 12u);
+  EXPECT_EQ(hostile.events[1].kind, StoreEvent::Kind::kEnded);
+}
+
+// PostgreSQL tells the other relays what a batch changed once it commits:
+// never what a failed job or a rolled-back batch wrote, and never a relay
+// its own news.
+TEST(PostgresStoreEvents, AnnouncedOnCommitWithoutFailedJobsAndNotToTheRelayThatMadeThem) {
+  auto conninfo = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.error().message;
+  auto store = OpenPostgresRelayStore(conninfo.value(), "01");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto other = ListenToPostgresStore(conninfo.value(), "02");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  auto itself = ListenToPostgresStore(conninfo.value(), "01");
+  ASSERT_TRUE(itself.ok()) << itself.error().message;
+  RelayStore& s = *store.value();
+  const std::string kept(16, 'k'), failed(16, 'f'), rolled_back(16, 'r'), bob(32, 'b');
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", kept, "alice")).ok());
+  ASSERT_TRUE(s.AnswerInvite("inv", bob, "answer").ok());
+  bool appended = false;
+
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append(rolled_back, "r1", "alice", "e", &appended).ok());
+  s.Rollback();
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Savepoint().ok());
+  ASSERT_TRUE(s.Append(failed, "r1", "alice", "e", &appended).ok());
+  ASSERT_TRUE(s.EndSavepoint(false).ok());
+  ASSERT_TRUE(s.Savepoint().ok());
+  ASSERT_TRUE(s.Append(kept, "r1", "alice", "e", &appended).ok());
+  ASSERT_TRUE(s.Append(kept, "r2", "alice", "e", &appended).ok());
+  ASSERT_TRUE(s.RevokeDevice(kept, bob, 5).ok());
+  ASSERT_TRUE(s.EndSavepoint(true).ok());
+  auto early = other.value()->Wait(std::chrono::milliseconds(100));
+  ASSERT_TRUE(early.ok());
+  EXPECT_TRUE(early->empty()) << "nothing is heard before the commit";
+  ASSERT_TRUE(s.Commit().ok());
+
+  std::vector<StoreEvent> heard;
+  for (int i = 0; i < 20 && heard.size() < 2; ++i) {
+    auto events = other.value()->Wait(std::chrono::milliseconds(100));
+    ASSERT_TRUE(events.ok()) << events.error().message;
+    heard.insert(heard.end(), events->begin(), events->end());
+  }
+  EXPECT_EQ(heard, (std::vector<StoreEvent>{{StoreEvent::Kind::kGrew, kept, 2, {}},
+                                            {StoreEvent::Kind::kRevoked, kept, 0, bob}}));
+  auto echo = itself.value()->Wait(std::chrono::milliseconds(200));
+  ASSERT_TRUE(echo.ok());
+  EXPECT_TRUE(echo->empty()) << "a relay is not told its own news";
 }
 
 TEST(ReplicaStore, LocalSharedRecordIsQueuedUntilPushed) {

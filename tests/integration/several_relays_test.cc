@@ -1,0 +1,212 @@
+// Several relays on one PostgreSQL store (issue #17, docs/architecture.md
+// "Several relays on one store"): partners connected to different relays
+// hear each other's records at once, an end or a revocation committed
+// through one relay closes the connections it concerns on the other, and a
+// relay that lost the store's events catches up when it hears them again.
+// Real duetd processes on the tests' real PostgreSQL.
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/relay_client.h"
+#include "tests/postgres/test_database.h"
+#include "tests/temp_dir.h"
+
+namespace duet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SeveralRelaysTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::Init());
+    auto url = FreshPostgresDatabase();
+    ASSERT_TRUE(url.ok()) << url.error().message;
+    url_ = url.value();
+    // One store and one relay key: the partners pin the same key whichever
+    // relay they reach.
+    for (const char* name : {"one", "two"}) {
+      relays_.push_back(std::make_unique<RelayProcess>(
+          dir_.File(std::string(name) + ".db"), "127.0.0.1:0",
+          std::vector<std::string>{"--store", url_, "--key", dir_.File("relay.key")}));
+      relays_.back()->Start();
+    }
+  }
+
+  std::unique_ptr<net::FramedClient> On(std::size_t relay, const crypto::SigningKeyPair& device) {
+    auto endpoint = net::ParseEndpoint(relays_[relay]->address());
+    EXPECT_TRUE(endpoint.ok());
+    auto client = net::FramedClient::Connect(endpoint.value(), 5s);
+    EXPECT_TRUE(client.ok()) << client.error().message;
+    auto ok = HelloAndAuthenticate(*client.value(), device);
+    EXPECT_TRUE(ok.ok()) << ok.error().message;
+    return std::move(client).value();
+  }
+
+  // A creates an invite through relay one, B answers through relay two.
+  void PairAcross() {
+    a_ = On(0, alice_);
+    const std::string invite_id = crypto::RandomBytes(16);
+    ASSERT_TRUE(a_->Call(CreateInviteFrame(invite_id, couple_), 5s)->has_invite_created());
+    b_ = On(1, bob_);
+    auto paired = b_->Call(AnswerInviteFrame(invite_id), 5s);
+    ASSERT_TRUE(paired.ok() && paired->has_paired());
+    v1::Frame check;
+    check.mutable_check_invite()->set_invite_id(invite_id);
+    ASSERT_TRUE(a_->Call(check, 5s)->has_invite_state());
+  }
+
+  // Pushes `records` of `author`'s; returns their numbers.
+  std::vector<std::uint64_t> Push(net::FramedClient& client, const crypto::SigningKeyPair& author, int records) {
+    auto ack = client.Call(PushFrame(author, couple_, records), 5s);
+    EXPECT_TRUE(ack.ok() && ack->has_push_ack()) << (ack.ok() ? ack->DebugString() : ack.error().message);
+    if (!ack.ok() || !ack->has_push_ack()) return {};
+    return {ack->push_ack().seqs().begin(), ack->push_ack().seqs().end()};
+  }
+
+  // The numbers of the records delivered to `client` until `wanted` all came
+  // (or 10 s passed); answers to requests are not expected meanwhile.
+  std::set<std::uint64_t> Delivered(net::FramedClient& client, const std::set<std::uint64_t>& wanted) {
+    std::set<std::uint64_t> seen;
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!std::includes(seen.begin(), seen.end(), wanted.begin(), wanted.end()) &&
+           std::chrono::steady_clock::now() < until) {
+      // One wait to the deadline: a connection that timed out is not read again.
+      auto frame = client.Receive(
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+      if (!frame.ok()) break;
+      EXPECT_EQ(frame->request_id(), 0u);
+      for (const auto& record : frame->record_batch().records()) seen.insert(record.seq());
+    }
+    return seen;
+  }
+
+  // Whether the relay ends `client`'s connection within 10 s (what it sent
+  // before that is read past); false when it just stays quiet.
+  static bool Ended(net::FramedClient& client) {
+    for (;;) {
+      auto frame = client.Receive(10s);
+      if (!frame.ok()) return frame.error().message.find("in time") == std::string::npos;
+    }
+  }
+
+  // Runs `sql` on the test database as its owner; false when it failed.
+  bool Sql(const std::string& sql) {
+    PGconn* db = PQconnectdb(url_.c_str());
+    PGresult* result = PQexec(db, sql.c_str());
+    const bool ok = PQresultStatus(result) == PGRES_TUPLES_OK || PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    PQfinish(db);
+    return ok;
+  }
+  long SqlNumber(const std::string& sql) {
+    PGconn* db = PQconnectdb(url_.c_str());
+    PGresult* result = PQexec(db, sql.c_str());
+    long value = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1
+                     ? std::strtol(PQgetvalue(result, 0, 0), nullptr, 10)
+                     : -1;
+    PQclear(result);
+    PQfinish(db);
+    return value;
+  }
+
+  TempDir dir_;
+  std::string url_;
+  std::vector<std::unique_ptr<RelayProcess>> relays_;
+  crypto::SigningKeyPair alice_ = crypto::SigningKeyPair::Generate();
+  crypto::SigningKeyPair bob_ = crypto::SigningKeyPair::Generate();
+  std::string couple_ = crypto::RandomBytes(16);
+  std::unique_ptr<net::FramedClient> a_, b_;
+};
+
+TEST_F(SeveralRelaysTest, PartnersOnTwoRelaysHearEachOtherAtOnceAndNoConnectionHearsItself) {
+  PairAcross();
+  auto first = Push(*a_, alice_, 2);
+  ASSERT_EQ(first, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(Delivered(*b_, {1, 2}), (std::set<std::uint64_t>{1, 2})) << "relay two delivered relay one's records";
+  auto reply = Push(*b_, bob_, 1);
+  ASSERT_EQ(reply, (std::vector<std::uint64_t>{3}));
+  EXPECT_EQ(Delivered(*a_, {3}), (std::set<std::uint64_t>{3})) << "and relay one relay two's, but not Alice's own";
+
+  // Both write at once, each through another connection to their own
+  // relay: the first connections hear every record of the partner's.
+  std::set<std::uint64_t> alices, bobs;
+  std::thread bob_writes([&] {
+    auto other = On(1, bob_);
+    for (int i = 0; i < 20; ++i)
+      for (auto seq : Push(*other, bob_, 3)) bobs.insert(seq);
+  });
+  auto other = On(0, alice_);
+  for (int i = 0; i < 20; ++i)
+    for (auto seq : Push(*other, alice_, 3)) alices.insert(seq);
+  bob_writes.join();
+  ASSERT_EQ(alices.size(), 60u);
+  ASSERT_EQ(bobs.size(), 60u);
+  std::set<std::uint64_t> all(alices);
+  all.insert(bobs.begin(), bobs.end());
+  EXPECT_EQ(all.size(), 120u) << "no number given twice";
+  EXPECT_EQ(*all.rbegin(), 123u) << "and none skipped";
+  auto to_alice = Delivered(*a_, bobs);
+  auto to_bob = Delivered(*b_, alices);
+  EXPECT_TRUE(std::includes(to_alice.begin(), to_alice.end(), bobs.begin(), bobs.end()));
+  EXPECT_TRUE(std::includes(to_bob.begin(), to_bob.end(), alices.begin(), alices.end()));
+}
+
+TEST_F(SeveralRelaysTest, AnEndOrARevocationThroughOneRelayClosesTheConnectionsItConcernsOnTheOther) {
+  PairAcross();
+  // Alice links a second device, which connects through relay two.
+  auto laptop = crypto::SigningKeyPair::Generate();
+  const std::string link_id = crypto::RandomBytes(16);
+  v1::Frame link = CreateInviteFrame(link_id, couple_);
+  link.mutable_create_invite()->set_link_device(true);
+  ASSERT_TRUE(a_->Call(link, 5s)->has_invite_created());
+  auto on_two = On(1, laptop);
+  auto linked = on_two->Call(AnswerInviteFrame(link_id), 5s);
+  ASSERT_TRUE(linked.ok() && linked->has_paired()) << (linked.ok() ? linked->DebugString() : "");
+
+  v1::Frame revoke;
+  revoke.mutable_revoke_device()->set_device_key(laptop.public_key);
+  auto revoked = a_->Call(revoke, 5s);
+  ASSERT_TRUE(revoked.ok() && revoked->has_device_revoked()) << (revoked.ok() ? revoked->DebugString() : "");
+  EXPECT_TRUE(Ended(*on_two)) << "relay two closed the revoked device's connection";
+  auto still = b_->Call(PushFrame(bob_, couple_, 1), 5s);
+  EXPECT_TRUE(still.ok() && still->has_push_ack()) << "and kept Bob's";
+
+  v1::Frame unpair;
+  unpair.mutable_unpair();
+  auto ended = a_->Call(unpair, 5s);
+  ASSERT_TRUE(ended.ok() && ended->has_unpaired()) << (ended.ok() ? ended->DebugString() : ended.error().message);
+  // Bob's connection ends; reconnected, he hears of the end.
+  EXPECT_TRUE(Ended(*b_)) << "relay two closed Bob's connection";
+  auto again = net::FramedClient::Connect(net::ParseEndpoint(relays_[1]->address()).value(), 5s);
+  ASSERT_TRUE(again.ok());
+  auto auth = HelloAndAuthenticate(*again.value(), bob_);
+  ASSERT_TRUE(auth.ok()) << auth.error().message;
+  EXPECT_NE(auth.value().auth_ok().ended_at(), 0) << "Bob learns the pairing ended";
+}
+
+TEST_F(SeveralRelaysTest, ARelayThatLostTheStoresEventsCatchesUpWhenItHearsThemAgain) {
+  PairAcross();
+  // Every relay's listening connection is cut (as a database restart or a
+  // network blip would); while it is down, Alice writes through relay one.
+  ASSERT_TRUE(Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                  "'duetd events' AND datname = current_database()"));
+  for (int i = 0; i < 100 && SqlNumber("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                        "'duetd events' AND datname = current_database()") != 0;
+       ++i)
+    std::this_thread::sleep_for(10ms);  // a bound on the test, not what it checks
+  auto seqs = Push(*a_, alice_, 3);
+  ASSERT_EQ(seqs.size(), 3u);
+  // No notification reached relay two; its catch-up on reconnecting sends them.
+  EXPECT_EQ(Delivered(*b_, {seqs.begin(), seqs.end()}), (std::set<std::uint64_t>{seqs.begin(), seqs.end()}))
+      << ReadFile(dir_.File("two.db") + ".log");
+  const std::string log = ReadFile(dir_.File("two.db") + ".log");
+  EXPECT_NE(log.find("lost the PostgreSQL store's events"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace duet::testing
