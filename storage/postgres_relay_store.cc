@@ -106,6 +106,10 @@ std::string OneLine(std::string message) {
   return out;
 }
 
+// A connection that is ready for the store's statements, or why not.
+// `application`: how it is named in pg_stat_activity, unless the URL says.
+Result<PGconn*> Connect(const std::string& conninfo, const char* application = "duetd");
+
 // One query's parameters: integers as text, byte strings as binary.
 class Params {
  public:
@@ -171,14 +175,25 @@ class Rows {
 
 class PostgresRelayStore final : public RelayStore {
  public:
-  PostgresRelayStore(PGconn* connection, std::string origin) : db_(connection), origin_(std::move(origin)) {}
+  PostgresRelayStore(PGconn* connection, std::string conninfo, std::string origin)
+      : db_(connection), conninfo_(std::move(conninfo)), origin_(std::move(origin)) {}
   ~PostgresRelayStore() override { PQfinish(db_); }
 
   Status Migrate();
 
+  // A connection found lost (the server restarted, or failed over to its
+  // standby) is made again first: with libpq's multi-host URL and
+  // target_session_attrs=read-write that finds the new primary. A batch
+  // that was under way when it was lost failed, and its clients retry it.
   Status Begin() override {
     events_.clear();
-    return Exec("BEGIN");
+    if (PQstatus(db_) != CONNECTION_OK) DUET_RETURN_IF_ERROR(Reconnect());
+    Status begun = Exec("BEGIN");
+    if (!begun.ok() && PQstatus(db_) != CONNECTION_OK) {  // lost since the last batch
+      DUET_RETURN_IF_ERROR(Reconnect());
+      begun = Exec("BEGIN");
+    }
+    return begun;
   }
   Status Commit() override {
     // Announced in the transaction: other relays hear of it once it commits,
@@ -542,9 +557,12 @@ class PostgresRelayStore final : public RelayStore {
   }
   Status Check(const Rows& rows, std::string_view what);
 
+  Status Reconnect();
+
   PGconn* db_;
+  const std::string conninfo_;
   const std::string origin_;
-  std::unordered_map<const char*, std::string> prepared_;
+  std::unordered_map<const char*, std::string> prepared_;  // on db_'s server
   std::vector<StoreEvent> events_;  // this transaction's, announced at Commit()
   std::size_t events_at_savepoint_ = 0;
 };
@@ -553,6 +571,15 @@ Status PostgresRelayStore::Check(const Rows& rows, std::string_view what) {
   const ExecStatusType status = rows.get() != nullptr ? PQresultStatus(rows.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Status::Ok();
   return ErrorOf(rows.get(), what);
+}
+
+Status PostgresRelayStore::Reconnect() {
+  auto connection = Connect(conninfo_);
+  if (!connection.ok()) return connection.error();
+  PQfinish(db_);
+  db_ = connection.value();
+  prepared_.clear();  // statements are prepared per connection
+  return Status::Ok();
 }
 
 Status PostgresRelayStore::Migrate() {
@@ -583,9 +610,7 @@ Status PostgresRelayStore::Migrate() {
 
 namespace {
 
-// `application`: how the connection is named in pg_stat_activity, unless
-// the URL names it.
-Result<PGconn*> Connect(const std::string& conninfo, const char* application = "duetd") {
+Result<PGconn*> Connect(const std::string& conninfo, const char* application) {
   // A host that never answers fails within 10 s unless the URL says
   // otherwise (what comes after a keyword wins).
   const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
@@ -658,7 +683,7 @@ class PostgresEventFeed final : public StoreEventFeed {
 Result<std::unique_ptr<RelayStore>> OpenPostgresRelayStore(const std::string& conninfo, const std::string& origin) {
   auto connection = Connect(conninfo);
   if (!connection.ok()) return connection.error();
-  auto store = std::make_unique<PostgresRelayStore>(connection.value(), origin);
+  auto store = std::make_unique<PostgresRelayStore>(connection.value(), conninfo, origin);
   DUET_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<RelayStore>(std::move(store));
 }

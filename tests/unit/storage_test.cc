@@ -658,6 +658,34 @@ TEST(PostgresStoreEvents, AnnouncedOnCommitWithoutFailedJobsAndNotToTheRelayThat
   EXPECT_TRUE(echo->empty()) << "a relay is not told its own news";
 }
 
+// A server restart, or a fail-over to the standby, ends the store's
+// connection: the next batch connects again rather than fail forever.
+TEST(PostgresStore, ABatchAfterTheConnectionWasLostConnectsAgain) {
+  auto conninfo = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.error().message;
+  auto store = OpenPostgresRelayStore(conninfo.value());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  RelayStore& s = *store.value();
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.Append("c1", "r1", "a", "e1", &appended).ok());
+  ASSERT_TRUE(s.Commit().ok());
+
+  PGconn* admin = PQconnectdb(conninfo.value().c_str());
+  PGresult* cut = PQexec(admin, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE application_name = 'duetd' AND datname = current_database()");
+  ASSERT_EQ(PQresultStatus(cut), PGRES_TUPLES_OK) << PQerrorMessage(admin);
+  EXPECT_STREQ(PQgetvalue(cut, 0, 0), "1");
+  PQclear(cut);
+  PQfinish(admin);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // until the server has closed it
+
+  ASSERT_TRUE(s.Begin().ok()) << "connected again";
+  EXPECT_EQ(s.Append("c1", "r2", "a", "e2", &appended).value(), 2u) << "with its statements prepared again";
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 2u);
+}
+
 TEST(ReplicaStore, LocalSharedRecordIsQueuedUntilPushed) {
   TempDir dir;
   auto store = ReplicaStore::Open(dir.File("c.db"), true);
