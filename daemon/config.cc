@@ -305,6 +305,16 @@ std::vector<ConfigError> ApplyConfigText(std::string_view text, const std::strin
   return errors;
 }
 
+Result<StoreLocation> ParseStoreLocation(const std::string& text) {
+  if (text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0) return StoreLocation{{}, text};
+  if (text.rfind("sqlite:", 0) == 0 && text.size() > 7) return StoreLocation{text.substr(7), {}};
+  // Only its scheme is repeated: the rest of a URL may hold a password.
+  const std::size_t colon = text.find(':');
+  const std::string shown = colon == std::string::npos ? text : text.substr(0, colon + 1) + "...";
+  return MakeError(ErrorKind::kInvalidInput,
+                   "'" + shown + "' is neither sqlite:PATH nor a PostgreSQL URL (postgresql://USER@HOST/DB)");
+}
+
 std::vector<ConfigError> FinishConfig(RelayConfig& config,
                                       const std::vector<std::string>& explicitly_set, bool require_db) {
   std::vector<ConfigError> errors;
@@ -312,16 +322,15 @@ std::vector<ConfigError> FinishConfig(RelayConfig& config,
     return std::find(explicitly_set.begin(), explicitly_set.end(), key) != explicitly_set.end();
   };
   if (!config.store.empty()) {
-    const bool postgres = config.store.rfind("postgresql://", 0) == 0 || config.store.rfind("postgres://", 0) == 0;
+    auto location = ParseStoreLocation(config.store);
     if (!config.db.empty())
       errors.push_back({"store: give the store (--store) or the database file (--db), not both"});
-    else if (config.store.rfind("sqlite:", 0) == 0 && config.store.size() > 7) {
-      config.db = config.store.substr(7);  // the same as --db from here on
+    else if (!location.ok())
+      errors.push_back({"store: " + location.error().message});
+    else if (!location.value().db_path.empty()) {
+      config.db = location.value().db_path;  // the same as --db from here on
       config.store.clear();
-    } else if (!postgres)
-      errors.push_back({"store: '" + config.store +
-                        "' is neither sqlite:PATH nor a PostgreSQL URL (postgresql://USER@HOST/DB)"});
-    else if (config.key.empty())
+    } else if (config.key.empty())
       errors.push_back({"key: a relay on PostgreSQL needs --key PATH: every relay sharing the database serves "
                         "with the same key file"});
   } else if (config.db.empty() && require_db) {

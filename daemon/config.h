@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "daemon/limits.h"
 
 namespace duet::daemon {
@@ -33,6 +34,14 @@ struct RelayConfig {
   std::string log_format = "text";  // text | json
   RelayLimits limits;
 };
+
+// Where a store is, as `store` and `duetd store copy` name it:
+// "sqlite:PATH" (db_path) or "postgresql://..." / "postgres://..." (postgres).
+struct StoreLocation {
+  std::string db_path;
+  std::string postgres;
+};
+Result<StoreLocation> ParseStoreLocation(const std::string& text);
 
 struct Setting {
   enum class Kind { kText, kChoice, kNumber };

@@ -132,6 +132,15 @@ int main(int argc, char** argv) {
       "rotate", "make the next key; the relay announces it from its next start, and clients learn it as they sync");
   auto* key_promote = key->add_subcommand(
       "promote", "switch to the next key (the old one is kept as KEY.old); restart the relay after");
+  auto* store = app.add_subcommand("store", "the relay's store: move it between an SQLite file and PostgreSQL");
+  store->require_subcommand(1);
+  auto* store_copy = store->add_subcommand(
+      "copy", "copy every couple's records, devices, invites and tokens into an empty store (stop the relay first); "
+              "the couples keep their pairing if the relays that serve it use the same key file");
+  std::string copy_from;
+  std::string copy_to;
+  store_copy->add_option("--from", copy_from, "the store to copy: sqlite:PATH or postgresql://...")->required();
+  store_copy->add_option("--to", copy_to, "an empty store: sqlite:PATH (created) or postgresql://...")->required();
   auto* health = app.add_subcommand(
       "health", "ask the running relay's /healthz (at its metrics address); exit 0 when its store takes writes");
   try {
@@ -144,7 +153,9 @@ int main(int argc, char** argv) {
 
   RelayConfig config;
   // A health check asks a running relay: it needs no database of its own.
-  const auto errors = LoadSettings(sources, config, /*require_db=*/!health->parsed());
+  // A health check asks a running relay, and a copy names both its stores:
+  // neither needs a database of its own.
+  const auto errors = LoadSettings(sources, config, /*require_db=*/!health->parsed() && !store_copy->parsed());
   if (check_config) {
     for (const auto& error : errors) std::fprintf(stderr, "duetd: %s\n", error.message.c_str());
     if (!errors.empty()) return 2;
@@ -223,6 +234,16 @@ int main(int argc, char** argv) {
     else
       std::printf("relay-key %s\nrestart the relay to use it; the old key is kept as %s.old\n",
                   duet::crypto::Base64UrlEncode(done.value()).c_str(), config.key.c_str());
+    return 0;
+  }
+
+  if (store_copy->parsed()) {
+    auto copied = duet::daemon::CopyStore(copy_from, copy_to);
+    if (!copied.ok()) {
+      std::fprintf(stderr, "duetd: %s\n", copied.error().message.c_str());
+      return 2;
+    }
+    std::printf("%s\n", copied.value().c_str());
     return 0;
   }
 

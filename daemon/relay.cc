@@ -7,10 +7,12 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include <asio.hpp>
 
 #include "daemon/connection.h"
+#include "daemon/config.h"
 #include "daemon/connection_manager.h"
 #include "daemon/group_commit.h"
 #include "daemon/listener.h"
@@ -357,6 +359,38 @@ Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& d
   // PostgreSQL acknowledges a COMMIT once it is durable (synchronous_commit
   // on, its default); `sync` is the SQLite file's setting.
   return storage::OpenPostgresRelayStore(postgres, origin);
+}
+
+Result<std::string> CopyStore(const std::string& from, const std::string& to) {
+  auto source = ParseStoreLocation(from);
+  if (!source.ok()) return MakeError(ErrorKind::kInvalidInput, "--from: " + source.error().message);
+  auto destination = ParseStoreLocation(to);
+  if (!destination.ok()) return MakeError(ErrorKind::kInvalidInput, "--to: " + destination.error().message);
+  if (from == to) return MakeError(ErrorKind::kInvalidInput, "--from and --to name the same store");
+  // Opening an SQLite store that is not there would make an empty one.
+  if (!source->db_path.empty() && !std::filesystem::exists(source->db_path))
+    return MakeError(ErrorKind::kNotFound, "--from: there is no relay store at " + source->db_path);
+  const bool made_file = !destination->db_path.empty() && !std::filesystem::exists(destination->db_path);
+  if (!destination->db_path.empty()) DUET_RETURN_IF_ERROR(MakeFolderFor(destination->db_path));
+  auto copied = [&]() -> Result<std::vector<std::pair<std::string, std::uint64_t>>> {
+    auto read = OpenRelayStore(source->db_path, source->postgres, /*synchronous_full=*/true);
+    if (!read.ok()) return MakeError(read.error().kind, "--from: " + read.error().message);
+    auto write = OpenRelayStore(destination->db_path, destination->postgres, /*synchronous_full=*/true);
+    if (!write.ok()) return MakeError(write.error().kind, "--to: " + write.error().message);
+    return storage::CopyRelayStore(*read.value(), *write.value());
+  }();
+  if (!copied.ok()) {
+    if (made_file)
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(destination->db_path + suffix);
+    return MakeError(copied.error().kind, "nothing was copied: " + copied.error().message);
+  }
+  std::map<std::string, std::uint64_t> rows(copied.value().begin(), copied.value().end());
+  // The URL is not repeated: it may hold a password.
+  return "copied " + std::to_string(rows["couples"]) + " couples, " + std::to_string(rows["devices"]) +
+         " devices, " + std::to_string(rows["records"]) + " records, " + std::to_string(rows["invites"]) +
+         " invites and " + std::to_string(rows["relay_tokens"]) + " tokens into " +
+         (destination->db_path.empty() ? std::string("the PostgreSQL store") : destination->db_path) +
+         "; serve it with the same key file, and the couples keep their pairing";
 }
 
 net::Endpoint Relay::listening() const {

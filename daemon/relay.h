@@ -44,6 +44,11 @@ Result<std::unique_ptr<storage::RelayStore>> OpenRelayStore(const std::string& d
                                                              bool synchronous_full, const std::string& vfs = {},
                                                              const std::string& origin = {});
 
+// `duetd store copy`: everything the store `from` holds into the empty
+// store `to` (each "sqlite:PATH" or a PostgreSQL URL); says what it copied.
+// A failed copy leaves `to` as it was (an SQLite file it made is removed).
+Result<std::string> CopyStore(const std::string& from, const std::string& to);
+
 struct RelayOptions {
   net::Endpoint listen{"127.0.0.1", net::kDefaultPort};  // the host may be a name
   std::string db_path;             // its folder is created 0700 when missing

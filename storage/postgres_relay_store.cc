@@ -488,6 +488,62 @@ class PostgresRelayStore final : public RelayStore {
     }
     return purged;
   }
+  // The table and column names come from StoreTables(), never from input.
+  // Read through a cursor, a page at a time: a table may not fit memory.
+  Status ReadRows(const StoreTable& table, const std::function<Status(const std::vector<StoreCell>&)>& row) override {
+    std::string sql = "DECLARE duet_copy NO SCROLL CURSOR FOR SELECT ";
+    for (std::size_t i = 0; i < table.columns.size(); ++i) sql += (i == 0 ? "" : ", ") + std::string(table.columns[i].name);
+    sql += " FROM " + std::string(table.name);
+    DUET_RETURN_IF_ERROR(Exec(sql.c_str()));
+    std::vector<StoreCell> cells(table.columns.size());
+    for (;;) {
+      Rows page(PQexecParams(db_, "FETCH 1000 FROM duet_copy", 0, nullptr, nullptr, nullptr, nullptr,
+                             /*resultFormat=*/1));
+      DUET_RETURN_IF_ERROR(Check(page, "FETCH"));
+      if (page.count() == 0) break;
+      for (int r = 0; r < page.count(); ++r) {
+        for (std::size_t i = 0; i < table.columns.size(); ++i) {
+          const int column = static_cast<int>(i);
+          const auto kind = table.columns[i].kind;
+          if (page.null(r, column)) cells[i] = std::monostate();
+          else if (kind == StoreColumn::Kind::kInt || kind == StoreColumn::Kind::kBool) cells[i] = page.Int(r, column);
+          else cells[i] = page.Blob(r, column);
+        }
+        DUET_RETURN_IF_ERROR(row(cells));
+      }
+    }
+    return Exec("CLOSE duet_copy");
+  }
+  Status WriteRow(const StoreTable& table, const std::vector<StoreCell>& cells) override {
+    std::string sql = "INSERT INTO " + std::string(table.name) + " (";
+    std::string values;
+    Params params;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      sql += (i == 0 ? "" : ", ") + std::string(table.columns[i].name);
+      values += (i == 0 ? "$" : ", $") + std::to_string(i + 1);
+      const StoreCell& cell = i < cells.size() ? cells[i] : StoreCell();
+      const auto kind = table.columns[i].kind;
+      if (const auto* number = std::get_if<std::int64_t>(&cell))
+        kind == StoreColumn::Kind::kBool ? params.Text(*number != 0 ? "true" : "false") : params.Int(*number);
+      else if (const auto* bytes = std::get_if<std::string>(&cell))
+        kind == StoreColumn::Kind::kText ? params.Text(*bytes) : params.Blob(*bytes);
+      else params.Null();
+    }
+    sql += ") VALUES (" + values + ")";
+    std::vector<const char*> pointers;
+    std::vector<int> lengths;
+    params.Arrays(&pointers, &lengths);
+    Rows done(PQexecParams(db_, sql.c_str(), params.size(), nullptr, pointers.data(), lengths.data(),
+                           params.formats(), /*resultFormat=*/1));
+    return Check(done, "copy a row");
+  }
+  Result<std::uint64_t> CountRows(const StoreTable& table) override {
+    const std::string sql = "SELECT count(*) FROM " + std::string(table.name);
+    Rows rows(PQexecParams(db_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, /*resultFormat=*/1));
+    DUET_RETURN_IF_ERROR(Check(rows, "count rows"));
+    return static_cast<std::uint64_t>(rows.Int(0, 0));
+  }
+
   Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
                                           std::uint32_t limit, std::size_t max_bytes) override {
     // The byte limit applies in the server, so a page of large records is

@@ -147,6 +147,9 @@ class SqliteRelayStore final : public RelayStore {
   Result<std::uint64_t> Append(const std::string& couple_id, const std::string& record_id, const std::string& author_key, const std::string& envelope, bool* appended) override;
   Result<std::uint32_t> Purge(const std::string& couple_id, const std::string& author_key, const std::vector<std::string>& record_ids) override;
   Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq, std::uint32_t limit, std::size_t max_bytes) override;
+  Status ReadRows(const StoreTable& table, const std::function<Status(const std::vector<StoreCell>&)>& row) override;
+  Status WriteRow(const StoreTable& table, const std::vector<StoreCell>& cells) override;
+  Result<std::uint64_t> CountRows(const StoreTable& table) override;
 
  private:
   // Prepared once, reused: preparing costs more than a whole indexed insert.
@@ -626,6 +629,59 @@ Result<std::uint32_t> SqliteRelayStore::Purge(const std::string& couple_id, cons
     ++purged;
   }
   return purged;
+}
+
+// The table and column names come from StoreTables(), never from input.
+Status SqliteRelayStore::ReadRows(const StoreTable& table,
+                                  const std::function<Status(const std::vector<StoreCell>&)>& row) {
+  std::string sql = "SELECT ";
+  for (std::size_t i = 0; i < table.columns.size(); ++i) sql += (i == 0 ? "" : ", ") + std::string(table.columns[i].name);
+  sql += " FROM " + std::string(table.name);
+  auto stmt = db_->Prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  std::vector<StoreCell> cells(table.columns.size());
+  for (;;) {
+    auto stepped = stmt.value().Step();
+    if (!stepped.ok()) return stepped.error();
+    if (!stepped.value()) return Status::Ok();
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      const int column = static_cast<int>(i);
+      const auto kind = table.columns[i].kind;
+      if (stmt.value().ColumnIsNull(column)) cells[i] = std::monostate();
+      else if (kind == StoreColumn::Kind::kInt || kind == StoreColumn::Kind::kBool) cells[i] = stmt.value().ColumnInt(column);
+      else cells[i] = stmt.value().ColumnBlob(column);
+    }
+    DUET_RETURN_IF_ERROR(row(cells));
+  }
+}
+
+Status SqliteRelayStore::WriteRow(const StoreTable& table, const std::vector<StoreCell>& cells) {
+  std::string sql = "INSERT INTO " + std::string(table.name) + " (";
+  std::string values;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    sql += (i == 0 ? "" : ", ") + std::string(table.columns[i].name);
+    values += i == 0 ? "?" : ", ?";
+  }
+  sql += ") VALUES (" + values + ")";
+  auto stmt = db_->Prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  for (std::size_t i = 0; i < table.columns.size() && i < cells.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    if (const auto* number = std::get_if<std::int64_t>(&cells[i])) stmt.value().Bind(index, *number);
+    else if (const auto* bytes = std::get_if<std::string>(&cells[i]))
+      table.columns[i].kind == StoreColumn::Kind::kText ? stmt.value().BindText(index, *bytes)
+                                                       : stmt.value().BindBlob(index, *bytes);
+    else stmt.value().BindNull(index);
+  }
+  return stmt.value().Run();
+}
+
+Result<std::uint64_t> SqliteRelayStore::CountRows(const StoreTable& table) {
+  auto stmt = db_->Prepare("SELECT count(*) FROM " + std::string(table.name));
+  if (!stmt.ok()) return stmt.error();
+  auto stepped = stmt.value().Step();
+  if (!stepped.ok()) return stepped.error();
+  return static_cast<std::uint64_t>(stmt.value().ColumnInt(0));
 }
 
 Result<std::vector<LogEntry>> SqliteRelayStore::ReadAfter(const std::string& couple_id,

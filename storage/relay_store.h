@@ -10,12 +10,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "base/result.h"
@@ -102,6 +104,22 @@ class StoreEventFeed {
   virtual ~StoreEventFeed() = default;
   virtual Result<std::vector<StoreEvent>> Wait(std::chrono::milliseconds timeout) = 0;
 };
+
+// One table of the store as `duetd store copy` moves it from one
+// implementation to the other: its name and its columns, each of a kind.
+struct StoreColumn {
+  enum class Kind { kInt, kBool, kBlob, kText };
+  const char* name;
+  Kind kind;
+};
+struct StoreTable {
+  const char* name;
+  std::vector<StoreColumn> columns;
+};
+// Every table, in an order a copy may write them (a couple before its devices).
+const std::vector<StoreTable>& StoreTables();
+// A cell of a copied row: NULL, an integer (kInt, kBool: 0 or 1) or bytes.
+using StoreCell = std::variant<std::monostate, std::int64_t, std::string>;
 
 struct LogEntry {
   std::uint64_t seq = 0;
@@ -210,7 +228,20 @@ class RelayStore {
   // the caller knows more remain without loading them all).
   virtual Result<std::vector<LogEntry>> ReadAfter(const std::string& couple_id, std::uint64_t after_seq,
                                                   std::uint32_t limit, std::size_t max_bytes = SIZE_MAX) = 0;
+
+  // For `duetd store copy`, inside Begin()/Commit(): each row of `table`,
+  // its cells in the table's column order (read in pages, however large);
+  // a row written as it was read; how many rows `table` holds.
+  virtual Status ReadRows(const StoreTable& table,
+                          const std::function<Status(const std::vector<StoreCell>&)>& row) = 0;
+  virtual Status WriteRow(const StoreTable& table, const std::vector<StoreCell>& cells) = 0;
+  virtual Result<std::uint64_t> CountRows(const StoreTable& table) = 0;
 };
+
+// Copies every row of `from` into `to`, which must hold nothing yet, in one
+// transaction on each (all or nothing), then checks that each table holds
+// as many rows on both sides. Returns each table's name and row count.
+Result<std::vector<std::pair<std::string, std::uint64_t>>> CopyRelayStore(RelayStore& from, RelayStore& to);
 
 // The store on PostgreSQL (storage/postgres_relay_store.cc, in the library
 // duet_storage_postgres, which links libpq): `conninfo` is a libpq

@@ -258,6 +258,71 @@ TEST(RelayOnPostgres, CheckConfigSaysWhetherTheDatabaseAnswersAndItsSchemaAndThe
   EXPECT_NE(away.err.find("cannot reach the PostgreSQL store"), std::string::npos) << away.err;
 }
 
+// Moving a relay (issue #17): pair and write on an SQLite relay, copy its
+// store into PostgreSQL, serve it from two relays with the same key, and
+// the couple carries on where it was, each partner on another relay.
+TEST(RelayOnPostgres, AnSqliteRelayCopiedIntoPostgresKeepsItsCoupleAcrossTwoRelays) {
+  TempDir dir;
+  auto url = FreshPostgresDatabase();
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  auto duet = [&](const std::string& who, std::vector<std::string> args) {
+    std::vector<std::string> argv = {DUET_PATH, "--home", dir.File(who)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, dir.path());
+  };
+  auto duetd = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), DUETD_PATH);
+    return RunProgram(args, dir.path());
+  };
+  const std::string db = dir.File("relay.db");
+  RelayProcess before(db);
+  before.Start();
+  ASSERT_EQ(duet("a", {"init", "--name", "Alice", "--relay", before.address()}).exit_code, 0);
+  ASSERT_EQ(duet("b", {"init", "--name", "Bob", "--relay", before.address()}).exit_code, 0);
+  auto invite = duet("a", {"invite"});
+  ASSERT_EQ(duet("b", {"join", FirstLine(invite.out)}).exit_code, 0);
+  ASSERT_EQ(duet("a", {"checkin", "--mood", "4", "--note", "written before the move"}).exit_code, 0);
+  ASSERT_EQ(duet("a", {"sync"}).exit_code, 0);
+  ASSERT_EQ(duet("b", {"sync"}).exit_code, 0);
+  before.Stop();
+
+  auto missing = duetd({"store", "copy", "--from", "sqlite:" + dir.File("none.db"), "--to", url.value()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(LineCount(missing.err), 1) << missing.err;
+  EXPECT_NE(missing.err.find("there is no relay store at"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("none.db")));
+
+  auto copied = duetd({"store", "copy", "--from", "sqlite:" + db, "--to", url.value()});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_NE(copied.out.find("copied 1 couples, 2 devices, "), std::string::npos) << copied.out;
+  auto twice = duetd({"store", "copy", "--from", "sqlite:" + db, "--to", url.value()});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_EQ(LineCount(twice.err), 1) << twice.err;
+  EXPECT_NE(twice.err.find("already holds couples"), std::string::npos) << twice.err;
+
+  // Two relays on the copy, with the SQLite relay's key: Alice follows
+  // one, Bob the other, and neither pairs again.
+  const std::vector<std::string> store = {"--store", url.value(), "--key", db + ".key"};
+  RelayProcess one(dir.File("one.db"), "127.0.0.1:0", store);
+  RelayProcess two(dir.File("two.db"), "127.0.0.1:0", store);
+  one.Start();
+  two.Start();
+  ASSERT_EQ(duet("a", {"relay", "move", one.address()}).exit_code, 0);
+  ASSERT_EQ(duet("b", {"relay", "move", two.address()}).exit_code, 0);
+  ASSERT_EQ(duet("a", {"checkin", "--mood", "5", "--note", "written after the move"}).exit_code, 0);
+  ASSERT_EQ(duet("a", {"sync"}).exit_code, 0);
+  auto bob = duet("b", {"sync"});
+  EXPECT_EQ(bob.exit_code, 0) << bob.err;
+  const std::string seen = duet("b", {"checkins"}).out;
+  EXPECT_NE(seen.find("written before the move"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("written after the move"), std::string::npos) << seen;
+  ASSERT_EQ(duet("b", {"checkin", "--mood", "3", "--note", "Bob, on the other relay"}).exit_code, 0);
+  ASSERT_EQ(duet("b", {"sync"}).exit_code, 0);
+  auto alice = duet("a", {"sync"});
+  EXPECT_EQ(alice.exit_code, 0) << alice.err;
+  EXPECT_NE(duet("a", {"checkins"}).out.find("Bob, on the other relay"), std::string::npos);
+}
+
 TEST(RelayConfigFile, FlagsWinOverTheFile) {
   TempDir dir;
   const std::string file = dir.File("duetd.toml");

@@ -132,6 +132,7 @@ TEST(RelayConfig, TheStoreIsAnSqliteFileOrAPostgresUrlWithAKeyAndNeverBothPlaces
     const auto errors = FinishConfig(config, {});
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].message.find(says), std::string::npos) << errors[0].message;
+    EXPECT_EQ(errors[0].message.find("secret"), std::string::npos) << "a password is never repeated";
   };
   RelayConfig keyless;
   keyless.store = "postgresql://duet@db.example/duet";
@@ -140,8 +141,8 @@ TEST(RelayConfig, TheStoreIsAnSqliteFileOrAPostgresUrlWithAKeyAndNeverBothPlaces
   both.db = "relay.db";
   only_error(both, "not both");
   RelayConfig unknown;
-  unknown.store = "mysql://db.example/duet";
-  only_error(unknown, "neither sqlite:PATH nor a PostgreSQL URL");
+  unknown.store = "mysql://duet:secret@db.example/duet";
+  only_error(unknown, "'mysql:...' is neither sqlite:PATH nor a PostgreSQL URL");
 }
 
 TEST(RelayConfig, TheExampleFileReadsBackToTheSameSettings) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -656,6 +657,123 @@ TEST(PostgresStoreEvents, AnnouncedOnCommitWithoutFailedJobsAndNotToTheRelayThat
   auto echo = itself.value()->Wait(std::chrono::milliseconds(200));
   ASSERT_TRUE(echo.ok());
   EXPECT_TRUE(echo->empty()) << "a relay is not told its own news";
+}
+
+// What a relay's store holds after a life: a couple with a purged record,
+// a linked and a revoked device, a spent token, an open invite with its
+// address, an ended couple, the health check's time.
+void FillAsARelayWould(RelayStore& s) {
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("inv", "c1", "alice")).ok());
+  ASSERT_TRUE(s.AnswerInvite("inv", "bob", "answer").ok());
+  InviteRow link = MakeInvite("link", "c1", "alice");
+  link.link = true;
+  ASSERT_TRUE(s.CreateInvite(link).ok());
+  ASSERT_TRUE(s.AnswerInvite("link", "laptop", "answer").ok());
+  ASSERT_TRUE(s.CompleteLink("link", "keys", 10).ok());
+  for (const char* id : {"r1", "r2", "r3"}) ASSERT_TRUE(s.Append("c1", id, "alice", std::string("sealed ") + id, &appended).ok());
+  ASSERT_EQ(s.Purge("c1", "alice", {"r2"}).value(), 1u);
+  ASSERT_TRUE(s.RevokeDevice("c1", "laptop", 20).ok());
+  ASSERT_TRUE(s.AddToken("hash", 5).ok());
+  ASSERT_TRUE(s.SpendToken("hash", "alice").ok());
+  InviteRow open = MakeInvite("open", "c2", "carol");
+  open.creator_address = "203.0.113.9";
+  ASSERT_TRUE(s.CreateInvite(open).ok());
+  ASSERT_TRUE(s.CreateInvite(MakeInvite("gone", "c3", "dave")).ok());
+  ASSERT_TRUE(s.AnswerInvite("gone", "erin", "answer").ok());
+  ASSERT_EQ(s.LeaveCouple("c3", "dave", 30).value(), 30);
+  ASSERT_TRUE(s.RecordHealthCheck(40).ok());
+  ASSERT_TRUE(s.Commit().ok());
+}
+
+void HoldsWhatARelayFilledIn(RelayStore& s) {
+  EXPECT_EQ(s.CoupleOfDevice("bob").value(), std::optional<std::string>("c1"));
+  EXPECT_EQ(s.PartnerOfDevice("bob").value(), 2);
+  auto entries = s.ReadAfter("c1", 0, 10).value();
+  ASSERT_EQ(entries.size(), 2u) << "the purged record stays purged";
+  EXPECT_EQ(entries[1].seq, 3u);
+  EXPECT_EQ(entries[1].envelope, "sealed r3");
+  EXPECT_EQ(s.LatestSeq("c1").value(), 3u);
+  EXPECT_EQ(s.Usage("c1").value().records, 3u);
+  auto revoked = s.RevokedDevice("laptop").value();
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_EQ(revoked->revoked_at, 20);
+  auto token = s.FindToken("hash").value();
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(token->spent_by, "alice");
+  auto open = s.FindInvite("open").value();
+  ASSERT_TRUE(open.has_value());
+  EXPECT_FALSE(open->answered);
+  EXPECT_EQ(s.PendingInvitesFrom("203.0.113.9", 0).value(), 1u);
+  auto link = s.FindInvite("link").value();
+  ASSERT_TRUE(link.has_value());
+  EXPECT_TRUE(link->link);
+  EXPECT_EQ(link->sealed_keys, "keys");
+  EXPECT_EQ(s.CoupleEndedAt("c3").value(), 30);
+  const auto totals = s.Totals(0).value();
+  EXPECT_EQ(totals.couples, 2u);
+  EXPECT_EQ(totals.devices, 3u);
+  // The next record takes the next number: the order goes on.
+  bool appended = false;
+  ASSERT_TRUE(s.Begin().ok());
+  EXPECT_EQ(s.Append("c1", "r4", "bob", "sealed r4", &appended).value(), 4u);
+  EXPECT_EQ(s.Append("c1", "r1", "alice", "sealed r1", &appended).value(), 1u) << "a retried record is found";
+  s.Rollback();
+}
+
+// `duetd store copy`: an SQLite relay moves into PostgreSQL with every
+// couple's pairing and history, and back again.
+TEST(StoreCopy, EverythingARelayHoldsMovesFromSqliteToPostgresAndBack) {
+  TempDir dir;
+  auto sqlite = RelayStore::Open(dir.File("relay.db"), true);
+  ASSERT_TRUE(sqlite.ok());
+  ASSERT_NO_FATAL_FAILURE(FillAsARelayWould(*sqlite.value()));
+  auto conninfo = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.error().message;
+  auto postgres = OpenPostgresRelayStore(conninfo.value());
+  ASSERT_TRUE(postgres.ok()) << postgres.error().message;
+
+  auto copied = CopyRelayStore(*sqlite.value(), *postgres.value());
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  ASSERT_EQ(copied.value().size(), StoreTables().size());
+  EXPECT_EQ(copied.value()[3], (std::pair<std::string, std::uint64_t>("records", 3)));
+  ASSERT_NO_FATAL_FAILURE(HoldsWhatARelayFilledIn(*postgres.value()));
+
+  // Into a store that holds something already: refused, nothing written.
+  auto again = CopyRelayStore(*sqlite.value(), *postgres.value());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ErrorKind::kAlreadyExists);
+  EXPECT_NE(again.error().message.find("couples"), std::string::npos) << again.error().message;
+  EXPECT_EQ(postgres.value()->Totals(0).value().records, 3u);
+
+  auto back = RelayStore::Open(dir.File("back.db"), true);
+  ASSERT_TRUE(back.ok());
+  auto returned = CopyRelayStore(*postgres.value(), *back.value());
+  ASSERT_TRUE(returned.ok()) << returned.error().message;
+  ASSERT_NO_FATAL_FAILURE(HoldsWhatARelayFilledIn(*back.value()));
+}
+
+// A column added to the store by a later schema version must be added to
+// the copy too: every table and column of the SQLite store is in StoreTables().
+TEST(StoreCopy, CopiesEveryTableAndColumnTheStoreHas) {
+  TempDir dir;
+  ASSERT_TRUE(RelayStore::Open(dir.File("relay.db"), true).ok());
+  auto db = Database::Open(dir.File("relay.db"), OpenOptions{.create = false});
+  ASSERT_TRUE(db.ok());
+  std::set<std::string> in_store, in_copy;
+  auto tables = db.value()->Prepare("SELECT name FROM sqlite_master WHERE type = 'table'");
+  ASSERT_TRUE(tables.ok());
+  while (tables.value().Step().value()) {
+    const std::string table = tables.value().ColumnBlob(0);
+    auto columns = db.value()->Prepare("SELECT name FROM pragma_table_info('" + table + "')");
+    ASSERT_TRUE(columns.ok());
+    while (columns.value().Step().value()) in_store.insert(table + "." + columns.value().ColumnBlob(0));
+  }
+  in_store.erase("records.id");  // SQLite's rowid, which PostgreSQL does without
+  for (const auto& table : StoreTables())
+    for (const auto& column : table.columns) in_copy.insert(std::string(table.name) + "." + column.name);
+  EXPECT_EQ(in_store, in_copy);
 }
 
 // A server restart, or a fail-over to the standby, ends the store's
