@@ -74,7 +74,7 @@ Result<HomePaths> ResolveHome(const std::string& home_flag) {
 }
 
 Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std::string& name,
-                                               const net::Endpoint& relay,
+                                               const std::vector<net::Endpoint>& relays,
                                                const std::optional<std::string>& relay_key,
                                                const std::optional<std::string>& passphrase) {
   if (::access(home.key_file.c_str(), F_OK) == 0 || ::access(home.database.c_str(), F_OK) == 0)
@@ -111,7 +111,7 @@ Result<std::unique_ptr<Device>> Device::Create(const HomePaths& home, const std:
   // the WAL and shm files the database's mode.
   ::chmod(home.database.c_str(), 0600);
   std::vector<std::pair<std::string, std::string>> meta = {{kName, name},
-                                                            {kRelay, relay.ToString()}};
+                                                            {kRelay, net::EndpointsToString(relays)}};
   if (relay_key) meta.emplace_back(kRelayKey, *relay_key);
   if (Status status = store.value()->SetMetas(meta); !status.ok()) {
     store.value().reset();
@@ -208,9 +208,9 @@ std::optional<std::string> Device::Meta(const std::string& key) {
 
 std::string Device::name() { return Meta(kName).value_or(""); }
 
-net::Endpoint Device::relay() {
-  auto parsed = net::ParseEndpoint(Meta(kRelay).value_or(""));
-  return parsed.ok() ? parsed.value() : net::Endpoint{};
+std::vector<net::Endpoint> Device::relays() {
+  auto parsed = net::ParseEndpoints(Meta(kRelay).value_or(""));
+  return parsed.ok() ? parsed.value() : std::vector<net::Endpoint>{net::Endpoint{}};
 }
 
 std::optional<std::string> Device::pinned_relay_key() { return Meta(kRelayKey); }
@@ -219,8 +219,8 @@ std::optional<std::string> Device::relay_token() { return Meta(kRelayToken); }
 
 Status Device::SetRelayToken(const std::string& token) { return store_->SetMeta(kRelayToken, token); }
 
-Status Device::PinRelay(const net::Endpoint& relay, const std::string& relay_key) {
-  return store_->SetMetas({{kRelay, relay.ToString()}, {kRelayKey, relay_key}, {kRelayNextKey, ""}});
+Status Device::PinRelay(const std::vector<net::Endpoint>& relays, const std::string& relay_key) {
+  return store_->SetMetas({{kRelay, net::EndpointsToString(relays)}, {kRelayKey, relay_key}, {kRelayNextKey, ""}});
 }
 
 std::optional<std::string> Device::next_relay_key() {

@@ -45,8 +45,9 @@ struct Partner {
 class Device {
  public:
   // `passphrase`: when set, the key file is sealed with it (argon2id).
+  // `relays`: the relay's addresses (several processes may serve it).
   static Result<std::unique_ptr<Device>> Create(const HomePaths& home, const std::string& name,
-                                                const net::Endpoint& relay,
+                                                const std::vector<net::Endpoint>& relays,
                                                 const std::optional<std::string>& relay_key,
                                                 const std::optional<std::string>& passphrase = {});
   // A locked key file opens with `remembered` (`duet unlock`) when it
@@ -91,10 +92,11 @@ class Device {
                  const std::vector<Restored>& records);
 
   std::string name();
-  net::Endpoint relay();
+  // The relay's addresses: one, or several relays that share one store.
+  std::vector<net::Endpoint> relays();
   std::optional<std::string> pinned_relay_key();
-  // Pins `relay_key` for the relay at `relay`, forgetting any next key.
-  Status PinRelay(const net::Endpoint& relay, const std::string& relay_key);
+  // Pins `relay_key` for the relay at `relays`, forgetting any next key.
+  Status PinRelay(const std::vector<net::Endpoint>& relays, const std::string& relay_key);
   // The key the relay announced it will move to (docs/protocol.md §3.1),
   // accepted beside the pinned one; "" forgets it.
   std::optional<std::string> next_relay_key();

@@ -22,7 +22,7 @@ Error NewCodeNeeded(const std::string& why) {
 }
 
 // The relay's answer to FetchInvite for this link, as an error a person can act on.
-Result<v1::InviteOffer> FetchOffer(RelaySession& session, const InviteKeys& keys, const std::string& relay) {
+Result<v1::InviteOffer> FetchOffer(RelaySession& session, const InviteKeys& keys) {
   v1::Frame fetch;
   fetch.mutable_fetch_invite()->set_invite_id(keys.invite_id);
   RelayRefusal refusal;
@@ -30,7 +30,7 @@ Result<v1::InviteOffer> FetchOffer(RelaySession& session, const InviteKeys& keys
   if (!offer.ok()) {
     switch (refusal.code) {
       case v1::ERROR_CODE_INVITE_NOT_FOUND:
-        return NewCodeNeeded("the relay at " + relay + " does not know this link code");
+        return NewCodeNeeded("the relay at " + session.endpoint().ToString() + " does not know this link code");
       case v1::ERROR_CODE_INVITE_USED:
         return NewCodeNeeded("this link code was used by another device already");
       case v1::ERROR_CODE_INVITE_REPLACED:
@@ -74,7 +74,7 @@ Result<LinkCode> StartLink(Device& device, std::uint32_t ttl_seconds, bool confi
   if (!reply->has_invite_created())
     return MakeError(ErrorKind::kProtocol, "relay answered CreateInvite with something else");
   DUET_RETURN_IF_ERROR(device.SetPendingLink(Device::PendingLink{secret, PairingRole::kCreator, confirmed}));
-  InviteCode code{secret, session.value()->relay_key(), device.relay().ToString()};
+  InviteCode code{secret, session.value()->relay_key(), net::EndpointsToString(device.relays())};
   return LinkCode{FormatLinkCode(code), reply->invite_created().expires_at()};
 }
 
@@ -160,7 +160,7 @@ Result<bool> FetchLinkKeys(Device& device, RelaySession& session) {
   const auto link = device.pending_link();
   if (!link || link->role != PairingRole::kJoiner) return device.paired();
   const InviteKeys keys = DeriveLinkKeys(link->secret);
-  auto offer = FetchOffer(session, keys, device.relay().ToString());
+  auto offer = FetchOffer(session, keys);
   if (!offer.ok()) return offer.error();
   if (offer->sealed_keys().empty()) return false;
   DUET_RETURN_IF_ERROR(device.AdoptLinkKeys(offer->sealed_keys(), keys.invite_id, device.linker_key()));
@@ -171,8 +171,8 @@ Result<JoinedDevice> JoinAsDevice(Device& device, const std::string& code_text, 
                                   std::chrono::milliseconds wait, std::chrono::milliseconds timeout) {
   auto code = ParseLinkCode(code_text);
   if (!code.ok()) return code.error();
-  auto relay = net::ParseEndpoint(code->relay_address);
-  if (!relay.ok())
+  auto relays = net::ParseEndpoints(code->relay_address);
+  if (!relays.ok())
     return MakeError(ErrorKind::kInvalidInput, "malformed link code: its relay address is not valid");
   if (device.archive())
     return MakeError(ErrorKind::kInvalidInput, "this home is an archive restored with `duet import`; it joins nothing");
@@ -184,10 +184,10 @@ Result<JoinedDevice> JoinAsDevice(Device& device, const std::string& code_text, 
     return MakeError(ErrorKind::kInvalidInput,
                      "this device has an open invite of its own; a device joins from a fresh home (duet init in "
                      "another --home)");
-  auto session = RelaySession::Open(device, relay.value(), code->relay_key, timeout);
+  auto session = RelaySession::OpenAny(device, relays.value(), code->relay_key, timeout);
   if (!session.ok()) return session.error();
   const InviteKeys keys = DeriveLinkKeys(code->secret);
-  auto offer = FetchOffer(*session.value(), keys, relay->ToString());
+  auto offer = FetchOffer(*session.value(), keys);
   if (!offer.ok()) return offer.error();
   auto linker = OpenIdentity(keys, PairingRole::kCreator, offer->sealed_offer());
   if (!linker.ok()) return linker.error();
@@ -211,7 +211,7 @@ Result<JoinedDevice> JoinAsDevice(Device& device, const std::string& code_text, 
   }
   if (!joined->has_paired() || joined->paired().couple_id().size() != 16)
     return MakeError(ErrorKind::kProtocol, "relay confirmed the link for no couple");
-  DUET_RETURN_IF_ERROR(device.PinRelay(relay.value(), code->relay_key));
+  DUET_RETURN_IF_ERROR(device.PinRelay(relays.value(), code->relay_key));
   DUET_RETURN_IF_ERROR(
       device.SetPendingLink(Device::PendingLink{code->secret, PairingRole::kJoiner}, linker->sign_key(), label));
   const auto deadline = std::chrono::steady_clock::now() + wait;

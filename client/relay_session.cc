@@ -16,6 +16,7 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   auto client = net::FramedClient::Connect(relay, timeout, expected);
   if (!client.ok()) return client.error();
   std::unique_ptr<RelaySession> session(new RelaySession(std::move(client).value(), timeout));
+  session->endpoint_ = relay;
 
   v1::Frame hello;
   hello.mutable_client_hello()->set_min_version(net::kProtocolVersion);
@@ -53,6 +54,22 @@ Result<std::unique_ptr<RelaySession>> RelaySession::Open(Device& device,
   session->ended_at_ = ok->auth_ok().ended_at();
   session->revoked_at_ = ok->auth_ok().revoked_at();
   return session;
+}
+
+Result<std::unique_ptr<RelaySession>> RelaySession::OpenAny(Device& device, const std::vector<net::Endpoint>& relays,
+                                                            const crypto::PinnedRelayKeys& expected,
+                                                            std::chrono::milliseconds timeout) {
+  if (relays.empty()) return MakeError(ErrorKind::kInvalidInput, "this device has no relay address");
+  const std::size_t first = relays.size() == 1 ? 0 : crypto::RandomBelow(static_cast<std::uint32_t>(relays.size()));
+  std::optional<Error> unreachable;
+  for (std::size_t i = 0; i < relays.size(); ++i) {
+    auto session = Open(device, relays[(first + i) % relays.size()], expected, timeout);
+    if (session.ok() || session.error().kind != ErrorKind::kNetwork) return session;
+    unreachable = session.error();
+  }
+  if (relays.size() == 1) return *unreachable;
+  return MakeError(ErrorKind::kNetwork, "none of the relay's " + std::to_string(relays.size()) +
+                                            " addresses answered (the last: " + unreachable->message + ")");
 }
 
 namespace {

@@ -29,6 +29,13 @@ class RelaySession {
   static Result<std::unique_ptr<RelaySession>> Open(Device& device, const net::Endpoint& relay,
                                                     const crypto::PinnedRelayKeys& expected,
                                                     std::chrono::milliseconds timeout);
+  // The same at whichever of the relay's addresses answers: they are tried
+  // in turn from a random one (so devices spread over the relays), and one
+  // that cannot be reached, or is draining, gives way to the next. Any other
+  // error (a wrong key, a refusal) stops the search: it is not a dead relay.
+  static Result<std::unique_ptr<RelaySession>> OpenAny(Device& device, const std::vector<net::Endpoint>& relays,
+                                                       const crypto::PinnedRelayKeys& expected,
+                                                       std::chrono::milliseconds timeout);
 
   // Sends a request and returns the relay's answer. An Error frame becomes an
   // Error of kind kRefused; `*refusal` (if given) receives its code.
@@ -41,6 +48,7 @@ class RelaySession {
   // queued; an error means the connection ended.
   Result<std::deque<v1::Frame>> TakeDelivered();
 
+  const net::Endpoint& endpoint() const { return endpoint_; }  // the address that answered
   const std::string& relay_key() const { return relay_key_; }
   // The key the relay will move to (ServerHello.next_relay_key); "" for none.
   const std::string& next_relay_key() const { return next_relay_key_; }
@@ -59,6 +67,7 @@ class RelaySession {
   void Observe(const v1::Frame& frame);
   std::unique_ptr<net::FramedClient> client_;
   std::chrono::milliseconds timeout_;
+  net::Endpoint endpoint_;
   std::string relay_key_;
   std::string next_relay_key_;
   std::string couple_id_;

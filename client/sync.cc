@@ -431,16 +431,16 @@ Status FinishUnpairing(Device& device, RelaySession& session, SyncReport& report
 }  // namespace
 
 Result<std::unique_ptr<RelaySession>> OpenRelay(Device& device, std::chrono::milliseconds timeout) {
-  const net::Endpoint relay = device.relay();
+  const std::vector<net::Endpoint> relays = device.relays();
   const std::string pinned = device.pinned_relay_key().value_or("");
   const std::string next = device.next_relay_key().value_or("");
-  auto session = RelaySession::Open(device, relay, crypto::PinnedRelayKeys(pinned, next), timeout);
+  auto session = RelaySession::OpenAny(device, relays, crypto::PinnedRelayKeys(pinned, next), timeout);
   if (!session.ok()) return session;
   const RelaySession& s = *session.value();
   // First contact pins the key; a relay now presenting the next key it
   // announced has moved to it (protocol.md §3.1): pin it, forget the old.
   if (pinned.empty() || s.relay_key() != pinned) {
-    DUET_RETURN_IF_ERROR(device.PinRelay(relay, s.relay_key()));
+    DUET_RETURN_IF_ERROR(device.PinRelay(relays, s.relay_key()));
   }
   if (s.next_relay_key() != device.next_relay_key().value_or(""))
     DUET_RETURN_IF_ERROR(device.SetNextRelayKey(s.next_relay_key()));
@@ -631,7 +631,7 @@ Result<CreatedInvite> CreateInvite(Device& device, std::uint32_t ttl_seconds, bo
   if (!reply->has_invite_created())
     return MakeError(ErrorKind::kProtocol, "relay answered CreateInvite with something else");
   DUET_RETURN_IF_ERROR(device.SetPendingInvite(secret));
-  InviteCode code{secret, session.value()->relay_key(), device.relay().ToString()};
+  InviteCode code{secret, session.value()->relay_key(), net::EndpointsToString(device.relays())};
   return CreatedInvite{FormatInviteCode(code), reply->invite_created().expires_at()};
 }
 
@@ -649,15 +649,15 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
                                 std::chrono::milliseconds timeout) {
   auto code = ParseInviteCode(code_text);
   if (!code.ok()) return code.error();
-  auto relay = net::ParseEndpoint(code->relay_address);
-  if (!relay.ok())
+  auto relays = net::ParseEndpoints(code->relay_address);
+  if (!relays.ok())
     return MakeError(ErrorKind::kInvalidInput, "malformed invite code: its relay address is not valid");
   if (device.archive()) return ArchiveOnly();
   if (device.unpaired_at()) return EndedAlready();
   if (device.paired())
     return MakeError(ErrorKind::kInvalidInput,
                      "this device is already paired with " + device.partner()->name);
-  auto session = RelaySession::Open(device, relay.value(), code->relay_key, timeout);
+  auto session = RelaySession::OpenAny(device, relays.value(), code->relay_key, timeout);
   if (!session.ok()) return session.error();
   const InviteKeys keys = DeriveInviteKeys(code->secret);
 
@@ -669,7 +669,7 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
     switch (refusal.code) {
       case v1::ERROR_CODE_INVITE_NOT_FOUND:
         return MakeError(ErrorKind::kNotFound,
-                         "the relay at " + relay->ToString() +
+                         "the relay at " + session.value()->endpoint().ToString() +
                              " does not know this invite code; check it, or ask your partner for a new one");
       case v1::ERROR_CODE_INVITE_USED:
         return InviteUsedAlready();
@@ -702,7 +702,7 @@ Result<JoinedCouple> JoinInvite(Device& device, const std::string& code_text,
   if (!paired->has_paired() || paired->paired().couple_id() != keys.couple_id)
     return MakeError(ErrorKind::kProtocol, "relay confirmed pairing for another couple");
   DUET_RETURN_IF_ERROR(FinishPairing(device, code->secret, partner.value(), PairingRole::kJoiner));
-  DUET_RETURN_IF_ERROR(device.PinRelay(relay.value(), code->relay_key));
+  DUET_RETURN_IF_ERROR(device.PinRelay(relays.value(), code->relay_key));
   return JoinedCouple{partner->name(), device.safety_number()};
 }
 

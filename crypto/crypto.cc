@@ -100,6 +100,8 @@ std::string RandomBytes(std::size_t n) {
   return out;
 }
 
+std::uint32_t RandomBelow(std::uint32_t bound) { return bound == 0 ? 0 : randombytes_uniform(bound); }
+
 SymmetricKey RandomKey() {
   SymmetricKey key;
   randombytes_buf(key.data(), key.size());

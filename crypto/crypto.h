@@ -92,6 +92,8 @@ class Secret {
 using SymmetricKey = Secret<kKeyBytes>;
 
 std::string RandomBytes(std::size_t n);
+// Uniform in [0, bound), without modulo bias; 0 when bound is 0.
+std::uint32_t RandomBelow(std::uint32_t bound);
 SymmetricKey RandomKey();
 
 // Ed25519 identity of a device.

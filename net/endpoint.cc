@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 
 #include "net/net.h"
@@ -55,6 +56,36 @@ Result<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero) {
     endpoint.port = static_cast<std::uint16_t>(value);
   }
   return endpoint;
+}
+
+Result<std::vector<Endpoint>> ParseEndpoints(std::string_view text) {
+  if (text.size() > 255)
+    return MakeError(ErrorKind::kInvalidInput, "the relay addresses are longer than 255 characters in all");
+  std::vector<Endpoint> endpoints;
+  std::vector<std::string> seen;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    auto endpoint = ParseEndpoint(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    if (!endpoint.ok()) return endpoint.error();
+    if (std::find(seen.begin(), seen.end(), endpoint->ToString()) != seen.end())
+      return MakeError(ErrorKind::kInvalidInput, "the relay address " + endpoint->ToString() + " is given twice");
+    seen.push_back(endpoint->ToString());
+    endpoints.push_back(std::move(endpoint).value());
+    if (endpoints.size() > kMaxRelayAddresses)
+      return MakeError(ErrorKind::kInvalidInput, "more than " + std::to_string(kMaxRelayAddresses) +
+                                                     " relay addresses; give the ones this device should try");
+    if (comma == std::string_view::npos) return endpoints;
+    start = comma + 1;
+  }
+}
+
+std::string EndpointsToString(const std::vector<Endpoint>& endpoints) {
+  std::string text;
+  for (const auto& endpoint : endpoints) {
+    if (!text.empty()) text += ',';
+    text += endpoint.ToString();
+  }
+  return text;
 }
 
 std::string AuthTranscript(std::string_view channel_hash, std::string_view challenge,

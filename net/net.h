@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "crypto/channel.h"
@@ -37,6 +38,13 @@ struct Endpoint {
 // Parses "host:port", "host" (default port) or "[v6addr]:port". The error
 // names the bad input and says what is expected.
 Result<Endpoint> ParseEndpoint(std::string_view text, bool allow_port_zero = false);
+
+// A relay served by several processes (on one shared store) is reached at
+// any of its addresses: "HOST:PORT,HOST:PORT", at most kMaxRelayAddresses,
+// none twice, 255 characters in all (what an invite code holds).
+inline constexpr std::size_t kMaxRelayAddresses = 8;
+Result<std::vector<Endpoint>> ParseEndpoints(std::string_view text);
+std::string EndpointsToString(const std::vector<Endpoint>& endpoints);
 
 // The exact bytes a device signs to authenticate (docs/protocol.md §3):
 // bound to the channel's handshake transcript and the relay's challenge.

@@ -67,7 +67,7 @@ int RunExport(const Cli& cli, const std::string& out_path) {
       {"me", {{"name", d.name()}, {"identity", crypto::Hex(d.my_key())}}},
       {"partner", partner ? nlohmann::json{{"name", partner->name}, {"identity", crypto::Hex(partner->sign_key)}}
                           : nlohmann::json()},
-      {"relay", d.relay().ToString()},
+      {"relay", net::EndpointsToString(d.relays())},
       {"records", records},
   };
   if ((out_path.empty() || out_path == "-") && ::isatty(STDOUT_FILENO))

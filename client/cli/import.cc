@@ -23,7 +23,7 @@ struct Archive {
   std::string me_name;
   std::string me_key;
   std::optional<Partner> partner;
-  net::Endpoint relay;
+  std::vector<net::Endpoint> relay;
   std::vector<Device::Restored> records;
 };
 
@@ -98,8 +98,8 @@ Result<Archive> ReadArchive(const nlohmann::json& doc) {
     if (auto problem = NameProblem(name); !problem.empty()) return Bad("\"partner\"", "the name " + problem);
     archive.partner = Partner{name, *key, ""};
   }
-  auto relay = net::ParseEndpoint(doc.value("relay", ""));
-  if (!relay.ok()) return Bad("\"relay\"", "it is not HOST:PORT");
+  auto relay = net::ParseEndpoints(doc.value("relay", ""));
+  if (!relay.ok()) return Bad("\"relay\"", "it is not HOST:PORT (or a list of them, with commas)");
   archive.relay = relay.value();
   if (!doc.contains("records") || !doc["records"].is_array()) return Bad("the file", "it has no list of records");
   std::set<std::string> ids;

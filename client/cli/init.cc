@@ -1,4 +1,4 @@
-// duet init --name NAME --relay HOST:PORT [--relay-key KEY] [--relay-token TOKEN]
+// duet init --name NAME --relay HOST:PORT[,HOST:PORT...] [--relay-key KEY] [--relay-token TOKEN]
 #include "base/utf8.h"
 #include "client/cli/cli.h"
 #include "crypto/crypto.h"
@@ -18,8 +18,9 @@ struct InitOptions {
 int RunInit(const Cli& cli, const InitOptions& options) {
   if (auto problem = NameProblem(options.name); !problem.empty())
     return Fail(MakeError(ErrorKind::kInvalidInput, "--name " + problem));
-  auto relay = net::ParseEndpoint(options.relay);
-  if (!relay.ok()) return Fail(relay.error());
+  auto relays = net::ParseEndpoints(options.relay);
+  if (!relays.ok()) return Fail(relays.error());
+  const std::string relay_text = net::EndpointsToString(relays.value());
   std::optional<std::string> relay_key;
   if (!options.relay_key.empty()) {
     auto decoded = crypto::Base64UrlDecode(options.relay_key);
@@ -39,7 +40,7 @@ int RunInit(const Cli& cli, const InitOptions& options) {
   }
   auto home = ResolveHome(cli.home);
   if (!home.ok()) return Fail(home.error());
-  auto device = Device::Create(home.value(), options.name, relay.value(), relay_key, passphrase);
+  auto device = Device::Create(home.value(), options.name, relays.value(), relay_key, passphrase);
   if (passphrase) crypto::WipeString(*passphrase);
   if (!device.ok()) return Fail(device.error());
   if (!options.relay_token.empty()) {
@@ -49,12 +50,12 @@ int RunInit(const Cli& cli, const InitOptions& options) {
   }
   if (cli.json) {
     PrintJson({{"name", options.name},
-               {"relay", relay->ToString()},
+               {"relay", relay_text},
                {"home", home->data_dir},
                {"device_key", crypto::Base64UrlEncode(device.value()->my_key())}});
   } else {
     std::printf("duet is set up for %s (relay %s, files in %s)\n", options.name.c_str(),
-                relay->ToString().c_str(), home->data_dir.c_str());
+                relay_text.c_str(), home->data_dir.c_str());
     std::printf("next: `duet invite` to invite your partner, or `duet join CODE` with theirs (or, to make this\n"
                 "another device of yours, `duet device join CODE` with a code from `duet device link`)\n");
   }
@@ -75,7 +76,9 @@ void SetupInit(CLI::App& root, Cli& cli) {
   auto options = std::make_shared<InitOptions>();
   auto* sub = root.add_subcommand("init", "set up this device: its keys and local database");
   sub->add_option("--name", options->name, "how your partner will see you")->required();
-  sub->add_option("--relay", options->relay, "the relay to sync through, HOST:PORT")->required();
+  sub->add_option("--relay", options->relay,
+                  "the relay to sync through, HOST:PORT; several relays sharing one store: HOST:PORT,HOST:PORT")
+      ->required();
   sub->add_option("--relay-key", options->relay_key,
                   "the relay's key as duetd prints it (otherwise trusted on first contact)");
   sub->add_option("--relay-token", options->relay_token,

@@ -14,15 +14,15 @@ Status SetUpFromCode(const Cli& cli, const std::string& code_text, const std::st
     return MakeError(ErrorKind::kInvalidInput, "--name " + problem);
   auto code = ParseInviteCode(code_text);
   if (!code.ok()) return code.error();
-  auto relay = net::ParseEndpoint(code->relay_address);
-  if (!relay.ok())
+  auto relays = net::ParseEndpoints(code->relay_address);
+  if (!relays.ok())
     return MakeError(ErrorKind::kInvalidInput, "malformed invite code: its relay address is not valid");
   auto home = ResolveHome(cli.home);
   if (!home.ok()) return home.error();
   if (::access(home->key_file.c_str(), F_OK) == 0)
     return MakeError(ErrorKind::kInvalidInput,
                      "this device is set up already; leave out --name (or use another --home)");
-  auto device = Device::Create(home.value(), name, relay.value(), code->relay_key);
+  auto device = Device::Create(home.value(), name, relays.value(), code->relay_key);
   if (!device.ok()) return device.error();
   return Status::Ok();
 }

@@ -98,14 +98,17 @@ class Watcher {
     if (!session_ && NowSeconds() >= retry_at_) {
       auto opened = OpenRelay(d_, std::chrono::seconds(5));
       if (!opened.ok()) {
-        std::printf("relay unreachable (%s); trying again in %llds\n",
-                    opened.error().message.c_str(), static_cast<long long>(backoff_));
-        retry_at_ = NowSeconds() + backoff_;
+        // Jittered (half to one and a half times the backoff): the devices of
+        // a relay that went away do not all come back in the same second.
+        const std::int64_t wait = backoff_ / 2 + crypto::RandomBelow(static_cast<std::uint32_t>(backoff_) + 1);
+        std::printf("relay unreachable (%s); trying again in %llds\n", opened.error().message.c_str(),
+                    static_cast<long long>(wait));
+        retry_at_ = NowSeconds() + wait;
         backoff_ = std::min(backoff_ * 2, kMaxBackoffSeconds);
         return;
       }
       session_ = std::move(opened).value();
-      std::printf("connected to the relay %s\n", d_.relay().ToString().c_str());
+      std::printf("connected to the relay %s\n", session_->endpoint().ToString().c_str());
       backoff_ = 1;
       if (!SyncAndShow()) return;
     }

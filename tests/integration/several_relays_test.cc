@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/integration/harness.h"
 #include "tests/integration/relay_client.h"
 #include "tests/postgres/test_database.h"
@@ -93,6 +95,14 @@ class SeveralRelaysTest : public ::testing::Test {
       if (!frame.ok()) return frame.error().message.find("in time") == std::string::npos;
     }
   }
+
+  // `duet` as a person runs it, in the home `who`.
+  RunResult Duet(const std::string& who, std::vector<std::string> args) {
+    args.insert(args.begin(), {DUET_PATH, "--home", dir_.File(who)});
+    return RunProgram(args, dir_.path());
+  }
+  // Both relays' addresses, as a device is given them.
+  std::string BothAddresses() const { return relays_[0]->address() + "," + relays_[1]->address(); }
 
   // Runs `sql` on the test database as its owner; false when it failed.
   bool Sql(const std::string& sql) {
@@ -206,6 +216,78 @@ TEST_F(SeveralRelaysTest, ARelayThatLostTheStoresEventsCatchesUpWhenItHearsThemA
       << ReadFile(dir_.File("two.db") + ".log");
   const std::string log = ReadFile(dir_.File("two.db") + ".log");
   EXPECT_NE(log.find("lost the PostgreSQL store's events"), std::string::npos) << log;
+}
+
+// A device given both relays' addresses (an invite carries them all) syncs
+// through whichever answers: one relay stopped, or draining, costs nothing.
+TEST_F(SeveralRelaysTest, ADeviceGivenEveryRelaysAddressSyncsThroughWhicheverAnswers) {
+  ASSERT_EQ(Duet("a", {"init", "--name", "Alice", "--relay", BothAddresses()}).exit_code, 0);
+  auto invite = Duet("a", {"invite"});
+  ASSERT_EQ(invite.exit_code, 0) << invite.err;
+  auto joined = Duet("b", {"join", FirstLine(invite.out), "--name", "Bob"});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  auto shown = Duet("b", {"--json", "relay"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["addresses"].size(), 2u) << "the invite carried both: " << shown.out;
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+
+  // Relay one stops (SIGTERM drains it); each of five syncs, wherever it
+  // would have started, goes through relay two.
+  relays_[0]->Stop();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "note " + std::to_string(i)}).exit_code, 0);
+    auto sent = Duet("a", {"sync"});
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  }
+  auto received = Duet("b", {"sync"});
+  ASSERT_EQ(received.exit_code, 0) << received.err;
+  EXPECT_NE(Duet("b", {"checkins"}).out.find("note 4"), std::string::npos);
+  // And the other way round.
+  relays_[0]->Start();
+  relays_[1]->Stop();
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "3", "--note", "through relay one"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  EXPECT_NE(Duet("a", {"checkins"}).out.find("through relay one"), std::string::npos);
+
+  // Both down: one line that says so.
+  relays_[0]->Stop();
+  auto nowhere = Duet("a", {"sync"});
+  EXPECT_NE(nowhere.exit_code, 0);
+  EXPECT_NE(nowhere.err.find("none of the relay's 2 addresses answered"), std::string::npos) << nowhere.err;
+}
+
+TEST_F(SeveralRelaysTest, RelaySetTakesEveryAddressOnlyWhenEachAnswersAsTheSameRelay) {
+  ASSERT_EQ(Duet("a", {"init", "--name", "Alice", "--relay", relays_[0]->address()}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  // A typo (nothing listens there) changes nothing.
+  auto typo = Duet("a", {"relay", "set", relays_[0]->address(), "127.0.0.1:1"});
+  EXPECT_NE(typo.exit_code, 0);
+  EXPECT_NE(typo.err.find("nothing was changed"), std::string::npos) << typo.err;
+  EXPECT_EQ(nlohmann::json::parse(Duet("a", {"--json", "relay"}).out)["addresses"].size(), 1u);
+  auto set = Duet("a", {"relay", "set", relays_[0]->address(), relays_[1]->address()});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(nlohmann::json::parse(Duet("a", {"--json", "relay"}).out)["address"], BothAddresses());
+  auto twice = Duet("a", {"relay", "set", relays_[0]->address() + "," + relays_[0]->address()});
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.err.find("is given twice"), std::string::npos) << twice.err;
+}
+
+// `duet watch` on a relay that drains (SIGTERM) moves to the other one and
+// goes on showing the partner's news.
+TEST_F(SeveralRelaysTest, WatchMovesToAnotherRelayWhenItsRelayDrains) {
+  ASSERT_EQ(Duet("a", {"init", "--name", "Alice", "--relay", BothAddresses()}).exit_code, 0);
+  auto invite = Duet("a", {"invite"});
+  ASSERT_EQ(Duet("b", {"join", FirstLine(invite.out), "--name", "Bob"}).exit_code, 0);
+  ASSERT_EQ(Duet("a", {"sync"}).exit_code, 0);
+  LiveProcess watch({DUET_PATH, "--home", dir_.File("a"), "watch", "--no-notify"}, dir_.File("watch.err"));
+  ASSERT_TRUE(watch.WaitForLine("connected to the relay")) << watch.output() << ReadFile(dir_.File("watch.err"));
+  const std::size_t held = watch.output().find(relays_[0]->address()) != std::string::npos ? 0 : 1;
+  relays_[held]->Stop();
+  ASSERT_TRUE(watch.WaitForLine("connected to the relay " + relays_[1 - held]->address(), 30s)) << watch.output();
+  ASSERT_EQ(Duet("b", {"checkin", "--mood", "5", "--note", "after the drain"}).exit_code, 0);
+  ASSERT_EQ(Duet("b", {"sync"}).exit_code, 0);
+  EXPECT_TRUE(watch.WaitForLine("after the drain")) << watch.output();
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ TEST(Device, AnotherDuetsLockIsNotUndoneByAnOlderCopyOfTheKeys) {
   testing::TempDir dir;
   auto home = ResolveHome(dir.path());
   ASSERT_TRUE(home.ok());
-  auto created = Device::Create(home.value(), "Alice", net::ParseEndpoint("127.0.0.1:7707").value(), std::nullopt);
+  auto created = Device::Create(home.value(), "Alice", {net::ParseEndpoint("127.0.0.1:7707").value()}, std::nullopt);
   ASSERT_TRUE(created.ok()) << created.error().message;
   auto watching = Device::Open(home.value());  // e.g. `duet watch`, running on
   ASSERT_TRUE(watching.ok());
@@ -31,7 +31,7 @@ TEST(Device, AnotherDuetsNewPassphraseIsNotUndoneByAnOlderCopyOfTheKeys) {
   testing::TempDir dir;
   auto home = ResolveHome(dir.path());
   ASSERT_TRUE(home.ok());
-  ASSERT_TRUE(Device::Create(home.value(), "Alice", net::ParseEndpoint("127.0.0.1:7707").value(), std::nullopt,
+  ASSERT_TRUE(Device::Create(home.value(), "Alice", {net::ParseEndpoint("127.0.0.1:7707").value()}, std::nullopt,
                              std::string("tea at four"))
                   .ok());
   auto old = [] { return std::optional<std::string>("tea at four"); };
@@ -53,11 +53,11 @@ TEST(Device, OfTwoInitsInOneHomeTheSecondTouchesNothing) {
   ASSERT_TRUE(crypto::Init());
   testing::TempDir dir;
   auto home = ResolveHome(dir.path());
-  const auto relay = net::ParseEndpoint("127.0.0.1:7707").value();
-  auto first = Device::Create(home.value(), "Alice", relay, std::nullopt);
+  const auto relay = {net::ParseEndpoint("127.0.0.1:7707").value()};
+  auto first = Device::Create(home.value(), "Alice", {relay}, std::nullopt);
   ASSERT_TRUE(first.ok());
   const std::string keys = testing::ReadFile(home->key_file);
-  auto second = Device::Create(home.value(), "Mallory", relay, std::nullopt);
+  auto second = Device::Create(home.value(), "Mallory", {relay}, std::nullopt);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().kind, ErrorKind::kAlreadyExists);
   EXPECT_EQ(testing::ReadFile(home->key_file), keys);
@@ -70,7 +70,7 @@ class KeptOpenedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(crypto::Init());
-    auto created = Device::Create(home_, "Alice", net::ParseEndpoint("127.0.0.1:7707").value(), std::nullopt);
+    auto created = Device::Create(home_, "Alice", {net::ParseEndpoint("127.0.0.1:7707").value()}, std::nullopt);
     ASSERT_TRUE(created.ok()) << created.error().message;
     for (const char* note : {"slept well", "long day", "tea with Sam"}) {
       model::v1::RecordBody body;

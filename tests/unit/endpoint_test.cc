@@ -31,6 +31,33 @@ TEST(Endpoint, RejectsBadInputWithAHint) {
   EXPECT_TRUE(ParseEndpoint("127.0.0.1:0", /*allow_port_zero=*/true).ok());
 }
 
+TEST(Endpoint, ARelaysAddressesAreAListThatReadsBackAsWritten) {
+  auto two = ParseEndpoints("relay-a.example:7707,[::1]:7708");
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ(two.value()[1].host, "::1");
+  EXPECT_EQ(EndpointsToString(two.value()), "relay-a.example:7707,[::1]:7708");
+  EXPECT_EQ(ParseEndpoints("relay.example").value().size(), 1u) << "one address is a list of one";
+
+  auto twice = ParseEndpoints("a:1,a:1");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("a:1 is given twice"), std::string::npos);
+  for (const char* bad : {"", "a:1,", ",a:1", "a:1,,b:2", "a:1,b:99999"}) {
+    auto parsed = ParseEndpoints(bad);
+    EXPECT_FALSE(parsed.ok()) << "'" << bad << "'";
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.error().kind, ErrorKind::kInvalidInput);
+    }
+  }
+  std::string nine;
+  for (int i = 0; i < 9; ++i) nine += (i ? ",h" : "h") + std::to_string(i) + ":1";
+  EXPECT_FALSE(ParseEndpoints(nine).ok()) << "at most " << kMaxRelayAddresses;
+  std::string long_list = std::string(130, 'a') + ":1," + std::string(130, 'b') + ":1,c:1";
+  auto too_long = ParseEndpoints(long_list);
+  ASSERT_FALSE(too_long.ok()) << "an invite code holds 255 characters";
+  EXPECT_NE(too_long.error().message.find("255"), std::string::npos);
+}
+
 TEST(Endpoint, AuthTranscriptIsTheSpecifiedLayout) {
   std::string t = AuthTranscript(std::string(32, 'h'), std::string(32, 'c'), std::string(32, 'r'),
                                  std::string(32, 'd'));
