@@ -166,10 +166,10 @@ class RelayProcess {
 
   pid_t pid() const { return pid_; }
 
-  // SIGTERM, then waits; returns the exit code.
-  int Stop() {
+  // SIGTERM (or `signal`), then waits; returns the exit code.
+  int Stop(int signal = SIGTERM) {
     if (pid_ <= 0) return exit_code_;
-    kill(pid_, SIGTERM);
+    kill(pid_, signal);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = 0;
