@@ -1,5 +1,8 @@
 #include "daemon/group_commit.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include <asio/post.hpp>
 
 namespace duet::daemon {
@@ -10,10 +13,10 @@ GroupCommit::GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_co
 
 GroupCommit::~GroupCommit() { Stop(); }
 
-void GroupCommit::Submit(Work work, Done done) {
+void GroupCommit::Submit(Work work, Done done, std::string couple) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Job{std::move(work), std::move(done)});
+    queue_.push_back(Job{std::move(work), std::move(done), std::move(couple)});
   }
   wake_.notify_one();
 }
@@ -40,11 +43,25 @@ void GroupCommit::Loop() {
   }
 }
 
+Status GroupCommit::LockCouples(const std::deque<Job>& batch) {
+  std::vector<std::string_view> couples;
+  for (const auto& job : batch)
+    if (!job.couple.empty()) couples.push_back(job.couple);
+  std::sort(couples.begin(), couples.end());
+  couples.erase(std::unique(couples.begin(), couples.end()), couples.end());
+  for (std::string_view couple : couples) DUET_RETURN_IF_ERROR(store_->LockCouple(std::string(couple)));
+  return Status::Ok();
+}
+
 void GroupCommit::RunBatch(std::deque<Job>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
   const auto started = std::chrono::steady_clock::now();
   Status commit = store_->Begin();
+  if (commit.ok()) {
+    commit = LockCouples(batch);
+    if (!commit.ok()) store_->Rollback();
+  }
   if (commit.ok()) {
     for (auto& job : batch) {
       // A savepoint per job: a job that fails halfway leaves nothing behind.

@@ -38,7 +38,12 @@ class GroupCommit {
               RelayMetrics* metrics = nullptr);
   ~GroupCommit();
 
-  void Submit(Work work, Done done);
+  // `couple`: the couple whose row the job will lock (its writes), if any.
+  // A batch locks all its couples first, in one order (sorted), so two
+  // relays' batches on a shared store never wait on each other in a cycle:
+  // locking them job by job, a couple written from both relays at once
+  // would deadlock the two batches, and PostgreSQL would fail one whole.
+  void Submit(Work work, Done done, std::string couple = {});
   // Finishes every job already submitted, then stops the thread.
   void Stop();
 
@@ -49,7 +54,10 @@ class GroupCommit {
   struct Job {
     Work work;
     Done done;
+    std::string couple;
   };
+  // Locks the batch's couples in order; an error fails the batch.
+  Status LockCouples(const std::deque<Job>& batch);
   void Loop();
   void RunBatch(std::deque<Job>& batch);
 

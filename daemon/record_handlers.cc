@@ -99,7 +99,8 @@ void RequestHandler::HandlePush(const ConnectionPtr& c, std::uint64_t id, const 
         connections_.metrics().records_pushed += static_cast<std::uint64_t>(outcome->fresh.records_size());
         c->Reply(id, std::move(reply));
         DeliverToPartner(*c, outcome->fresh);
-      });
+      },
+      c->couple_id());
 }
 
 void RequestHandler::DeliverToPartner(const Connection& author, const v1::RecordBatch& fresh) {
@@ -273,7 +274,8 @@ void RequestHandler::HandlePurge(const ConnectionPtr& c, std::uint64_t id, const
         v1::Frame reply;
         reply.mutable_purged()->set_purged(outcome->purged);
         c->Reply(id, std::move(reply));
-      });
+      },
+      c->couple_id());
 }
 
 void RequestHandler::HandleUnpair(const ConnectionPtr& c, std::uint64_t id) {
@@ -301,7 +303,8 @@ void RequestHandler::HandleUnpair(const ConnectionPtr& c, std::uint64_t id) {
         // Every device of the couple reconnects and hears of the end from
         // AuthOk: none keeps a connection that still counts it paired.
         for (const auto& member : connections_.CoupleMembers(c->couple_id())) member->Finish();
-      });
+      },
+      c->couple_id());
 }
 
 void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id,
@@ -359,7 +362,8 @@ void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id
         // comes back (AuthOk.revoked_at).
         for (const auto& member : connections_.CoupleMembers(c->couple_id()))
           if (member->device_key() == target) member->Finish();
-      });
+      },
+      c->couple_id());
 }
 
 }  // namespace duet::daemon

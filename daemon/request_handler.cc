@@ -179,13 +179,16 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
 }
 
 void RequestHandler::WithStore(const ConnectionPtr& c, GroupCommit::Work work,
-                               std::function<void(const Status&)> done) {
+                               std::function<void(const Status&)> done, std::string couple) {
   c->Suspend();
-  store_.Submit(std::move(work), [c, done = std::move(done)](const Status& status) {
-    if (c->closed()) return;
-    done(status);
-    c->Resume();
-  });
+  store_.Submit(
+      std::move(work),
+      [c, done = std::move(done)](const Status& status) {
+        if (c->closed()) return;
+        done(status);
+        c->Resume();
+      },
+      std::move(couple));
 }
 
 }  // namespace duet::daemon

@@ -65,9 +65,10 @@ class RequestHandler {
   void WithInvite(const ConnectionPtr& c, std::uint64_t id, const std::string& invite_id,
                   std::function<void(const std::optional<storage::InviteRow>&)> then);
   // Runs `work` in the next group commit; `done` runs here after the commit,
-  // unless the connection closed meanwhile.
+  // unless the connection closed meanwhile. `couple`: the couple whose row
+  // `work` locks to write (GroupCommit::Submit), if any.
   void WithStore(const ConnectionPtr& c, GroupCommit::Work work,
-                 std::function<void(const Status&)> done);
+                 std::function<void(const Status&)> done, std::string couple = {});
   // False (and the error sent) when this address looked up too many invites.
   bool AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id);
   // Fans newly committed records out to the couple's other connections.

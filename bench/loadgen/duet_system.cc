@@ -121,7 +121,7 @@ class DuetClient final : public Client {
 
 class DuetSystem final : public System {
  public:
-  explicit DuetSystem(net::Endpoint relay) : relay_(std::move(relay)) {}
+  explicit DuetSystem(std::vector<net::Endpoint> relays) : relays_(std::move(relays)) {}
 
   std::string name() const override { return "duet"; }
 
@@ -138,12 +138,12 @@ class DuetSystem final : public System {
     }
     // Pairing is two round trips per partner; a few threads make thousands
     // of couples quick without a storm of handshakes.
-    return ForEach(couples, 16, [this](int i, int) { return Pair(*couples_[i]); });
+    return ForEach(couples, 16, [this](int i, int) { return Pair(i); });
   }
 
   Result<std::unique_ptr<Client>> Connect(int couple, int side) override {
     const Couple& c = *couples_.at(couple);
-    auto channel = Authenticated(c.partners[side]);
+    auto channel = Authenticated(c.partners[side], RelayOf(couple, side));
     if (!channel.ok()) return channel.error();
     return std::unique_ptr<Client>(new DuetClient(std::move(channel).value(), c, side));
   }
@@ -152,17 +152,22 @@ class DuetSystem final : public System {
   // A thread's clients share its event loop: thousands of connections fit
   // the descriptor limit. Safe because the figures use a client only from
   // the thread that connected it.
-  Result<std::unique_ptr<net::FramedClient>> Authenticated(const crypto::SigningKeyPair& device) {
+  const net::Endpoint& RelayOf(int couple, int side) const {
+    return relays_[static_cast<std::size_t>(2 * couple + side) % relays_.size()];
+  }
+  Result<std::unique_ptr<net::FramedClient>> Authenticated(const crypto::SigningKeyPair& device,
+                                                           const net::Endpoint& relay) {
     thread_local const net::EventLoop loop;
-    auto channel = net::FramedClient::Connect(relay_, kCallTimeout, {}, {}, loop);
+    auto channel = net::FramedClient::Connect(relay, kCallTimeout, {}, {}, loop);
     if (!channel.ok()) return channel.error();
     auto ok = net::HelloAndAuthenticate(*channel.value(), device, kCallTimeout);
     if (!ok.ok()) return ok.error();
     return channel;
   }
 
-  Status Pair(const Couple& couple) {
-    auto a = Authenticated(couple.partners[0]);
+  Status Pair(int i) {
+    const Couple& couple = *couples_[static_cast<std::size_t>(i)];
+    auto a = Authenticated(couple.partners[0], RelayOf(i, 0));
     if (!a.ok()) return a.error();
     const std::string invite_id = crypto::RandomBytes(proto::kIdBytes);
     v1::Frame create;
@@ -173,7 +178,7 @@ class DuetSystem final : public System {
     auto created = a.value()->Call(std::move(create), kCallTimeout);
     if (!created.ok()) return created.error();
     if (!created->has_invite_created()) return Refusal("creating an invite", created.value());
-    auto b = Authenticated(couple.partners[1]);
+    auto b = Authenticated(couple.partners[1], RelayOf(i, 1));
     if (!b.ok()) return b.error();
     v1::Frame answer;
     answer.mutable_answer_invite()->set_invite_id(invite_id);
@@ -190,12 +195,14 @@ class DuetSystem final : public System {
                                                                  : std::string("unexpected frame")));
   }
 
-  net::Endpoint relay_;
+  std::vector<net::Endpoint> relays_;
   std::vector<std::unique_ptr<Couple>> couples_;
 };
 
 }  // namespace
 
-std::unique_ptr<System> MakeDuetSystem(const net::Endpoint& relay) { return std::make_unique<DuetSystem>(relay); }
+std::unique_ptr<System> MakeDuetSystem(const std::vector<net::Endpoint>& relays) {
+  return std::make_unique<DuetSystem>(relays);
+}
 
 }  // namespace duet::bench

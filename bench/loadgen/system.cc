@@ -31,9 +31,14 @@ Result<std::uint64_t> Client::CatchUp() {
 }
 
 Result<std::unique_ptr<System>> MakeSystem(const std::string& system, const std::string& address) {
+  if (system == "duet") {
+    // Several relays sharing one store: HOST:PORT,HOST:PORT.
+    auto relays = net::ParseEndpoints(address);
+    if (!relays.ok()) return relays.error();
+    return MakeDuetSystem(relays.value());
+  }
   auto endpoint = net::ParseEndpoint(address);
   if (!endpoint.ok()) return endpoint.error();
-  if (system == "duet") return MakeDuetSystem(endpoint.value());
   if (system == "redis") return MakeRedisSystem(endpoint.value());
   if (system == "nats") return MakeNatsSystem(endpoint.value());
   if (system == "mosquitto") return MakeMosquittoSystem(endpoint.value());

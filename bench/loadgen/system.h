@@ -69,9 +69,12 @@ class System {
   virtual Result<std::unique_ptr<Client>> Connect(int couple, int side) = 0;
 };
 
-// `system` is duet, redis, nats or mosquitto; `address` is host:port.
+// `system` is duet, redis, nats or mosquitto; `address` is host:port (for
+// duet, several relays sharing one store: host:port,host:port).
 Result<std::unique_ptr<System>> MakeSystem(const std::string& system, const std::string& address);
-std::unique_ptr<System> MakeDuetSystem(const net::Endpoint& relay);
+// Device `side` of couple `i` connects to relay (2i + side) mod n: the two
+// partners of a couple on different relays whenever there are several.
+std::unique_ptr<System> MakeDuetSystem(const std::vector<net::Endpoint>& relays);
 std::unique_ptr<System> MakeRedisSystem(const net::Endpoint& server);
 std::unique_ptr<System> MakeNatsSystem(const net::Endpoint& server);
 std::unique_ptr<System> MakeMosquittoSystem(const net::Endpoint& broker);

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <asio/executor_work_guard.hpp>
 
+#include "crypto/crypto.h"
+#include "tests/postgres/test_database.h"
 #include "tests/temp_dir.h"
 
 namespace duet::daemon {
@@ -82,6 +88,72 @@ TEST_F(GroupCommitTest, AFailedJobLeavesNothingAndSparesItsBatch) {
   while (outcomes.size() < 4) io.run_one();
   ASSERT_EQ(entries.size(), 2u) << "the failed job's write was undone";
   EXPECT_EQ(entries[1].seq, 2u);
+}
+
+// Two relays on one PostgreSQL, each with a batch that writes the couples X
+// and Y, in opposite orders (the partners of both couples push through
+// both relays at once). Locked job by job, each batch would hold one couple
+// and wait for the other: PostgreSQL would find the deadlock and fail one
+// batch whole. Locked first, in one order, the second batch waits its turn.
+TEST(GroupCommitOnPostgres, TwoRelaysWritingTheSameCouplesInOppositeOrdersBothCommit) {
+  auto url = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  const std::string x(16, 'x'), y(16, 'y');
+  {
+    auto setup = storage::OpenPostgresRelayStore(url.value());
+    ASSERT_TRUE(setup.ok()) << setup.error().message;
+    for (const std::string& couple : {x, y}) {
+      storage::InviteRow invite;
+      invite.invite_id = couple + "i";
+      invite.couple_id = couple;
+      invite.creator_key = couple + "a";
+      invite.sealed_offer = "offer";
+      invite.expires_at = 4102444800;
+      ASSERT_TRUE(setup.value()->CreateInvite(invite).ok());
+      ASSERT_TRUE(setup.value()->AnswerInvite(invite.invite_id, couple + "b", "answer").ok());
+    }
+  }
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::vector<std::unique_ptr<GroupCommit>> relays;
+  for (int i = 0; i < 2; ++i) {
+    auto store = storage::OpenPostgresRelayStore(url.value());
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    relays.push_back(std::make_unique<GroupCommit>(std::move(store).value(), io));
+  }
+  std::atomic<bool> release{false};
+  std::vector<std::string> failures;
+  int completed = 0;
+  auto done = [&](const Status& status) {
+    if (!status.ok()) failures.push_back(status.message());
+    ++completed;
+  };
+  // A first job on each relay holds its store thread, so the next two
+  // queue up and run as one batch.
+  for (auto& relay : relays)
+    relay->Submit(
+        [&release](storage::RelayStore&) {
+          while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          return Status::Ok();
+        },
+        done);
+  // Appends one record and keeps its couple's row a while, as a big push does.
+  auto append = [](const std::string& couple) {
+    return [couple](storage::RelayStore& s) -> Status {
+      bool appended = false;
+      auto seq = s.Append(couple, crypto::RandomBytes(16), couple + "a", "e", &appended);
+      if (!seq.ok()) return seq.error();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return Status::Ok();
+    };
+  };
+  relays[0]->Submit(append(x), done, x);
+  relays[0]->Submit(append(y), done, y);
+  relays[1]->Submit(append(y), done, y);
+  relays[1]->Submit(append(x), done, x);
+  release = true;
+  while (completed < 6) io.run_one();
+  EXPECT_TRUE(failures.empty()) << failures.front();
 }
 
 }  // namespace
