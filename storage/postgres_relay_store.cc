@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "storage/relay_store.h"
 
@@ -187,6 +188,7 @@ class PostgresRelayStore final : public RelayStore {
   // that was under way when it was lost failed, and its clients retry it.
   Status Begin() override {
     events_.clear();
+    locked_.clear();
     if (PQstatus(db_) != CONNECTION_OK) DUET_RETURN_IF_ERROR(Reconnect());
     Status begun = Exec("BEGIN");
     if (!begun.ok() && PQstatus(db_) != CONNECTION_OK) {  // lost since the last batch
@@ -201,6 +203,7 @@ class PostgresRelayStore final : public RelayStore {
     for (const auto& payload : EncodeStoreEvents(origin_, events_))
       DUET_RETURN_IF_ERROR(Run(kAnnounce, Params().Text(payload)));
     events_.clear();
+    locked_.clear();
     // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK.
     Rows done(PQexec(db_, "COMMIT"));
     DUET_RETURN_IF_ERROR(Check(done, "COMMIT"));
@@ -210,13 +213,16 @@ class PostgresRelayStore final : public RelayStore {
   }
   void Rollback() override {
     events_.clear();
+    locked_.clear();
     (void)Exec("ROLLBACK");
   }
   Status Savepoint() override {
     events_at_savepoint_ = events_.size();
+    in_savepoint_ = true;
     return Exec("SAVEPOINT job");
   }
   Status EndSavepoint(bool keep) override {
+    in_savepoint_ = false;
     if (!keep) {
       events_.resize(events_at_savepoint_);
       DUET_RETURN_IF_ERROR(Exec("ROLLBACK TO SAVEPOINT job"));
@@ -224,8 +230,15 @@ class PostgresRelayStore final : public RelayStore {
     return Exec("RELEASE SAVEPOINT job");
   }
 
+  // A couple locked for the whole batch (GroupCommit locks them all first,
+  // outside any job's savepoint) is not asked for again: a round trip saved
+  // on every write. One locked inside a job is asked each time, since
+  // undoing the job's savepoint may release it.
   Status LockCouple(const std::string& couple_id) override {
-    return Run("SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE", Params().Blob(couple_id));
+    if (locked_.count(couple_id) != 0) return Status::Ok();
+    DUET_RETURN_IF_ERROR(Run("SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE", Params().Blob(couple_id)));
+    if (!in_savepoint_) locked_.insert(couple_id);
+    return Status::Ok();
   }
   Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) override {
     auto rows = Query("SELECT couple_id FROM devices WHERE device_key = $1", Params().Blob(device_key));
@@ -452,18 +465,22 @@ class PostgresRelayStore final : public RelayStore {
     // The couple's row is locked until this transaction ends: a relay
     // appending for the same couple waits here, then sees this one's records.
     DUET_RETURN_IF_ERROR(LockCouple(couple_id));
-    auto existing = Query("SELECT seq FROM records WHERE couple_id = $1 AND record_id = $2",
-                          Params().Blob(couple_id).Blob(record_id));
-    if (!existing.ok()) return existing.error();
-    if (existing->count() > 0) return static_cast<std::uint64_t>(existing->Int(0, 0));
-    auto latest = LatestSeq(couple_id);
-    if (!latest.ok()) return latest.error();
-    const std::uint64_t seq = latest.value() + 1;
-    DUET_RETURN_IF_ERROR(Run(
-        "INSERT INTO records (couple_id, seq, record_id, author_key, envelope) VALUES ($1, $2, $3, $4, $5)",
-        Params().Blob(couple_id).Int(static_cast<std::int64_t>(seq)).Blob(record_id).Blob(author_key).Blob(envelope)));
-    DUET_RETURN_IF_ERROR(Run("UPDATE couples SET records = records + 1, bytes = bytes + $1 WHERE couple_id = $2",
-                             Params().Int(static_cast<std::int64_t>(envelope.size())).Blob(couple_id)));
+    // Found, or numbered, stored and counted, in one round trip: a record
+    // already stored (a retried push) is answered with its number.
+    auto stored = Query(
+        "WITH existing AS (SELECT seq FROM records WHERE couple_id = $1 AND record_id = $2), "
+        "next AS (SELECT coalesce(max(seq), 0) + 1 AS seq FROM records WHERE couple_id = $1), "
+        "added AS (INSERT INTO records (couple_id, seq, record_id, author_key, envelope) "
+        "  SELECT $1, next.seq, $2, $3, $4 FROM next WHERE NOT EXISTS (SELECT 1 FROM existing) RETURNING seq), "
+        "counted AS (UPDATE couples SET records = records + 1, bytes = bytes + length($4) "
+        "  WHERE couple_id = $1 AND EXISTS (SELECT 1 FROM added)) "
+        "SELECT coalesce((SELECT seq FROM existing), (SELECT seq FROM added)), EXISTS (SELECT 1 FROM added)",
+        Params().Blob(couple_id).Blob(record_id).Blob(author_key).Blob(envelope));
+    if (!stored.ok()) return stored.error();
+    if (stored->count() != 1 || stored->null(0, 0))
+      return MakeError(ErrorKind::kIo, "postgresql: a record was neither found nor stored");
+    const auto seq = static_cast<std::uint64_t>(stored->Int(0, 0));
+    if (stored->Int(0, 1) == 0) return seq;
     *appended = true;
     events_.push_back(StoreEvent{StoreEvent::Kind::kGrew, couple_id, seq, {}});
     return seq;
@@ -621,6 +638,8 @@ class PostgresRelayStore final : public RelayStore {
   std::unordered_map<const char*, std::string> prepared_;  // on db_'s server
   std::vector<StoreEvent> events_;  // this transaction's, announced at Commit()
   std::size_t events_at_savepoint_ = 0;
+  std::unordered_set<std::string> locked_;  // couples locked for this whole transaction
+  bool in_savepoint_ = false;
 };
 
 Status PostgresRelayStore::Check(const Rows& rows, std::string_view what) {

@@ -210,7 +210,7 @@ TEST_F(SeveralRelaysKillTest, KillingRelaysAtRandomLosesNoAcknowledgedRecordAndE
     std::this_thread::sleep_for(std::chrono::milliseconds(100 + random() % 300));
     if (finished == kWorkers) break;
     const std::size_t victim = random() % kRelays;
-    EXPECT_EQ(relays_[victim]->Stop(SIGKILL), 128 + SIGKILL);
+    EXPECT_EQ(relays_[victim]->Stop(SIGKILL), 128 + SIGKILL) << "relay " << victim << " ended before the kill";
     ++kills;
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 150));
     relays_[victim]->Start();
@@ -246,6 +246,9 @@ TEST_F(SeveralRelaysKillTest, KillingRelaysAtRandomLosesNoAcknowledgedRecordAndE
   std::printf("several relays killed: %d SIGKILLs of %d relays, %d devices moved %d times, %zu records stored\n",
               kills.load(), kRelays, static_cast<int>(devices_.size()), moves, records);
   EXPECT_GE(kills.load(), 3);
+  if (HasFailure())
+    for (int i = 0; i < kRelays; ++i)
+      std::printf("relay %d's log:\n%s\n", i, ReadFile(dir_.File("relay" + std::to_string(i) + ".db.log")).c_str());
 }
 
 }  // namespace
