@@ -62,11 +62,20 @@ Result<std::unique_ptr<RelaySession>> RelaySession::OpenAny(Device& device, cons
   if (relays.empty()) return MakeError(ErrorKind::kInvalidInput, "this device has no relay address");
   const std::size_t first = relays.size() == 1 ? 0 : crypto::RandomBelow(static_cast<std::uint32_t>(relays.size()));
   std::optional<Error> unreachable;
+  std::optional<Error> wrong_key;
   for (std::size_t i = 0; i < relays.size(); ++i) {
     auto session = Open(device, relays[(first + i) % relays.size()], expected, timeout);
-    if (session.ok() || session.error().kind != ErrorKind::kNetwork) return session;
+    if (session.ok()) return session;
+    // A relay with another key may be one not yet restarted with the new
+    // key of a rotation: the next may have it (each is checked the same way).
+    if (session.error().kind == ErrorKind::kVerification) {
+      if (!wrong_key) wrong_key = session.error();
+      continue;
+    }
+    if (session.error().kind != ErrorKind::kNetwork) return session;
     unreachable = session.error();
   }
+  if (wrong_key) return *wrong_key;
   if (relays.size() == 1) return *unreachable;
   return MakeError(ErrorKind::kNetwork, "none of the relay's " + std::to_string(relays.size()) +
                                             " addresses answered (the last: " + unreachable->message + ")");

@@ -31,8 +31,9 @@ class RelaySession {
                                                     std::chrono::milliseconds timeout);
   // The same at whichever of the relay's addresses answers: they are tried
   // in turn from a random one (so devices spread over the relays), and one
-  // that cannot be reached, or is draining, gives way to the next. Any other
-  // error (a wrong key, a refusal) stops the search: it is not a dead relay.
+  // that cannot be reached, is draining, or shows a key this device does not
+  // trust gives way to the next (the wrong key is reported if none answers
+  // with a trusted one). Any other error (a refusal) stops the search.
   static Result<std::unique_ptr<RelaySession>> OpenAny(Device& device, const std::vector<net::Endpoint>& relays,
                                                        const crypto::PinnedRelayKeys& expected,
                                                        std::chrono::milliseconds timeout);

@@ -110,8 +110,9 @@ void RequestHandler::DeliverToPartner(const Connection& author, const v1::Record
   // stored some just before, the feed stays behind them: its catch-up
   // sends those, and these again (a device keeps a record once, by seq).
   auto* feed = connections_.FeedOf(author.couple_id());
-  if (feed != nullptr && fresh.records(0).seq() == feed->delivered + 1)
-    feed->delivered = fresh.records(fresh.records_size() - 1).seq();
+  if (feed == nullptr) return;
+  if (fresh.records(0).seq() == feed->delivered + 1) feed->delivered = fresh.records(fresh.records_size() - 1).seq();
+  else if (fresh.records(0).seq() > feed->delivered + 1) CatchUp(author.couple_id());
 }
 
 void RequestHandler::Deliver(const std::string& couple_id, const v1::StoredRecord& stored, const Connection* skip) {

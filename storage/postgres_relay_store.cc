@@ -189,7 +189,11 @@ class PostgresRelayStore final : public RelayStore {
   Status Begin() override {
     events_.clear();
     locked_.clear();
+    in_savepoint_ = false;
     if (PQstatus(db_) != CONNECTION_OK) DUET_RETURN_IF_ERROR(Reconnect());
+    // A transaction some failure left open (aborted, or never ended) would
+    // turn every later BEGIN into an error: end it first.
+    if (PQtransactionStatus(db_) != PQTRANS_IDLE) (void)Exec("ROLLBACK");
     Status begun = Exec("BEGIN");
     if (!begun.ok() && PQstatus(db_) != CONNECTION_OK) {  // lost since the last batch
       DUET_RETURN_IF_ERROR(Reconnect());
@@ -200,8 +204,12 @@ class PostgresRelayStore final : public RelayStore {
   Status Commit() override {
     // Announced in the transaction: other relays hear of it once it commits,
     // and never of a batch that did not.
-    for (const auto& payload : EncodeStoreEvents(origin_, events_))
-      DUET_RETURN_IF_ERROR(Run(kAnnounce, Params().Text(payload)));
+    for (const auto& payload : EncodeStoreEvents(origin_, events_)) {
+      if (Status announced = Run(kAnnounce, Params().Text(payload)); !announced.ok()) {
+        Rollback();  // the transaction is aborted: end it, or the next BEGIN fails too
+        return announced;
+      }
+    }
     events_.clear();
     locked_.clear();
     // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK.
@@ -214,6 +222,7 @@ class PostgresRelayStore final : public RelayStore {
   void Rollback() override {
     events_.clear();
     locked_.clear();
+    in_savepoint_ = false;
     (void)Exec("ROLLBACK");
   }
   Status Savepoint() override {
@@ -686,10 +695,23 @@ Status PostgresRelayStore::Migrate() {
 namespace {
 
 Result<PGconn*> Connect(const std::string& conninfo, const char* application) {
+  // libpq quotes a URL it cannot parse, password and all: say only that.
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    return MakeError(ErrorKind::kInvalidInput,
+                     "the PostgreSQL URL is malformed: write it as postgresql://USER@HOST[:PORT][,HOST2...]/DB "
+                     "(a password belongs in PGPASSWORD or PGPASSFILE)");
+  }
+  PQconninfoFree(parsed);
   // A host that never answers fails within 10 s unless the URL says
-  // otherwise (what comes after a keyword wins).
-  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* values[] = {"10", application, conninfo.c_str(), nullptr};
+  // otherwise (what comes after a keyword wins). A peer that vanished (its
+  // machine lost, the network cut) is noticed within about a minute, not
+  // TCP's two hours: a listener would stop hearing, a batch would hang.
+  const char* keywords[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"10", "1", "20", "10", "3", "60000", application, conninfo.c_str(), nullptr};
   PGconn* connection = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (connection == nullptr) return MakeError(ErrorKind::kIo, "postgresql: out of memory connecting");
   if (PQstatus(connection) != CONNECTION_OK) {
@@ -704,13 +726,15 @@ Result<PGconn*> Connect(const std::string& conninfo, const char* application) {
   PQsetErrorVerbosity(connection, PQERRORS_TERSE);
   // A batch waits at most this long for a row another relay holds, and
   // then fails (the client retries), rather than stalling every couple.
-  PGresult* set = PQexec(connection, "SET lock_timeout = '5s'");
+  // A backend whose relay vanished mid-batch lets its couples go after a
+  // minute rather than hold their locks.
+  PGresult* set = PQexec(connection, "SET lock_timeout = '5s'; SET idle_in_transaction_session_timeout = '60s'");
   const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
   PQclear(set);
   if (!set_ok) {
     const std::string message = OneLine(PQerrorMessage(connection));
     PQfinish(connection);
-    return MakeError(ErrorKind::kIo, "postgresql: cannot set lock_timeout: " + message);
+    return MakeError(ErrorKind::kIo, "postgresql: cannot set the session's timeouts: " + message);
   }
   return connection;
 }
@@ -739,9 +763,13 @@ class PostgresEventFeed final : public StoreEventFeed {
     while (PGnotify* notice = PQnotifies(db_)) {
       auto decoded = DecodeStoreEvents(notice->extra);
       PQfreemem(notice);
-      if (!origin_.empty() && decoded.origin == origin_) continue;  // this relay's own: acted on already
-      events.insert(events.end(), std::make_move_iterator(decoded.events.begin()),
-                    std::make_move_iterator(decoded.events.end()));
+      // This relay's own ends and revocations were acted on already (acting
+      // again could close a connection before its answer). Its own growth is
+      // kept: cheap when its records were delivered, and the way they still
+      // are when the pushing connection closed before its answer came.
+      for (auto& event : decoded.events)
+        if (origin_.empty() || decoded.origin != origin_ || event.kind == StoreEvent::Kind::kGrew)
+          events.push_back(std::move(event));
     }
     return Status::Ok();
   }

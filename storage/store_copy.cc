@@ -43,7 +43,9 @@ Status Copy(RelayStore& from, RelayStore& to) {
 }  // namespace
 
 Result<std::vector<std::pair<std::string, std::uint64_t>>> CopyRelayStore(RelayStore& from, RelayStore& to) {
-  // The source is read in one transaction, so the copy is one moment of it.
+  // The source is read in one transaction: on SQLite that is one moment of
+  // it; on PostgreSQL each table is read as it is then (stop the relays
+  // first, as docs/ops.md says).
   DUET_RETURN_IF_ERROR(from.Begin());
   if (Status begun = to.Begin(); !begun.ok()) {
     from.Rollback();

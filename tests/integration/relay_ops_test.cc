@@ -251,6 +251,13 @@ TEST(RelayOnPostgres, CheckConfigSaysWhetherTheDatabaseAnswersAndItsSchemaAndThe
   EXPECT_EQ(migrated.exit_code, 0) << migrated.err;
   EXPECT_NE(migrated.out.find("duet schema version 1 of 1"), std::string::npos) << migrated.out;
 
+  // A URL libpq cannot parse: one line, and never the password in it.
+  auto malformed = check({"--store", "postgresql://duet:s3cret%zz@127.0.0.1:1/duet", "--key", dir.File("relay.key")});
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_EQ(LineCount(malformed.err), 1) << malformed.err;
+  EXPECT_NE(malformed.err.find("malformed"), std::string::npos) << malformed.err;
+  EXPECT_EQ(malformed.err.find("s3cret"), std::string::npos) << malformed.err;
+
   // A database that does not answer: one line, exit 2.
   auto away = check({"--store", "postgresql://duet@127.0.0.1:1/duet", "--key", dir.File("relay.key")});
   EXPECT_EQ(away.exit_code, 2);
