@@ -152,7 +152,6 @@ int main(int argc, char** argv) {
   }
 
   RelayConfig config;
-  // A health check asks a running relay: it needs no database of its own.
   // A health check asks a running relay, and a copy names both its stores:
   // neither needs a database of its own.
   const auto errors = LoadSettings(sources, config, /*require_db=*/!health->parsed() && !store_copy->parsed());

@@ -5,6 +5,7 @@
 //   e <couple hex>            the couple ended
 //   r <couple hex> <key hex>  the device was revoked
 // Text, since a NOTIFY payload may not hold a zero byte.
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -104,8 +105,9 @@ std::optional<StoreEvent> ParseLine(std::string_view line) {
 
 std::vector<std::string> EncodeStoreEvents(std::string_view origin, const std::vector<StoreEvent>& events) {
   // A couple that grew several times in a batch is said once, at its head.
-  // Growth comes first: a relay delivers what a couple wrote before it
-  // closes the connections of a couple that ended.
+  // Growth comes first: a relay starts reading what a couple wrote before it
+  // closes the connections of a couple that ended (what it has not sent by
+  // then, the devices read when they reconnect).
   std::map<std::string, std::uint64_t> heads;
   std::vector<std::string> ends;
   for (const auto& event : events) {
