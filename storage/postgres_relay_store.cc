@@ -187,9 +187,7 @@ class PostgresRelayStore final : public RelayStore {
   // target_session_attrs=read-write that finds the new primary. A batch
   // that was under way when it was lost failed, and its clients retry it.
   Status Begin() override {
-    events_.clear();
-    locked_.clear();
-    in_savepoint_ = false;
+    ForgetTransaction();
     if (PQstatus(db_) != CONNECTION_OK) DUET_RETURN_IF_ERROR(Reconnect());
     // A transaction some failure left open (aborted, or never ended) would
     // turn every later BEGIN into an error: end it first.
@@ -210,8 +208,7 @@ class PostgresRelayStore final : public RelayStore {
         return announced;
       }
     }
-    events_.clear();
-    locked_.clear();
+    ForgetTransaction();
     // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK.
     Rows done(PQexec(db_, "COMMIT"));
     DUET_RETURN_IF_ERROR(Check(done, "COMMIT"));
@@ -220,9 +217,7 @@ class PostgresRelayStore final : public RelayStore {
     return Status::Ok();
   }
   void Rollback() override {
-    events_.clear();
-    locked_.clear();
-    in_savepoint_ = false;
+    ForgetTransaction();
     (void)Exec("ROLLBACK");
   }
   Status Savepoint() override {
@@ -640,6 +635,12 @@ class PostgresRelayStore final : public RelayStore {
   Status Check(const Rows& rows, std::string_view what);
 
   Status Reconnect();
+  // What this object keeps about the open transaction, dropped as it ends.
+  void ForgetTransaction() {
+    events_.clear();
+    locked_.clear();
+    in_savepoint_ = false;
+  }
 
   PGconn* db_;
   const std::string conninfo_;
