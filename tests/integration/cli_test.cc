@@ -100,29 +100,15 @@ TEST_F(CoupleTest, AlteredCiphertextIsRefusedWhileOtherRecordsSync) {
   ASSERT_EQ(Duet("a", {"checkin", "--mood", "5", "--note", "second"}).exit_code, 0);
   {
     // Flip one ciphertext byte of the first record, directly in the relay's store.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* read = nullptr;
-    sqlite3_prepare_v2(db, "SELECT id, envelope FROM records WHERE seq = 1", -1, &read, nullptr);
-    ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
-    const sqlite3_int64 id = sqlite3_column_int64(read, 0);
-    std::string blob(static_cast<const char*>(sqlite3_column_blob(read, 1)),
-                     static_cast<std::size_t>(sqlite3_column_bytes(read, 1)));
-    sqlite3_finalize(read);
+    auto store = RelayStore();
+    auto envelopes = RelayEnvelopes();
+    ASSERT_FALSE(envelopes.empty());
     v1::RecordEnvelope envelope;
-    ASSERT_TRUE(envelope.ParseFromString(blob));
+    ASSERT_TRUE(envelope.ParseFromString(envelopes[0]));
     std::string ciphertext = envelope.ciphertext();
     ciphertext[ciphertext.size() / 2] ^= 0x20;
     envelope.set_ciphertext(ciphertext);
-    blob = envelope.SerializeAsString();
-    sqlite3_stmt* write = nullptr;
-    sqlite3_prepare_v2(db, "UPDATE records SET envelope = ? WHERE id = ?", -1, &write, nullptr);
-    sqlite3_bind_blob(write, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_int64(write, 2, id);
-    ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
-    sqlite3_finalize(write);
-    sqlite3_close(db);
+    ASSERT_EQ(store.Exec("UPDATE records SET envelope = $1 WHERE seq = 1", {envelope.SerializeAsString()}), 1);
   }
   auto sync = Duet("b", {"sync"});
   EXPECT_EQ(sync.exit_code, 1) << "a refused record is a failed verification";
@@ -244,8 +230,8 @@ TEST_F(CoupleTest, RecordDuplicatedOnTheRelayHasNoEffect) {
   ASSERT_EQ(Duet("a", {"checkin", "--mood", "3", "--note", "once"}).exit_code, 0);
   ASSERT_EQ(Duet("a", {"checkin", "--mood", "4", "--note", "twice?"}).exit_code, 0);
   // An operator drops the uniqueness guard and replays Alice's first record.
-  RelaySql(
-      "DROP INDEX records_by_couple_record;"
+  RelaySql(std::string(RelayStore().postgres() ? "ALTER TABLE records DROP CONSTRAINT records_couple_id_record_id_key;"
+                                                : "DROP INDEX records_by_couple_record;") +
       "INSERT INTO records (couple_id, seq, record_id, author_key, envelope) "
       "SELECT couple_id, 3, record_id, author_key, envelope FROM records WHERE seq = 1;");
   auto sync = Duet("b", {"sync"});
@@ -306,18 +292,12 @@ TEST_F(CoupleTest, RekeyStartsANewEpochAndOlderRecordsStayReadable) {
     EXPECT_TRUE(status["findings"].empty()) << status.dump();
   }
   // On the relay: the first record and the last two name different keys.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* read = nullptr;
-  sqlite3_prepare_v2(db, "SELECT envelope FROM records ORDER BY seq", -1, &read, nullptr);
   std::vector<std::string> key_ids;
-  while (sqlite3_step(read) == SQLITE_ROW) {
+  for (const auto& blob : RelayEnvelopes()) {
     v1::RecordEnvelope envelope;
-    envelope.ParseFromArray(sqlite3_column_blob(read, 0), sqlite3_column_bytes(read, 0));
+    envelope.ParseFromString(blob);
     key_ids.push_back(envelope.key_id());
   }
-  sqlite3_finalize(read);
-  sqlite3_close(db);
   ASSERT_EQ(key_ids.size(), 4u);  // check-in, rekey, check-in, check-in
   EXPECT_EQ(key_ids[0], key_ids[1]) << "the rekey record is sealed under the old key";
   EXPECT_NE(key_ids[1], key_ids[2]);
@@ -501,13 +481,9 @@ TEST_F(BadInputTest, MalformedAndUnknownInviteCodes) {
   auto r = Duet("b", {"join", typo});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
-  // A well-formed code for an invite the relay never saw: made by a home
-  // whose invite was created, then that relay forgot it (new database).
-  relay_->Stop();
-  std::filesystem::remove(dir_.File("relay.db"));
-  std::filesystem::remove(dir_.File("relay.db-wal"));
-  std::filesystem::remove(dir_.File("relay.db-shm"));
-  relay_->Start();
+  // A well-formed code for an invite the relay does not know: made by a
+  // home whose invite was created, then the relay forgot it.
+  EXPECT_EQ(RelayStore().Exec("DELETE FROM invites"), 1);
   auto unknown = Duet("b", {"join", code});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("does not know this invite code"), std::string::npos) << unknown.err;

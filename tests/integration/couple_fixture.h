@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/relay_store_sql.h"
 #include "tests/integration/tamper_proxy.h"
 
 namespace duet::testing {
@@ -82,57 +82,31 @@ class CoupleTest : public ::testing::Test {
     return nlohmann::json::parse(r.out);
   }
 
-  // Runs SQL against the relay's store behind its back, as an operator could.
-  void RelaySql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
+  // SQL spoken to the relay's store behind its back, as an operator could,
+  // on either store (relay_store_sql.h).
+  RelayStoreSql RelayStore() { return RelayStoreSql(dir_.File("relay.db")); }
+  void RelaySql(const std::string& sql) { RelayStore().Exec(sql); }
+  std::int64_t RelayNumber(const std::string& sql) { return RelayStore().Number(sql); }
 
   // Every envelope the relay stores, in its order.
   std::vector<std::string> RelayEnvelopes() {
     std::vector<std::string> out;
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(dir_.File("relay.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      sqlite3_close(db);
-      ADD_FAILURE() << "cannot open the relay's database";
-      return out;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* rows = nullptr;
-    sqlite3_prepare_v2(db, "SELECT envelope FROM records ORDER BY seq", -1, &rows, nullptr);
-    while (rows != nullptr && sqlite3_step(rows) == SQLITE_ROW)
-      out.emplace_back(static_cast<const char*>(sqlite3_column_blob(rows, 0)),
-                       static_cast<std::size_t>(sqlite3_column_bytes(rows, 0)));
-    sqlite3_finalize(rows);
-    sqlite3_close(db);
+    for (auto& row : RelayStore().Rows("SELECT envelope FROM records ORDER BY seq")) out.push_back(row.at(0));
     return out;
   }
 
-  // One number the relay's store holds (a count), read behind its back.
-  std::int64_t RelayNumber(const std::string& sql) {
-    sqlite3* db = nullptr;
-    std::int64_t value = -1;
-    if (sqlite3_open_v2(dir_.File("relay.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-      sqlite3_busy_timeout(db, 5000);
-      sqlite3_stmt* row = nullptr;
-      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &row, nullptr) == SQLITE_OK && sqlite3_step(row) == SQLITE_ROW)
-        value = sqlite3_column_int64(row, 0);
-      sqlite3_finalize(row);
-    }
-    sqlite3_close(db);
-    EXPECT_NE(value, -1) << "could not read the relay's database: " << sql;
-    return value;
-  }
-
-  // The relay's whole database: main file and write-ahead log.
+  // What the relay's store holds: on SQLite its whole database, main file
+  // and write-ahead log; on PostgreSQL every value of every table, since
+  // the server's files are its own (docs/threat-model.md says what a
+  // PostgreSQL relay keeps of a deleted record).
   std::string RelayBytes() {
-    return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));
+    auto store = RelayStore();
+    if (!store.postgres()) return ReadFile(dir_.File("relay.db")) + ReadFile(dir_.File("relay.db-wal"));
+    std::string bytes;
+    for (const auto& table : store.Rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+      for (const auto& row : store.Rows("SELECT * FROM " + table.at(0)))
+        for (const auto& value : row) bytes += value;
+    return bytes;
   }
 
   // Pairs on a calm network with both devices knowing the relay only by a

@@ -33,15 +33,7 @@ class CrashTest : public CoupleTest {
 
   // What the relay holds of the couple, in its order.
   std::int64_t RelayRecordCount() {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM records", -1, &stmt, nullptr);
-    sqlite3_step(stmt);
-    const std::int64_t count = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return count;
+    return RelayStoreSql(dir_.File("relay.db")).Number("SELECT count(*) FROM records");
   }
 };
 

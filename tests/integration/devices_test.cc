@@ -2,7 +2,6 @@
 // device linked with a one-time code gets the keys and the whole history,
 // writes as the same partner, and carries the kept notes the partner never
 // sees; the partner sees the new device with its fingerprint.
-#include <sqlite3.h>
 
 #include "client/device.h"
 #include "duet/v1/wire.pb.h"
@@ -153,8 +152,8 @@ TEST_F(DevicesTest, KeptNotesTravelBetweenOwnDevicesAndThePartnerNeverHoldsThem)
   const std::string id = Find(Checkins("a2"), "second thoughts")["id"];
   ASSERT_FALSE(Find(Checkins("a"), "second thoughts").is_null());
   const auto stored = [&] {
-    return RelayNumber("SELECT count(*) FROM records WHERE hex(record_id) = upper('" + id +
-                       "') AND length(envelope) > 0");
+    return RelayStore().Number("SELECT count(*) FROM records WHERE record_id = $1 AND length(envelope) > 0",
+                               {crypto::FromHex(id).value()});
   };
   EXPECT_EQ(stored(), 1);
   Refused(Duet("a", {"delete", id.substr(0, 8), "--yes"}), "another of your devices");

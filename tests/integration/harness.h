@@ -87,6 +87,22 @@ inline RunResult RunProgram(const std::vector<std::string>& argv, const std::str
 }
 
 // A duetd process. Start() waits for its "listening" line.
+inline std::vector<std::string> Concat(std::vector<std::string> first, const std::vector<std::string>& second) {
+  first.insert(first.end(), second.begin(), second.end());
+  return first;
+}
+
+// duetd's flags for a test relay's store at `db_path`: that SQLite file, or
+// in the suite's second run a PostgreSQL database of its own, with the key
+// beside where the file would be (unless the test names the key itself).
+inline std::vector<std::string> RelayStoreArgs(const std::string& db_path, bool own_key = false) {
+  auto postgres = TestPostgresFor(db_path);
+  if (!postgres.ok()) throw std::runtime_error(postgres.error().message);
+  if (postgres.value().empty()) return {"--db", db_path};
+  if (own_key) return {"--store", postgres.value()};
+  return {"--store", postgres.value(), "--key", db_path + ".key"};
+}
+
 class RelayProcess {
  public:
   RelayProcess(std::string db_path, std::string listen = "127.0.0.1:0",
@@ -107,18 +123,11 @@ class RelayProcess {
     posix_spawn_file_actions_addopen(&actions, 2, (db_path_ + ".log").c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
     std::vector<std::string> argv = {DUETD_PATH, "--listen", listen_};
-    // The suite's second run puts each relay's store in PostgreSQL.
-    auto postgres = TestPostgresFor(db_path_);
-    if (!postgres.ok()) throw std::runtime_error(postgres.error().message);
     const bool own_store = std::find(extra_args_.begin(), extra_args_.end(), "--store") != extra_args_.end();
-    if (own_store) {
-      // The test names the store itself; db_path_ only places the log.
-    } else if (postgres.value().empty()) {
-      argv.insert(argv.end(), {"--db", db_path_});
-    } else {
-      argv.insert(argv.end(), {"--store", postgres.value()});
-      if (std::find(extra_args_.begin(), extra_args_.end(), "--key") == extra_args_.end())
-        argv.insert(argv.end(), {"--key", db_path_ + ".key"});
+    // When the test names the store itself, db_path_ only places the log.
+    if (!own_store) {
+      const bool own_key = std::find(extra_args_.begin(), extra_args_.end(), "--key") != extra_args_.end();
+      argv = Concat(argv, RelayStoreArgs(db_path_, own_key));
     }
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> args;

@@ -10,7 +10,6 @@
 // writes (the timing of a real network is not repeated exactly); a failure
 // names the seed.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -227,16 +226,7 @@ class HostileNetworkTest : public CoupleTest {
   }
 
   std::int64_t RelayRecordCount() {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(dir_.File("relay.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM records", -1, &stmt, nullptr);
-    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-    const std::int64_t count = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return count;
+    return RelayStoreSql(dir_.File("relay.db")).Number("SELECT count(*) FROM records");
   }
 
   std::mt19937_64 random_;

@@ -7,7 +7,6 @@
 // 10,000 hostile connections from 64 addresses, 100,000 invite requests and
 // 50 couples for a minute.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include "crypto/channel.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/relay_client.h"
+#include "tests/integration/relay_store_sql.h"
 
 namespace duet::testing {
 namespace {
@@ -60,19 +60,6 @@ std::size_t RssKiB(pid_t pid) {
   while (std::getline(status, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
   return 0;
-}
-
-std::int64_t CountRows(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-  std::int64_t count = -1;
-  if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return count;
 }
 
 class RelayAbuseTest : public ::testing::Test {
@@ -244,9 +231,9 @@ TEST_F(RelayAbuseTest, EveryAttackIsCutOffByALimitWhileCouplesKeepSyncing) {
   const double p99 = latencies_ms[latencies_ms.size() * 99 / 100];
   const std::size_t growth_mib = (peak_kib.load() - baseline_kib) / 1024;
   const std::string db = dir_.File("relay.db");
-  const auto invites = CountRows(db, "SELECT count(*) FROM invites");
-  const auto flooded = CountRows(db, "SELECT count(*) FROM records WHERE couple_id = x'" +
-                                         crypto::Hex(flooder.couple_id) + "'");
+  RelayStoreSql store(db);
+  const auto invites = store.Number("SELECT count(*) FROM invites");
+  const auto flooded = store.Number("SELECT count(*) FROM records WHERE couple_id = $1", {flooder.couple_id});
   std::printf(
       "abuse: %lld s; %d hostile connections opened, %d drippers, %d invite requests (%d refused), "
       "%d flood pushes (%d paced); couples: %zu round trips, p99 %.1f ms, %d failures; relay RSS "

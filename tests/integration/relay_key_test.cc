@@ -87,14 +87,17 @@ TEST_F(RelayKeyTest, ARelayMovedToAnotherHostIsFollowedByItsAddress) {
   Ok(Duet("a", {"checkin", "--mood", "3"}));
   const std::string key = relay_->key();
   ASSERT_EQ(relay_->Stop(), 0);
-  // The owner copies the database and the key file to the new host.
+  // The owner copies the key file and the SQLite database to the new host;
+  // a PostgreSQL store stays where it is.
   std::filesystem::create_directory(dir_.File("new-host"));
-  for (const char* f : {"relay.db", "relay.db.key"})
-    std::filesystem::copy_file(dir_.File(f), dir_.File(std::string("new-host/") + f));
-  for (const char* f : {"relay.db-wal", "relay.db-shm"})
+  std::filesystem::copy_file(dir_.File("relay.db.key"), dir_.File("new-host/relay.db.key"));
+  for (const char* f : {"relay.db", "relay.db-wal", "relay.db-shm"})
     if (std::filesystem::exists(dir_.File(f)))
       std::filesystem::copy_file(dir_.File(f), dir_.File(std::string("new-host/") + f));
-  RelayProcess moved(dir_.File("new-host/relay.db"));
+  const std::string postgres = TestPostgresFor(dir_.File("relay.db")).value();
+  std::vector<std::string> moved_store;
+  if (!postgres.empty()) moved_store = {"--store", postgres, "--key", dir_.File("new-host/relay.db.key")};
+  RelayProcess moved(dir_.File("new-host/relay.db"), "127.0.0.1:0", moved_store);
   moved.Start();
   EXPECT_EQ(moved.key(), key);
 

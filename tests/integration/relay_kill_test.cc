@@ -1,11 +1,11 @@
 // The relay killed at random moments while 200 devices push (issue #11,
 // fault 1). Each round a real duetd serves 100 couples and is killed with
-// SIGKILL 50-300 ms in; then its database, as the crash left it, is read by
-// SQLite directly. It must pass PRAGMA integrity_check, hold every record
-// any device saw acknowledged exactly once with the acknowledged sequence
-// number, and number each couple's records 1..n without a gap. The relay
-// then starts again on the same port with the same key, and each device
-// sends again what it never saw acknowledged (and its last acknowledged
+// SIGKILL 50-300 ms in; then its store, as the crash left it, is read with
+// SQL and no relay code. An SQLite store must pass PRAGMA integrity_check;
+// either store must hold every record any device saw acknowledged exactly
+// once with the acknowledged sequence number, and number each couple's
+// records 1..n without a gap. The relay then starts again on the same port
+// with the same key, and each device sends again what it never saw acknowledged (and its last acknowledged
 // record, which must come back with the same number).
 //
 // DUET_KILL_ROUNDS sets the number of rounds (20 by default; tests/soak/run
@@ -14,7 +14,6 @@
 // goes to stdout.
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +38,7 @@
 #include "proto/envelope.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/relay_client.h"
+#include "tests/integration/relay_store_sql.h"
 
 namespace duet::testing {
 namespace {
@@ -238,8 +238,7 @@ class RelayKillTest : public ::testing::Test {
   // Starts duetd on `port_` and waits for its "listening" line.
   void StartRelay() {
     relay_ = std::make_unique<LiveProcess>(
-        std::vector<std::string>{DUETD_PATH, "--listen", "127.0.0.1:" + std::to_string(port_), "--db",
-                                 db_path()},
+        Concat({DUETD_PATH, "--listen", "127.0.0.1:" + std::to_string(port_)}, RelayStoreArgs(db_path())),
         db_path() + ".log");
     ASSERT_TRUE(relay_->WaitForLine("duetd listening on")) << relay_->output() << RelayLog();
     // "duetd listening on HOST:PORT relay-key KEY"
@@ -377,17 +376,15 @@ class RelayKillTest : public ::testing::Test {
   // Returns the number of acknowledged records missing or renumbered.
   std::int64_t CheckStore(int round) {
     SCOPED_TRACE("round " + std::to_string(round) + " [DUET_KILL_SEED=" + std::to_string(seed_) + "]");
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << "cannot open the store: " << sqlite3_errmsg(db);
-      sqlite3_close(db);
-      return 0;
+    RelayStoreSql store(db_path());
+    std::string integrity = "ok";  // PostgreSQL checks its own pages as it reads them
+    if (!store.postgres()) {
+      integrity.clear();
+      for (const auto& row : store.Rows("PRAGMA integrity_check")) {
+        if (!integrity.empty()) integrity += "\n";
+        integrity += row.at(0);
+      }
     }
-    std::string integrity;
-    Query(db, "PRAGMA integrity_check", [&](sqlite3_stmt* row) {
-      if (!integrity.empty()) integrity += "\n";
-      integrity += Text(row, 0);
-    });
     EXPECT_EQ(integrity, "ok");
     if (integrity == "ok") ++integrity_ok_;
 
@@ -411,22 +408,27 @@ class RelayKillTest : public ::testing::Test {
     // In table order (a scan, not one index lookup per row): each couple's
     // numbers are sorted after.
     std::vector<std::vector<std::uint64_t>> seqs(kCouples);
-    Query(db, "SELECT couple_id, seq, record_id, author_key FROM records", [&](sqlite3_stmt* row) {
-      const auto couple = couple_index_.find(Text(row, 0));
-      if (couple == couple_index_.end()) return problem("a record of an unknown couple");
-      const std::uint64_t seq = static_cast<std::uint64_t>(sqlite3_column_int64(row, 1));
+    for (const auto& row : store.Rows("SELECT couple_id, seq, record_id, author_key FROM records")) {
+      const auto couple = couple_index_.find(row.at(0));
+      if (couple == couple_index_.end()) {
+        problem("a record of an unknown couple");
+        continue;
+      }
+      const std::uint64_t seq = std::stoull(row.at(1));
       const std::string where = "couple " + std::to_string(couple->second) + " seq " + std::to_string(seq);
       seqs[couple->second].push_back(seq);
-      const auto it = sent.find(Text(row, 2));
-      if (it == sent.end()) return problem(where + " is a record no device sent");
+      const auto it = sent.find(row.at(2));
+      if (it == sent.end()) {
+        problem(where + " is a record no device sent");
+        continue;
+      }
       Sent& record = it->second;
       if (record.stored_seq != 0)
         problem(where + " is stored again, as seq " + std::to_string(record.stored_seq));
       record.stored_seq = seq;
-      if (record.author->couple != couple->second || Text(row, 3) != record.author->key.public_key)
+      if (record.author->couple != couple->second || row.at(3) != record.author->key.public_key)
         problem(where + " is stored under the wrong couple or author");
-    });
-    sqlite3_close(db);
+    }
 
     for (int c = 0; c < kCouples; ++c) {
       std::sort(seqs[c].begin(), seqs[c].end());
@@ -461,23 +463,6 @@ class RelayKillTest : public ::testing::Test {
     EXPECT_EQ(lost, 0) << "acknowledged records missing from the store or stored under another seq";
     for (const auto& what : problems) ADD_FAILURE() << what;
     return lost;
-  }
-
-  template <typename Row>
-  static void Query(sqlite3* db, const char* sql, Row row) {
-    sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    int rc = SQLITE_ROW;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) row(stmt);
-    EXPECT_EQ(rc, SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db);
-    sqlite3_finalize(stmt);
-  }
-
-  static std::string Text(sqlite3_stmt* row, int column) {
-    const void* bytes = sqlite3_column_blob(row, column);
-    return bytes == nullptr ? std::string()
-                            : std::string(static_cast<const char*>(bytes),
-                                          static_cast<std::size_t>(sqlite3_column_bytes(row, column)));
   }
 
   std::string db_path() const { return dir_.File("relay.db"); }
@@ -531,17 +516,9 @@ TEST_F(RelayKillTest, TheStoreCheckCountsAnAcknowledgedRecordThatIsGone) {
   for (const Device& d : devices_)
     if (!d.acknowledged.empty()) device = &d;
   ASSERT_FALSE(device->acknowledged.empty());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* remove = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "DELETE FROM records WHERE record_id = ?", -1, &remove, nullptr),
-            SQLITE_OK);
-  const std::string& record_id = device->acknowledged.front().record_id;
-  sqlite3_bind_blob(remove, 1, record_id.data(), static_cast<int>(record_id.size()), SQLITE_STATIC);
-  EXPECT_EQ(sqlite3_step(remove), SQLITE_DONE);
-  EXPECT_EQ(sqlite3_changes(db), 1);
-  sqlite3_finalize(remove);
-  sqlite3_close(db);
+  EXPECT_EQ(RelayStoreSql(db_path()).Exec("DELETE FROM records WHERE record_id = $1",
+                                          {device->acknowledged.front().record_id}),
+            1);
 
   ::testing::TestPartResultArray failures;
   std::int64_t lost = 0;

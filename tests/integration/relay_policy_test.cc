@@ -13,7 +13,7 @@ class InviteOnlyRelayTest : public CoupleTest {
   std::vector<std::string> RelayArgs() const override { return {"--mode", "invite-only"}; }
 
   std::string NewToken() {
-    auto made = RunProgram({DUETD_PATH, "token", "create", "--db", dir_.File("relay.db")}, dir_.path());
+    auto made = RunProgram(Concat({DUETD_PATH, "token", "create"}, RelayStoreArgs(dir_.File("relay.db"))), dir_.path());
     EXPECT_EQ(made.exit_code, 0) << made.err;
     return FirstLine(made.out);
   }
