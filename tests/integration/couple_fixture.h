@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -82,11 +83,28 @@ class CoupleTest : public ::testing::Test {
     return nlohmann::json::parse(r.out);
   }
 
+  // The folded state both devices must agree on, in one canonical text:
+  // check-ins and boundaries by id, with who wrote them and what they say.
+  std::string FoldedState(const std::string& who) {
+    std::vector<std::string> lines;
+    for (const auto& c : Checkins(who))
+      lines.push_back("checkin " + c["id"].get<std::string>() + " " + c["author"].get<std::string>() + " mood " +
+                      std::to_string(c["mood"].get<int>()) + " " + c["note"].get<std::string>());
+    for (const auto& b : DuetJson(who, {"boundary", "list", "--all"}))
+      lines.push_back("boundary " + b["id"].get<std::string>() + " " + b["proposer"].get<std::string>() + " " +
+                      b["state"].get<std::string>() + " " + b["text"].get<std::string>());
+    std::sort(lines.begin(), lines.end());
+    std::string state;
+    for (const auto& line : lines) state += line + "\n";
+    return state;
+  }
+
   // SQL spoken to the relay's store behind its back, as an operator could,
   // on either store (relay_store_sql.h).
   RelayStoreSql RelayStore() { return RelayStoreSql(dir_.File("relay.db")); }
   void RelaySql(const std::string& sql) { RelayStore().Exec(sql); }
   std::int64_t RelayNumber(const std::string& sql) { return RelayStore().Number(sql); }
+  std::int64_t RelayRecordCount() { return RelayNumber("SELECT count(*) FROM records"); }
 
   // Every envelope the relay stores, in its order.
   std::vector<std::string> RelayEnvelopes() {

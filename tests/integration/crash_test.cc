@@ -30,11 +30,6 @@ class CrashTest : public CoupleTest {
       EXPECT_EQ(status["queued"], 0);
     }
   }
-
-  // What the relay holds of the couple, in its order.
-  std::int64_t RelayRecordCount() {
-    return RelayStoreSql(dir_.File("relay.db")).Number("SELECT count(*) FROM records");
-  }
 };
 
 class RekeyCrashTest : public CrashTest, public ::testing::WithParamInterface<const char*> {};

@@ -3,7 +3,8 @@
 // promoted, and the relays find it through libpq's multi-host URL. With a
 // synchronous standby no acknowledged record is lost and none is stored
 // twice; with an asynchronous one, an acknowledged record can be lost, and
-// the second test shows that it is, so the first proves something.
+// the second test shows that it is, so the first proves something. A third
+// runs the fail-over under two real partners and compares their states.
 // Real duetd processes, a real primary and standby (tests/postgres/pg_test_cluster).
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/couple_fixture.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/relay_client.h"
 #include "tests/temp_dir.h"
@@ -210,6 +212,77 @@ TEST_F(FailOverTest, WithAnAsynchronousStandbyAnAcknowledgedRecordCanBeLost) {
     EXPECT_EQ(ids.count(envelope.record_id()), 0u) << "acknowledged by the old primary, gone with it";
   std::lock_guard lock(mutex_);
   EXPECT_EQ(ids.size(), acknowledged_.size() - batch.size()) << "the rest is all there";
+}
+
+// The same fail-over under two real partners: Alice's duet on relay one,
+// Bob's on relay two, both writing while the primary dies. Once the
+// standby is promoted and both have synced, their folded states (every
+// check-in and boundary, who wrote it and what it says) hash the same, and
+// hold what each wrote during the fail-over.
+class FailOverCoupleTest : public CoupleTest {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<Cluster>("sync");
+    ASSERT_TRUE(cluster_->ok());
+    CoupleTest::SetUp();  // relay one
+    relay_two_ = std::make_unique<RelayProcess>(dir_.File("two.db"), "127.0.0.1:0", RelayArgs());
+    relay_two_->Start();
+  }
+  std::vector<std::string> RelayArgs() const override {
+    return {"--store", cluster_->conninfo(), "--key", dir_.File("relay.key")};
+  }
+
+  // Syncs both until neither has anything queued and both syncs succeed,
+  // for as long as the relays take to find the new primary.
+  bool SyncUntilSettled(std::chrono::seconds give_up) {
+    const auto until = std::chrono::steady_clock::now() + give_up;
+    while (std::chrono::steady_clock::now() < until) {
+      bool settled = true;
+      for (const char* who : {"a", "b", "a"}) settled = Duet(who, {"sync"}).exit_code == 0 && settled;
+      if (settled && DuetJson("a", {"status"})["queued"] == 0 && DuetJson("b", {"status"})["queued"] == 0)
+        return true;
+      std::this_thread::sleep_for(500ms);
+    }
+    return false;
+  }
+
+  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<RelayProcess> relay_two_;
+};
+
+TEST_F(FailOverCoupleTest, WithASynchronousStandbyBothPartnersConvergeOnTheSameState) {
+  Pair();
+  Ok(Duet("b", {"relay", "set", relay_two_->address()}));
+  Ok(Duet("a", {"checkin", "--mood", "4", "--note", "before"}));
+  Ok(Duet("b", {"boundary", "propose", "no phones at dinner"}));
+  ASSERT_TRUE(SyncUntilSettled(20s));
+
+  // Each writes while the primary dies: the standby stops first, so both
+  // pushes wait on a COMMIT that cannot finish, and the writes stay queued
+  // on the devices until a sync after the promotion sends them.
+  ASSERT_TRUE(cluster_->Do("stop-standby"));
+  RunResult bob_during;
+  std::thread bob(
+      [&] { bob_during = Duet("b", {"--json", "checkin", "--mood", "2", "--note", "bob during the fail-over"}); });
+  RunResult alice_during = Duet("a", {"--json", "checkin", "--mood", "3", "--note", "alice during the fail-over"});
+  bob.join();
+  for (const RunResult* during : {&alice_during, &bob_during}) {
+    EXPECT_EQ(during->exit_code, 0) << "saved on the device: " << during->err;
+    EXPECT_NE(during->out.find("\"sync\": \"queued\""), std::string::npos)
+        << "acknowledged by a primary with no standby: " << during->out;
+  }
+  ASSERT_TRUE(cluster_->Do("kill-primary"));
+  ASSERT_TRUE(cluster_->Do("start-standby"));
+  ASSERT_TRUE(cluster_->Do("promote"));
+  ASSERT_TRUE(SyncUntilSettled(60s)) << "the relays did not serve again after the promotion";
+
+  const std::string alice = FoldedState("a");
+  const std::string bob_state = FoldedState("b");
+  EXPECT_EQ(crypto::Hex(crypto::Hash(32, alice)), crypto::Hex(crypto::Hash(32, bob_state)))
+      << "Alice's state:\n" << alice << "Bob's state:\n" << bob_state;
+  for (const char* written :
+       {"before", "no phones at dinner", "alice during the fail-over", "bob during the fail-over"})
+    EXPECT_NE(alice.find(written), std::string::npos) << written << " missing from:\n" << alice;
 }
 
 }  // namespace

@@ -209,26 +209,6 @@ class HostileNetworkTest : public CoupleTest {
     ADD_FAILURE() << "changes still queued after 5 rounds of syncs on a calm network";
   }
 
-  // The folded state both devices must agree on, in one canonical text:
-  // check-ins and boundaries by id, with who wrote them and what they say.
-  std::string FoldedState(const std::string& who) {
-    std::vector<std::string> lines;
-    for (const auto& c : Checkins(who))
-      lines.push_back("checkin " + c["id"].get<std::string>() + " " + c["author"].get<std::string>() + " mood " +
-                      std::to_string(c["mood"].get<int>()) + " " + c["note"].get<std::string>());
-    for (const auto& b : DuetJson(who, {"boundary", "list", "--all"}))
-      lines.push_back("boundary " + b["id"].get<std::string>() + " " + b["proposer"].get<std::string>() + " " +
-                      b["state"].get<std::string>() + " " + b["text"].get<std::string>());
-    std::sort(lines.begin(), lines.end());
-    std::string state;
-    for (const auto& line : lines) state += line + "\n";
-    return state;
-  }
-
-  std::int64_t RelayRecordCount() {
-    return RelayStoreSql(dir_.File("relay.db")).Number("SELECT count(*) FROM records");
-  }
-
   std::mt19937_64 random_;
   int commands_ = 0;
   std::map<std::string, Written> pending_;  // by tag, until the write reports its id
