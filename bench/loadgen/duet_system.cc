@@ -69,7 +69,30 @@ class DuetClient final : public Client {
   std::vector<int> Descriptors() override { return {channel_->native_handle()}; }
 
   Result<std::uint64_t> CatchUp() override {
-    std::uint64_t after = 0, count = 0;
+    std::uint64_t count = 0;
+    DUET_RETURN_IF_ERROR(PullAll([&](std::string_view) { ++count; }));
+    return count;
+  }
+
+  Status AppendOnce(std::string_view payload) override {
+    v1::Frame push;
+    // Its id from its bytes: the same payload again is the same record.
+    Seal(payload, push.mutable_push()->add_records(), crypto::Hash(proto::kIdBytes, payload));
+    auto reply = channel_->Call(std::move(push), kCallTimeout);
+    if (!reply.ok()) return reply.error();
+    if (!reply->has_push_ack()) return Unexpected(reply.value());
+    return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> History() override {
+    std::vector<std::string> payloads;
+    DUET_RETURN_IF_ERROR(PullAll([&](std::string_view payload) { payloads.emplace_back(payload); }));
+    return payloads;
+  }
+
+ private:
+  Status PullAll(const Deliver& deliver) {
+    std::uint64_t after = 0;
     for (;;) {
       v1::Frame pull;
       pull.mutable_pull()->set_after_seq(after);
@@ -77,16 +100,16 @@ class DuetClient final : public Client {
       auto page = channel_->Call(std::move(pull), kCallTimeout);
       if (!page.ok()) return page.error();
       if (!page->has_record_batch()) return Unexpected(page.value());
-      DUET_RETURN_IF_ERROR(Open(page.value(), [&](std::string_view) { ++count; }));
+      DUET_RETURN_IF_ERROR(Open(page.value(), deliver));
       for (const auto& record : page->record_batch().records()) after = std::max(after, record.seq());
-      if (!page->record_batch().more()) return count;
+      if (!page->record_batch().more()) return Status::Ok();
     }
   }
 
- private:
-  void Seal(std::string_view payload, v1::RecordEnvelope* envelope) const {
+  void Seal(std::string_view payload, v1::RecordEnvelope* envelope,
+            std::string record_id = crypto::RandomBytes(proto::kIdBytes)) const {
     envelope->set_couple_id(couple_.id);
-    envelope->set_record_id(crypto::RandomBytes(proto::kIdBytes));
+    envelope->set_record_id(std::move(record_id));
     envelope->set_author_key(author_.public_key);
     envelope->set_key_id(couple_.key_id);
     envelope->set_nonce(crypto::RandomBytes(proto::kNonceBytes));
@@ -141,20 +164,28 @@ class DuetSystem final : public System {
     return ForEach(couples, 16, [this](int i, int) { return Pair(i); });
   }
 
+  // Its own relay first, then the next ones, as a device with several
+  // relay addresses does when one does not answer.
   Result<std::unique_ptr<Client>> Connect(int couple, int side) override {
     const Couple& c = *couples_.at(couple);
-    auto channel = Authenticated(c.partners[side], RelayOf(couple, side));
-    if (!channel.ok()) return channel.error();
-    return std::unique_ptr<Client>(new DuetClient(std::move(channel).value(), c, side));
+    Error last = MakeError(ErrorKind::kNetwork, "no relay address");
+    for (std::size_t n = 0; n < relays_.size(); ++n) {
+      auto channel = Authenticated(c.partners[side], relays_[(ServerOf(couple, side) + n) % relays_.size()]);
+      if (channel.ok()) return std::unique_ptr<Client>(new DuetClient(std::move(channel).value(), c, side));
+      last = channel.error();
+    }
+    return last;
+  }
+
+  std::size_t ServerOf(int couple, int side) const override {
+    return static_cast<std::size_t>(2 * couple + side) % relays_.size();
   }
 
  private:
+  const net::Endpoint& RelayOf(int couple, int side) const { return relays_[ServerOf(couple, side)]; }
   // A thread's clients share its event loop: thousands of connections fit
   // the descriptor limit. Safe because the figures use a client only from
   // the thread that connected it.
-  const net::Endpoint& RelayOf(int couple, int side) const {
-    return relays_[static_cast<std::size_t>(2 * couple + side) % relays_.size()];
-  }
   Result<std::unique_ptr<net::FramedClient>> Authenticated(const crypto::SigningKeyPair& device,
                                                            const net::Endpoint& relay) {
     thread_local const net::EventLoop loop;

@@ -19,6 +19,7 @@ struct FigureOptions {
   int server_pid = 0;           // idle: whose memory to read
   int connect_threads = 16;     // clients connecting at once
   int workers = 2;              // append and forward: threads driving the clients
+  int kill_pid = 0;             // rehome: the relay at the first address, killed
 };
 
 // Every client appends as fast as acknowledgements come back, one in flight.
@@ -32,6 +33,15 @@ Result<nlohmann::json> IdleFigure(System& system, const FigureOptions& options);
 Result<nlohmann::json> StormFigure(System& system, const FigureOptions& options);
 // A new client reads a history of `records` payloads.
 Result<nlohmann::json> ReplayFigure(System& system, const FigureOptions& options);
+// Every client connects and catches up; the relay at the first address is
+// killed (SIGKILL), and each of its devices connects to another relay and
+// catches up again: the time from the kill until each is served.
+Result<nlohmann::json> RehomeFigure(System& system, const FigureOptions& options);
+// Every client appends one record at a time for `duration`, retrying each
+// on a new connection until it is acknowledged (bench/run fails the
+// database over meanwhile); then each acknowledged record is looked for in
+// its couple's history: acknowledged, lost, stored twice, longest wait.
+Result<nlohmann::json> DurableFigure(System& system, const FigureOptions& options);
 // The libsodium primitives every record costs, measured here: the ceiling.
 nlohmann::json PrimitivesFigure(std::chrono::milliseconds duration);
 

@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   std::string figure = "append", system_name = "duet", address = "127.0.0.1:7707";
   FigureOptions options;
   double seconds = 5, warmup = 1;
-  app.add_option("figure", figure, "append, forward, idle, storm, replay or primitives")
-      ->check(CLI::IsMember({"append", "forward", "idle", "storm", "replay", "primitives"}));
+  app.add_option("figure", figure, "append, forward, idle, storm, replay, rehome, durable or primitives")
+      ->check(CLI::IsMember({"append", "forward", "idle", "storm", "replay", "rehome", "durable", "primitives"}));
   app.add_option("--system", system_name, "duet, redis, nats or mosquitto")
       ->check(CLI::IsMember({"duet", "redis", "nats", "mosquitto"}));
   app.add_option("--address", address, "the server's host:port");
@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--workers", options.workers, "append and forward: threads driving the clients")
       ->check(CLI::Range(1, 256));
+  app.add_option("--kill-pid", options.kill_pid, "rehome: the pid of the relay at the first address, killed")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   options.duration = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
   options.warmup = std::chrono::milliseconds(static_cast<long>(warmup * 1000));
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
   if (figure == "idle") result = IdleFigure(*system.value(), options);
   if (figure == "storm") result = StormFigure(*system.value(), options);
   if (figure == "replay") result = ReplayFigure(*system.value(), options);
+  if (figure == "rehome") result = RehomeFigure(*system.value(), options);
+  if (figure == "durable") result = DurableFigure(*system.value(), options);
   if (!result.ok()) {
     std::cerr << "duet_loadgen: " << figure << " on " << system_name << " at " << address << ": "
               << result.error().message << "\n";

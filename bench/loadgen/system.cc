@@ -30,6 +30,14 @@ Result<std::uint64_t> Client::CatchUp() {
   return MakeError(ErrorKind::kInvalidInput, "this system keeps no history a new client could read");
 }
 
+Status Client::AppendOnce(std::string_view) {
+  return MakeError(ErrorKind::kInvalidInput, "the fault figures measure duet's relays only");
+}
+
+Result<std::vector<std::string>> Client::History() {
+  return MakeError(ErrorKind::kInvalidInput, "the fault figures measure duet's relays only");
+}
+
 Result<std::unique_ptr<System>> MakeSystem(const std::string& system, const std::string& address) {
   if (system == "duet") {
     // Several relays sharing one store: HOST:PORT,HOST:PORT.

@@ -54,6 +54,13 @@ class Client {
   // Reads the partner's whole history from the start, as a new device
   // catching up would; the number of payloads read. Called before any Poll.
   virtual Result<std::uint64_t> CatchUp();
+  // Appends one payload and waits for its acknowledgement. Appending the
+  // same payload again, through any client of the same partner, stores it
+  // once: a device's retry after a lost acknowledgement. For the fault
+  // figures (fault_figures.cc); duet only.
+  virtual Status AppendOnce(std::string_view payload);
+  // Every payload of the couple's history, both partners', in its order.
+  virtual Result<std::vector<std::string>> History();
 };
 
 class System {
@@ -67,13 +74,17 @@ class System {
   // receive. The client is used only by the thread that connected it (and
   // destroyed once no other thread uses clients).
   virtual Result<std::unique_ptr<Client>> Connect(int couple, int side) = 0;
+  // The index, in the address list, of the server a device connects to
+  // first (the others are tried when it does not answer).
+  virtual std::size_t ServerOf(int /*couple*/, int /*side*/) const { return 0; }
 };
 
 // `system` is duet, redis, nats or mosquitto; `address` is host:port (for
 // duet, several relays sharing one store: host:port,host:port).
 Result<std::unique_ptr<System>> MakeSystem(const std::string& system, const std::string& address);
 // Device `side` of couple `i` connects to relay (2i + side) mod n: the two
-// partners of a couple on different relays whenever there are several.
+// partners of a couple on different relays whenever there are several. A
+// device whose relay does not answer tries the next, as duet does.
 std::unique_ptr<System> MakeDuetSystem(const std::vector<net::Endpoint>& relays);
 std::unique_ptr<System> MakeRedisSystem(const net::Endpoint& server);
 std::unique_ptr<System> MakeNatsSystem(const net::Endpoint& server);
