@@ -33,11 +33,9 @@ Setting Choice(std::string_view key, std::string_view flag, std::string_view hel
   return s;
 }
 
-// A number setting kept in RelayLimits as `T` (an integer type or a
-// duration), written and read in `unit`s of it.
-template <typename T>
-Setting Number(std::string_view key, std::string_view flag, std::string_view help,
-               std::int64_t min, std::int64_t max, T RelayLimits::*field, std::int64_t unit = 1) {
+// What every number setting has: where it is written, and its range.
+Setting NumberSetting(std::string_view key, std::string_view flag, std::string_view help, std::int64_t min,
+                      std::int64_t max) {
   Setting s;
   s.key = key;
   s.flag = flag;
@@ -45,6 +43,15 @@ Setting Number(std::string_view key, std::string_view flag, std::string_view hel
   s.kind = Kind::kNumber;
   s.min = min;
   s.max = max;
+  return s;
+}
+
+// A number setting kept in RelayLimits as `T` (an integer type or a
+// duration), written and read in `unit`s of it.
+template <typename T>
+Setting Number(std::string_view key, std::string_view flag, std::string_view help,
+               std::int64_t min, std::int64_t max, T RelayLimits::*field, std::int64_t unit = 1) {
+  Setting s = NumberSetting(key, flag, help, min, max);
   s.get = [field, unit](const RelayConfig& c) {
     if constexpr (std::is_arithmetic_v<T>) {
       return std::to_string(static_cast<std::int64_t>(c.limits.*field) / unit);
@@ -62,16 +69,19 @@ Setting Number(std::string_view key, std::string_view flag, std::string_view hel
   return s;
 }
 
+// A number setting of the relay itself, not one of its limits.
+Setting Count(std::string_view key, std::string_view flag, std::string_view help, std::int64_t min,
+              std::int64_t max, std::int64_t RelayConfig::*field) {
+  Setting s = NumberSetting(key, flag, help, min, max);
+  s.get = [field](const RelayConfig& c) { return std::to_string(c.*field); };
+  s.set_number = [field](RelayConfig& c, std::int64_t v) { c.*field = v; };
+  return s;
+}
+
 // A rate given per minute, kept as the interval between two tokens.
 Setting PerMinute(std::string_view key, std::string_view flag, std::string_view help,
                   std::chrono::milliseconds RelayLimits::*field) {
-  Setting s;
-  s.key = key;
-  s.flag = flag;
-  s.help = help;
-  s.kind = Kind::kNumber;
-  s.min = 1;
-  s.max = 60'000;
+  Setting s = NumberSetting(key, flag, help, 1, 60'000);
   s.get = [field](const RelayConfig& c) {
     return std::to_string(60'000 / std::max<std::int64_t>(1, (c.limits.*field).count()));
   };
@@ -95,6 +105,10 @@ std::vector<Setting> MakeSettings() {
            "where the records live instead: sqlite:PATH (as --db) or a PostgreSQL URL, postgresql://USER@HOST/DB "
            "(several relays may share one; libpq's multi-host form works; needs --key)",
            &RelayConfig::store),
+      Count("store_connections", "--store-connections",
+            "connections to a PostgreSQL store, each committing its own batches of writes (an SQLite file "
+            "takes one writer: 1)",
+            1, 64, &RelayConfig::store_connections),
       Text("key", "--key", "relay key file, created 0600 when missing (default: the db path + .key)",
            &RelayConfig::key),
       Choice("sync", "--sync",
@@ -335,6 +349,12 @@ std::vector<ConfigError> FinishConfig(RelayConfig& config,
                         "with the same key file"});
   } else if (config.db.empty() && require_db) {
     errors.push_back({"db: no database path; give --db PATH or db = \"PATH\" in the config file (or --store URL)"});
+  }
+  if (config.store.empty()) {  // an SQLite file, which takes one writer
+    if (given("store_connections") && config.store_connections > 1)
+      errors.push_back({"store_connections: an SQLite store takes one writer; more than 1 needs a PostgreSQL "
+                        "store (--store postgresql://...)"});
+    config.store_connections = 1;
   }
   if (config.key.empty() && !config.db.empty()) config.key = config.db + ".key";
   if (auto listen = net::ParseEndpoint(config.listen, /*allow_port_zero=*/true); !listen.ok())

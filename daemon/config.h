@@ -26,6 +26,7 @@ struct RelayConfig {
   // Where the records live: "sqlite:PATH" (as `db`) or a PostgreSQL URL
   // ("postgresql://..."); empty: the SQLite file `db`.
   std::string store;
+  std::int64_t store_connections = 4;  // PostgreSQL only: an SQLite file takes one writer
   std::string key;               // empty: the db path + ".key"
   std::string sync = "full";     // full | normal
   std::string mode = "open";     // open | invite-only

@@ -9,68 +9,90 @@ namespace duet::daemon {
 
 GroupCommit::GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network,
                          RelayMetrics* metrics)
-    : store_(std::move(store)), network_(network), metrics_(metrics), thread_([this] { Loop(); }) {}
+    : GroupCommit(
+          [&] {
+            std::vector<std::unique_ptr<storage::RelayStore>> one;
+            one.push_back(std::move(store));
+            return one;
+          }(),
+          network, metrics) {}
+
+GroupCommit::GroupCommit(std::vector<std::unique_ptr<storage::RelayStore>> stores, asio::io_context& network,
+                         RelayMetrics* metrics)
+    : network_(network), metrics_(metrics) {
+  for (auto& store : stores) {
+    lanes_.push_back(std::make_unique<Lane>());
+    lanes_.back()->store = std::move(store);
+  }
+  for (auto& lane : lanes_) lane->thread = std::thread([this, &lane = *lane] { Loop(lane); });
+}
 
 GroupCommit::~GroupCommit() { Stop(); }
 
 void GroupCommit::Submit(Work work, Done done, std::string couple) {
+  const std::size_t index = couple.empty() ? turn_++ % lanes_.size()
+                                           : std::hash<std::string>{}(couple) % lanes_.size();
+  Lane& lane = *lanes_[index];
   {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(Job{std::move(work), std::move(done), std::move(couple)});
+    std::lock_guard lock(lane.mutex);
+    lane.queue.push_back(Job{std::move(work), std::move(done), std::move(couple)});
   }
-  wake_.notify_one();
+  lane.wake.notify_one();
 }
 
 void GroupCommit::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+  for (auto& lane : lanes_) {
+    {
+      std::lock_guard lock(lane->mutex);
+      lane->stopping = true;
+    }
+    lane->wake.notify_one();
   }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  for (auto& lane : lanes_)
+    if (lane->thread.joinable()) lane->thread.join();
 }
 
-void GroupCommit::Loop() {
+void GroupCommit::Loop(Lane& lane) {
   for (;;) {
     std::deque<Job> batch;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to do
-      batch.swap(queue_);
+      std::unique_lock lock(lane.mutex);
+      lane.wake.wait(lock, [&] { return lane.stopping || !lane.queue.empty(); });
+      if (lane.queue.empty()) return;  // stopping, and nothing left to do
+      batch.swap(lane.queue);
     }
-    RunBatch(batch);
+    RunBatch(*lane.store, batch);
   }
 }
 
-Status GroupCommit::LockCouples(const std::deque<Job>& batch) {
+Status GroupCommit::LockCouples(storage::RelayStore& store, const std::deque<Job>& batch) {
   std::vector<std::string_view> couples;
   for (const auto& job : batch)
     if (!job.couple.empty()) couples.push_back(job.couple);
   std::sort(couples.begin(), couples.end());
   couples.erase(std::unique(couples.begin(), couples.end()), couples.end());
-  for (std::string_view couple : couples) DUET_RETURN_IF_ERROR(store_->LockCouple(std::string(couple)));
+  for (std::string_view couple : couples) DUET_RETURN_IF_ERROR(store.LockCouple(std::string(couple)));
   return Status::Ok();
 }
 
-void GroupCommit::RunBatch(std::deque<Job>& batch) {
+void GroupCommit::RunBatch(storage::RelayStore& store, std::deque<Job>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
   const auto started = std::chrono::steady_clock::now();
-  Status commit = store_->Begin();
+  Status commit = store.Begin();
   if (commit.ok()) {
-    commit = LockCouples(batch);
-    if (!commit.ok()) store_->Rollback();
+    commit = LockCouples(store, batch);
+    if (!commit.ok()) store.Rollback();
   }
   if (commit.ok()) {
     for (auto& job : batch) {
       // A savepoint per job: a job that fails halfway leaves nothing behind.
-      Status begun = store_->Savepoint();
-      Status outcome = begun.ok() ? job.work(*store_) : begun;
+      Status begun = store.Savepoint();
+      Status outcome = begun.ok() ? job.work(store) : begun;
       if (begun.ok()) {
         // A savepoint that could not be undone may hold half a job: then
         // nothing of the batch is committed, and nothing acknowledged.
-        if (Status ended = store_->EndSavepoint(outcome.ok()); !ended.ok()) {
+        if (Status ended = store.EndSavepoint(outcome.ok()); !ended.ok()) {
           // After an I/O error or a full disk SQLite rolls the whole
           // transaction back, savepoint and all: the job's error is the cause.
           commit = outcome.ok() ? ended : outcome;
@@ -79,8 +101,8 @@ void GroupCommit::RunBatch(std::deque<Job>& batch) {
       }
       outcomes.push_back(std::move(outcome));
     }
-    if (commit.ok()) commit = store_->Commit();
-    else store_->Rollback();
+    if (commit.ok()) commit = store.Commit();
+    else store.Rollback();
   }
   ++batches_;
   jobs_ += batch.size();

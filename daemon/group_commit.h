@@ -1,4 +1,4 @@
-// GroupCommit: the one thread that owns the relay's SQLite store.
+// GroupCommit: the thread that owns the relay's store.
 //
 // Sessions submit jobs from the network thread. The store thread takes every
 // job queued at that moment, runs them in one transaction (each inside its own
@@ -7,6 +7,13 @@
 // posts each job's completion back to the network thread. So a push is
 // acknowledged only after it is durable, and many concurrent pushes share one
 // commit. If the commit fails, every job in the batch completes with the error.
+//
+// On PostgreSQL it may own several connections to the store, each with its
+// own thread and batches (lanes), so a relay is not held to one
+// connection's round trips. A couple's jobs always go to the same lane and
+// so commit in the order they were submitted; jobs of no couple take turns.
+// Lanes of one relay meet on the database as several relays do: each
+// batch locks its couples in sorted order.
 #pragma once
 
 #include <atomic>
@@ -17,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <asio/io_context.hpp>
 
@@ -35,6 +43,9 @@ class GroupCommit {
 
   // `metrics` (may be null) receives each batch's size and commit time.
   GroupCommit(std::unique_ptr<storage::RelayStore> store, asio::io_context& network,
+              RelayMetrics* metrics = nullptr);
+  // One lane per store: several connections to one shared store.
+  GroupCommit(std::vector<std::unique_ptr<storage::RelayStore>> stores, asio::io_context& network,
               RelayMetrics* metrics = nullptr);
   ~GroupCommit();
 
@@ -56,21 +67,26 @@ class GroupCommit {
     Done done;
     std::string couple;
   };
+  // One store connection and the thread that runs its batches.
+  struct Lane {
+    std::unique_ptr<storage::RelayStore> store;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Job> queue;  // guarded by mutex
+    bool stopping = false;  // guarded by mutex
+    std::thread thread;
+  };
   // Locks the batch's couples in order; an error fails the batch.
-  Status LockCouples(const std::deque<Job>& batch);
-  void Loop();
-  void RunBatch(std::deque<Job>& batch);
+  static Status LockCouples(storage::RelayStore& store, const std::deque<Job>& batch);
+  void Loop(Lane& lane);
+  void RunBatch(storage::RelayStore& store, std::deque<Job>& batch);
 
-  std::unique_ptr<storage::RelayStore> store_;
   asio::io_context& network_;
   RelayMetrics* metrics_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Job> queue_;  // guarded by mutex_
-  bool stopping_ = false;  // guarded by mutex_
+  std::vector<std::unique_ptr<Lane>> lanes_;  // fixed once the threads run
+  std::atomic<std::size_t> turn_{0};          // the lane of the next job of no couple
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> jobs_{0};
-  std::thread thread_;
 };
 
 }  // namespace duet::daemon

@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
     options.metrics = duet::net::ParseEndpoint(config.metrics, /*allow_port_zero=*/true).value();
   options.db_path = config.db;
   options.postgres = config.store;  // a PostgreSQL URL, or empty (FinishConfig)
+  options.store_connections = static_cast<int>(config.store_connections);
   options.key_path = config.key;
   options.synchronous_full = config.sync == "full";
   options.admission = config.mode == "open" ? duet::daemon::Admission::kOpen

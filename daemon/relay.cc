@@ -305,9 +305,14 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
   const std::string next_public = next_key.value() ? next_key.value()->public_key : std::string();
   // A name for this process among the relays on a shared store.
   const std::string origin = crypto::Hex(crypto::RandomBytes(8));
-  auto store =
-      OpenRelayStore(options.db_path, options.postgres, options.synchronous_full, options.store_vfs, origin);
-  if (!store.ok()) return store.error();
+  std::vector<std::unique_ptr<storage::RelayStore>> stores;
+  const int store_connections = options.postgres.empty() ? 1 : std::max(1, options.store_connections);
+  for (int i = 0; i < store_connections; ++i) {
+    auto store =
+        OpenRelayStore(options.db_path, options.postgres, options.synchronous_full, options.store_vfs, origin);
+    if (!store.ok()) return store.error();
+    stores.push_back(std::move(store).value());
+  }
   // A store an older duetd made may be readable by other users: private now.
   for (const std::string& file : {options.db_path, options.db_path + "-wal", options.db_path + "-shm"}) {
     if (!options.postgres.empty()) break;
@@ -325,7 +330,7 @@ Result<std::unique_ptr<Relay>> Relay::Create(const RelayOptions& options) {
     impl->signals.add(SIGHUP);
   }
   const RelayLimits& limits = impl->options.limits;
-  impl->store = std::make_unique<GroupCommit>(std::move(store).value(), impl->io, &impl->metrics);
+  impl->store = std::make_unique<GroupCommit>(std::move(stores), impl->io, &impl->metrics);
   impl->connections = std::make_unique<ConnectionManager>(limits, *impl->log, impl->metrics);
   impl->handler = std::make_unique<RequestHandler>(impl->key, *impl->clock, limits,
                                                    options.admission, *impl->store,

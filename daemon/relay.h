@@ -55,6 +55,9 @@ struct RelayOptions {
   // A PostgreSQL database (its postgresql:// URL) instead of the SQLite
   // file: several relays may share it. Empty: the file at db_path.
   std::string postgres;
+  // Connections to the PostgreSQL store, each committing its own batches
+  // (GroupCommit's lanes); an SQLite store takes one writer, so always 1.
+  int store_connections = 1;
   std::string key_path;            // created 0600 when missing
   bool synchronous_full = true;    // an acknowledged record survives power loss
   Admission admission = Admission::kOpen;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include <asio/executor_work_guard.hpp>
@@ -154,6 +155,68 @@ TEST(GroupCommitOnPostgres, TwoRelaysWritingTheSameCouplesInOppositeOrdersBothCo
   release = true;
   while (completed < 6) io.run_one();
   EXPECT_TRUE(failures.empty()) << failures.front();
+}
+
+// Several connections to one PostgreSQL (lanes): while one couple's batch
+// waits (a slow job holds its connection), another couple's job commits on
+// another connection; with one connection it would wait behind it. Each
+// couple's jobs still commit in the order they were submitted.
+TEST(GroupCommitOnPostgres, ACoupleWaitingOnItsConnectionHoldsUpNoCoupleOnAnother) {
+  auto url = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  constexpr std::size_t kLanes = 4;
+  std::vector<std::unique_ptr<storage::RelayStore>> stores;
+  for (std::size_t i = 0; i < kLanes; ++i) {
+    auto store = storage::OpenPostgresRelayStore(url.value());
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    stores.push_back(std::move(store).value());
+  }
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  GroupCommit commit(std::move(stores), io);
+  // Two couples whose jobs go to different lanes (as Submit chooses them).
+  const std::string slow = crypto::RandomBytes(16);
+  std::string quick;
+  do quick = crypto::RandomBytes(16);
+  while (std::hash<std::string>{}(quick) % kLanes == std::hash<std::string>{}(slow) % kLanes);
+
+  std::atomic<bool> release{false};
+  bool slow_done = false, quick_done = false;
+  commit.Submit(
+      [&release](storage::RelayStore&) {
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return Status::Ok();
+      },
+      [&](const Status& status) {
+        EXPECT_TRUE(status.ok()) << status.message();
+        slow_done = true;
+      },
+      slow);
+  std::vector<std::uint64_t> seqs;
+  constexpr int kJobs = 50;
+  for (int i = 0; i < kJobs; ++i)
+    commit.Submit(
+        [&quick, &seqs](storage::RelayStore& s) -> Status {
+          bool appended = false;
+          auto seq = s.Append(quick, crypto::RandomBytes(16), "a", "e", &appended);
+          if (!seq.ok()) return seq.error();
+          seqs.push_back(seq.value());
+          return Status::Ok();
+        },
+        [&, i](const Status& status) {
+          EXPECT_TRUE(status.ok()) << status.message();
+          if (i == kJobs - 1) quick_done = true;
+        },
+        quick);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!quick_done && std::chrono::steady_clock::now() < give_up)
+    io.run_one_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(quick_done) << "the quick couple waited behind the slow one";
+  EXPECT_FALSE(slow_done);
+  release = true;
+  while (!slow_done) io.run_one();
+  ASSERT_EQ(seqs.size(), static_cast<std::size_t>(kJobs));
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(seqs[i], static_cast<std::uint64_t>(i + 1)) << "in submission order";
 }
 
 }  // namespace

@@ -145,6 +145,26 @@ TEST(RelayConfig, TheStoreIsAnSqliteFileOrAPostgresUrlWithAKeyAndNeverBothPlaces
   only_error(unknown, "'mysql:...' is neither sqlite:PATH nor a PostgreSQL URL");
 }
 
+TEST(RelayConfig, SeveralStoreConnectionsNeedPostgres) {
+  RelayConfig postgres;
+  postgres.store = "postgresql://duet@db.example/duet";
+  postgres.key = "/etc/duet/relay.key";
+  postgres.store_connections = 8;
+  EXPECT_TRUE(FinishConfig(postgres, {"store_connections"}).empty());
+
+  RelayConfig sqlite;
+  sqlite.db = "/srv/relay.db";
+  EXPECT_TRUE(FinishConfig(sqlite, {}).empty()) << "the default is for PostgreSQL; an SQLite relay takes 1";
+  EXPECT_EQ(sqlite.store_connections, 1);
+  sqlite.store_connections = 2;
+  const auto errors = FinishConfig(sqlite, {"store_connections"});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message.rfind("store_connections: an SQLite store takes one writer", 0), 0u)
+      << errors[0].message;
+  sqlite.store_connections = 1;
+  EXPECT_TRUE(FinishConfig(sqlite, {"store_connections"}).empty());
+}
+
 TEST(RelayConfig, TheExampleFileReadsBackToTheSameSettings) {
   RelayConfig config;
   config.db = "/var/lib/duet/relay.db";
