@@ -186,16 +186,19 @@ class PostgresRelayStore final : public RelayStore {
   // standby) is made again first: with libpq's multi-host URL and
   // target_session_attrs=read-write that finds the new primary. A batch
   // that was under way when it was lost failed, and its clients retry it.
-  Status Begin() override {
+  Status Begin() override { return BeginWith("BEGIN"); }
+  // One snapshot for every statement, not one per statement (READ COMMITTED).
+  Status BeginSnapshot() override { return BeginWith("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+  Status BeginWith(const char* begin) {
     ForgetTransaction();
     if (PQstatus(db_) != CONNECTION_OK) DUET_RETURN_IF_ERROR(Reconnect());
     // A transaction some failure left open (aborted, or never ended) would
     // turn every later BEGIN into an error: end it first.
     if (PQtransactionStatus(db_) != PQTRANS_IDLE) (void)Exec("ROLLBACK");
-    Status begun = Exec("BEGIN");
+    Status begun = Exec(begin);
     if (!begun.ok() && PQstatus(db_) != CONNECTION_OK) {  // lost since the last batch
       DUET_RETURN_IF_ERROR(Reconnect());
-      begun = Exec("BEGIN");
+      begun = Exec(begin);
     }
     return begun;
   }

@@ -134,6 +134,10 @@ class RelayStore {
                                                   const std::string& vfs = {});
 
   virtual Status Begin() = 0;
+  // Begins a transaction that only reads and sees the whole store as of one
+  // moment, whatever commits meanwhile (for `duetd store copy` of a store
+  // relays still write). An SQLite read transaction is one already.
+  virtual Status BeginSnapshot() { return Begin(); }
   // Commits; on SQLite, after a Purge it also truncates the write-ahead
   // log, so the erased envelopes linger in no old log frame (PostgreSQL
   // keeps old row versions until VACUUM: docs/threat-model.md).

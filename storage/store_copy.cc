@@ -43,10 +43,10 @@ Status Copy(RelayStore& from, RelayStore& to) {
 }  // namespace
 
 Result<std::vector<std::pair<std::string, std::uint64_t>>> CopyRelayStore(RelayStore& from, RelayStore& to) {
-  // The source is read in one transaction: on SQLite that is one moment of
-  // it; on PostgreSQL each table is read as it is then (stop the relays
-  // first, as docs/ops.md says).
-  DUET_RETURN_IF_ERROR(from.Begin());
+  // The source is read as of one moment, even while relays still write to
+  // it (what they write after that moment is not copied: stop them first,
+  // as docs/ops.md says).
+  DUET_RETURN_IF_ERROR(from.BeginSnapshot());
   if (Status begun = to.Begin(); !begun.ok()) {
     from.Rollback();
     return begun.error();

@@ -826,6 +826,40 @@ TEST(PostgresStore, ABatchAfterTheConnectionWasLostConnectsAgain) {
   EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 2u);
 }
 
+// `duetd store copy` reads a PostgreSQL store that relays may still write
+// to: every table as of one moment, so the couples' counters, their
+// records and their devices agree in the copy.
+TEST(PostgresStore, ASnapshotSeesNothingCommittedAfterItBegan) {
+  auto conninfo = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.error().message;
+  auto reader = OpenPostgresRelayStore(conninfo.value());
+  auto writer = OpenPostgresRelayStore(conninfo.value());
+  ASSERT_TRUE(reader.ok() && writer.ok());
+  bool appended = false;
+  ASSERT_TRUE(writer.value()->Begin().ok());
+  ASSERT_TRUE(writer.value()->Append("c1", "r1", "a", "e1", &appended).ok());
+  ASSERT_TRUE(writer.value()->Commit().ok());
+
+  const StoreTable& records = StoreTables()[3];
+  ASSERT_EQ(records.name, std::string("records"));
+  ASSERT_TRUE(reader.value()->BeginSnapshot().ok());
+  EXPECT_EQ(reader.value()->CountRows(records).value(), 1u);
+  ASSERT_TRUE(writer.value()->Begin().ok());
+  ASSERT_TRUE(writer.value()->Append("c1", "r2", "a", "e2", &appended).ok());
+  ASSERT_TRUE(writer.value()->Commit().ok());
+  EXPECT_EQ(reader.value()->CountRows(records).value(), 1u) << "the second record came after the snapshot";
+  int rows = 0;
+  ASSERT_TRUE(reader.value()->ReadRows(records, [&](const std::vector<StoreCell>&) {
+    ++rows;
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(rows, 1);
+  reader.value()->Rollback();
+  ASSERT_TRUE(reader.value()->Begin().ok());
+  EXPECT_EQ(reader.value()->CountRows(records).value(), 2u);
+  reader.value()->Rollback();
+}
+
 TEST(ReplicaStore, LocalSharedRecordIsQueuedUntilPushed) {
   TempDir dir;
   auto store = ReplicaStore::Open(dir.File("c.db"), true);
