@@ -29,10 +29,29 @@ GroupCommit::GroupCommit(std::vector<std::unique_ptr<storage::RelayStore>> store
 
 GroupCommit::~GroupCommit() { Stop(); }
 
+std::size_t GroupCommit::LaneFor(const std::string& couple) {
+  if (!couple.empty()) return std::hash<std::string>{}(couple) % lanes_.size();
+  const std::size_t start = turn_++ % lanes_.size();
+  // Every lane busy: the one whose batch began last (one queued to start
+  // counts as beginning now) is the least likely to be stuck on a lock.
+  std::size_t freshest = start;
+  auto freshest_began = std::chrono::steady_clock::time_point::min();
+  for (std::size_t k = 0; k < lanes_.size(); ++k) {
+    const std::size_t index = (start + k) % lanes_.size();
+    Lane& lane = *lanes_[index];
+    std::lock_guard lock(lane.mutex);
+    if (!lane.running && lane.queue.empty()) return index;
+    const auto began = lane.running ? lane.began : std::chrono::steady_clock::now();
+    if (began > freshest_began) {
+      freshest = index;
+      freshest_began = began;
+    }
+  }
+  return freshest;
+}
+
 void GroupCommit::Submit(Work work, Done done, std::string couple) {
-  const std::size_t index = couple.empty() ? turn_++ % lanes_.size()
-                                           : std::hash<std::string>{}(couple) % lanes_.size();
-  Lane& lane = *lanes_[index];
+  Lane& lane = *lanes_[LaneFor(couple)];
   {
     std::lock_guard lock(lane.mutex);
     lane.queue.push_back(Job{std::move(work), std::move(done), std::move(couple)});
@@ -60,8 +79,12 @@ void GroupCommit::Loop(Lane& lane) {
       lane.wake.wait(lock, [&] { return lane.stopping || !lane.queue.empty(); });
       if (lane.queue.empty()) return;  // stopping, and nothing left to do
       batch.swap(lane.queue);
+      lane.running = true;
+      lane.began = std::chrono::steady_clock::now();
     }
     RunBatch(*lane.store, batch);
+    std::lock_guard lock(lane.mutex);
+    lane.running = false;
   }
 }
 

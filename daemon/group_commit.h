@@ -11,12 +11,15 @@
 // On PostgreSQL it may own several connections to the store, each with its
 // own thread and batches (lanes), so a relay is not held to one
 // connection's round trips. A couple's jobs always go to the same lane and
-// so commit in the order they were submitted; jobs of no couple take turns.
+// so commit in the order they were submitted; a job of no couple takes an
+// idle lane, or else the one whose batch began last, so none waits behind
+// a batch held up on a couple's lock while another lane moves.
 // Lanes of one relay meet on the database as several relays do: each
 // batch locks its couples in sorted order.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -73,9 +76,12 @@ class GroupCommit {
     std::mutex mutex;
     std::condition_variable wake;
     std::deque<Job> queue;  // guarded by mutex
+    bool running = false;   // a batch is under way; guarded by mutex
+    std::chrono::steady_clock::time_point began;  // that batch's start; guarded by mutex
     bool stopping = false;  // guarded by mutex
     std::thread thread;
   };
+  std::size_t LaneFor(const std::string& couple);
   // Locks the batch's couples in order; an error fails the batch.
   static Status LockCouples(storage::RelayStore& store, const std::deque<Job>& batch);
   void Loop(Lane& lane);
@@ -84,7 +90,7 @@ class GroupCommit {
   asio::io_context& network_;
   RelayMetrics* metrics_;
   std::vector<std::unique_ptr<Lane>> lanes_;  // fixed once the threads run
-  std::atomic<std::size_t> turn_{0};          // the lane of the next job of no couple
+  std::atomic<std::size_t> turn_{0};          // where the next job of no couple starts looking
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> jobs_{0};
 };

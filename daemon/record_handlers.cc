@@ -301,11 +301,13 @@ void RequestHandler::HandleUnpair(const ConnectionPtr& c, std::uint64_t id) {
         v1::Frame reply;
         reply.mutable_unpaired()->set_ended_at(*ended);
         c->Reply(id, std::move(reply));
-        // Every device of the couple reconnects and hears of the end from
-        // AuthOk: none keeps a connection that still counts it paired.
-        for (const auto& member : connections_.CoupleMembers(c->couple_id())) member->Finish();
       },
-      c->couple_id());
+      c->couple_id(),
+      // Every device of the couple reconnects and hears of the end from
+      // AuthOk: none keeps a connection that still counts it paired.
+      [this, couple = c->couple_id()] {
+        for (const auto& member : connections_.CoupleMembers(couple)) member->Finish();
+      });
 }
 
 void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id,
@@ -346,7 +348,7 @@ void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id
         *revoked_at = now;
         return store.RevokeDevice(couple, target, now);
       },
-      [this, c, id, problem, revoked_at, target = request.device_key()](const Status& status) {
+      [this, c, id, problem, revoked_at](const Status& status) {
         if (!status.ok()) {
           log_.Write(LogLevel::kError, "store", "could not commit a revocation: " + status.error().message);
           return c->ReplyError(id, v1::ERROR_CODE_INTERNAL, "could not commit; retry");
@@ -359,12 +361,15 @@ void RequestHandler::HandleRevokeDevice(const ConnectionPtr& c, std::uint64_t id
         v1::Frame reply;
         reply.mutable_device_revoked()->set_revoked_at(*revoked_at);
         c->Reply(id, std::move(reply));
-        // The revoked device's live connections end; it hears why when it
-        // comes back (AuthOk.revoked_at).
-        for (const auto& member : connections_.CoupleMembers(c->couple_id()))
-          if (member->device_key() == target) member->Finish();
       },
-      c->couple_id());
+      c->couple_id(),
+      // The revoked device's live connections end; it hears why when it
+      // comes back (AuthOk.revoked_at).
+      [this, problem, couple = c->couple_id(), target = request.device_key()] {
+        if (*problem != v1::ERROR_CODE_UNSPECIFIED) return;  // nothing was revoked
+        for (const auto& member : connections_.CoupleMembers(couple))
+          if (member->device_key() == target) member->Finish();
+      });
 }
 
 }  // namespace duet::daemon

@@ -179,14 +179,17 @@ void RequestHandler::HandleAuthenticate(const ConnectionPtr& c, const v1::Frame&
 }
 
 void RequestHandler::WithStore(const ConnectionPtr& c, GroupCommit::Work work,
-                               std::function<void(const Status&)> done, std::string couple) {
+                               std::function<void(const Status&)> done, std::string couple,
+                               std::function<void()> settled) {
   c->Suspend();
   store_.Submit(
       std::move(work),
-      [c, done = std::move(done)](const Status& status) {
-        if (c->closed()) return;
-        done(status);
-        c->Resume();
+      [c, done = std::move(done), settled = std::move(settled)](const Status& status) {
+        if (!c->closed()) {
+          done(status);
+          c->Resume();
+        }
+        if (status.ok() && settled) settled();
       },
       std::move(couple));
 }

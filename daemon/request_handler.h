@@ -66,9 +66,13 @@ class RequestHandler {
                   std::function<void(const std::optional<storage::InviteRow>&)> then);
   // Runs `work` in the next group commit; `done` runs here after the commit,
   // unless the connection closed meanwhile. `couple`: the couple whose row
-  // `work` locks to write (GroupCommit::Submit), if any.
+  // `work` locks to write (GroupCommit::Submit), if any. `settled`, if any,
+  // runs after `done` once the commit succeeded, even when the connection
+  // closed meanwhile: what a commit means for the couple's other
+  // connections (an end, a revocation) must not hang on the asker staying.
   void WithStore(const ConnectionPtr& c, GroupCommit::Work work,
-                 std::function<void(const Status&)> done, std::string couple = {});
+                 std::function<void(const Status&)> done, std::string couple = {},
+                 std::function<void()> settled = {});
   // False (and the error sent) when this address looked up too many invites.
   bool AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id);
   // Fans newly committed records out to the couple's other connections.

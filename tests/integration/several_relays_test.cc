@@ -199,6 +199,47 @@ TEST_F(SeveralRelaysTest, AnEndOrARevocationThroughOneRelayClosesTheConnectionsI
   EXPECT_NE(auth.value().auth_ok().ended_at(), 0) << "Bob learns the pairing ended";
 }
 
+// The relay that commits an end closes the couple's connections itself
+// (the others hear of it from the store's events), and must do so even
+// when the asker's own connection closed while the end waited to commit:
+// here it is shed for a newer connection of Alice's while the couple's row
+// is held from outside.
+TEST_F(SeveralRelaysTest, AnEndWhoseAskersConnectionClosedMeanwhileStillClosesTheCouplesConnections) {
+  relays_.push_back(std::make_unique<RelayProcess>(
+      dir_.File("three.db"), "127.0.0.1:0",
+      std::vector<std::string>{"--store", url_, "--key", dir_.File("relay.key"), "--max-connections-per-couple",
+                               "2"}));
+  relays_.back()->Start();
+  a_ = On(2, alice_);
+  const std::string invite_id = crypto::RandomBytes(16);
+  ASSERT_TRUE(a_->Call(CreateInviteFrame(invite_id, couple_), 5s)->has_invite_created());
+  b_ = On(2, bob_);
+  ASSERT_TRUE(b_->Call(AnswerInviteFrame(invite_id), 5s)->has_paired());
+  v1::Frame check;
+  check.mutable_check_invite()->set_invite_id(invite_id);
+  ASSERT_TRUE(a_->Call(check, 5s)->has_invite_state());
+
+  PGconn* holder = PQconnectdb(url_.c_str());
+  const std::string hold = "BEGIN; SELECT 1 FROM couples WHERE couple_id = '\\x" + crypto::Hex(couple_) +
+                           "'::bytea FOR UPDATE";
+  PGresult* held = PQexec(holder, hold.c_str());
+  ASSERT_EQ(PQresultStatus(held), PGRES_TUPLES_OK) << PQerrorMessage(holder);
+  ASSERT_EQ(PQntuples(held), 1);
+  PQclear(held);
+  v1::Frame unpair;
+  unpair.set_request_id(7);
+  unpair.mutable_unpair();
+  ASSERT_TRUE(a_->Send(unpair, 5s).ok());
+  std::this_thread::sleep_for(500ms);  // the end waits for the couple's row
+  auto newer = On(2, alice_);          // a third connection: Alice's first is shed
+  EXPECT_TRUE(Ended(*a_)) << "the relay shed Alice's oldest connection";
+  PQclear(PQexec(holder, "COMMIT"));
+  PQfinish(holder);
+  EXPECT_TRUE(Ended(*b_)) << "Bob's connection still counts the couple paired";
+  EXPECT_TRUE(Ended(*newer)) << "Alice's newer connection still counts the couple paired";
+  EXPECT_EQ(SqlNumber("SELECT count(*) FROM couples WHERE ended_at > 0"), 1) << "the end committed";
+}
+
 TEST_F(SeveralRelaysTest, ARelayThatLostTheStoresEventsCatchesUpWhenItHearsThemAgain) {
   PairAcross();
   // Every relay's listening connection is cut (as a database restart or a

@@ -158,10 +158,11 @@ TEST(GroupCommitOnPostgres, TwoRelaysWritingTheSameCouplesInOppositeOrdersBothCo
 }
 
 // Several connections to one PostgreSQL (lanes): while one couple's batch
-// waits (a slow job holds its connection), another couple's job commits on
-// another connection; with one connection it would wait behind it. Each
-// couple's jobs still commit in the order they were submitted.
-TEST(GroupCommitOnPostgres, ACoupleWaitingOnItsConnectionHoldsUpNoCoupleOnAnother) {
+// waits (a slow job holds its connection), another couple's jobs and jobs
+// of no couple commit on other connections; with one connection they would
+// wait behind it. Each couple's jobs still commit in the order they were
+// submitted.
+TEST(GroupCommitOnPostgres, ACoupleWaitingOnItsConnectionHoldsUpNoOtherJob) {
   auto url = testing::FreshPostgresDatabase();
   ASSERT_TRUE(url.ok()) << url.error().message;
   constexpr std::size_t kLanes = 4;
@@ -180,10 +181,11 @@ TEST(GroupCommitOnPostgres, ACoupleWaitingOnItsConnectionHoldsUpNoCoupleOnAnothe
   do quick = crypto::RandomBytes(16);
   while (std::hash<std::string>{}(quick) % kLanes == std::hash<std::string>{}(slow) % kLanes);
 
-  std::atomic<bool> release{false};
+  std::atomic<bool> release{false}, holding{false};
   bool slow_done = false, quick_done = false;
   commit.Submit(
-      [&release](storage::RelayStore&) {
+      [&release, &holding](storage::RelayStore&) {
+        holding = true;
         while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         return Status::Ok();
       },
@@ -192,6 +194,7 @@ TEST(GroupCommitOnPostgres, ACoupleWaitingOnItsConnectionHoldsUpNoCoupleOnAnothe
         slow_done = true;
       },
       slow);
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // its batch is under way
   std::vector<std::uint64_t> seqs;
   constexpr int kJobs = 50;
   for (int i = 0; i < kJobs; ++i)
@@ -208,10 +211,20 @@ TEST(GroupCommitOnPostgres, ACoupleWaitingOnItsConnectionHoldsUpNoCoupleOnAnothe
           if (i == kJobs - 1) quick_done = true;
         },
         quick);
+  // Jobs of no couple (an authentication, say), one more than there are
+  // lanes: each takes an idle lane, none the slow couple's.
+  int loose_done = 0;
+  for (std::size_t i = 0; i <= kLanes; ++i)
+    commit.Submit([](storage::RelayStore& s) { return s.LatestSeq("anyone").status(); },
+                  [&](const Status& status) {
+                    EXPECT_TRUE(status.ok()) << status.message();
+                    ++loose_done;
+                  });
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!quick_done && std::chrono::steady_clock::now() < give_up)
+  while ((!quick_done || loose_done <= static_cast<int>(kLanes)) && std::chrono::steady_clock::now() < give_up)
     io.run_one_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(quick_done) << "the quick couple waited behind the slow one";
+  EXPECT_EQ(loose_done, static_cast<int>(kLanes) + 1) << "a job of no couple waited behind the slow couple";
   EXPECT_FALSE(slow_done);
   release = true;
   while (!slow_done) io.run_one();
