@@ -88,27 +88,48 @@ void GroupCommit::Loop(Lane& lane) {
   }
 }
 
-Status GroupCommit::LockCouples(storage::RelayStore& store, const std::deque<Job>& batch) {
+Status GroupCommit::LockCouples(storage::RelayStore& store, const std::deque<Job>& batch,
+                                const std::map<std::string, Status>& skipped, std::string* failed) {
   std::vector<std::string_view> couples;
   for (const auto& job : batch)
-    if (!job.couple.empty()) couples.push_back(job.couple);
+    if (!job.couple.empty() && !skipped.contains(job.couple)) couples.push_back(job.couple);
   std::sort(couples.begin(), couples.end());
   couples.erase(std::unique(couples.begin(), couples.end()), couples.end());
-  for (std::string_view couple : couples) DUET_RETURN_IF_ERROR(store.LockCouple(std::string(couple)));
+  for (std::string_view couple : couples) {
+    if (Status locked = store.LockCouple(std::string(couple)); !locked.ok()) {
+      *failed = couple;
+      return locked;
+    }
+  }
   return Status::Ok();
+}
+
+Status GroupCommit::BeginLocked(storage::RelayStore& store, const std::deque<Job>& batch,
+                                std::map<std::string, Status>& unlocked) {
+  for (;;) {  // at most once more than the batch has couples
+    DUET_RETURN_IF_ERROR(store.Begin());
+    std::string failed;
+    Status locked = LockCouples(store, batch, unlocked, &failed);
+    if (locked.ok()) return locked;
+    // A failed statement spoiled the transaction: begin again without that couple.
+    store.Rollback();
+    if (failed.empty()) return locked;
+    unlocked.emplace(failed, locked);
+  }
 }
 
 void GroupCommit::RunBatch(storage::RelayStore& store, std::deque<Job>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
   const auto started = std::chrono::steady_clock::now();
-  Status commit = store.Begin();
-  if (commit.ok()) {
-    commit = LockCouples(store, batch);
-    if (!commit.ok()) store.Rollback();
-  }
+  std::map<std::string, Status> unlocked;
+  Status commit = BeginLocked(store, batch, unlocked);
   if (commit.ok()) {
     for (auto& job : batch) {
+      if (auto it = unlocked.find(job.couple); it != unlocked.end()) {
+        outcomes.push_back(it->second);
+        continue;
+      }
       // A savepoint per job: a job that fails halfway leaves nothing behind.
       Status begun = store.Savepoint();
       Status outcome = begun.ok() ? job.work(store) : begun;

@@ -6,7 +6,9 @@
 // the others), commits once (one fsync for the whole batch), and only then
 // posts each job's completion back to the network thread. So a push is
 // acknowledged only after it is durable, and many concurrent pushes share one
-// commit. If the commit fails, every job in the batch completes with the error.
+// commit. If the commit fails, every job in the batch completes with the error;
+// if one couple's lock cannot be had (PostgreSQL's lock timeout), only that
+// couple's jobs do.
 //
 // On PostgreSQL it may own several connections to the store, each with its
 // own thread and batches (lanes), so a relay is not held to one
@@ -24,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -82,8 +85,16 @@ class GroupCommit {
     std::thread thread;
   };
   std::size_t LaneFor(const std::string& couple);
-  // Locks the batch's couples in order; an error fails the batch.
-  static Status LockCouples(storage::RelayStore& store, const std::deque<Job>& batch);
+  // Locks the batch's couples in order, but those in `skipped`. When one
+  // couple's lock fails, names it in `failed`.
+  static Status LockCouples(storage::RelayStore& store, const std::deque<Job>& batch,
+                            const std::map<std::string, Status>& skipped, std::string* failed);
+  // Begins the batch's transaction with its couples locked. A couple whose
+  // lock fails (held elsewhere past the lock timeout) goes into `unlocked`
+  // with the error, and the transaction begins again without it: its jobs
+  // fail, the rest of the batch goes on.
+  static Status BeginLocked(storage::RelayStore& store, const std::deque<Job>& batch,
+                            std::map<std::string, Status>& unlocked);
   void Loop(Lane& lane);
   void RunBatch(storage::RelayStore& store, std::deque<Job>& batch);
 

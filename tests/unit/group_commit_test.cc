@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include <asio/executor_work_guard.hpp>
@@ -155,6 +156,60 @@ TEST(GroupCommitOnPostgres, TwoRelaysWritingTheSameCouplesInOppositeOrdersBothCo
   release = true;
   while (completed < 6) io.run_one();
   EXPECT_TRUE(failures.empty()) << failures.front();
+}
+
+// A couple another transaction holds past the lock timeout (a stuck relay,
+// an operator's open transaction) fails its own jobs only: the rest of the
+// batch commits.
+TEST(GroupCommitOnPostgres, ACoupleHeldPastTheLockTimeoutFailsOnlyItsOwnJobs) {
+  auto url = testing::FreshPostgresDatabase();
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  const std::string held(16, 'h'), free(16, 'f');
+  auto holder = storage::OpenPostgresRelayStore(url.value());
+  ASSERT_TRUE(holder.ok()) << holder.error().message;
+  for (const std::string& couple : {held, free}) {
+    storage::InviteRow invite;
+    invite.invite_id = couple + "i";
+    invite.couple_id = couple;
+    invite.creator_key = couple + "a";
+    invite.sealed_offer = "offer";
+    invite.expires_at = 4102444800;
+    ASSERT_TRUE(holder.value()->CreateInvite(invite).ok());
+    ASSERT_TRUE(holder.value()->AnswerInvite(invite.invite_id, couple + "b", "answer").ok());
+  }
+  ASSERT_TRUE(holder.value()->Begin().ok());
+  ASSERT_TRUE(holder.value()->LockCouple(held).ok());
+
+  auto store = storage::OpenPostgresRelayStore(url.value());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  GroupCommit commit(std::move(store).value(), io);
+  std::atomic<bool> release{false};
+  std::map<std::string, Status> outcomes;
+  // A first job holds the store thread, so the two appends share a batch.
+  commit.Submit(
+      [&release](storage::RelayStore&) {
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return Status::Ok();
+      },
+      [](const Status&) {});
+  for (const std::string& couple : {held, free})
+    commit.Submit(
+        [couple](storage::RelayStore& s) -> Status {
+          bool appended = false;
+          return s.Append(couple, crypto::RandomBytes(16), couple + "a", "e", &appended).status();
+        },
+        [&outcomes, couple](const Status& status) { outcomes.emplace(couple, status); }, couple);
+  release = true;
+  while (outcomes.size() < 2) io.run_one();  // after the lock timeout (5 s)
+  holder.value()->Rollback();
+  EXPECT_FALSE(outcomes[held].ok()) << "its couple was never locked";
+  EXPECT_TRUE(outcomes[free].ok()) << outcomes[free].message();
+  auto stored = holder.value()->ReadAfter(free, 0, 10);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored.value().size(), 1u) << "committed";
+  EXPECT_TRUE(holder.value()->ReadAfter(held, 0, 10).value().empty());
 }
 
 // Several connections to one PostgreSQL (lanes): while one couple's batch
