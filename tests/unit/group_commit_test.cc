@@ -92,6 +92,20 @@ TEST_F(GroupCommitTest, AFailedJobLeavesNothingAndSparesItsBatch) {
   EXPECT_EQ(entries[1].seq, 2u);
 }
 
+// Each couple made as a relay makes it: an invite, and its answer.
+void PairCouples(storage::RelayStore& store, const std::vector<std::string>& couples) {
+  for (const std::string& couple : couples) {
+    storage::InviteRow invite;
+    invite.invite_id = couple + "i";
+    invite.couple_id = couple;
+    invite.creator_key = couple + "a";
+    invite.sealed_offer = "offer";
+    invite.expires_at = 4102444800;
+    ASSERT_TRUE(store.CreateInvite(invite).ok());
+    ASSERT_TRUE(store.AnswerInvite(invite.invite_id, couple + "b", "answer").ok());
+  }
+}
+
 // Two relays on one PostgreSQL, each with a batch that writes the couples X
 // and Y, in opposite orders (the partners of both couples push through
 // both relays at once). Locked job by job, each batch would hold one couple
@@ -104,16 +118,7 @@ TEST(GroupCommitOnPostgres, TwoRelaysWritingTheSameCouplesInOppositeOrdersBothCo
   {
     auto setup = storage::OpenPostgresRelayStore(url.value());
     ASSERT_TRUE(setup.ok()) << setup.error().message;
-    for (const std::string& couple : {x, y}) {
-      storage::InviteRow invite;
-      invite.invite_id = couple + "i";
-      invite.couple_id = couple;
-      invite.creator_key = couple + "a";
-      invite.sealed_offer = "offer";
-      invite.expires_at = 4102444800;
-      ASSERT_TRUE(setup.value()->CreateInvite(invite).ok());
-      ASSERT_TRUE(setup.value()->AnswerInvite(invite.invite_id, couple + "b", "answer").ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(PairCouples(*setup.value(), {x, y}));
   }
   asio::io_context io;
   auto guard = asio::make_work_guard(io);
@@ -167,16 +172,7 @@ TEST(GroupCommitOnPostgres, ACoupleHeldPastTheLockTimeoutFailsOnlyItsOwnJobs) {
   const std::string held(16, 'h'), free(16, 'f');
   auto holder = storage::OpenPostgresRelayStore(url.value());
   ASSERT_TRUE(holder.ok()) << holder.error().message;
-  for (const std::string& couple : {held, free}) {
-    storage::InviteRow invite;
-    invite.invite_id = couple + "i";
-    invite.couple_id = couple;
-    invite.creator_key = couple + "a";
-    invite.sealed_offer = "offer";
-    invite.expires_at = 4102444800;
-    ASSERT_TRUE(holder.value()->CreateInvite(invite).ok());
-    ASSERT_TRUE(holder.value()->AnswerInvite(invite.invite_id, couple + "b", "answer").ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(PairCouples(*holder.value(), {held, free}));
   ASSERT_TRUE(holder.value()->Begin().ok());
   ASSERT_TRUE(holder.value()->LockCouple(held).ok());
 
