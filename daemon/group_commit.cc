@@ -89,14 +89,15 @@ void GroupCommit::Loop(Lane& lane) {
 }
 
 Status GroupCommit::LockCouples(storage::RelayStore& store, const std::deque<Job>& batch,
-                                const std::map<std::string, Status>& skipped, std::string* failed) {
+                                const std::map<std::string, Status>& skipped, bool wait, std::string* failed) {
   std::vector<std::string_view> couples;
   for (const auto& job : batch)
     if (!job.couple.empty() && !skipped.contains(job.couple)) couples.push_back(job.couple);
   std::sort(couples.begin(), couples.end());
   couples.erase(std::unique(couples.begin(), couples.end()), couples.end());
   for (std::string_view couple : couples) {
-    if (Status locked = store.LockCouple(std::string(couple)); !locked.ok()) {
+    Status locked = wait ? store.LockCouple(std::string(couple)) : store.TryLockCouple(std::string(couple));
+    if (!locked.ok()) {
       *failed = couple;
       return locked;
     }
@@ -109,7 +110,7 @@ Status GroupCommit::BeginLocked(storage::RelayStore& store, const std::deque<Job
   for (;;) {  // at most once more than the batch has couples
     DUET_RETURN_IF_ERROR(store.Begin());
     std::string failed;
-    Status locked = LockCouples(store, batch, unlocked, &failed);
+    Status locked = LockCouples(store, batch, unlocked, /*wait=*/unlocked.empty(), &failed);
     if (locked.ok()) return locked;
     // A failed statement spoiled the transaction: begin again without that couple.
     store.Rollback();

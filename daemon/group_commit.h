@@ -85,14 +85,17 @@ class GroupCommit {
     std::thread thread;
   };
   std::size_t LaneFor(const std::string& couple);
-  // Locks the batch's couples in order, but those in `skipped`. When one
-  // couple's lock fails, names it in `failed`.
+  // Locks the batch's couples in order, but those in `skipped`, waiting for
+  // each or (`wait` false) for none. When one couple's lock fails, names it
+  // in `failed`.
   static Status LockCouples(storage::RelayStore& store, const std::deque<Job>& batch,
-                            const std::map<std::string, Status>& skipped, std::string* failed);
+                            const std::map<std::string, Status>& skipped, bool wait, std::string* failed);
   // Begins the batch's transaction with its couples locked. A couple whose
   // lock fails (held elsewhere past the lock timeout) goes into `unlocked`
   // with the error, and the transaction begins again without it: its jobs
-  // fail, the rest of the batch goes on.
+  // fail, the rest of the batch goes on. After one timeout the batch waits
+  // for no other lock, so a stuck transaction holding several of its
+  // couples costs it one lock timeout, not one each.
   static Status BeginLocked(storage::RelayStore& store, const std::deque<Job>& batch,
                             std::map<std::string, Status>& unlocked);
   void Loop(Lane& lane);

@@ -242,8 +242,14 @@ class PostgresRelayStore final : public RelayStore {
   // on every write. One locked inside a job is asked each time, since
   // undoing the job's savepoint may release it.
   Status LockCouple(const std::string& couple_id) override {
+    return Lock(couple_id, "SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE");
+  }
+  Status TryLockCouple(const std::string& couple_id) override {
+    return Lock(couple_id, "SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE NOWAIT");
+  }
+  Status Lock(const std::string& couple_id, const char* sql) {
     if (locked_.count(couple_id) != 0) return Status::Ok();
-    DUET_RETURN_IF_ERROR(Run("SELECT 1 FROM couples WHERE couple_id = $1 FOR UPDATE", Params().Blob(couple_id)));
+    DUET_RETURN_IF_ERROR(Run(sql, Params().Blob(couple_id)));
     if (!in_savepoint_) locked_.insert(couple_id);
     return Status::Ok();
   }

@@ -134,9 +134,10 @@ class RelayStore {
                                                   const std::string& vfs = {});
 
   virtual Status Begin() = 0;
-  // Begins a transaction that only reads and sees the whole store as of one
-  // moment, whatever commits meanwhile (for `duetd store copy` of a store
-  // relays still write). An SQLite read transaction is one already.
+  // Begins a transaction that sees the whole store as of one moment (for
+  // `duetd store copy`). On PostgreSQL it only reads, and relays may go on
+  // committing; on SQLite it is Begin(): the file's one write lock, held
+  // until the copy ends, so a running relay's writes wait meanwhile.
   virtual Status BeginSnapshot() { return Begin(); }
   // Commits; on SQLite, after a Purge it also truncates the write-ahead
   // log, so the erased envelopes linger in no old log frame (PostgreSQL
@@ -155,6 +156,9 @@ class RelayStore {
   // ended? its quota?) still hold when it writes. SQLite's one writer holds
   // the whole store already; PostgreSQL locks the couple's row.
   virtual Status LockCouple(const std::string& couple_id) = 0;
+  // The same, but fails at once, without waiting, when another transaction
+  // holds the couple.
+  virtual Status TryLockCouple(const std::string& couple_id) { return LockCouple(couple_id); }
   // The couple a device belongs to, or nullopt when it is not paired.
   virtual Result<std::optional<std::string>> CoupleOfDevice(const std::string& device_key) = 0;
   virtual Result<std::uint64_t> LatestSeq(const std::string& couple_id) = 0;

@@ -118,13 +118,20 @@ Result<nlohmann::json> DurableFigure(System& system, const FigureOptions& option
   std::mutex mutex;
   std::unordered_map<std::string, int> stored;  // payload: times in its couple's history
   DUET_RETURN_IF_ERROR(ForEach(couples, std::min(couples, 16), [&](int c, int) -> Status {
-    auto reader = system.Connect(c, 0);
-    if (!reader.ok()) return reader.error();
-    auto history = reader.value()->History();
-    if (!history.ok()) return history.error();
-    std::lock_guard lock(mutex);
-    for (auto& payload : history.value()) ++stored[payload];
-    return Status::Ok();
+    const std::int64_t asked = NowNanoseconds();
+    for (;;) {  // as a device would, until a relay answers
+      auto reader = system.Connect(c, 0);
+      auto history = reader.ok() ? reader.value()->History() : Result<std::vector<std::string>>(reader.error());
+      if (history.ok()) {
+        std::lock_guard lock(mutex);
+        for (auto& payload : history.value()) ++stored[payload];
+        return Status::Ok();
+      }
+      if (NowNanoseconds() - asked > kGiveUpNs)
+        return MakeError(ErrorKind::kNetwork, "no relay gave a couple's history within a minute: " +
+                                                  history.error().message);
+      std::this_thread::sleep_for(100ms);
+    }
   }));
   std::uint64_t acknowledged = 0, lost = 0, twice = 0, retries = 0;
   std::int64_t longest_wait = 0;

@@ -219,22 +219,28 @@ TEST_F(SeveralRelaysTest, AnEndWhoseAskersConnectionClosedMeanwhileStillClosesTh
   check.mutable_check_invite()->set_invite_id(invite_id);
   ASSERT_TRUE(a_->Call(check, 5s)->has_invite_state());
 
-  PGconn* holder = PQconnectdb(url_.c_str());
+  // Ended (and the row let go) however the test ends.
+  std::unique_ptr<PGconn, decltype(&PQfinish)> holder(PQconnectdb(url_.c_str()), PQfinish);
   const std::string hold = "BEGIN; SELECT 1 FROM couples WHERE couple_id = '\\x" + crypto::Hex(couple_) +
                            "'::bytea FOR UPDATE";
-  PGresult* held = PQexec(holder, hold.c_str());
-  ASSERT_EQ(PQresultStatus(held), PGRES_TUPLES_OK) << PQerrorMessage(holder);
+  PGresult* held = PQexec(holder.get(), hold.c_str());
+  ASSERT_EQ(PQresultStatus(held), PGRES_TUPLES_OK) << PQerrorMessage(holder.get());
   ASSERT_EQ(PQntuples(held), 1);
   PQclear(held);
   v1::Frame unpair;
   unpair.set_request_id(7);
   unpair.mutable_unpair();
   ASSERT_TRUE(a_->Send(unpair, 5s).ok());
-  std::this_thread::sleep_for(500ms);  // the end waits for the couple's row
-  auto newer = On(2, alice_);          // a third connection: Alice's first is shed
+  // Until the end waits for the couple's row (well inside the relay's 5 s lock timeout).
+  const char* waiting =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (SqlNumber(waiting) == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  ASSERT_GT(SqlNumber(waiting), 0) << "the end never reached the store";
+  auto newer = On(2, alice_);  // a third connection: Alice's first is shed
   EXPECT_TRUE(Ended(*a_)) << "the relay shed Alice's oldest connection";
-  PQclear(PQexec(holder, "COMMIT"));
-  PQfinish(holder);
+  PQclear(PQexec(holder.get(), "COMMIT"));
+  holder.reset();
   EXPECT_TRUE(Ended(*b_)) << "Bob's connection still counts the couple paired";
   EXPECT_TRUE(Ended(*newer)) << "Alice's newer connection still counts the couple paired";
   EXPECT_EQ(SqlNumber("SELECT count(*) FROM couples WHERE ended_at > 0"), 1) << "the end committed";
