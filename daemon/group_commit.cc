@@ -31,9 +31,10 @@ GroupCommit::~GroupCommit() { Stop(); }
 
 std::size_t GroupCommit::LaneFor(const std::string& couple) {
   if (!couple.empty()) return std::hash<std::string>{}(couple) % lanes_.size();
+  // An idle lane, looking from a different one each time; with every lane
+  // busy, the one whose batch began last (one queued to start counts as
+  // beginning now), the least likely to be stuck on a lock.
   const std::size_t start = turn_++ % lanes_.size();
-  // Every lane busy: the one whose batch began last (one queued to start
-  // counts as beginning now) is the least likely to be stuck on a lock.
   std::size_t freshest = start;
   auto freshest_began = std::chrono::steady_clock::time_point::min();
   for (std::size_t k = 0; k < lanes_.size(); ++k) {

@@ -479,7 +479,7 @@ class RelayKillTest : public ::testing::Test {
   Totals totals_;
   std::vector<std::thread> threads_;
   int kills_ = 0;
-  int integrity_ok_ = 0;  // kills after which PRAGMA integrity_check said ok
+  int integrity_ok_ = 0;  // kills after which PRAGMA integrity_check said ok (every kill, on PostgreSQL)
   std::int64_t lost_ = 0;
 };
 
