@@ -64,7 +64,7 @@ bool RequestHandler::AllowInviteLookup(const ConnectionPtr& c, std::uint64_t id)
   return false;
 }
 
-void RequestHandler::PurgeExpiredInvites() {
+void RequestHandler::PurgeExpiredInvites(std::function<void()> then) {
   const std::int64_t now = clock_.unix_seconds();
   store_.Submit(
       [invites_before = now - limits_.expired_invite_kept.count(),
@@ -72,9 +72,10 @@ void RequestHandler::PurgeExpiredInvites() {
         DUET_RETURN_IF_ERROR(store.PurgeExpiredInvites(invites_before));
         return store.PurgeEndedMailboxes(couples_before);
       },
-      [this](const Status& status) {
+      [this, then = std::move(then)](const Status& status) {
         if (!status.ok())
           log_.Write(LogLevel::kError, "store", "could not purge expired invites and ended couples: " + status.error().message);
+        if (then) then();
       });
 }
 

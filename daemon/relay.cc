@@ -420,10 +420,14 @@ void Relay::Run() {
                         (impl_->metrics_server ? ", metrics on " + impl_->metrics_server->listening().ToString()
                                                : std::string()));
   if (impl_->options.handle_signals) impl_->AwaitSignal();
-  impl_->Accept();
+  // What is past its time goes before any device is served: with several
+  // store connections a request could otherwise read it on another one
+  // while the purge runs (connections wait in the listen queue meanwhile).
+  impl_->handler->PurgeExpiredInvites([this] {
+    if (!impl_->stopped) impl_->Accept();
+  });
   if (impl_->metrics_server) impl_->metrics_server->Start();
   impl_->ScheduleSweep();
-  impl_->handler->PurgeExpiredInvites();
   impl_->SchedulePurge();
   impl_->io.run();
   // Connections are closed; finish what the store has, so nothing

@@ -34,8 +34,9 @@ class RequestHandler {
 
   void Handle(const std::shared_ptr<Connection>& connection, const v1::Frame& frame);
   // Deletes invites long expired, and the records of couples that ended
-  // long ago; the relay calls it now and then.
-  void PurgeExpiredInvites();
+  // long ago; the relay calls it now and then. `then`, if any, runs here
+  // once the purge committed or failed.
+  void PurgeExpiredInvites(std::function<void()> then = {});
 
   // What relays sharing the store committed (this one's own too): records
   // another relay stored are delivered to the couple's connections here,
