@@ -106,7 +106,7 @@ int RunRemove(const Cli& cli, const AvailabilityOptions& options) {
                       /*show_id=*/false);
 }
 
-int RunList(const Cli& cli) {
+int RunListAvailability(const Cli& cli) {
   auto device = OpenDevice(cli);
   if (!device.ok()) return Fail(device.error());
   Device& d = *device.value();
@@ -174,7 +174,7 @@ void SetupAvailability(CLI::App& root, Cli& cli) {
   busy->add_option("when", options->text, "a date, or a date and times")->required();
   busy->callback([&cli, options] { cli.run = [&cli, options] { return RunBusy(cli, *options); }; });
   auto* list = sub->add_subcommand("list", "your windows and your partner's");
-  list->callback([&cli] { cli.run = [&cli] { return RunList(cli); }; });
+  list->callback([&cli] { cli.run = [&cli] { return RunListAvailability(cli); }; });
   auto* remove = sub->add_subcommand("remove", "remove one of your windows or busy times");
   remove->add_option("id", options->id, "its id, as `duet availability list` shows it")->required();
   remove->callback([&cli, options] { cli.run = [&cli, options] { return RunRemove(cli, *options); }; });

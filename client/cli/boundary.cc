@@ -20,8 +20,6 @@ struct BoundaryOptions {
   bool all = false;
 };
 
-Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalidInput, std::move(message)); }
-
 using Context = Opened;
 
 Result<Context> Open(const Cli& cli, bool need_pairing) {

@@ -152,6 +152,8 @@ void Bind(CLI::App* sub, Cli& cli, std::shared_ptr<Options> options,
 
 // Prints "duet: <message>" to stderr and returns the exit code for it.
 int Fail(const Error& error);
+// The error for input a command cannot take (exit code 2).
+Error Invalid(std::string message);
 // Why a --relay-token is not one duetd printed, or empty when it could be.
 std::string RelayTokenProblem(const std::string& token);
 int ExitCodeFor(const Error& error);

@@ -18,6 +18,8 @@ int ExitCodeFor(const Error& error) {
   return error.kind == ErrorKind::kVerification ? 1 : 2;
 }
 
+Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalidInput, std::move(message)); }
+
 int Fail(const Error& error) {
   // Messages quote what was typed or received: keep them one line, and
   // free of anything that could drive the terminal.

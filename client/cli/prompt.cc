@@ -251,7 +251,7 @@ int RunAnswer(const Cli& cli, const QuestionOptions& o, bool pass) {
   return SyncAfterChange(d, cli, {{"id", prompt_id.value()}, {"record", crypto::Hex(stored.value())}});
 }
 
-int RunList(const Cli& cli) {
+int RunListPrompts(const Cli& cli) {
   auto opened = OpenState(cli);
   if (!opened.ok()) return Fail(opened.error());
   Device& d = *opened->device;
@@ -299,7 +299,7 @@ void SetupPrompt(CLI::App& root, Cli& cli) {
     cli.run = [&cli, pass_options] { return RunAnswer(cli, *pass_options, /*pass=*/true); };
   });
   auto* list = sub->add_subcommand("list", "questions you have answered together, with both answers");
-  list->callback([&cli] { cli.run = [&cli] { return RunList(cli); }; });
+  list->callback([&cli] { cli.run = [&cli] { return RunListPrompts(cli); }; });
   // The deck itself when no subcommand was chosen (this runs after theirs).
   sub->callback([&cli, o, sub] {
     if (sub->get_subcommands().empty()) cli.run = [&cli, o] { return RunPrompt(cli, *o); };

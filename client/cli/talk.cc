@@ -16,8 +16,6 @@ namespace {
 constexpr std::uint32_t kDefaultMinutes = 20;
 constexpr std::int64_t kMaxAheadSeconds = 366 * 86400;
 
-Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalidInput, std::move(message)); }
-
 using Context = Opened;
 
 Result<Context> Open(const Cli& cli) {

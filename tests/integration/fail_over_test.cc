@@ -8,6 +8,7 @@
 // Real duetd processes, a real primary and standby (tests/postgres/pg_test_cluster).
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -33,6 +34,10 @@ class Cluster {
   ~Cluster() { Do("stop"); }
   bool ok() const { return ok_; }
   std::string conninfo() const { return FirstLine(ReadFile(dir_ + "/conninfo")); }
+  // The servers' own logs, for a failure's report.
+  std::string Logs() const {
+    return "primary's log:\n" + ReadFile(dir_ + "/primary.log") + "\nstandby's log:\n" + ReadFile(dir_ + "/standby.log");
+  }
   // kill-primary, stop-standby, start-standby, promote (pg_test_cluster).
   bool Do(const std::string& action, const std::string& mode = {}) {
     std::vector<std::string> argv = {PG_TEST_CLUSTER_PATH, action, dir_};
@@ -49,6 +54,13 @@ class Cluster {
 
 class FailOverTest : public ::testing::Test {
  protected:
+  // A failure's report holds what the relays and the servers said.
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (const char* name : {"one", "two"})
+      std::printf("relay %s's log:\n%s\n", name, ReadFile(dir_.File(std::string(name) + ".db.log")).c_str());
+    if (cluster_) std::printf("%s\n", cluster_->Logs().c_str());
+  }
   void Start(const std::string& mode) {
     ASSERT_TRUE(crypto::Init());
     cluster_ = std::make_unique<Cluster>(mode);
