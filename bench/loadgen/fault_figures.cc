@@ -25,7 +25,7 @@ double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
 Result<nlohmann::json> RehomeFigure(System& system, const FigureOptions& options) {
   if (options.kill_pid <= 0)
     return MakeError(ErrorKind::kInvalidInput, "rehome needs --kill-pid: the pid of the relay at the first address");
-  DUET_RETURN_IF_ERROR(system.Prepare((options.clients + 1) / 2));
+  DUET_RETURN_IF_ERROR(system.Prepare(Couples(options)));
   // Every device connects and catches up, as one that has been running does.
   std::vector<std::unique_ptr<Client>> before(options.clients);
   DUET_RETURN_IF_ERROR(ForEach(options.clients, options.connect_threads, [&](int i, int) -> Status {
@@ -73,13 +73,12 @@ Result<nlohmann::json> RehomeFigure(System& system, const FigureOptions& options
   out["clients"] = options.clients;
   out["devices_moved"] = moving.size();
   out["seconds"] = Seconds(elapsed);
-  out["served_p50_us"] = static_cast<double>(merged.ValueAt(50)) / 1e3;
-  out["served_p99_us"] = static_cast<double>(merged.ValueAt(99)) / 1e3;
+  PutLatency(out, "served_", merged);
   return out;
 }
 
 Result<nlohmann::json> DurableFigure(System& system, const FigureOptions& options) {
-  const int couples = (options.clients + 1) / 2;
+  const int couples = Couples(options);
   DUET_RETURN_IF_ERROR(system.Prepare(couples));
   // Each device appends one record at a time until time is up, and retries
   // each on a new connection until it is acknowledged, as duet does.

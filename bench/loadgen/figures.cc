@@ -31,18 +31,7 @@ Result<std::vector<std::unique_ptr<Client>>> ConnectAll(System& system, const Fi
   return clients;
 }
 
-// Clients come in couples; an odd last one has its partner away.
-int Couples(const FigureOptions& options) { return (options.clients + 1) / 2; }
-
 double Micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
-
-void PutLatency(nlohmann::json& out, const std::string& prefix, const LatencyHistogram& h) {
-  out[prefix + "p50_us"] = Micros(h.ValueAt(50));
-  out[prefix + "p99_us"] = Micros(h.ValueAt(99));
-  out[prefix + "p999_us"] = Micros(h.ValueAt(99.9));
-  out[prefix + "max_us"] = Micros(h.max());
-  out[prefix + "count"] = h.count();
-}
 
 // Per-thread results, merged once the threads are done.
 struct Tally {
@@ -92,6 +81,16 @@ std::int64_t ResidentKib(int pid) {
 }
 
 }  // namespace
+
+int Couples(const FigureOptions& options) { return (options.clients + 1) / 2; }
+
+void PutLatency(nlohmann::json& out, const std::string& prefix, const LatencyHistogram& h) {
+  out[prefix + "p50_us"] = Micros(h.ValueAt(50));
+  out[prefix + "p99_us"] = Micros(h.ValueAt(99));
+  out[prefix + "p999_us"] = Micros(h.ValueAt(99.9));
+  out[prefix + "max_us"] = Micros(h.max());
+  out[prefix + "count"] = h.count();
+}
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "bench/loadgen/histogram.h"
 #include "bench/loadgen/system.h"
 
 namespace duet::bench {
@@ -21,6 +22,11 @@ struct FigureOptions {
   int workers = 2;              // append and forward: threads driving the clients
   int kill_pid = 0;             // rehome: the relay at the first address, killed
 };
+
+// Clients come in couples; an odd last one has its partner away.
+int Couples(const FigureOptions& options);
+// A histogram as PREFIXp50_us, p99_us, p999_us, max_us and PREFIXcount.
+void PutLatency(nlohmann::json& out, const std::string& prefix, const LatencyHistogram& h);
 
 // Every client appends as fast as acknowledgements come back, one in flight.
 Result<nlohmann::json> AppendFigure(System& system, const FigureOptions& options);

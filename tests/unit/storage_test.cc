@@ -826,38 +826,53 @@ TEST(PostgresStore, ABatchAfterTheConnectionWasLostConnectsAgain) {
   EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 2u);
 }
 
+// `count` stores, each on its own connection, to one fresh database; none
+// when it cannot be made (the test's failure says why).
+std::vector<std::unique_ptr<RelayStore>> StoresOnOneFreshDatabase(int count) {
+  auto conninfo = testing::FreshPostgresDatabase();
+  EXPECT_TRUE(conninfo.ok()) << conninfo.error().message;
+  if (!conninfo.ok()) return {};
+  std::vector<std::unique_ptr<RelayStore>> stores;
+  for (int i = 0; i < count; ++i) {
+    auto store = OpenPostgresRelayStore(conninfo.value());
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    if (!store.ok()) return {};
+    stores.push_back(std::move(store).value());
+  }
+  return stores;
+}
+
 // `duetd store copy` reads a PostgreSQL store that relays may still write
 // to: every table as of one moment, so the couples' counters, their
 // records and their devices agree in the copy.
 TEST(PostgresStore, ASnapshotSeesNothingCommittedAfterItBegan) {
-  auto conninfo = testing::FreshPostgresDatabase();
-  ASSERT_TRUE(conninfo.ok()) << conninfo.error().message;
-  auto reader = OpenPostgresRelayStore(conninfo.value());
-  auto writer = OpenPostgresRelayStore(conninfo.value());
-  ASSERT_TRUE(reader.ok() && writer.ok());
+  auto stores = StoresOnOneFreshDatabase(2);
+  ASSERT_EQ(stores.size(), 2u);
+  RelayStore& reader = *stores[0];
+  RelayStore& writer = *stores[1];
   bool appended = false;
-  ASSERT_TRUE(writer.value()->Begin().ok());
-  ASSERT_TRUE(writer.value()->Append("c1", "r1", "a", "e1", &appended).ok());
-  ASSERT_TRUE(writer.value()->Commit().ok());
+  ASSERT_TRUE(writer.Begin().ok());
+  ASSERT_TRUE(writer.Append("c1", "r1", "a", "e1", &appended).ok());
+  ASSERT_TRUE(writer.Commit().ok());
 
   const StoreTable& records = StoreTables()[3];
   ASSERT_EQ(records.name, std::string("records"));
-  ASSERT_TRUE(reader.value()->BeginSnapshot().ok());
-  EXPECT_EQ(reader.value()->CountRows(records).value(), 1u);
-  ASSERT_TRUE(writer.value()->Begin().ok());
-  ASSERT_TRUE(writer.value()->Append("c1", "r2", "a", "e2", &appended).ok());
-  ASSERT_TRUE(writer.value()->Commit().ok());
-  EXPECT_EQ(reader.value()->CountRows(records).value(), 1u) << "the second record came after the snapshot";
+  ASSERT_TRUE(reader.BeginSnapshot().ok());
+  EXPECT_EQ(reader.CountRows(records).value(), 1u);
+  ASSERT_TRUE(writer.Begin().ok());
+  ASSERT_TRUE(writer.Append("c1", "r2", "a", "e2", &appended).ok());
+  ASSERT_TRUE(writer.Commit().ok());
+  EXPECT_EQ(reader.CountRows(records).value(), 1u) << "the second record came after the snapshot";
   int rows = 0;
-  ASSERT_TRUE(reader.value()->ReadRows(records, [&](const std::vector<StoreCell>&) {
+  ASSERT_TRUE(reader.ReadRows(records, [&](const std::vector<StoreCell>&) {
     ++rows;
     return Status::Ok();
   }).ok());
   EXPECT_EQ(rows, 1);
-  reader.value()->Rollback();
-  ASSERT_TRUE(reader.value()->Begin().ok());
-  EXPECT_EQ(reader.value()->CountRows(records).value(), 2u);
-  reader.value()->Rollback();
+  reader.Rollback();
+  ASSERT_TRUE(reader.Begin().ok());
+  EXPECT_EQ(reader.CountRows(records).value(), 2u);
+  reader.Rollback();
 }
 
 // The purge of ended couples runs in a relay's batch beside jobs that
@@ -866,12 +881,10 @@ TEST(PostgresStore, ASnapshotSeesNothingCommittedAfterItBegan) {
 // waited for: waiting there could close a cycle with another relay's
 // batch (and would fail this one at the lock timeout).
 TEST(PostgresStore, APurgeSkipsAnEndedCoupleAnotherTransactionHolds) {
-  auto conninfo = testing::FreshPostgresDatabase();
-  ASSERT_TRUE(conninfo.ok()) << conninfo.error().message;
-  auto purger = OpenPostgresRelayStore(conninfo.value());
-  auto holder = OpenPostgresRelayStore(conninfo.value());
-  ASSERT_TRUE(purger.ok() && holder.ok());
-  RelayStore& s = *purger.value();
+  auto stores = StoresOnOneFreshDatabase(2);
+  ASSERT_EQ(stores.size(), 2u);
+  RelayStore& s = *stores[0];  // the purger
+  RelayStore& holder = *stores[1];
   bool appended = false;
   ASSERT_TRUE(s.Begin().ok());
   for (const char* couple : {"c1", "c2"}) {
@@ -883,13 +896,13 @@ TEST(PostgresStore, APurgeSkipsAnEndedCoupleAnotherTransactionHolds) {
   }
   ASSERT_TRUE(s.Commit().ok());
 
-  ASSERT_TRUE(holder.value()->Begin().ok());
-  ASSERT_TRUE(holder.value()->LockCouple("c1").ok());
+  ASSERT_TRUE(holder.Begin().ok());
+  ASSERT_TRUE(holder.LockCouple("c1").ok());
   ASSERT_TRUE(s.Begin().ok());
   Status purged = s.PurgeEndedMailboxes(2000);
   ASSERT_TRUE(purged.ok()) << purged.message();
   ASSERT_TRUE(s.Commit().ok());
-  holder.value()->Rollback();
+  holder.Rollback();
   EXPECT_EQ(s.ReadAfter("c1", 0, 10).value().size(), 1u) << "held: left for the next purge";
   EXPECT_TRUE(s.ReadAfter("c2", 0, 10).value().empty());
 
