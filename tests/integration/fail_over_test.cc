@@ -54,11 +54,16 @@ class Cluster {
 
 class FailOverTest : public ::testing::Test {
  protected:
-  // A failure's report holds what the relays and the servers said.
+  // A failure's report holds what the relays and the servers said, and how
+  // each relay ends when told to stop (0, unless it had died before).
   void TearDown() override {
     if (!HasFailure()) return;
-    for (const char* name : {"one", "two"})
-      std::printf("relay %s's log:\n%s\n", name, ReadFile(dir_.File(std::string(name) + ".db.log")).c_str());
+    const char* names[] = {"one", "two"};
+    for (std::size_t i = 0; i < relays_.size() && i < 2; ++i) {
+      const int exit_code = relays_[i]->Stop();
+      std::printf("relay %s exited %d; its log:\n%s\n", names[i], exit_code,
+                  ReadFile(dir_.File(std::string(names[i]) + ".db.log")).c_str());
+    }
     if (cluster_) std::printf("%s\n", cluster_->Logs().c_str());
   }
   void Start(const std::string& mode) {
@@ -79,9 +84,18 @@ class FailOverTest : public ::testing::Test {
     ASSERT_TRUE(b->Call(AnswerInviteFrame(invite_id), 5s)->has_paired());
   }
 
-  std::unique_ptr<net::FramedClient> On(std::size_t relay, const crypto::SigningKeyPair& device) {
+  // `why`, when given, says what went wrong when it returns none.
+  std::unique_ptr<net::FramedClient> On(std::size_t relay, const crypto::SigningKeyPair& device,
+                                        std::string* why = nullptr) {
     auto client = net::FramedClient::Connect(net::ParseEndpoint(relays_[relay]->address()).value(), 5s);
-    if (!client.ok() || !HelloAndAuthenticate(*client.value(), device).ok()) return nullptr;
+    if (!client.ok()) {
+      if (why != nullptr) *why = "could not connect: " + client.error().message;
+      return nullptr;
+    }
+    if (auto authenticated = HelloAndAuthenticate(*client.value(), device); !authenticated.ok()) {
+      if (why != nullptr) *why = "could not authenticate: " + authenticated.error().message;
+      return nullptr;
+    }
     return std::move(client).value();
   }
 
@@ -95,18 +109,21 @@ class FailOverTest : public ::testing::Test {
     for (const auto& envelope : batch) *push.mutable_push()->add_records() = envelope;
     const auto until = std::chrono::steady_clock::now() + give_up;
     std::unique_ptr<net::FramedClient> client;
+    std::string last;  // what the last try met, for a failure's report
     while (std::chrono::steady_clock::now() < until) {
-      if (!client) client = On(relay, author);
+      if (!client) client = On(relay, author, &last);
       if (client) {
         auto ack = client->Call(push, 3s);
         if (ack.ok() && ack->has_push_ack()) {
           Acknowledged(batch);
           return true;
         }
+        last = ack.ok() ? ack->ShortDebugString() : ack.error().message;
         if (!ack.ok()) client.reset();  // timed out or lost: a new connection
       }
       std::this_thread::sleep_for(200ms);  // the client's pause between tries
     }
+    std::printf("relay %zu never acknowledged the push; the last try met: %s\n", relay, last.c_str());
     return false;
   }
   std::vector<v1::RecordEnvelope> Batch(const crypto::SigningKeyPair& author, int records = 2) {

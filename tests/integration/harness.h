@@ -110,15 +110,18 @@ class RelayProcess {
   RelayProcess(std::string db_path, std::string listen = "127.0.0.1:0",
                std::vector<std::string> extra_args = {})
       : db_path_(std::move(db_path)), listen_(std::move(listen)), extra_args_(std::move(extra_args)) {}
-  // A report of the sanitizers (the second stage of ./scripts/test) fails
-  // the test, whatever else it checked: a relay that crashed that way might
-  // otherwise only show as a client that cannot connect.
+  // A sanitizer's report (the second stage of ./scripts/test) or an
+  // exception nothing caught fails the test, whatever else it checked: a
+  // relay that died that way might otherwise only show as a client that
+  // cannot connect.
   ~RelayProcess() {
     Stop();
     const std::string log = ReadFile(db_path_ + ".log");
-    const bool reported = log.find("Sanitizer") != std::string::npos || log.find(": runtime error: ") != std::string::npos;
-    EXPECT_FALSE(reported) << "duetd (" << db_path_ << ") exited " << exit_code_ << " after a sanitizer's report:\n"
-                           << log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
+    bool crashed = false;
+    for (const char* sign : {"Sanitizer", ": runtime error: ", "terminate called"})
+      crashed = crashed || log.find(sign) != std::string::npos;
+    EXPECT_FALSE(crashed) << "duetd (" << db_path_ << ") exited " << exit_code_ << " after it crashed:\n"
+                          << log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
   }
 
   // Runs the relay with extra environment from now on (e.g. libfaketime's).
